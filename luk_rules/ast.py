@@ -1,0 +1,559 @@
+"""The surface syntax tree: one frozen attrs class per construct, names as written.
+
+Every node carries a ``span`` that equality and hashing ignore, so two trees
+parsed from differently laid-out text compare equal. Nothing here knows lark.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import attrs
+
+from luk_rules.span import Span, span_field
+
+# ------------------------------------------------------------------ leaves
+
+
+@attrs.frozen
+class Name:
+    """An identifier as written: a unit code, an evidence type, a form, ..."""
+
+    value: str
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Text:
+    """A string literal, escapes already decoded."""
+
+    value: str
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Integer:
+    """A whole number as written."""
+
+    value: int
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DateLit:
+    """A date as written (``2025-01-01``); checked for validity by the checks."""
+
+    value: str
+    span: Span = span_field()
+
+
+AgeUnit: TypeAlias = Literal["years", "months"]
+
+
+@attrs.frozen
+class Age:
+    """A maximum age: an amount of years or months."""
+
+    amount: Integer
+    unit: AgeUnit
+    span: Span = span_field()
+
+
+# ------------------------------------------------------------- conditions
+
+
+@attrs.frozen
+class Or:
+    """``a or b or ...``: true when any holds."""
+
+    items: tuple[Condition, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class And:
+    """``a and b and ...``: true when all hold."""
+
+    items: tuple[Condition, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Not:
+    """``not a``."""
+
+    item: Condition
+    span: Span = span_field()
+
+
+@attrs.frozen
+class UnitClaimed:
+    """``unit BK-COM is claimed``: the submission claims the unit."""
+
+    unit: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class AssessmentIs:
+    """``assessment is BK-PORTFOLIO``: the requested assessment."""
+
+    assessment: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class AssessmentPathIndependent:
+    """``assessment is path-independent``."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class AssessmentMethod:
+    """``assessment is portfolio`` / ``assessment is exam``."""
+
+    method: Literal["portfolio", "exam"]
+    span: Span = span_field()
+
+
+Quantifier: TypeAlias = Literal["every", "some", "no"]
+
+
+@attrs.frozen
+class EvidenceQuantified:
+    """``every|some|no evidence is T`` (or ``is one of T, U``).
+
+    ``every`` needs at least one item: an empty submission is not "all reflection".
+    """
+
+    quantifier: Quantifier
+    types: tuple[Name, ...]
+    span: Span = span_field()
+
+
+Comparison: TypeAlias = Literal["<", "<=", ">", ">=", "="]
+
+
+@attrs.frozen
+class CountUnits:
+    """``number of units > 1``: how many units the submission claims."""
+
+    op: Comparison
+    value: Integer
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CountEvidence:
+    """``number of evidence [of type T] >= 2``; no types means every item."""
+
+    types: tuple[Name, ...]
+    op: Comparison
+    value: Integer
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CombinationIs:
+    """``combination is D`` (or ``is one of B, C``): the route of the submission."""
+
+    combinations: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class FormIs:
+    """``form is deeltijd`` (or ``is one of deeltijd, duaal``)."""
+
+    forms: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class LevelIs:
+    """``level is hbo``: the programme's level, or its family (hbo, wo)."""
+
+    level: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ActivityFollowed:
+    """``activity se-leerlijn is followed``: listed in activities or on an item."""
+
+    activity: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Submitted:
+    """``submitted before 2025-01-01`` / ``submitted from 2025-01-01``."""
+
+    op: Literal["before", "from"]
+    date: DateLit
+    span: Span = span_field()
+
+
+@attrs.frozen
+class InstitutionParticipates:
+    """``institution participates``: the institution takes part in the experiment."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class OptedIn:
+    """``opted in``: the programme opted in to EVL units on or before the date."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class RecommendedRoute:
+    """``recommended route``: every EVL unit keeps a recommended activity."""
+
+    span: Span = span_field()
+
+
+Condition: TypeAlias = (
+    Or | And | Not | UnitClaimed | AssessmentIs | AssessmentPathIndependent
+    | AssessmentMethod | EvidenceQuantified | CountUnits | CountEvidence | CombinationIs
+    | FormIs | LevelIs | ActivityFollowed | Submitted | InstitutionParticipates | OptedIn
+    | RecommendedRoute
+)
+
+# ------------------------------------------------------ shared clauses
+
+
+@attrs.frozen
+class MaxAge:
+    """``max age 2 years`` on an evidence type or a unit."""
+
+    age: Age
+    span: Span = span_field()
+
+
+@attrs.frozen
+class MinItems:
+    """``at least 2 items per outcome`` on a programme (default) or a unit."""
+
+    count: Integer
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Basis:
+    """``basis "WHW art. 7.3"``: the legal basis a rule cites."""
+
+    text: Text
+    span: Span = span_field()
+
+
+# -------------------------------------------------------------- programme
+
+
+@attrs.frozen
+class Level:
+    """``level hbo-bachelor``."""
+
+    level: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Forms:
+    """``form deeltijd`` (or several: ``form deeltijd, duaal``)."""
+
+    forms: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Institution:
+    """``institution "Hogeschool Voorbeeld"``."""
+
+    name: Text
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Participates:
+    """``participates in experiment``: the institution takes part in the experiment."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Under:
+    """``under whw, wet-leeruitkomsten``: the law regimes the programme stands under."""
+
+    regimes: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class AsIf:
+    """``as if voltijd-uitbreiding in force from 2025-09-01``: a what-if date for a regime."""
+
+    regime: Name
+    date: DateLit
+    span: Span = span_field()
+
+
+@attrs.frozen
+class OptedInOn:
+    """``opted in 2024-11-01``: opted in to EVL units with programme-committee consent."""
+
+    date: DateLit
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DefaultKind:
+    """``units are eenheid-van-leeruitkomsten``: the kind of units that do not say."""
+
+    kind: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DefaultMaxAge:
+    """``max evidence age 5 years``: how old evidence may be unless its type says less."""
+
+    age: Age
+    span: Span = span_field()
+
+
+ProgrammeClause: TypeAlias = (
+    Level | Forms | Institution | Participates | Under | AsIf | OptedInOn | DefaultKind
+    | DefaultMaxAge | MinItems
+)
+
+
+@attrs.frozen
+class Programme:
+    """``programme BK "Bouwkunde" ...``: the programme variant this ruleset describes."""
+
+    code: Name
+    title: Text
+    clauses: tuple[ProgrammeClause, ...]
+    span: Span = span_field()
+
+
+# --------------------------------------------------------------- evidence
+
+
+@attrs.frozen
+class NeedsVerification:
+    """``needs verification``: an item counts only when verified."""
+
+    span: Span = span_field()
+
+
+EvidenceClause: TypeAlias = MaxAge | NeedsVerification
+
+
+@attrs.frozen
+class EvidenceType:
+    """``evidence beroepsproduct "Beroepsproduct" ...``: a type of evidence item."""
+
+    name: Name
+    title: Text
+    clauses: tuple[EvidenceClause, ...]
+    span: Span = span_field()
+
+
+# ------------------------------------------------------------------ units
+
+
+@attrs.frozen
+class Credits:
+    """``credits 15`` (EC)."""
+
+    credits: Integer
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Kind:
+    """``kind eenheid-van-leeruitkomsten`` or ``kind onderwijseenheid``."""
+
+    kind: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Outcome:
+    """``outcome 1 "..."``: a learning outcome, referred to as ``<unit>.<id>``."""
+
+    id: Name
+    text: Text
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Accepts:
+    """``accepts beroepsproduct, projectverslag``: evidence types that count."""
+
+    types: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Recommended:
+    """``recommended activity ontwerpstudio``: the unit's recommended learning activities."""
+
+    activities: tuple[Name, ...]
+    span: Span = span_field()
+
+
+UnitClause: TypeAlias = Credits | Kind | Outcome | Accepts | Recommended | MaxAge | MinItems
+
+
+@attrs.frozen
+class Unit:
+    """``unit BK-ONT "Bouwkundig ontwerpen" ...``: a course unit or EVL unit."""
+
+    name: Name
+    title: Text
+    clauses: tuple[UnitClause, ...]
+    span: Span = span_field()
+
+
+# ------------------------------------------------------------ assessments
+
+
+@attrs.frozen
+class Method:
+    """``portfolio`` or ``exam``: whether prior evidence is assessed."""
+
+    method: Literal["portfolio", "exam"]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class PathClause:
+    """``path-independent`` or ``path-dependent``."""
+
+    independent: bool
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Assesses:
+    """``assesses BK-ONT, BK-INS``: the units that may be combined in the assessment."""
+
+    units: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class MaxUnits:
+    """``at most 3 units at once``."""
+
+    count: Integer
+    span: Span = span_field()
+
+
+AssessmentClause: TypeAlias = Method | PathClause | Assesses | MaxUnits
+
+
+@attrs.frozen
+class Assessment:
+    """``assessment BK-PORTFOLIO "..." ...``: how units are assessed."""
+
+    name: Name
+    title: Text
+    clauses: tuple[AssessmentClause, ...]
+    span: Span = span_field()
+
+
+# ------------------------------------------------------------ law regimes
+
+
+@attrs.frozen
+class Period:
+    """When a regime is in force: ``always``, ``from D [until E]``, or a ``proposal``."""
+
+    kind: Literal["always", "dates", "proposal"]
+    start: DateLit | None = None
+    end: DateLit | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Extends:
+    """``extends whw``: everything the other regime allows, this one allows too."""
+
+    regime: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Permit:
+    """``permit eenheid-van-leeruitkomsten for deeltijd, duaal when ... basis "..."``."""
+
+    kind: Name
+    forms: tuple[Name, ...]
+    when: Condition | None
+    basis: Basis
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Allow:
+    """``allow combination A, B for onderwijseenheid when ... basis "..."``."""
+
+    combinations: tuple[Name, ...]
+    kinds: tuple[Name, ...]
+    when: Condition | None
+    basis: Basis
+    span: Span = span_field()
+
+
+RegimeClause: TypeAlias = Period | Extends | Basis | Permit | Allow
+
+
+@attrs.frozen
+class Regime:
+    """``regime whw "..." ...``: a law regime with its period of validity."""
+
+    name: Name
+    title: Text
+    clauses: tuple[RegimeClause, ...]
+    span: Span = span_field()
+
+
+# ------------------------------------------------------------------ rules
+
+
+@attrs.frozen
+class Rule:
+    """``rule NAME "message" deny|warn when CONDITION basis "..."``: an institution rule."""
+
+    name: Name
+    message: Text
+    severity: Literal["deny", "warn"]
+    when: Condition
+    basis: Basis
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Include:
+    """``include "shared.luk"``: declarations shared with other rulesets."""
+
+    path: Text
+    span: Span = span_field()
+
+
+Declaration: TypeAlias = Include | Programme | EvidenceType | Unit | Assessment | Regime | Rule
+
+
+@attrs.frozen
+class Module:
+    """One parsed ``.luk`` file: its declarations in source order."""
+
+    declarations: tuple[Declaration, ...]
+    span: Span = span_field()

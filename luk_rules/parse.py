@@ -1,0 +1,483 @@
+"""Text to AST. The only module that sees lark: it parses with one cached LALR
+parser and turns lark's tree and positions into our own nodes and spans."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, cast
+
+import lark
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from luk_rules import ast
+from luk_rules.diagnostics import Diagnostic, error
+from luk_rules.resources import grammar_path
+from luk_rules.span import Span
+
+
+class ParseFailed(Exception):
+    """Raised by :func:`parse` with the diagnostics of a text that does not parse."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    return lark.Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
+
+
+# Human names for the grammar's terminals, for "expected ..." messages.
+_TERMINALS = {
+    "NAME": "a name",
+    "STRING": "a quoted text",
+    "INT": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "OUTCOME_ID": "an outcome id",
+    "AGE_UNIT": "`years` or `months`",
+    "SEVERITY": "`deny` or `warn`",
+    "QUANTIFIER": "`every`, `some` or `no`",
+    "COMPARE": "a comparison (<, <=, >, >=, =)",
+    "PORTFOLIO": "`portfolio`",
+    "EXAM": "`exam`",
+    "PATH_INDEPENDENT": "`path-independent`",
+    "PATH_DEPENDENT": "`path-dependent`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COMMA": "`,`",
+    "DOT": "`.`",
+}
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _TERMINALS:
+        return _TERMINALS[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"`{pattern.value}`"
+    return terminal.lower()
+
+
+def _expected(names: set[str] | frozenset[str]) -> str:
+    described = sorted({_describe(n) for n in names})
+    if not described:
+        return ""
+    if len(described) > 8:
+        described = [*described[:8], "..."]
+    return "expected " + ", ".join(described)
+
+
+def _token_text(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    value = str(token)
+    return f"`{value}`" if len(value) <= 40 else f"`{value[:37]}...`"
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    line = getattr(exc, "line", 0) or 0
+    column = getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(
+        exc, UnexpectedEOF
+    ):
+        lines = text.splitlines()
+        line, column = (len(lines), len(lines[-1]) + 1) if lines else (1, 1)
+        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.expected
+        return error(
+            "LUK003",
+            "the text ends in the middle of a declaration",
+            Span(file, line, column, line, column + 1),
+            hint=_expected(set(expected)) or "complete the last declaration",
+        )
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        width = max(len(str(token)), 1)
+        end_line = token.end_line or line
+        end_column = token.end_column or column + width
+        return error(
+            "LUK001",
+            f"unexpected {_token_text(token)}",
+            Span(file, line, column, end_line, end_column),
+            hint=_expected(exc.accepts or exc.expected),
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        shown = "a line break" if char == "\n" else f"`{char}`"
+        message = f"unexpected character {shown}"
+        hint = _expected(exc.allowed or set())
+        if char == '"':
+            message = "a quoted text that is not closed on its line"
+            hint = 'end the text with `"` on the same line; write `\\"` for a quote inside it'
+        return error("LUK002", message, Span(file, line, column, line, column + 1), hint=hint)
+    return error("LUK001", str(exc).splitlines()[0], Span(file, line, column, line, column + 1))
+
+
+def parse(text: str, file: str = "<text>") -> ast.Module:
+    """Parse the text of one ``.luk`` file into an AST.
+
+    Raises:
+        ParseFailed: with a located diagnostic when the text is not in the language.
+
+    Example:
+        >>> parse('evidence cv "CV"').declarations[0].name.value
+        'cv'
+    """
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise ParseFailed([_syntax_diagnostic(exc, file, text)]) from None
+    builder = _Builder(file)
+    module = builder.module(tree)
+    if builder.problems:
+        raise ParseFailed(builder.problems)
+    return module
+
+
+# ------------------------------------------------------------ tree -> AST
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+class _Builder:
+    """Turns one lark tree into AST nodes, collecting problems (bad escapes)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Diagnostic] = []
+        self._rules: dict[str, Callable[[Tree[Token], Span], Any]] = {
+            name[2:]: getattr(self, name) for name in dir(self) if name.startswith("r_")
+        }
+
+    # -- helpers
+
+    def span(self, item: Tree[Token] | Token) -> Span:
+        if isinstance(item, Token):
+            return Span(
+                self.file,
+                item.line or 0,
+                item.column or 0,
+                item.end_line or item.line or 0,
+                item.end_column or item.column or 0,
+            )
+        meta = item.meta
+        if getattr(meta, "empty", True):
+            return Span.unknown(self.file)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def name(self, token: Token) -> ast.Name:
+        return ast.Name(str(token), span=self.span(token))
+
+    def text(self, token: Token) -> ast.Text:
+        raw = str(token)[1:-1]
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\":
+                nxt = raw[i + 1] if i + 1 < len(raw) else ""
+                if nxt in _ESCAPES:
+                    out.append(_ESCAPES[nxt])
+                else:
+                    sp = self.span(token)
+                    col = sp.column + 1 + i
+                    self.problems.append(
+                        error(
+                            "LUK004",
+                            f"unknown escape `\\{nxt}` in a quoted text",
+                            Span(self.file, sp.line, col, sp.line, col + 2),
+                            hint='the escapes are \\" \\\\ \\n and \\t',
+                        )
+                    )
+                i += 2
+                continue
+            out.append(ch)
+            i += 1
+        return ast.Text("".join(out), span=self.span(token))
+
+    def integer(self, token: Token) -> ast.Integer:
+        return ast.Integer(int(str(token)), span=self.span(token))
+
+    def date(self, token: Token) -> ast.DateLit:
+        return ast.DateLit(str(token), span=self.span(token))
+
+    def names(self, tree: Tree[Token]) -> tuple[ast.Name, ...]:
+        if tree.data == "name_or_list":
+            (child,) = tree.children
+            if isinstance(child, Tree):
+                return self.names(child)
+            return (self.name(child),)
+        return tuple(self.name(cast(Token, c)) for c in tree.children)
+
+    def build(self, item: Tree[Token]) -> Any:
+        rule = str(item.data)
+        handler = self._rules.get(rule)
+        if handler is None:  # pragma: no cover - grammar and builder disagree
+            raise AssertionError(f"no AST builder for grammar rule {rule!r}")
+        return handler(item, self.span(item))
+
+    def clauses(self, children: list[Tree[Token] | Token]) -> tuple[Any, ...]:
+        return tuple(self.build(c) for c in children if isinstance(c, Tree))
+
+    def module(self, tree: Tree[Token]) -> ast.Module:
+        decls = tuple(self.build(cast(Tree[Token], c)) for c in tree.children)
+        return ast.Module(decls, span=self.span(tree))
+
+    # -- declarations
+
+    def r_include(self, t: Tree[Token], sp: Span) -> ast.Include:
+        return ast.Include(self.text(cast(Token, t.children[0])), span=sp)
+
+    def _head(self, t: Tree[Token]) -> tuple[ast.Name, ast.Text, tuple[Any, ...]]:
+        name, title, *rest = t.children
+        return self.name(cast(Token, name)), self.text(cast(Token, title)), self.clauses(rest)
+
+    def r_programme(self, t: Tree[Token], sp: Span) -> ast.Programme:
+        return ast.Programme(*self._head(t), span=sp)
+
+    def r_evidence(self, t: Tree[Token], sp: Span) -> ast.EvidenceType:
+        return ast.EvidenceType(*self._head(t), span=sp)
+
+    def r_unit(self, t: Tree[Token], sp: Span) -> ast.Unit:
+        return ast.Unit(*self._head(t), span=sp)
+
+    def r_assessment(self, t: Tree[Token], sp: Span) -> ast.Assessment:
+        return ast.Assessment(*self._head(t), span=sp)
+
+    def r_regime(self, t: Tree[Token], sp: Span) -> ast.Regime:
+        return ast.Regime(*self._head(t), span=sp)
+
+    def r_rule(self, t: Tree[Token], sp: Span) -> ast.Rule:
+        name, message, verdict, basis = t.children
+        verdict = cast(Tree[Token], verdict)
+        severity, condition = verdict.children
+        return ast.Rule(
+            self.name(cast(Token, name)),
+            self.text(cast(Token, message)),
+            cast(Any, str(severity)),
+            self.build(cast(Tree[Token], condition)),
+            self.build(cast(Tree[Token], basis)),
+            span=sp,
+        )
+
+    # -- programme clauses
+
+    def r_level(self, t: Tree[Token], sp: Span) -> ast.Level:
+        return ast.Level(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_forms(self, t: Tree[Token], sp: Span) -> ast.Forms:
+        return ast.Forms(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_institution(self, t: Tree[Token], sp: Span) -> ast.Institution:
+        return ast.Institution(self.text(cast(Token, t.children[0])), span=sp)
+
+    def r_participates(self, t: Tree[Token], sp: Span) -> ast.Participates:
+        return ast.Participates(span=sp)
+
+    def r_under(self, t: Tree[Token], sp: Span) -> ast.Under:
+        return ast.Under(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_as_if(self, t: Tree[Token], sp: Span) -> ast.AsIf:
+        regime, date = t.children
+        return ast.AsIf(self.name(cast(Token, regime)), self.date(cast(Token, date)), span=sp)
+
+    def r_opted_in(self, t: Tree[Token], sp: Span) -> ast.OptedInOn:
+        return ast.OptedInOn(self.date(cast(Token, t.children[0])), span=sp)
+
+    def r_default_kind(self, t: Tree[Token], sp: Span) -> ast.DefaultKind:
+        return ast.DefaultKind(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_default_max_age(self, t: Tree[Token], sp: Span) -> ast.DefaultMaxAge:
+        return ast.DefaultMaxAge(self.build(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_default_min_items(self, t: Tree[Token], sp: Span) -> ast.MinItems:
+        built: ast.MinItems = self.build(cast(Tree[Token], t.children[0]))
+        return built
+
+    def r_age(self, t: Tree[Token], sp: Span) -> ast.Age:
+        amount, unit = t.children
+        word = str(unit)
+        normalised: ast.AgeUnit = "months" if word.startswith("month") else "years"
+        return ast.Age(self.integer(cast(Token, amount)), normalised, span=sp)
+
+    def r_min_items(self, t: Tree[Token], sp: Span) -> ast.MinItems:
+        return ast.MinItems(self.integer(cast(Token, t.children[0])), span=sp)
+
+    # -- evidence and unit clauses
+
+    def r_max_age(self, t: Tree[Token], sp: Span) -> ast.MaxAge:
+        return ast.MaxAge(self.build(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_needs_verification(self, t: Tree[Token], sp: Span) -> ast.NeedsVerification:
+        return ast.NeedsVerification(span=sp)
+
+    def r_credits(self, t: Tree[Token], sp: Span) -> ast.Credits:
+        return ast.Credits(self.integer(cast(Token, t.children[0])), span=sp)
+
+    def r_kind(self, t: Tree[Token], sp: Span) -> ast.Kind:
+        return ast.Kind(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_outcome(self, t: Tree[Token], sp: Span) -> ast.Outcome:
+        ident, text = t.children
+        return ast.Outcome(self.name(cast(Token, ident)), self.text(cast(Token, text)), span=sp)
+
+    def r_accepts(self, t: Tree[Token], sp: Span) -> ast.Accepts:
+        return ast.Accepts(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_recommended(self, t: Tree[Token], sp: Span) -> ast.Recommended:
+        return ast.Recommended(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    # -- assessment clauses
+
+    def r_method(self, t: Tree[Token], sp: Span) -> ast.Method:
+        return ast.Method("portfolio" if str(t.children[0]) == "portfolio" else "exam", span=sp)
+
+    def r_path(self, t: Tree[Token], sp: Span) -> ast.PathClause:
+        return ast.PathClause(str(t.children[0]) == "path-independent", span=sp)
+
+    def r_assesses(self, t: Tree[Token], sp: Span) -> ast.Assesses:
+        return ast.Assesses(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_max_units(self, t: Tree[Token], sp: Span) -> ast.MaxUnits:
+        return ast.MaxUnits(self.integer(cast(Token, t.children[0])), span=sp)
+
+    # -- regime clauses
+
+    def r_period_always(self, t: Tree[Token], sp: Span) -> ast.Period:
+        return ast.Period("always", span=sp)
+
+    def r_period_proposal(self, t: Tree[Token], sp: Span) -> ast.Period:
+        return ast.Period("proposal", span=sp)
+
+    def r_period_dates(self, t: Tree[Token], sp: Span) -> ast.Period:
+        dates = [self.date(cast(Token, c)) for c in t.children]
+        return ast.Period("dates", dates[0], dates[1] if len(dates) > 1 else None, span=sp)
+
+    def r_extends(self, t: Tree[Token], sp: Span) -> ast.Extends:
+        return ast.Extends(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_basis(self, t: Tree[Token], sp: Span) -> ast.Basis:
+        return ast.Basis(self.text(cast(Token, t.children[0])), span=sp)
+
+    def _when_basis(self, rest: list[Any]) -> tuple[ast.Condition | None, ast.Basis]:
+        when = None
+        basis = None
+        for child in rest:
+            if child.data == "when":
+                when = self.build(child.children[0])
+            else:
+                basis = self.build(child)
+        assert basis is not None
+        return when, basis
+
+    def r_permit(self, t: Tree[Token], sp: Span) -> ast.Permit:
+        kind, forms, *rest = t.children
+        when, basis = self._when_basis(rest)
+        return ast.Permit(
+            self.name(cast(Token, kind)), self.names(cast(Tree[Token], forms)), when, basis,
+            span=sp,
+        )
+
+    def r_allow(self, t: Tree[Token], sp: Span) -> ast.Allow:
+        combinations, kinds, *rest = t.children
+        when, basis = self._when_basis(rest)
+        return ast.Allow(
+            self.names(cast(Tree[Token], combinations)),
+            self.names(cast(Tree[Token], kinds)),
+            when,
+            basis,
+            span=sp,
+        )
+
+    # -- conditions
+
+    def _flatten(self, t: Tree[Token], kind: str) -> tuple[ast.Condition, ...]:
+        items: list[ast.Condition] = []
+        for child in t.children:
+            if isinstance(child, Tree) and child.data == kind:
+                items.extend(self._flatten(child, kind))
+            elif isinstance(child, Tree):
+                items.append(self.build(child))
+        return tuple(items)
+
+    def r_or_(self, t: Tree[Token], sp: Span) -> ast.Or:
+        return ast.Or(self._flatten(t, "or_"), span=sp)
+
+    def r_and_(self, t: Tree[Token], sp: Span) -> ast.And:
+        return ast.And(self._flatten(t, "and_"), span=sp)
+
+    def r_not_(self, t: Tree[Token], sp: Span) -> ast.Not:
+        return ast.Not(self.build(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_unit_claimed(self, t: Tree[Token], sp: Span) -> ast.UnitClaimed:
+        return ast.UnitClaimed(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_assessment_is(self, t: Tree[Token], sp: Span) -> ast.AssessmentIs:
+        return ast.AssessmentIs(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_assessment_path_independent(
+        self, t: Tree[Token], sp: Span
+    ) -> ast.AssessmentPathIndependent:
+        return ast.AssessmentPathIndependent(span=sp)
+
+    def r_assessment_portfolio(self, t: Tree[Token], sp: Span) -> ast.AssessmentMethod:
+        return ast.AssessmentMethod("portfolio", span=sp)
+
+    def r_assessment_exam(self, t: Tree[Token], sp: Span) -> ast.AssessmentMethod:
+        return ast.AssessmentMethod("exam", span=sp)
+
+    def r_evidence_quantified(self, t: Tree[Token], sp: Span) -> ast.EvidenceQuantified:
+        quantifier, types = t.children
+        return ast.EvidenceQuantified(
+            cast(Any, str(quantifier)), self.names(cast(Tree[Token], types)), span=sp
+        )
+
+    def r_count_units(self, t: Tree[Token], sp: Span) -> ast.CountUnits:
+        op, value = t.children
+        return ast.CountUnits(cast(Any, str(op)), self.integer(cast(Token, value)), span=sp)
+
+    def r_count_evidence(self, t: Tree[Token], sp: Span) -> ast.CountEvidence:
+        *types, op, value = t.children
+        names = self.names(cast(Tree[Token], types[0])) if types else ()
+        return ast.CountEvidence(
+            names, cast(Any, str(op)), self.integer(cast(Token, value)), span=sp
+        )
+
+    def r_combination_is(self, t: Tree[Token], sp: Span) -> ast.CombinationIs:
+        return ast.CombinationIs(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_form_is(self, t: Tree[Token], sp: Span) -> ast.FormIs:
+        return ast.FormIs(self.names(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_level_is(self, t: Tree[Token], sp: Span) -> ast.LevelIs:
+        return ast.LevelIs(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_activity_followed(self, t: Tree[Token], sp: Span) -> ast.ActivityFollowed:
+        return ast.ActivityFollowed(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_submitted_before(self, t: Tree[Token], sp: Span) -> ast.Submitted:
+        return ast.Submitted("before", self.date(cast(Token, t.children[0])), span=sp)
+
+    def r_submitted_from(self, t: Tree[Token], sp: Span) -> ast.Submitted:
+        return ast.Submitted("from", self.date(cast(Token, t.children[0])), span=sp)
+
+    def r_participating(self, t: Tree[Token], sp: Span) -> ast.InstitutionParticipates:
+        return ast.InstitutionParticipates(span=sp)
+
+    def r_opted_in_holds(self, t: Tree[Token], sp: Span) -> ast.OptedIn:
+        return ast.OptedIn(span=sp)
+
+    def r_recommended_route(self, t: Tree[Token], sp: Span) -> ast.RecommendedRoute:
+        return ast.RecommendedRoute(span=sp)
