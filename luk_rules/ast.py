@@ -552,8 +552,22 @@ Declaration: TypeAlias = Include | Programme | EvidenceType | Unit | Assessment 
 
 
 @attrs.frozen
+class Comment:
+    """A ``# ...`` comment; kept for ``luk fmt``, ignored by the meaning of a ruleset."""
+
+    text: str
+    own_line: bool
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Module:
-    """One parsed ``.luk`` file: its declarations in source order."""
+    """One parsed ``.luk`` file: its declarations in source order, and its comments.
+
+    Comments do not take part in equality: two files that differ only in
+    comments and layout have equal modules.
+    """
 
     declarations: tuple[Declaration, ...]
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span = span_field()

@@ -143,7 +143,30 @@ def parse(text: str, file: str = "<text>") -> ast.Module:
     module = builder.module(tree)
     if builder.problems:
         raise ParseFailed(builder.problems)
-    return module
+    return ast.Module(module.declarations, comments(text, file), span=module.span)
+
+
+def comments(text: str, file: str = "<text>") -> tuple[ast.Comment, ...]:
+    """The ``#`` comments of a text that parses, in order, with their places."""
+    found: list[ast.Comment] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        in_string = False
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if in_string and ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = not in_string
+            elif ch == "#" and not in_string:
+                body = line[i:].rstrip()
+                found.append(ast.Comment(
+                    body, own_line=not line[:i].strip(),
+                    span=Span(file, number, i + 1, number, i + 1 + len(body))))
+                break
+            i += 1
+    return tuple(found)
 
 
 # ------------------------------------------------------------ tree -> AST
