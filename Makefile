@@ -1,0 +1,57 @@
+# luk_rules developer tasks. Needs only python3.11 (or python3 >= 3.11), make and a C compiler
+# (the C compiler is for the optional durable-rules backend; without one we fall back).
+
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Paths that exist are linted; missing ones (e.g. benchmarks/ early on) are skipped.
+LINT_PATHS := $(wildcard luk_rules tests benchmarks)
+
+# What `make demo` runs. TODO: switch to running a decision on an example submission,
+# e.g. `$(BIN)/luk decide rulesets/examples/...`, once the CLI supports it.
+DEMO_CMD ?= $(BIN)/luk check rulesets
+
+.PHONY: all venv .venv demo test lint typecheck imports pytest fmt clean
+
+all: test
+
+venv .venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test,durable]' || { \
+	  echo "WARNING: installing the 'durable' extra failed (no C compiler?);" >&2; \
+	  echo "WARNING: falling back to '.[test]' -- the durable-rules backend will be unavailable." >&2; \
+	  $(BIN)/python -m pip install -e '.[test]'; \
+	}
+	touch $@
+
+demo: $(STAMP)
+	$(DEMO_CMD)
+
+test: lint typecheck imports pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+fmt: $(STAMP)
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -1,0 +1,203 @@
+"""The engine-neutral rule program a ruleset compiles to.
+
+A program is a set of Datalog-style rules over flat facts ``pred(arg, ...)``:
+positive atoms join on shared variables; ``Neg`` and ``CountAtLeast`` look only
+at predicates computed in an earlier stratum (stratified negation and
+counting); ``Test`` compares bound values. Both engines run this, so it is the
+contract between the compiler and them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal, TypeAlias
+
+import attrs
+
+Value: TypeAlias = str | int | bool
+
+
+@attrs.frozen
+class Var:
+    """A rule variable; ``_`` is a fresh don't-care variable."""
+
+    name: str
+
+
+Term: TypeAlias = Var | Value
+Fact: TypeAlias = tuple[str, tuple[Value, ...]]
+
+
+@attrs.frozen
+class Atom:
+    """``pred(t1, ..., tn)``: a fact pattern."""
+
+    pred: str
+    args: tuple[Term, ...]
+
+    def variables(self) -> set[str]:
+        """Names of the (non-``_``) variables in the atom."""
+        return {a.name for a in self.args if isinstance(a, Var) and a.name != "_"}
+
+
+@attrs.frozen
+class Neg:
+    """No fact matches the atom (variables not bound before are existential)."""
+
+    atom: Atom
+
+
+@attrs.frozen
+class CountAtLeast:
+    """At least (``at_least``) or fewer than (not ``at_least``) ``n`` facts match.
+
+    Exactly one variable of the atom is unbound before the literal: the counted one.
+    """
+
+    atom: Atom
+    n: int
+    at_least: bool = True
+
+
+TestOp: TypeAlias = Literal["<", "<=", ">", ">=", "=", "!=", "in", "not in"]
+
+
+@attrs.frozen
+class Test:
+    """A comparison of bound terms; ``in`` tests membership in a constant tuple."""
+
+    left: Term
+    op: TestOp
+    right: Term | tuple[Value, ...]
+
+
+Literal_: TypeAlias = Atom | Neg | CountAtLeast | Test
+
+
+@attrs.frozen
+class Cite:
+    """What a rule stands for: its name, where it is written and its legal basis.
+
+    ``from_regime`` marks a built-in rule whose basis is the law regime in force.
+    """
+
+    rule: str
+    basis: str
+    source: str
+    from_regime: bool = False
+
+
+@attrs.frozen
+class Rule:
+    """``head :- body``; the body is written in evaluation order."""
+
+    name: str
+    head: Atom
+    body: tuple[Literal_, ...]
+    cite: Cite
+
+    def depends(self) -> Iterable[tuple[str, bool]]:
+        """The predicates the body reads, with True where read negatively or counted."""
+        for lit in self.body:
+            if isinstance(lit, Atom):
+                yield lit.pred, False
+            elif isinstance(lit, Neg | CountAtLeast):
+                yield lit.atom.pred, True
+
+
+class StratificationError(Exception):
+    """The rules depend negatively on themselves: they cannot be stratified."""
+
+
+@attrs.frozen
+class Program:
+    """A compiled ruleset: rules in evaluation order, grouped into strata.
+
+    ``strata`` is a tuple of groups of rule indexes; groups run in order, a group
+    marked recursive runs to a fixpoint. ``static`` holds the facts that follow
+    from the ruleset alone; the per-submission facts come from the fact builder.
+    """
+
+    rules: tuple[Rule, ...]
+    strata: tuple[tuple[tuple[int, ...], bool], ...]
+    static: tuple[Fact, ...]
+    inputs: frozenset[str]
+    phases: Mapping[str, int]
+
+    @classmethod
+    def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str]
+              ) -> Program:
+        """Order the rules into strata (topological order of their dependency SCCs).
+
+        Raises:
+            StratificationError: when a predicate depends negatively on itself.
+        """
+        rules = tuple(rules)
+        inputs = frozenset(inputs) | {p for p, _ in static}
+        heads: dict[str, list[int]] = {}
+        for i, r in enumerate(rules):
+            heads.setdefault(r.head.pred, []).append(i)
+        graph: dict[str, set[tuple[str, bool]]] = {p: set() for p in heads}
+        for r in rules:
+            for dep, negative in r.depends():
+                if dep in heads:
+                    graph[r.head.pred].add((dep, negative))
+        order = _sccs(graph)
+        strata: list[tuple[tuple[int, ...], bool]] = []
+        phase: dict[str, int] = {}
+        for component in order:
+            members = set(component)
+            recursive = False
+            level = 0
+            for p in component:
+                for dep, negative in graph[p]:
+                    if dep in members:
+                        if negative:
+                            raise StratificationError(
+                                f"`{p}` depends on `{dep}` through negation or counting, "
+                                "and `{dep}` on it")
+                        recursive = True
+                    else:
+                        level = max(level, phase[dep] + (1 if negative else 0))
+            for p in component:
+                phase[p] = level
+            idx = tuple(sorted(i for p in component for i in heads[p]))
+            strata.append((idx, recursive))
+        return cls(rules, tuple(strata), tuple(static), inputs, phase)
+
+
+def _sccs(graph: Mapping[str, set[tuple[str, bool]]]) -> list[list[str]]:
+    """Tarjan's algorithm; returns components dependencies-first, deterministically."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+
+    def visit(v: str) -> None:
+        nonlocal counter
+        index[v] = low[v] = counter
+        counter += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w, _ in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp: list[str] = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out

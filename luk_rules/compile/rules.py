@@ -1,0 +1,369 @@
+"""Compile a checked ruleset (IR) into a rule program and a fact builder.
+
+The decision semantics of DESIGN.md §3 are written here once as rules; the
+law regimes' ``permit``/``allow`` clauses and the ruleset's own ``rule``s
+become rules of the same program. ``docs/semantics.md`` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from luk_rules import ir
+from luk_rules.compile.program import (
+    Atom,
+    Cite,
+    CountAtLeast,
+    Fact,
+    Literal_,
+    Neg,
+    Program,
+    Rule,
+    Test,
+    Value,
+    Var,
+)
+from luk_rules.submission import Submission
+
+# Input predicates, asserted per submission:
+#   sub(form, assessment, date, n_units, n_items, n_activities)
+#   claimed(unit)               item(id, type, date, activity, verified)
+#   claim(item, unit, outcome)  followed(activity)
+#   accept(unit, type, oldest_date, needs_verification)
+# Static predicates, from the declarations:
+#   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
+#   assess(assessment, unit)  assessment(assessment, method, path_independent, max_units)
+#   regime(name, start, end)
+INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"})
+NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
+NO_ACTIVITY = ""
+
+
+def _v(name: str) -> Var:
+    return Var(name)
+
+
+_ = Var("_")
+I, U, O, T, D, SD, A, K, R, S, E, X, F, N = (
+    _v(n) for n in ("I", "U", "O", "T", "D", "SD", "A", "K", "R", "S", "E", "X", "F", "N"))
+
+
+def _sub(form: Var | str = _, assessment: Var | str = _, date: Var = _, units: Var = _,
+         items: Var = _, activities: Var = _) -> Atom:
+    return Atom("sub", (form, assessment, date, units, items, activities))
+
+
+def _item(i: Var | str = _, t: Var = _, d: Var = _, act: Var | str = _,
+          verified: Var | bool = _) -> Atom:
+    return Atom("item", (i, t, d, act, verified))
+
+
+def _finding(code: str, severity: str, a: Var | str = "", b: Var | str = "") -> Atom:
+    return Atom("finding", (code, severity, a, b))
+
+
+@attrs.frozen
+class Compiled:
+    """A compiled ruleset: the program, and how to turn a submission into facts."""
+
+    ruleset: ir.Ruleset
+    program: Program
+    condition_count: int
+
+    def facts(self, submission: Submission) -> list[Fact]:
+        """The input facts of a (validated) submission, in a canonical order."""
+        rs = self.ruleset
+        date = submission.date.toordinal()
+        activities = set(submission.activities)
+        activities.update(e.activity for e in submission.evidence if e.activity)
+        facts: list[Fact] = [
+            ("sub", (submission.form, submission.assessment, date, len(set(submission.units)),
+                     len(submission.evidence), len(submission.activities))),
+        ]
+        facts.extend(("claimed", (u,)) for u in sorted(set(submission.units)))
+        for e in sorted(submission.evidence, key=lambda e: e.id):
+            facts.append(("item", (e.id, e.type, e.date.toordinal(),
+                                   e.activity or NO_ACTIVITY, e.verified)))
+            for ref in sorted(set(e.outcomes)):
+                unit = ref.rpartition(".")[0]
+                facts.append(("claim", (e.id, unit, ref)))
+        facts.extend(("followed", (a,)) for a in sorted(activities))
+        types = {t.name: t for t in rs.evidence_types}
+        claimed = set(submission.units)
+        for unit in rs.units:
+            if unit.code not in claimed:
+                continue
+            for type_name in sorted(unit.accepts):
+                etype = types.get(type_name)
+                age = effective_max_age(rs, unit, etype)
+                oldest = age.cutoff(submission.date).toordinal() if age else 0
+                needs = bool(etype and etype.needs_verification)
+                facts.append(("accept", (unit.code, type_name, oldest, needs)))
+        return facts
+
+
+def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | None
+                      ) -> ir.MaxAge | None:
+    """The strictest of the type's, the unit's and the programme's maximum age."""
+    ages = [a for a in (etype.max_age if etype else None, unit.max_age, rs.programme.max_age)
+            if a is not None]
+    return min(ages, key=lambda a: a.in_months) if ages else None
+
+
+class _Builder:
+    def __init__(self, rs: ir.Ruleset) -> None:
+        self.rs = rs
+        self.rules: list[Rule] = []
+        self.conditions = 0
+        self.oer = f"OER {rs.programme.title} ({rs.programme.code})"
+
+    def cite(self, rule: str, basis: str | None = None, source: str | None = None,
+             from_regime: bool = False) -> Cite:
+        return Cite(rule, basis if basis is not None else self.oer,
+                    source if source is not None else str(self.rs.programme.span), from_regime)
+
+    def add(self, name: str, head: Atom, body: list[Literal_], cite: Cite) -> None:
+        self.rules.append(Rule(name, head, tuple(body), cite))
+
+    # ------------------------------------------------------------ conditions
+
+    def condition(self, c: ir.Cond, cite: Cite) -> str:
+        """Compile a condition to a nullary predicate that holds when it does."""
+        self.conditions += 1
+        pred = f"cond{self.conditions}"
+        head = Atom(pred, ())
+        name = f"{cite.rule} (condition)"
+        match c:
+            case ir.Const(True):
+                self.add(name, head, [], cite)
+            case ir.Const(False):
+                pass
+            case ir.AllOf(items):
+                self.add(name, head, [Atom(self.condition(i, cite), ()) for i in items], cite)
+            case ir.AnyOf(items):
+                for i in items:
+                    self.add(name, head, [Atom(self.condition(i, cite), ())], cite)
+            case ir.Negation(item):
+                self.add(name, head, [_sub(), Neg(Atom(self.condition(item, cite), ()))], cite)
+            case ir.Claimed(unit):
+                self.add(name, head, [Atom("claimed", (unit,))], cite)
+            case ir.RequestedAssessment(names):
+                self.add(name, head, [_sub(assessment=A), Test(A, "in", tuple(sorted(names)))],
+                         cite)
+            case ir.EvidenceTypes("some", types):
+                self.add(name, head, [_item(t=T), Test(T, "in", tuple(sorted(types)))], cite)
+            case ir.EvidenceTypes("every", types):
+                other = f"{pred}_other"
+                self.add(name, Atom(other, ()), [_item(t=T), Test(T, "not in",
+                                                                  tuple(sorted(types)))], cite)
+                self.add(name, head, [_sub(items=N), Test(N, ">", 0), Neg(Atom(other, ()))],
+                         cite)
+            case ir.EvidenceTypes(_, types):  # "no"
+                some = f"{pred}_some"
+                self.add(name, Atom(some, ()), [_item(t=T), Test(T, "in",
+                                                                 tuple(sorted(types)))], cite)
+                self.add(name, head, [_sub(), Neg(Atom(some, ()))], cite)
+            case ir.Count("units", _, op, value):
+                self.add(name, head, [_sub(units=N), Test(N, op, value)], cite)
+            case ir.Count(_, (), op, value):
+                self.add(name, head, [_sub(items=N), Test(N, op, value)], cite)
+            case ir.Count(_, types, op, value):
+                of_type = f"{pred}_item"
+                self.add(name, Atom(of_type, (I,)),
+                         [_item(i=I, t=T), Test(T, "in", tuple(sorted(types)))], cite)
+                self.add(name, head, [_sub(), *self._count(Atom(of_type, (_,)), op, value)],
+                         cite)
+            case ir.CombinationIn(combos):
+                self.add(name, head, [Atom("combination", (X,)),
+                                      Test(X, "in", tuple(sorted(combos)))], cite)
+            case ir.FormIn(forms):
+                self.add(name, head, [_sub(form=F), Test(F, "in", tuple(sorted(forms)))], cite)
+            case ir.Followed(activity):
+                self.add(name, head, [Atom("followed", (activity,))], cite)
+            case ir.DateFrom(date):
+                self.add(name, head, [_sub(date=SD), Test(SD, ">=", date.toordinal())], cite)
+        return pred
+
+    @staticmethod
+    def _count(atom: Atom, op: str, value: int) -> list[Literal_]:
+        if op == ">=":
+            return [CountAtLeast(atom, value)]
+        if op == ">":
+            return [CountAtLeast(atom, value + 1)]
+        if op == "<":
+            return [CountAtLeast(atom, value, at_least=False)]
+        if op == "<=":
+            return [CountAtLeast(atom, value + 1, at_least=False)]
+        return [CountAtLeast(atom, value), CountAtLeast(atom, value + 1, at_least=False)]
+
+    # ------------------------------------------------------------ semantics
+
+    def evidence(self) -> None:
+        """Valid evidence (DESIGN §3.1): which items count for which outcomes, and why not."""
+        base = [Atom("claim", (I, U, O)), Atom("claimed", (U,)),
+                _item(I, T, D, _, _), _sub(date=SD)]
+        cite = self.cite("valid-evidence")
+        self.add("valid-evidence", Atom("counts", (I, U, O)),
+                 [*base, Atom("accept", (U, T, E, False)),
+                  Test(D, "<=", SD), Test(D, ">=", E)], cite)
+        self.add("valid-evidence", Atom("counts", (I, U, O)),
+                 [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, True),
+                  _sub(date=SD), Atom("accept", (U, T, E, True)),
+                  Test(D, "<=", SD), Test(D, ">=", E)], cite)
+        self.add("evidence-type-not-accepted",
+                 _finding("evidence-type-not-accepted", "warning", I, O),
+                 [*base, Neg(Atom("accept", (U, T, _, _)))], self.cite("evidence-type-not-accepted"))
+        self.add("evidence-too-old", _finding("evidence-too-old", "warning", I, O),
+                 [*base, Atom("accept", (U, T, E, _)), Test(D, "<", E)],
+                 self.cite("evidence-too-old"))
+        self.add("evidence-after-submission",
+                 _finding("evidence-after-submission", "warning", I, O),
+                 [*base, Test(D, ">", SD)], self.cite("evidence-after-submission"))
+        self.add("evidence-not-verified", _finding("evidence-not-verified", "warning", I, O),
+                 [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, _, _, False),
+                  Atom("accept", (U, T, _, True))], self.cite("evidence-not-verified"))
+        self.add("outcome-not-claimed", _finding("outcome-not-claimed", "warning", I, O),
+                 [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))],
+                 self.cite("outcome-not-claimed"))
+
+    def coverage(self) -> None:
+        """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
+        cite = self.cite("coverage")
+        self.add("coverage", Atom("needs-evidence", ()),
+                 [_sub(assessment=A), Atom("assessment", (A, "portfolio", _, _))], cite)
+        for n in sorted({u.min_items for u in self.rs.units}):
+            self.add("coverage", Atom("covered", (U, O)),
+                     [Atom("claimed", (U,)), Atom("unitmin", (U, n)), Atom("outcome", (U, O)),
+                      CountAtLeast(Atom("counts", (_, U, O)), n)], cite)
+        self.add("coverage", Atom("missing", (U, O)),
+                 [Atom("needs-evidence", ()), Atom("claimed", (U,)), Atom("outcome", (U, O)),
+                  Neg(Atom("covered", (U, O)))], cite)
+
+    def combination(self) -> None:
+        """Combination (§3.3): D, else C, else B, else A."""
+        c = self.cite("combination")
+        u2 = Var("U2")
+        self.add("combination", Atom("multi-unit-item", (I,)),
+                 [Atom("claim", (I, U, _)), Atom("claimed", (U,)), Atom("claim", (I, u2, _)),
+                  Atom("claimed", (u2,)), Test(U, "<", u2)], c)
+        self.add("combination", Atom("route-d", ()), [Atom("multi-unit-item", (_,))], c)
+        self.add("combination", Atom("route-d", ()), [_sub(units=N), Test(N, ">=", 2)], c)
+        self.add("combination", Atom("route-c", ()),
+                 [_sub(items=N, activities=Var("NA")), Test(N, "=", 0), Test(Var("NA"), "=", 0),
+                  Neg(Atom("route-d", ()))], c)
+        self.add("combination", Atom("recommended-for-claimed", (A,)),
+                 [Atom("claimed", (U,)), Atom("recommended", (U, A))], c)
+        self.add("combination", Atom("own-learning", ()),
+                 [Atom("followed", (A,)), Neg(Atom("recommended-for-claimed", (A,)))], c)
+        self.add("combination", Atom("own-learning", ()), [_item(act=NO_ACTIVITY)], c)
+        self.add("combination", Atom("route-b", ()),
+                 [Atom("own-learning", ()), Neg(Atom("route-d", ())), Neg(Atom("route-c", ()))],
+                 c)
+        for letter, pred in (("D", "route-d"), ("C", "route-c"), ("B", "route-b")):
+            self.add("combination", Atom("combination", (letter,)), [Atom(pred, ())], c)
+        self.add("combination", Atom("combination", ("A",)),
+                 [_sub(), Neg(Atom("route-d", ())), Neg(Atom("route-c", ())),
+                  Neg(Atom("route-b", ()))], c)
+
+    def law(self) -> None:
+        """The regime in force on the date: of those in force, the one that started last."""
+        c = self.cite("law-in-force")
+        r2, s2 = Var("R2"), Var("S2")
+        self.add("law-in-force", Atom("in-force", (R, S)),
+                 [Atom("regime", (R, S, E)), _sub(date=SD), Test(S, "<=", SD), Test(SD, "<=", E)],
+                 c)
+        self.add("law-in-force", Atom("superseded", (R,)),
+                 [Atom("in-force", (R, S)), Atom("in-force", (r2, s2)), Test(s2, ">", S)], c)
+        self.add("law-in-force", Atom("superseded", (R,)),
+                 [Atom("in-force", (R, S)), Atom("in-force", (r2, S)), Test(r2, ">", R)], c)
+        self.add("law-in-force", Atom("law", (R,)),
+                 [Atom("in-force", (R, _)), Neg(Atom("superseded", (R,)))], c)
+        self.add("no-regime-in-force", _finding("no-regime-in-force", "deny"),
+                 [_sub(), Neg(Atom("law", (_,)))], self.cite("no-regime-in-force"))
+
+    def scope(self) -> None:
+        """Scope (§3.4): unit kinds per form and combinations per kind, per the regime."""
+        self.add("scope", Atom("kind-used", (K,)),
+                 [Atom("claimed", (U,)), Atom("unit", (U, K))], self.cite("scope"))
+        for regime in self.rs.programme.regimes:
+            for p in regime.permits:
+                cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span))
+                cond = self.condition(p.when, cite)
+                self.add(p.cite.rule, Atom("permitted", (p.kind,)),
+                         [Atom("law", (regime.name,)), Atom("kind-used", (p.kind,)),
+                          _sub(form=F), Test(F, "in", tuple(sorted(p.forms))),
+                          Atom(cond, ())], cite)
+            for a in regime.allows:
+                cite = self.cite(a.cite.rule, a.cite.basis, str(a.cite.span))
+                cond = self.condition(a.when, cite)
+                self.add(a.cite.rule, Atom("allowed", (K,)),
+                         [Atom("law", (regime.name,)), Atom("kind-used", (K,)),
+                          Test(K, "in", tuple(sorted(a.kinds))), Atom("combination", (X,)),
+                          Test(X, "in", tuple(sorted(a.combinations))), Atom(cond, ())], cite)
+        self.add("unit-kind-not-permitted", _finding("unit-kind-not-permitted", "deny", K, F),
+                 [Atom("kind-used", (K,)), Atom("law", (R,)), _sub(form=F),
+                  Neg(Atom("permitted", (K,)))],
+                 self.cite("unit-kind-not-permitted", from_regime=True))
+        self.add("combination-not-allowed", _finding("combination-not-allowed", "deny", X, K),
+                 [Atom("kind-used", (K,)), Atom("law", (R,)), Atom("combination", (X,)),
+                  Neg(Atom("allowed", (K,)))],
+                 self.cite("combination-not-allowed", from_regime=True))
+
+    def institution(self) -> None:
+        """Institution rules (§3.5): the assessment assesses the units; the ruleset's rules."""
+        self.add("assessment-covers-units", _finding("unit-not-assessed", "deny", U, A),
+                 [Atom("claimed", (U,)), _sub(assessment=A), Neg(Atom("assess", (A, U)))],
+                 self.cite("assessment-covers-units"))
+        m = Var("M")
+        self.add("assessment-max-units", _finding("too-many-units", "deny", A, N),
+                 [_sub(assessment=A, units=N), Atom("assessment", (A, _, _, m)),
+                  Test(m, ">", 0), Test(N, ">", m)], self.cite("assessment-max-units"))
+        for rule in self.rs.rules:
+            cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
+            cond = self.condition(rule.when, cite)
+            self.add(rule.name, _finding(rule.name, rule.severity), [Atom(cond, ())], cite)
+
+    def static(self) -> Iterator[Fact]:
+        rs = self.rs
+        for u in rs.units:
+            yield "unit", (u.code, u.kind)
+            yield "unitmin", (u.code, u.min_items)
+            for o in u.outcomes:
+                yield "outcome", (u.code, o.ref)
+            for a in u.recommended:
+                yield "recommended", (u.code, a)
+        for a in rs.assessments:
+            yield "assessment", (a.name, a.method, a.path_independent, a.max_units or 0)
+            for code in a.units:
+                yield "assess", (a.name, code)
+        for r in rs.programme.regimes:
+            if not r.never:
+                start = r.start.toordinal() if r.start else 0
+                end = r.end.toordinal() if r.end else NO_END
+                yield "regime", (r.name, start, end)
+
+
+def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
+    """Compile a checked ruleset into a program (pure: no engine is involved).
+
+    Raises:
+        StratificationError: never for rulesets that passed the checks; kept as a guard.
+    """
+    b = _Builder(ruleset)
+    b.evidence()
+    b.coverage()
+    b.combination()
+    b.law()
+    b.scope()
+    b.institution()
+    static = sorted(set(b.static()), key=_fact_key)
+    program = Program.build(b.rules, static, INPUTS)
+    return Compiled(ruleset, program, b.conditions)
+
+
+def _fact_key(fact: Fact) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return fact[0], tuple((type(v).__name__, str(v)) for v in fact[1])
+
+

@@ -1,0 +1,64 @@
+"""Engines run a compiled :class:`~luk_rules.compile.Program` on input facts.
+
+Two engines sit behind one small interface: ``native`` (the project's own
+forward-chaining evaluator, the default) and ``durable`` (durable_rules, an
+optional extra). Both return a :class:`Derivation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+import attrs
+
+from luk_rules.compile import Fact, Program, Value
+
+ENGINES = ("native", "durable")
+
+
+@attrs.frozen
+class Derivation:
+    """What a run derived: every fact by predicate, and (when traced) how.
+
+    ``proofs`` maps a derived fact to the index of the rule that derived it and
+    the positive facts its body matched (the smallest such derivation, so that
+    every engine gives the same proof).
+    """
+
+    facts: Mapping[str, frozenset[tuple[Value, ...]]]
+    proofs: Mapping[Fact, tuple[int, tuple[Fact, ...]]]
+
+    def of(self, pred: str) -> frozenset[tuple[Value, ...]]:
+        """The facts of one predicate (empty when none)."""
+        return self.facts.get(pred, frozenset())
+
+
+class Runner(Protocol):
+    """A compiled program ready to run: thread-safe, reusable."""
+
+    def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
+        """Derive everything that follows from the input facts."""
+        ...
+
+
+class EngineUnavailable(Exception):
+    """The engine asked for cannot be used here (not installed, or a limit exceeded)."""
+
+
+def make_runner(program: Program, engine: str = "native") -> Runner:
+    """Prepare ``program`` for the named engine (``native`` or ``durable``).
+
+    Raises:
+        EngineUnavailable: for an unknown engine, or durable_rules missing or too
+            limited for this program.
+    """
+    if engine == "native":
+        from luk_rules.engine.native import NativeRunner
+
+        return NativeRunner(program)
+    if engine == "durable":
+        from luk_rules.engine.durable_backend import DurableRunner
+
+        return DurableRunner(program)
+    raise EngineUnavailable(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -1,0 +1,62 @@
+"""The exceptions the library raises: all are :class:`LukError`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from luk_rules.diagnostics import Diagnostic, Severity
+
+
+class LukError(Exception):
+    """Base class of every error luk_rules raises on bad input."""
+
+
+class RulesetError(LukError):
+    """A ruleset cannot be used: it does not parse, or fails its checks.
+
+    ``diagnostics`` holds every problem found (errors and warnings); ``sources``
+    maps file paths to their text, for rendering them with a caret.
+    """
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: dict[str, str] | None = None
+                 ) -> None:
+        self.diagnostics = list(diagnostics)
+        self.sources = dict(sources or {})
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        summary = f"{first.span}: {first.message}" if first else "invalid ruleset"
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        super().__init__(summary + more)
+
+
+class Problem:
+    """One thing wrong with an input document, at a JSON path like ``$.evidence[2].date``."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"Problem({self.path!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.path, self.message) == (
+            other.path, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message))
+
+
+class SubmissionError(LukError):
+    """A submission (or record) is invalid; ``problems`` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = sorted(set(problems), key=lambda p: (p.path, p.message))
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__(prefix + "; ".join(str(p) for p in self.problems))

@@ -1,0 +1,306 @@
+"""From a checked workspace (surface AST) to the IR: names resolved, defaults
+applied, programme-level conditions folded to constants, regimes flattened."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from luk_rules import ast, ir
+from luk_rules.sources import Workspace
+from luk_rules.span import Span
+
+
+class LoweringError(Exception):
+    """The workspace cannot become a decidable ruleset (for example: no programme)."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+def _date(lit: ast.DateLit | None) -> dt.date | None:
+    return None if lit is None else dt.date.fromisoformat(lit.value)
+
+
+def _age(age: ast.Age) -> ir.MaxAge:
+    if age.unit == "years":
+        return ir.MaxAge(years=age.amount.value, span=age.span)
+    return ir.MaxAge(months=age.amount.value, span=age.span)
+
+
+def _first(clauses: Iterable[object], kind: type[object]) -> object | None:
+    return next((c for c in clauses if isinstance(c, kind)), None)
+
+
+def _names(names: Iterable[ast.Name]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.value for n in names))
+
+
+class _Lowerer:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.programme: ast.Programme | None = None
+        self.evidence: dict[str, ast.EvidenceType] = {}
+        self.units: dict[str, ast.Unit] = {}
+        self.assessments: dict[str, ast.Assessment] = {}
+        self.regimes: dict[str, ast.Regime] = {}
+        self.rules: list[ast.Rule] = []
+        for _, decl in ws.declarations():
+            match decl:
+                case ast.Programme():
+                    self.programme = self.programme or decl
+                case ast.EvidenceType():
+                    self.evidence.setdefault(decl.name.value, decl)
+                case ast.Unit():
+                    self.units.setdefault(decl.name.value, decl)
+                case ast.Assessment():
+                    self.assessments.setdefault(decl.name.value, decl)
+                case ast.Regime():
+                    self.regimes.setdefault(decl.name.value, decl)
+                case ast.Rule():
+                    self.rules.append(decl)
+                case _:
+                    pass
+
+    # -- the programme-level facts conditions may fold to constants
+
+    def level(self) -> str:
+        assert self.programme is not None
+        clause = _first(self.programme.clauses, ast.Level)
+        return clause.level.value if isinstance(clause, ast.Level) else ""
+
+    def participates(self) -> bool:
+        assert self.programme is not None
+        return any(isinstance(c, ast.Participates) for c in self.programme.clauses)
+
+    def opted_in(self) -> dt.date | None:
+        assert self.programme is not None
+        clause = _first(self.programme.clauses, ast.OptedInOn)
+        return _date(clause.date) if isinstance(clause, ast.OptedInOn) else None
+
+    def default_kind(self) -> str:
+        assert self.programme is not None
+        clause = _first(self.programme.clauses, ast.DefaultKind)
+        return clause.kind.value if isinstance(clause, ast.DefaultKind) else "onderwijseenheid"
+
+    def unit_kind(self, unit: ast.Unit) -> ir.UnitKind:
+        clause = _first(unit.clauses, ast.Kind)
+        kind = clause.kind.value if isinstance(clause, ast.Kind) else self.default_kind()
+        return "eenheid-van-leeruitkomsten" if kind == "eenheid-van-leeruitkomsten" else (
+            "onderwijseenheid")
+
+    def recommended_route(self) -> bool:
+        return all(
+            any(isinstance(c, ast.Recommended) and c.activities for c in u.clauses)
+            for u in self.units.values()
+            if self.unit_kind(u) == "eenheid-van-leeruitkomsten"
+        )
+
+    # -- conditions
+
+    def cond(self, c: ast.Condition) -> ir.Cond:
+        sp = c.span
+        match c:
+            case ast.Or(items):
+                return ir.AnyOf(tuple(self.cond(i) for i in items), span=sp)
+            case ast.And(items):
+                return ir.AllOf(tuple(self.cond(i) for i in items), span=sp)
+            case ast.Not(item):
+                return ir.Negation(self.cond(item), span=sp)
+            case ast.UnitClaimed(unit):
+                return ir.Claimed(unit.value, span=sp)
+            case ast.AssessmentIs(name):
+                return ir.RequestedAssessment((name.value,), span=sp)
+            case ast.AssessmentPathIndependent():
+                names = tuple(sorted(
+                    n for n, a in self.assessments.items()
+                    if any(isinstance(x, ast.PathClause) and x.independent for x in a.clauses)))
+                return ir.RequestedAssessment(names, span=sp)
+            case ast.AssessmentMethod(method):
+                names = tuple(sorted(
+                    n for n, a in self.assessments.items()
+                    if any(isinstance(x, ast.Method) and x.method == method for x in a.clauses)))
+                return ir.RequestedAssessment(names, span=sp)
+            case ast.EvidenceQuantified(quantifier, types):
+                return ir.EvidenceTypes(quantifier, _names(types), span=sp)
+            case ast.CountUnits(op, value):
+                return ir.Count("units", (), op, value.value, span=sp)
+            case ast.CountEvidence(types, op, value):
+                return ir.Count("evidence", _names(types), op, value.value, span=sp)
+            case ast.CombinationIs(combinations):
+                return ir.CombinationIn(_names(combinations), span=sp)
+            case ast.FormIs(forms):
+                return ir.FormIn(_names(forms), span=sp)
+            case ast.LevelIs(level):
+                mine = self.level()
+                wanted = level.value
+                return ir.Const(mine == wanted or mine.startswith(wanted + "-"), span=sp)
+            case ast.ActivityFollowed(activity):
+                return ir.Followed(activity.value, span=sp)
+            case ast.Submitted(op, date):
+                when = dt.date.fromisoformat(date.value)
+                if op == "from":
+                    return ir.DateFrom(when, span=sp)
+                return ir.Negation(ir.DateFrom(when, span=sp), span=sp)
+            case ast.InstitutionParticipates():
+                return ir.Const(self.participates(), span=sp)
+            case ast.OptedIn():
+                opted = self.opted_in()
+                if opted is None:
+                    return ir.Const(False, span=sp)
+                return ir.DateFrom(opted, span=sp)
+            case ast.RecommendedRoute():
+                return ir.Const(self.recommended_route(), span=sp)
+        raise AssertionError(f"unknown condition {c!r}")  # pragma: no cover
+
+    # -- declarations
+
+    def regime(self, name: str, as_if: dict[str, dt.date], seen: tuple[str, ...] = ()
+               ) -> ir.Regime:
+        decl = self.regimes[name]
+        period = _first(decl.clauses, ast.Period)
+        basis = _first(decl.clauses, ast.Basis)
+        extends = _first(decl.clauses, ast.Extends)
+        start: dt.date | None = None
+        end: dt.date | None = None
+        never = False
+        if isinstance(period, ast.Period):
+            if period.kind == "proposal":
+                never = True
+            elif period.kind == "dates":
+                start, end = _date(period.start), _date(period.end)
+        if name in as_if:
+            start, end, never = as_if[name], None, False
+        permits: list[ir.Permit] = []
+        allows: list[ir.Allow] = []
+        if isinstance(extends, ast.Extends) and extends.regime.value in self.regimes and (
+                extends.regime.value not in seen):
+            parent = self.regime(extends.regime.value, {}, (*seen, name))
+            permits.extend(parent.permits)
+            allows.extend(parent.allows)
+        for c in decl.clauses:
+            if isinstance(c, ast.Permit):
+                cite = ir.Cite(f"{name}: permit {c.kind.value}", c.basis.text.value, c.span)
+                when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
+                permits.append(ir.Permit(c.kind.value, _names(c.forms), when, cite))
+            elif isinstance(c, ast.Allow):
+                combos = ", ".join(n.value for n in c.combinations)
+                cite = ir.Cite(f"{name}: allow combination {combos}", c.basis.text.value, c.span)
+                when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
+                allows.append(ir.Allow(_names(c.combinations), _names(c.kinds), when, cite))
+        return ir.Regime(
+            name=name,
+            title=decl.title.value,
+            start=start,
+            end=end,
+            never=never,
+            basis=basis.text.value if isinstance(basis, ast.Basis) else "",
+            permits=tuple(permits),
+            allows=tuple(allows),
+            span=decl.span,
+        )
+
+    def ruleset(self) -> ir.Ruleset:
+        prog = self.programme
+        if prog is None:
+            raise LoweringError(
+                f"{self.ws.root} declares no programme: it can be checked and included, "
+                "but not used to decide", Span(self.ws.root, 1, 1, 1, 1))
+        clauses = prog.clauses
+        as_if = {c.regime.value: dt.date.fromisoformat(c.date.value)
+                 for c in clauses if isinstance(c, ast.AsIf)}
+        under = [n.value for c in clauses if isinstance(c, ast.Under) for n in c.regimes]
+        regimes = tuple(self.regime(n, as_if) for n in dict.fromkeys(under) if n in self.regimes)
+        forms = tuple(n.value for c in clauses if isinstance(c, ast.Forms) for n in c.forms)
+        institution = _first(clauses, ast.Institution)
+        default_age = _first(clauses, ast.DefaultMaxAge)
+        default_min = _first(clauses, ast.MinItems)
+        programme = ir.Programme(
+            code=prog.code.value,
+            title=prog.title.value,
+            level=self.level(),
+            forms=tuple(dict.fromkeys(forms)),
+            institution=institution.name.value if isinstance(institution, ast.Institution)
+            else "",
+            participates=self.participates(),
+            opted_in=self.opted_in(),
+            max_age=_age(default_age.age) if isinstance(default_age, ast.DefaultMaxAge)
+            else None,
+            min_items=default_min.count.value if isinstance(default_min, ast.MinItems) else 1,
+            regimes=regimes,
+            span=prog.span,
+        )
+        evidence = tuple(self.evidence_type(e) for e in self.evidence.values())
+        units = tuple(self.unit(u, programme) for u in self.units.values())
+        assessments = tuple(self.assessment(a) for a in self.assessments.values())
+        rules = tuple(
+            ir.Rule(
+                name=r.name.value,
+                message=r.message.value,
+                severity="deny" if r.severity == "deny" else "warning",
+                when=self.cond(r.when),
+                cite=ir.Cite(r.name.value, r.basis.text.value, r.span),
+            )
+            for r in self.rules
+        )
+        return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules)
+
+    def evidence_type(self, e: ast.EvidenceType) -> ir.EvidenceType:
+        age = _first(e.clauses, ast.MaxAge)
+        return ir.EvidenceType(
+            name=e.name.value,
+            title=e.title.value,
+            max_age=_age(age.age) if isinstance(age, ast.MaxAge) else None,
+            needs_verification=any(isinstance(c, ast.NeedsVerification) for c in e.clauses),
+            span=e.span,
+        )
+
+    def unit(self, u: ast.Unit, programme: ir.Programme) -> ir.Unit:
+        code = u.name.value
+        credits = _first(u.clauses, ast.Credits)
+        age = _first(u.clauses, ast.MaxAge)
+        minimum = _first(u.clauses, ast.MinItems)
+        accepts = [c for c in u.clauses if isinstance(c, ast.Accepts)]
+        outcomes = tuple(
+            ir.Outcome(f"{code}.{c.id.value}", code, c.text.value, span=c.span)
+            for c in u.clauses if isinstance(c, ast.Outcome)
+        )
+        return ir.Unit(
+            code=code,
+            title=u.title.value,
+            credits=credits.credits.value if isinstance(credits, ast.Credits) else 0,
+            kind=self.unit_kind(u),
+            outcomes=tuple({o.ref: o for o in outcomes}.values()),
+            accepts=_names(n for c in accepts for n in c.types),
+            recommended=_names(
+                n for c in u.clauses if isinstance(c, ast.Recommended) for n in c.activities),
+            max_age=_age(age.age) if isinstance(age, ast.MaxAge) else None,
+            min_items=minimum.count.value if isinstance(minimum, ast.MinItems)
+            else programme.min_items,
+            span=u.span,
+            accepts_span=accepts[0].span if accepts else u.span,
+        )
+
+    def assessment(self, a: ast.Assessment) -> ir.Assessment:
+        method = _first(a.clauses, ast.Method)
+        path = _first(a.clauses, ast.PathClause)
+        most = _first(a.clauses, ast.MaxUnits)
+        return ir.Assessment(
+            name=a.name.value,
+            title=a.title.value,
+            method=method.method if isinstance(method, ast.Method) else "portfolio",
+            path_independent=isinstance(path, ast.PathClause) and path.independent,
+            units=_names(n for c in a.clauses if isinstance(c, ast.Assesses) for n in c.units),
+            max_units=most.count.value if isinstance(most, ast.MaxUnits) else None,
+            span=a.span,
+        )
+
+
+def lower(workspace: Workspace) -> ir.Ruleset:
+    """Turn a workspace that passed the checks into the IR.
+
+    Raises:
+        LoweringError: when the workspace has no programme to decide for.
+    """
+    return _Lowerer(workspace).ruleset()

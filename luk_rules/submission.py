@@ -1,0 +1,310 @@
+"""Submissions: read from JSON with cattrs into attrs classes, every problem
+reported with its JSON path, then checked against the ruleset's names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.v import transform_error
+
+from luk_rules import ir
+from luk_rules.errors import Problem, SubmissionError
+
+FormName = Literal["voltijd", "deeltijd", "duaal"]
+HowName = Literal["passed", "exempted"]
+
+
+@attrs.frozen
+class EvidenceItem:
+    """One item of evidence, covering one or more outcomes (``BK-ONT.1``)."""
+
+    id: str
+    type: str
+    outcomes: tuple[str, ...]
+    date: dt.date
+    activity: str | None = None
+    verified: bool = False
+
+
+@attrs.frozen
+class Result:
+    """A unit the student already completed: passed, or exempted by the exam committee."""
+
+    unit: str
+    date: dt.date
+    how: HowName = "passed"
+    by: str | None = None
+    grounds: str | None = None
+    decision: str | None = None
+
+
+@attrs.frozen
+class Submission:
+    """A student's request: these units, this assessment, this evidence (DESIGN.md §4)."""
+
+    id: str
+    programme: str
+    form: FormName
+    date: dt.date
+    units: tuple[str, ...]
+    assessment: str
+    evidence: tuple[EvidenceItem, ...]
+    activities: tuple[str, ...] = ()
+    results: tuple[Result, ...] = ()
+
+
+class _Invalid(ValueError):
+    """A value of the right JSON type that is still wrong (an empty list, a bad date)."""
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {_json_type(value)}")
+    if not value.strip():
+        raise _Invalid("must not be empty")
+    if value != value.strip():
+        raise _Invalid(f"{value!r} has spaces around it")
+    return value
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {_json_type(value)}")
+    return value
+
+
+def _date(value: Any, _: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a date string (YYYY-MM-DD), got {_json_type(value)}")
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(dt.date, _date)
+
+    def literal_hook(allowed: tuple[str, ...]) -> Any:
+        def hook(value: Any, _: Any) -> str:
+            if value not in allowed:
+                shown = ", ".join(allowed)
+                raise _Invalid(f"{value!r} is not one of {shown}")
+            return str(value)
+        return hook
+
+    conv.register_structure_hook_func(
+        lambda t: t == FormName, literal_hook(("voltijd", "deeltijd", "duaal")))
+    conv.register_structure_hook_func(
+        lambda t: t == HowName, literal_hook(("passed", "exempted")))
+
+    def tuple_hook(item_type: Any, non_empty: bool = False) -> Any:
+        def hook(value: Any, _: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, got {_json_type(value)}")
+            if non_empty and not value:
+                raise _Invalid("must list at least one")
+            items: list[Any] = []
+            errors: list[Exception] = []
+            for i, v in enumerate(value):
+                try:
+                    if attrs.has(item_type) and not isinstance(v, dict):
+                        raise TypeError(f"expected an object, got {_json_type(v)}")
+                    items.append(conv.structure(v, item_type))
+                except Exception as exc:  # noqa: BLE001 - re-raised with its index
+                    note = IterableValidationNote(f"Structuring @ index {i}", i, item_type)
+                    exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                    errors.append(exc)
+            if errors:
+                raise IterableValidationError("invalid items", errors, tuple)
+            return tuple(items)
+        return hook
+
+    for item_type in (str, EvidenceItem, Result):
+        target = tuple[item_type, ...]  # type: ignore[valid-type]
+        conv.register_structure_hook_func(
+            lambda t, target=target: t == target, tuple_hook(item_type))
+    return conv
+
+
+_CONVERTER = _make_converter()
+
+
+def _error_text(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return "unknown field(s): " + ", ".join(sorted(exc.extra_fields))
+    if isinstance(exc, _Invalid | TypeError):
+        return str(exc)
+    if isinstance(exc, ValueError):
+        return f"invalid value: {exc}"
+    return str(exc) or type(exc).__name__
+
+
+def _problems(exc: Exception) -> list[Problem]:
+    out: list[Problem] = []
+    for line in transform_error(exc, path="$", format_exception=_error_text):
+        message, _, path = line.rpartition(" @ ")
+        prefix = "unknown field(s): "
+        if message.startswith(prefix):
+            for key in message[len(prefix):].split(", "):
+                out.append(Problem(f"{path}.{key}", "unknown field"))
+        else:
+            out.append(Problem(path or "$", message))
+    return out
+
+
+def structure(data: Any, kind: type[Any] = Submission) -> Any:
+    """Read a decoded JSON value into ``kind`` (a :class:`Submission` by default).
+
+    Raises:
+        SubmissionError: listing every problem with its JSON path.
+    """
+    if not isinstance(data, Mapping):
+        raise SubmissionError([Problem("$", f"expected an object, got {_json_type(data)}")])
+    try:
+        return _CONVERTER.structure(dict(data), kind)
+    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
+        raise SubmissionError(_problems(exc)) from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise SubmissionError([Problem("$", _error_text(exc, kind))]) from None
+
+
+def loads(text: str, source: str | None = None, kind: type[Any] = Submission) -> Any:
+    """Parse JSON text into a submission (or ``kind``), with located errors."""
+    if not text.strip():
+        raise SubmissionError([Problem("$", "the document is empty")], source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            [Problem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")],
+            source) from None
+    except RecursionError:
+        raise SubmissionError([Problem("$", "not valid JSON: nested too deeply")], source) from None
+    try:
+        return structure(data, kind)
+    except SubmissionError as exc:
+        raise SubmissionError(exc.problems, source) from None
+
+
+def unstructure(submission: Submission) -> dict[str, Any]:
+    """The JSON form of a submission (dates as ISO strings)."""
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    data: dict[str, Any] = conv.unstructure(submission)
+    for item in data["evidence"]:
+        if item.get("activity") is None:
+            item.pop("activity", None)
+    if not data.get("results"):
+        data.pop("results", None)
+    return data
+
+
+def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
+    """Check a well-formed submission's references against the ruleset.
+
+    Raises:
+        SubmissionError: unknown programme, unit, outcome, assessment or evidence
+            type, a form the programme does not offer, duplicate ids.
+    """
+    problems: list[Problem] = []
+    prog = ruleset.programme
+    if submission.programme != prog.code:
+        problems.append(Problem(
+            "$.programme", f"unknown programme {submission.programme!r}: this ruleset is for "
+            f"{prog.code!r} ({prog.title})"))
+    if submission.form not in prog.forms:
+        problems.append(Problem(
+            "$.form", f"programme {prog.code} is not offered {submission.form}; it is offered "
+            + ", ".join(prog.forms)))
+    if not submission.units:
+        problems.append(Problem("$.units", "must list at least one unit"))
+    units = {u.code: u for u in ruleset.units}
+    outcomes = {o.ref for u in ruleset.units for o in u.outcomes}
+    types = {e.name for e in ruleset.evidence_types}
+    assessments = {a.name for a in ruleset.assessments}
+    seen_units: set[str] = set()
+    for i, code in enumerate(submission.units):
+        if code not in units:
+            problems.append(Problem(f"$.units[{i}]", _unknown("unit", code, units)))
+        elif code in seen_units:
+            problems.append(Problem(f"$.units[{i}]", f"unit {code!r} is listed twice"))
+        seen_units.add(code)
+    if submission.assessment not in assessments:
+        problems.append(Problem(
+            "$.assessment", _unknown("assessment", submission.assessment, assessments)))
+    seen_ids: dict[str, int] = {}
+    for i, item in enumerate(submission.evidence):
+        if item.id in seen_ids:
+            problems.append(Problem(
+                f"$.evidence[{i}].id",
+                f"evidence id {item.id!r} is already used by $.evidence[{seen_ids[item.id]}]"))
+        else:
+            seen_ids[item.id] = i
+        if item.type not in types:
+            problems.append(Problem(
+                f"$.evidence[{i}].type", _unknown("evidence type", item.type, types)))
+        if not item.outcomes:
+            problems.append(Problem(f"$.evidence[{i}].outcomes",
+                                    "must list at least one outcome"))
+        seen_outcomes: set[str] = set()
+        for j, ref in enumerate(item.outcomes):
+            if ref not in outcomes:
+                problems.append(Problem(
+                    f"$.evidence[{i}].outcomes[{j}]", _unknown("outcome", ref, outcomes)))
+            elif ref in seen_outcomes:
+                problems.append(Problem(
+                    f"$.evidence[{i}].outcomes[{j}]", f"outcome {ref!r} is listed twice"))
+            seen_outcomes.add(ref)
+    seen_results: set[str] = set()
+    for i, result in enumerate(submission.results):
+        if result.unit not in units:
+            problems.append(Problem(f"$.results[{i}].unit",
+                                    _unknown("unit", result.unit, units)))
+        elif result.unit in seen_results:
+            problems.append(Problem(f"$.results[{i}].unit",
+                                    f"a result for {result.unit!r} is already listed"))
+        seen_results.add(result.unit)
+    if problems:
+        raise SubmissionError(problems)
+
+
+def _unknown(what: str, name: str, known: Mapping[str, object] | set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint}"
