@@ -29,6 +29,23 @@ class RulesetError(LukError):
         super().__init__(summary + more)
 
 
+class RulesetUnreadable(RulesetError):
+    """The ruleset file itself cannot be read (missing, a folder, not UTF-8)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__([])
+        self.path = path
+        self.reason = reason
+        self.args = (f"{path}: cannot read: {reason}",)
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot read: {self.reason}"
+
+
+class EngineUnavailable(LukError):
+    """The engine asked for cannot be used here (not installed, or a limit exceeded)."""
+
+
 class Problem:
     """One thing wrong with an input document, at a JSON path like ``$.evidence[2].date``."""
 

@@ -308,3 +308,59 @@ def _unknown(what: str, name: str, known: Mapping[str, object] | set[str]) -> st
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {what} {name!r}{hint}"
+
+
+_DATE_SCHEMA: dict[str, Any] = {
+    "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
+_NAME_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
+
+SUBMISSION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://luk-rules.example/schema/submission.json",
+    "title": "Submission",
+    "description": "A student's request to be assessed on units with evidence (DESIGN.md §4).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "programme", "form", "date", "units", "assessment", "evidence"],
+    "properties": {
+        "id": _NAME_SCHEMA,
+        "programme": _NAME_SCHEMA,
+        "form": {"enum": ["voltijd", "deeltijd", "duaal"]},
+        "date": _DATE_SCHEMA,
+        "units": {"type": "array", "minItems": 1, "items": _NAME_SCHEMA},
+        "assessment": _NAME_SCHEMA,
+        "activities": {"type": "array", "items": _NAME_SCHEMA},
+        "evidence": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "type", "outcomes", "date"],
+                "properties": {
+                    "id": _NAME_SCHEMA,
+                    "type": _NAME_SCHEMA,
+                    "outcomes": {"type": "array", "minItems": 1, "items": _NAME_SCHEMA},
+                    "date": _DATE_SCHEMA,
+                    "activity": _NAME_SCHEMA,
+                    "verified": {"type": "boolean"},
+                },
+            },
+        },
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["unit", "date"],
+                "properties": {
+                    "unit": _NAME_SCHEMA,
+                    "date": _DATE_SCHEMA,
+                    "how": {"enum": ["passed", "exempted"]},
+                    "by": _NAME_SCHEMA,
+                    "grounds": _NAME_SCHEMA,
+                    "decision": _NAME_SCHEMA,
+                },
+            },
+        },
+    },
+}

@@ -13,6 +13,7 @@ from typing import Protocol
 import attrs
 
 from luk_rules.compile import Fact, Program, Value
+from luk_rules.errors import EngineUnavailable
 
 ENGINES = ("native", "durable")
 
@@ -40,10 +41,6 @@ class Runner(Protocol):
     def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
         """Derive everything that follows from the input facts."""
         ...
-
-
-class EngineUnavailable(Exception):
-    """The engine asked for cannot be used here (not installed, or a limit exceeded)."""
 
 
 def make_runner(program: Program, engine: str = "native") -> Runner:

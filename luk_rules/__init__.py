@@ -1,0 +1,36 @@
+"""luk_rules: exam regulations as rules; decide whether a combination of evidence
+for units of learning outcomes is admissible, and explain why.
+
+    >>> import luk_rules
+    >>> rs = luk_rules.load("rulesets/examples/bouwkunde-deeltijd.luk")  # doctest: +SKIP
+    >>> decision = rs.decide(submission, explain=True)  # doctest: +SKIP
+"""
+
+from luk_rules.api import Ruleset, load
+from luk_rules.decide import Decision, Finding, Missing
+from luk_rules.errors import (
+    EngineUnavailable,
+    LukError,
+    Problem,
+    RulesetError,
+    RulesetUnreadable,
+    SubmissionError,
+)
+from luk_rules.submission import EvidenceItem, Submission
+
+__all__ = [
+    "Decision",
+    "EngineUnavailable",
+    "EvidenceItem",
+    "Finding",
+    "LukError",
+    "Missing",
+    "Problem",
+    "Ruleset",
+    "RulesetError",
+    "RulesetUnreadable",
+    "Submission",
+    "SubmissionError",
+    "load",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""The Python API: load a ruleset once, decide many submissions.
+
+Example:
+    >>> import luk_rules
+    >>> rs = luk_rules.load("rulesets/examples/hbo-ict-deeltijd.luk")  # doctest: +SKIP
+    >>> rs.decide(submission_dict).to_dict()["status"]  # doctest: +SKIP
+    'incomplete'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from luk_rules import ir, pipeline
+from luk_rules.decide import Decision
+from luk_rules.diagnostics import Diagnostic
+from luk_rules.submission import Submission, structure
+
+
+class Ruleset:
+    """A checked, compiled ruleset bound to an engine; immutable and thread-safe."""
+
+    def __init__(self, path: str | os.PathLike[str], *, engine: str = "native") -> None:
+        compiled, analysis = pipeline.build(Path(path))
+        self._compiled = compiled
+        self._runner, self._builder = pipeline.prepare(compiled, engine)
+        self.engine = engine
+        self.path = analysis.workspace.root
+        self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
+
+    @property
+    def ir(self) -> ir.Ruleset:
+        """The checked ruleset (programme, units, assessments, regimes, rules)."""
+        return self._compiled.ruleset
+
+    def decide(self, submission: Mapping[str, Any] | Submission, *, explain: bool = False
+               ) -> Decision:
+        """Decide a submission (a JSON-like dict or a :class:`Submission`).
+
+        Raises:
+            SubmissionError: when the submission is malformed or refers to
+                something the ruleset does not know; every problem has a JSON path.
+        """
+        if not isinstance(submission, Submission):
+            submission = structure(submission)
+        return pipeline.decide(self._compiled, self._runner, self._builder, submission,
+                               explain)
+
+    def __repr__(self) -> str:
+        p = self._compiled.ruleset.programme
+        return f"<Ruleset {p.code} {p.title!r} ({', '.join(p.forms)}) from {self.path}>"
+
+
+def load(path: str | os.PathLike[str], *, engine: str = "native") -> Ruleset:
+    """Load, check and compile a ruleset for deciding with ``engine``.
+
+    Raises:
+        RulesetError: with every diagnostic when the ruleset is broken.
+        EngineUnavailable: when the engine cannot be used here.
+    """
+    return Ruleset(path, engine=engine)

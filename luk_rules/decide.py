@@ -1,0 +1,448 @@
+"""From a derivation to a Decision (DESIGN.md §3-§4), with its explanation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from luk_rules import ir
+from luk_rules.compile import Compiled, Fact, Value
+from luk_rules.compile.rules import effective_max_age
+from luk_rules.engine import Derivation
+from luk_rules.submission import Submission
+
+Status = Literal["admissible", "incomplete", "inadmissible"]
+Severity = Literal["deny", "warning", "info"]
+_SEVERITY_ORDER = {"deny": 0, "warning": 1, "info": 2}
+
+
+@attrs.frozen
+class Finding:
+    """A conclusion about the submission, with the rule and the law behind it."""
+
+    code: str
+    severity: Severity
+    message: str
+    basis: str
+    rule: str
+    source: str
+    facts: tuple[str, ...]
+    derived: tuple[Value, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of DESIGN.md §4."""
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "basis": self.basis, "rule": self.rule, "source": self.source,
+                "facts": list(self.facts)}
+
+
+@attrs.frozen
+class Missing:
+    """An outcome that lacks counting evidence, and what would cover it."""
+
+    unit: str
+    outcome: str
+    needed: int
+    accepted: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of DESIGN.md §4."""
+        return {"unit": self.unit, "outcome": self.outcome, "needed": self.needed,
+                "accepted": list(self.accepted)}
+
+    def advice(self) -> str:
+        """What the student would have to add ("why not")."""
+        items = "one more item" if self.needed == 1 else f"{self.needed} more items"
+        types = " or ".join(self.accepted) if self.accepted else "an accepted type"
+        return f"{items} of type {types} covering {self.outcome}"
+
+
+@attrs.frozen
+class UnitOutcome:
+    """A claimed unit: its kind and, per outcome, the evidence items that count."""
+
+    kind: str
+    outcomes: Mapping[str, tuple[str, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of DESIGN.md §4."""
+        return {"kind": self.kind,
+                "outcomes": {o: list(items) for o, items in sorted(self.outcomes.items())}}
+
+
+@attrs.frozen
+class Decision:
+    """Whether a submission is admissible, by which route, under which law, and why.
+
+    Example:
+        >>> decision.status, decision.combination, decision.law  # doctest: +SKIP
+        ('incomplete', 'D', 'wet-leeruitkomsten')
+    """
+
+    case: str
+    status: Status
+    combination: str
+    law: str | None
+    units: Mapping[str, UnitOutcome]
+    missing: tuple[Missing, ...]
+    findings: tuple[Finding, ...]
+    explanation: Mapping[str, Any] | None = None
+
+    @property
+    def admissible(self) -> bool:
+        """True when the status is ``admissible``."""
+        return self.status == "admissible"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as the JSON of DESIGN.md §4 (sorted, deterministic)."""
+        out: dict[str, Any] = {
+            "case": self.case,
+            "status": self.status,
+            "admissible": self.admissible,
+            "combination": self.combination,
+            "law": self.law,
+            "units": {code: u.to_dict() for code, u in sorted(self.units.items())},
+            "missing": [m.to_dict() for m in self.missing],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.explanation is not None:
+            out["explanation"] = dict(self.explanation)
+        return out
+
+
+# ------------------------------------------------------------------ building
+
+_DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
+                   "in-force": (1,)}
+
+
+def _date(ordinal: Value) -> str:
+    if isinstance(ordinal, int) and 0 < ordinal < 3_652_060:
+        return dt.date.fromordinal(ordinal).isoformat()
+    return "-" if ordinal == 0 else "open"
+
+
+def render_fact(fact: Fact) -> str:
+    """A fact as text, dates shown as dates: ``item(e1, beroepsproduct, 2024-06-01, ...)``."""
+    pred, args = fact
+    dates = _DATE_POSITIONS.get(pred, ())
+    shown = [
+        _date(a) if i in dates else ("true" if a is True else "false" if a is False else str(a))
+        for i, a in enumerate(args)
+    ]
+    return f"{pred}({', '.join(shown)})"
+
+
+class DecisionBuilder:
+    """Reads a derivation into a :class:`Decision`; one per compiled ruleset."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+        rs = compiled.ruleset
+        self.rs = rs
+        self.units = {u.code: u for u in rs.units}
+        self.types = {t.name: t for t in rs.evidence_types}
+        self.assessments = {a.name: a for a in rs.assessments}
+        self.regimes = {r.name: r for r in rs.programme.regimes}
+        self.rules = {r.name: r for r in rs.rules}
+        self.finding_rules = {
+            str(r.head.args[0]): r for r in reversed(compiled.program.rules)
+            if r.head.pred == "finding"}
+
+    def build(self, submission: Submission, derivation: Derivation, explain: bool) -> Decision:
+        """Assemble the decision (and, with ``explain``, its proof tree)."""
+        law_facts = sorted(derivation.of("law"))
+        law = str(law_facts[0][0]) if law_facts else None
+        combos = sorted(str(c[0]) for c in derivation.of("combination"))
+        combination = combos[0] if combos else "A"
+        counting: dict[str, list[str]] = {}
+        for item, _unit, outcome in derivation.of("counts"):
+            counting.setdefault(str(outcome), []).append(str(item))
+        claimed = sorted(set(submission.units))
+        units = {
+            code: UnitOutcome(
+                self.units[code].kind,
+                {o.ref: tuple(sorted(counting.get(o.ref, ()))) for o in self.units[code].outcomes},
+            )
+            for code in claimed
+        }
+        missing = tuple(sorted(
+            (self._missing(str(u), str(o), len(counting.get(str(o), ())))
+             for u, o in derivation.of("missing")),
+            key=lambda m: (m.unit, m.outcome)))
+        findings = tuple(sorted(
+            (self._finding(args, submission, law) for args in derivation.of("finding")),
+            key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
+        if any(f.severity == "deny" for f in findings):
+            status: Status = "inadmissible"
+        elif missing:
+            status = "incomplete"
+        else:
+            status = "admissible"
+        explanation = None
+        if explain:
+            explanation = _Explainer(self, derivation).explain(findings, missing, law, combination)
+        return Decision(submission.id, status, combination, law, units, missing, findings,
+                        explanation)
+
+    def _missing(self, unit: str, outcome: str, have: int) -> Missing:
+        u = self.units[unit]
+        return Missing(unit, outcome, max(u.min_items - have, 1), tuple(sorted(u.accepts)))
+
+    # -- findings
+
+    def _finding(self, args: tuple[Value, ...], sub: Submission, law: str | None) -> Finding:
+        code, severity, a, b = (str(x) for x in args)
+        items = {e.id: e for e in sub.evidence}
+        on = sub.date.isoformat()
+        rule = self.finding_rules[code]
+        basis, source = rule.cite.basis, rule.cite.source
+        facts: tuple[str, ...] = ()
+        regime = self.regimes.get(law or "")
+        if rule.cite.from_regime and regime is not None:
+            basis, source = regime.basis, str(regime.span)
+        message = code
+        if code in {"evidence-type-not-accepted", "evidence-too-old", "evidence-after-submission",
+                    "evidence-not-verified", "outcome-not-claimed"}:
+            item = items[a]
+            unit = self.units.get(b.rpartition(".")[0])
+            facts = (a,)
+            if code == "evidence-type-not-accepted" and unit:
+                message = (f"{a} ({item.type}) does not count for {b}: {unit.code} accepts "
+                           f"{', '.join(sorted(unit.accepts))}")
+                source = str(unit.accepts_span)
+            elif code == "evidence-too-old" and unit:
+                age = effective_max_age(self.rs, unit, self.types.get(item.type))
+                span = age.span if age else unit.span
+                limit = _age_text(age)
+                message = (f"{a} ({item.type}, {item.date.isoformat()}) does not count for {b}: "
+                           f"older than {limit} on {on}")
+                source = str(span)
+            elif code == "evidence-after-submission":
+                message = (f"{a} is dated {item.date.isoformat()}, after the submission date "
+                           f"{on}; it does not count for {b}")
+            elif code == "evidence-not-verified":
+                etype = self.types.get(item.type)
+                message = f"{a} ({item.type}) does not count for {b}: it needs verification"
+                if etype:
+                    source = str(etype.span)
+            else:
+                message = f"{a} covers {b}, but unit {b.rpartition('.')[0]} is not claimed"
+        elif code == "no-regime-in-force":
+            names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
+            message = f"no law regime of this programme is in force on {on} (it stands under {names})"
+        elif code == "unit-kind-not-permitted":
+            facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == a)
+            message = (f"{law} does not permit {a} units in a {b} programme on {on} "
+                       f"({', '.join(facts)})")
+        elif code == "combination-not-allowed":
+            facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == b)
+            message = f"{law} does not allow combination {a} for {b} units ({', '.join(facts)})"
+            if b == "onderwijseenheid" and a in {"B", "C"}:
+                message += f"; {sub.assessment} is not path-independent"
+        elif code == "unit-not-assessed":
+            facts = (a,)
+            assessment = self.assessments.get(b)
+            covers = ", ".join(assessment.units) if assessment else "-"
+            message = f"assessment {b} does not assess unit {a} (it assesses {covers})"
+            if assessment:
+                source = str(assessment.span)
+        elif code == "too-many-units":
+            assessment = self.assessments[a]
+            facts = tuple(sorted(set(sub.units)))
+            message = (f"assessment {a} assesses at most {assessment.max_units} units at once; "
+                       f"{b} are claimed")
+            source = str(assessment.span)
+        elif code in self.rules:
+            r = self.rules[code]
+            message = r.message
+            facts = _condition_facts(r.when, sub)
+        return Finding(code, "deny" if severity == "deny" else "warning", message, basis,
+                       rule.cite.rule, source, facts, derived=args)
+
+
+def _age_text(age: ir.MaxAge | None) -> str:
+    if age is None:
+        return "the maximum age"
+    parts = []
+    if age.years:
+        parts.append(f"{age.years} year{'s' if age.years != 1 else ''}")
+    if age.months:
+        parts.append(f"{age.months} month{'s' if age.months != 1 else ''}")
+    return " and ".join(parts) or "0 months"
+
+
+def _condition_facts(cond: ir.Cond, sub: Submission) -> tuple[str, ...]:
+    """The submission's units and items a rule's condition speaks about."""
+    found: set[str] = set()
+
+    def walk(c: ir.Cond) -> None:
+        match c:
+            case ir.AllOf(items) | ir.AnyOf(items):
+                for i in items:
+                    walk(i)
+            case ir.Negation(item):
+                walk(item)
+            case ir.Claimed(unit) if unit in sub.units:
+                found.add(unit)
+            case ir.EvidenceTypes(_, types) | ir.Count("evidence", types):
+                found.update(e.id for e in sub.evidence if not types or e.type in types)
+            case _:
+                pass
+
+    walk(cond)
+    return tuple(sorted(found))
+
+
+class _Explainer:
+    """Builds the proof tree of ``--explain`` from the derivation's proofs."""
+
+    def __init__(self, builder: DecisionBuilder, derivation: Derivation) -> None:
+        self.builder = builder
+        self.derivation = derivation
+        self.rules = builder.compiled.program.rules
+
+    def node(self, fact: Fact, depth: int = 0) -> dict[str, Any]:
+        proof = self.derivation.proofs.get(fact)
+        if proof is None:
+            given = "ruleset" if fact[0] in _STATIC else "submission"
+            return {"fact": render_fact(fact), "given": given}
+        rule_index, used = proof
+        rule = self.rules[rule_index]
+        node: dict[str, Any] = {
+            "fact": render_fact(fact),
+            "rule": rule.cite.rule,
+            "source": rule.cite.source,
+            "basis": rule.cite.basis,
+        }
+        if depth < 12:
+            node["because"] = [self.node(f, depth + 1) for f in used if not _is_condition(f)] + [
+                self.node(f, depth + 1) for f in used if _is_condition(f)]
+        return node
+
+    def explain(self, findings: Iterable[Finding], missing: Iterable[Missing], law: str | None,
+                combination: str) -> dict[str, Any]:
+        d = self.derivation
+        out: dict[str, Any] = {
+            "law": self.node(("law", (law,))) if law else None,
+            "combination": self.node(("combination", (combination,))),
+            "outcomes": {
+                str(o): self.node(("covered", (u, o)))
+                for u, o in sorted(d.of("covered"), key=lambda t: (str(t[0]), str(t[1])))
+            },
+            "findings": [],
+            "missing": [
+                {"unit": m.unit, "outcome": m.outcome, "add": m.advice(),
+                 "why_not": self.node(("missing", (m.unit, m.outcome)))}
+                for m in missing
+            ],
+        }
+        for f in findings:
+            out["findings"].append({"code": f.code, "message": f.message,
+                                    "proof": self.node(("finding", f.derived))})
+        return out
+
+
+def _is_condition(fact: Fact) -> bool:
+    return fact[0].startswith("cond")
+
+
+_STATIC = frozenset({"unit", "unitmin", "outcome", "recommended", "assess", "assessment",
+                     "regime"})
+
+
+_NODE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["fact"],
+    "properties": {
+        "fact": {"type": "string"},
+        "given": {"enum": ["ruleset", "submission"]},
+        "rule": {"type": "string"},
+        "source": {"type": "string"},
+        "basis": {"type": "string"},
+        "because": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+    },
+}
+
+DECISION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://luk-rules.example/schema/decision.json",
+    "title": "Decision",
+    "description": "Whether a submission is admissible, and why (DESIGN.md §4).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["case", "status", "admissible", "combination", "law", "units", "missing",
+                 "findings"],
+    "$defs": {"node": _NODE_SCHEMA},
+    "properties": {
+        "case": {"type": "string"},
+        "status": {"enum": ["admissible", "incomplete", "inadmissible"]},
+        "admissible": {"type": "boolean"},
+        "combination": {"enum": ["A", "B", "C", "D"]},
+        "law": {"type": ["string", "null"]},
+        "units": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["kind", "outcomes"],
+                "properties": {
+                    "kind": {"enum": ["onderwijseenheid", "eenheid-van-leeruitkomsten"]},
+                    "outcomes": {"type": "object", "additionalProperties": {
+                        "type": "array", "items": {"type": "string"}}},
+                },
+            },
+        },
+        "missing": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["unit", "outcome", "needed", "accepted"],
+                "properties": {
+                    "unit": {"type": "string"},
+                    "outcome": {"type": "string"},
+                    "needed": {"type": "integer", "minimum": 1},
+                    "accepted": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["code", "severity", "message", "basis", "rule", "source", "facts"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "severity": {"enum": ["deny", "warning", "info"]},
+                    "message": {"type": "string"},
+                    "basis": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "source": {"type": "string"},
+                    "facts": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "explanation": {
+            "type": "object",
+            "properties": {
+                "law": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]},
+                "combination": {"$ref": "#/$defs/node"},
+                "outcomes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
+                "findings": {"type": "array", "items": {
+                    "type": "object", "required": ["code", "message", "proof"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "proof": {"$ref": "#/$defs/node"}}}},
+                "missing": {"type": "array", "items": {
+                    "type": "object", "required": ["unit", "outcome", "add", "why_not"],
+                    "properties": {"unit": {"type": "string"}, "outcome": {"type": "string"},
+                                   "add": {"type": "string"},
+                                   "why_not": {"$ref": "#/$defs/node"}}}},
+            },
+        },
+    },
+}

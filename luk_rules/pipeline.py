@@ -1,0 +1,90 @@
+"""The whole chain in one place:
+
+    text --parse--> AST --checks--> IR --compile--> program --engine--> derivation --> Decision
+
+Each function here runs one or more stages in order and raises a
+:class:`~luk_rules.errors.LukError` when its input is not good enough.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from luk_rules import checks
+from luk_rules.compile import Compiled, StratificationError, compile_ruleset
+from luk_rules.decide import Decision, DecisionBuilder
+from luk_rules.diagnostics import Diagnostic, error, sort_key
+from luk_rules.engine import Runner, make_runner
+from luk_rules.errors import RulesetError, RulesetUnreadable
+from luk_rules.lower import LoweringError, lower
+from luk_rules.sources import SourceUnreadable, Workspace, load_workspace
+from luk_rules.submission import Submission, validate
+
+
+@attrs.frozen
+class Analysis:
+    """A ruleset read and checked: its files and every diagnostic, sorted."""
+
+    workspace: Workspace
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings are fine)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def analyse(path: Path) -> Analysis:
+    """Parse a ruleset with its includes and law regimes, and run every check.
+
+    Raises:
+        RulesetUnreadable: when the file itself cannot be read.
+    """
+    try:
+        workspace, diagnostics = load_workspace(path)
+    except SourceUnreadable as exc:
+        raise RulesetUnreadable(exc.path, exc.reason) from None
+    found = set(diagnostics)
+    found.update(checks.check(workspace))
+    return Analysis(workspace, tuple(sorted(found, key=sort_key)))
+
+
+def build(path: Path) -> tuple[Compiled, Analysis]:
+    """Analyse, lower and compile a ruleset.
+
+    Raises:
+        RulesetError: with every diagnostic, when the ruleset has errors or no programme.
+    """
+    analysis = analyse(path)
+    texts = analysis.workspace.texts
+    if not analysis.ok:
+        raise RulesetError(analysis.diagnostics, texts)
+    try:
+        ruleset = lower(analysis.workspace)
+        compiled = compile_ruleset(ruleset)
+    except LoweringError as exc:
+        raise RulesetError([error("LUK060", str(exc), exc.span)], texts) from None
+    except StratificationError as exc:  # pragma: no cover - guarded by the checks
+        span = analysis.workspace.files[0].module.span if analysis.workspace.files[0].module \
+            else None
+        raise RulesetError([error("LUK061", str(exc), span)], texts) from None  # type: ignore[arg-type]
+    return compiled, analysis
+
+
+def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:
+    """The engine runner and decision builder for a compiled ruleset (once per ruleset)."""
+    return make_runner(compiled.program, engine), DecisionBuilder(compiled)
+
+
+def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
+           submission: Submission, explain: bool = False) -> Decision:
+    """Validate a submission against the ruleset, run the engine, build the decision.
+
+    Raises:
+        SubmissionError: when the submission refers to what the ruleset does not know.
+    """
+    validate(submission, compiled.ruleset)
+    derivation = runner.run(compiled.facts(submission), trace=explain)
+    return builder.build(submission, derivation, explain)

@@ -1,0 +1,103 @@
+"""Human-readable reports: a decision as an exam committee reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luk_rules import ir
+from luk_rules.decide import Decision
+
+_VERDICT = {
+    "admissible": "ADMISSIBLE: the submission may be assessed",
+    "incomplete": "INCOMPLETE: evidence is missing before it can be assessed",
+    "inadmissible": "INADMISSIBLE: the submission may not be assessed as it stands",
+}
+_ROUTES = {
+    "A": "the recommended learning activities and tests of the unit",
+    "B": "own or several activities/tests for one unit",
+    "C": "straight to a path-independent assessment, without activities",
+    "D": "one large activity or assessment used for several units",
+}
+
+
+def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
+                  assessment: str) -> str:
+    """The decision as plain text: verdict first, then units and outcomes, then findings."""
+    p = ruleset.programme
+    units = {u.code: u for u in ruleset.units}
+    assessments = {a.name: a for a in ruleset.assessments}
+    regimes = {r.name: r for r in p.regimes}
+    missing = {m.outcome: m for m in decision.missing}
+    lines = [
+        f"Case {decision.case}: {p.title} ({p.code}), {form}, {date}",
+        f"Verdict: {_VERDICT[decision.status]}",
+        f"Route: combination {decision.combination}: {_ROUTES.get(decision.combination, '')}",
+    ]
+    if decision.law:
+        regime = regimes.get(decision.law)
+        title = f" ({regime.title})" if regime else ""
+        lines.append(f"Law: {decision.law}{title}, in force on {date}")
+    else:
+        lines.append(f"Law: no regime of this programme is in force on {date}")
+    a = assessments.get(assessment)
+    if a:
+        how = "path-independent" if a.path_independent else "path-dependent"
+        lines.append(f"Assessment: {a.name} {a.title} ({a.method}, {how})")
+    lines.append("")
+    lines.append("Units and outcomes")
+    for code, result in sorted(decision.units.items()):
+        unit = units[code]
+        lines.append(f"  {code} {unit.title}, {unit.credits} EC, {result.kind}")
+        for outcome in unit.outcomes:
+            items = result.outcomes.get(outcome.ref, ())
+            if outcome.ref in missing:
+                mark, note = "[ ]", "missing: " + missing[outcome.ref].advice()
+                if items:
+                    note = f"counts: {', '.join(items)}; " + note
+            elif items:
+                mark, note = "[x]", "counts: " + ", ".join(items)
+            else:
+                mark, note = "[-]", "no prior evidence needed (exam)"
+            lines.append(f"    {mark} {outcome.ref}  {note}")
+    lines.append("")
+    if decision.findings:
+        lines.append("Findings")
+        for f in decision.findings:
+            lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
+            lines.append(f"          basis: {f.basis}; rule {f.rule} at {f.source}")
+    else:
+        lines.append("Findings: none")
+    if decision.explanation is not None:
+        lines.append("")
+        lines.extend(_explanation_lines(decision.explanation))
+    return "\n".join(lines)
+
+
+def _explanation_lines(explanation: Any) -> list[str]:
+    lines = ["Explanation"]
+
+    def tree(node: Any, indent: int) -> None:
+        if node is None:
+            return
+        pad = "  " * indent
+        if "given" in node:
+            lines.append(f"{pad}- {node['fact']}  (given by the {node['given']})")
+            return
+        lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}; "
+                     f"{node['source']})")
+        for child in node.get("because", []):
+            tree(child, indent + 1)
+
+    lines.append("  Law in force:")
+    tree(explanation.get("law"), 2)
+    lines.append("  Combination:")
+    tree(explanation.get("combination"), 2)
+    for outcome, node in explanation.get("outcomes", {}).items():
+        lines.append(f"  Outcome {outcome} is covered:")
+        tree(node, 2)
+    for m in explanation.get("missing", []):
+        lines.append(f"  Outcome {m['outcome']} is missing: add {m['add']}")
+    for f in explanation.get("findings", []):
+        lines.append(f"  Finding {f['code']}:")
+        tree(f.get("proof"), 2)
+    return lines
