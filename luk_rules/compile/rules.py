@@ -7,7 +7,7 @@ become rules of the same program. ``docs/semantics.md`` lists them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import attrs
 
@@ -71,6 +71,7 @@ class Compiled:
     ruleset: ir.Ruleset
     program: Program
     condition_count: int
+    accepted: Mapping[str, tuple[tuple[str, ir.MaxAge | None, bool], ...]]
 
     def facts(self, submission: Submission) -> list[Fact]:
         """The input facts of a (validated) submission, in a canonical order."""
@@ -90,17 +91,13 @@ class Compiled:
                 unit = ref.rpartition(".")[0]
                 facts.append(("claim", (e.id, unit, ref)))
         facts.extend(("followed", (a,)) for a in sorted(activities))
-        types = {t.name: t for t in rs.evidence_types}
-        claimed = set(submission.units)
-        for unit in rs.units:
-            if unit.code not in claimed:
-                continue
-            for type_name in sorted(unit.accepts):
-                etype = types.get(type_name)
-                age = effective_max_age(rs, unit, etype)
-                oldest = age.cutoff(submission.date).toordinal() if age else 0
-                needs = bool(etype and etype.needs_verification)
-                facts.append(("accept", (unit.code, type_name, oldest, needs)))
+        cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
+        for code in sorted(set(submission.units)):
+            for type_name, age, needs in self.accepted.get(code, ()):
+                oldest = cutoffs.get(age)
+                if oldest is None and age is not None:
+                    oldest = cutoffs[age] = age.cutoff(submission.date).toordinal()
+                facts.append(("accept", (code, type_name, oldest or 0, needs)))
         return facts
 
 
@@ -202,28 +199,32 @@ class _Builder:
 
     def evidence(self) -> None:
         """Valid evidence (DESIGN §3.1): which items count for which outcomes, and why not."""
-        base = [Atom("claim", (I, U, O)), Atom("claimed", (U,)),
-                _item(I, T, D, _, _), _sub(date=SD)]
+        v = Var("V")
         cite = self.cite("valid-evidence")
+        # An item's claim on an outcome of a claimed unit, joined once for the rules below.
+        self.add("valid-evidence", Atom("claimed-item", (I, U, O, T, D, v)),
+                 [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, v)], cite)
+        claimed_item = Atom("claimed-item", (I, U, O, T, D, v))
         self.add("valid-evidence", Atom("counts", (I, U, O)),
-                 [*base, Atom("accept", (U, T, E, False)),
+                 [claimed_item, Atom("accept", (U, T, E, False)), _sub(date=SD),
                   Test(D, "<=", SD), Test(D, ">=", E)], cite)
         self.add("valid-evidence", Atom("counts", (I, U, O)),
-                 [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, True),
-                  _sub(date=SD), Atom("accept", (U, T, E, True)),
-                  Test(D, "<=", SD), Test(D, ">=", E)], cite)
+                 [Atom("claimed-item", (I, U, O, T, D, True)), Atom("accept", (U, T, E, True)),
+                  _sub(date=SD), Test(D, "<=", SD), Test(D, ">=", E)], cite)
         self.add("evidence-type-not-accepted",
                  _finding("evidence-type-not-accepted", "warning", I, O),
-                 [*base, Neg(Atom("accept", (U, T, _, _)))], self.cite("evidence-type-not-accepted"))
+                 [claimed_item, Neg(Atom("accept", (U, T, _, _)))],
+                 self.cite("evidence-type-not-accepted"))
         self.add("evidence-too-old", _finding("evidence-too-old", "warning", I, O),
-                 [*base, Atom("accept", (U, T, E, _)), Test(D, "<", E)],
+                 [claimed_item, Atom("accept", (U, T, E, _)), Test(D, "<", E)],
                  self.cite("evidence-too-old"))
         self.add("evidence-after-submission",
                  _finding("evidence-after-submission", "warning", I, O),
-                 [*base, Test(D, ">", SD)], self.cite("evidence-after-submission"))
+                 [_sub(date=SD), claimed_item, Test(D, ">", SD)],
+                 self.cite("evidence-after-submission"))
         self.add("evidence-not-verified", _finding("evidence-not-verified", "warning", I, O),
-                 [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, _, _, False),
-                  Atom("accept", (U, T, _, True))], self.cite("evidence-not-verified"))
+                 [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True))],
+                 self.cite("evidence-not-verified"))
         self.add("outcome-not-claimed", _finding("outcome-not-claimed", "warning", I, O),
                  [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))],
                  self.cite("outcome-not-claimed"))
@@ -245,9 +246,10 @@ class _Builder:
         """Combination (§3.3): D, else C, else B, else A."""
         c = self.cite("combination")
         u2 = Var("U2")
+        self.add("combination", Atom("item-unit", (I, U)),
+                 [Atom("claimed-item", (I, U, _, _, _, _))], c)
         self.add("combination", Atom("multi-unit-item", (I,)),
-                 [Atom("claim", (I, U, _)), Atom("claimed", (U,)), Atom("claim", (I, u2, _)),
-                  Atom("claimed", (u2,)), Test(U, "<", u2)], c)
+                 [Atom("item-unit", (I, U)), Atom("item-unit", (I, u2)), Test(U, "<", u2)], c)
         self.add("combination", Atom("route-d", ()), [Atom("multi-unit-item", (_,))], c)
         self.add("combination", Atom("route-d", ()), [_sub(units=N), Test(N, ">=", 2)], c)
         self.add("combination", Atom("route-c", ()),
@@ -360,7 +362,15 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
     b.institution()
     static = sorted(set(b.static()), key=_fact_key)
     program = Program.build(b.rules, static, INPUTS)
-    return Compiled(ruleset, program, b.conditions)
+    types = {t.name: t for t in ruleset.evidence_types}
+    accepted = {
+        unit.code: tuple(
+            (name, effective_max_age(ruleset, unit, types.get(name)),
+             bool(types[name].needs_verification) if name in types else False)
+            for name in sorted(unit.accepts))
+        for unit in ruleset.units
+    }
+    return Compiled(ruleset, program, b.conditions, accepted)
 
 
 def _fact_key(fact: Fact) -> tuple[str, tuple[tuple[str, str], ...]]:
