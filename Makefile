@@ -11,9 +11,11 @@ STAMP  := $(VENV)/.installed
 # Paths that exist are linted; missing ones (e.g. benchmarks/ early on) are skipped.
 LINT_PATHS := $(wildcard luk_rules tests benchmarks)
 
-# What `make demo` runs. TODO: switch to running a decision on an example submission,
-# e.g. `$(BIN)/luk decide rulesets/examples/...`, once the CLI supports it.
-DEMO_CMD ?= $(BIN)/luk check rulesets
+# What `make demo` runs: check every shipped ruleset, then decide the Selficient-style
+# part-time case (one large project used for several units) with its explanation.
+# `luk decide` exits 1 for a case that is not (yet) admissible; that is the demo's point.
+DEMO_RULESET := rulesets/examples/bouwkunde-deeltijd.luk
+DEMO_CASE    := rulesets/examples/cases/bouwkunde-selficient.json
 
 .PHONY: all venv .venv demo test lint typecheck imports pytest fmt clean
 
@@ -32,7 +34,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(DEMO_CMD)
+	$(BIN)/luk check rulesets
+	@echo
+	$(BIN)/luk decide $(DEMO_RULESET) $(DEMO_CASE) --explain; test $$? -le 1
 
 test: lint typecheck imports pytest
 

@@ -10,7 +10,7 @@ import attrs
 
 from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Value
-from luk_rules.compile.rules import effective_max_age
+from luk_rules.compile.rules import BUILT_IN, effective_max_age
 from luk_rules.engine import Derivation
 from luk_rules.submission import Submission
 
@@ -116,7 +116,7 @@ class Decision:
 # ------------------------------------------------------------------ building
 
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
-                   "in-force": (1,)}
+                   "in-force": (1,), "claimed-item": (4,)}
 
 
 def _date(ordinal: Value) -> str:
@@ -200,6 +200,8 @@ class DecisionBuilder:
         on = sub.date.isoformat()
         rule = self.finding_rules[code]
         basis, source = rule.cite.basis, rule.cite.source
+        if source == BUILT_IN:
+            source = str(self.rs.programme.span)
         facts: tuple[str, ...] = ()
         regime = self.regimes.get(law or "")
         if rule.cite.from_regime and regime is not None:

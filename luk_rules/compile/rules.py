@@ -39,6 +39,7 @@ from luk_rules.submission import Submission
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"})
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
+BUILT_IN = "built-in"
 
 
 def _v(name: str) -> Var:
@@ -118,8 +119,9 @@ class _Builder:
 
     def cite(self, rule: str, basis: str | None = None, source: str | None = None,
              from_regime: bool = False) -> Cite:
+        """Built-in rules have the source ``built-in`` (see docs/semantics.md)."""
         return Cite(rule, basis if basis is not None else self.oer,
-                    source if source is not None else str(self.rs.programme.span), from_regime)
+                    source if source is not None else BUILT_IN, from_regime)
 
     def add(self, name: str, head: Atom, body: list[Literal_], cite: Cite) -> None:
         self.rules.append(Rule(name, head, tuple(body), cite))
@@ -200,7 +202,7 @@ class _Builder:
     def evidence(self) -> None:
         """Valid evidence (DESIGN §3.1): which items count for which outcomes, and why not."""
         v = Var("V")
-        cite = self.cite("valid-evidence")
+        cite = self.cite("valid-evidence", f"{self.oer}: accepted evidence, maximum age")
         # An item's claim on an outcome of a claimed unit, joined once for the rules below.
         self.add("valid-evidence", Atom("claimed-item", (I, U, O, T, D, v)),
                  [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, v)], cite)
@@ -231,7 +233,7 @@ class _Builder:
 
     def coverage(self) -> None:
         """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
-        cite = self.cite("coverage")
+        cite = self.cite("coverage", f"{self.oer}: evidence per outcome")
         self.add("coverage", Atom("needs-evidence", ()),
                  [_sub(assessment=A), Atom("assessment", (A, "portfolio", _, _))], cite)
         for n in sorted({u.min_items for u in self.rs.units}):
@@ -244,7 +246,7 @@ class _Builder:
 
     def combination(self) -> None:
         """Combination (§3.3): D, else C, else B, else A."""
-        c = self.cite("combination")
+        c = self.cite("combination", "routes A-D through a unit (Kamerstuk 36 136)")
         u2 = Var("U2")
         self.add("combination", Atom("item-unit", (I, U)),
                  [Atom("claimed-item", (I, U, _, _, _, _))], c)
@@ -271,7 +273,7 @@ class _Builder:
 
     def law(self) -> None:
         """The regime in force on the date: of those in force, the one that started last."""
-        c = self.cite("law-in-force")
+        c = self.cite("law-in-force", "the law regime in force on the submission date")
         r2, s2 = Var("R2"), Var("S2")
         self.add("law-in-force", Atom("in-force", (R, S)),
                  [Atom("regime", (R, S, E)), _sub(date=SD), Test(S, "<=", SD), Test(SD, "<=", E)],
@@ -288,7 +290,8 @@ class _Builder:
     def scope(self) -> None:
         """Scope (§3.4): unit kinds per form and combinations per kind, per the regime."""
         self.add("scope", Atom("kind-used", (K,)),
-                 [Atom("claimed", (U,)), Atom("unit", (U, K))], self.cite("scope"))
+                 [Atom("claimed", (U,)), Atom("unit", (U, K))],
+                 self.cite("scope", "the unit kinds of the claimed units"))
         for regime in self.rs.programme.regimes:
             for p in regime.permits:
                 cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span))
