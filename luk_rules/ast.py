@@ -110,6 +110,13 @@ class AssessmentPathIndependent:
 
 
 @attrs.frozen
+class AssessmentPathDependent:
+    """``assessment is path-dependent``."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
 class AssessmentMethod:
     """``assessment is portfolio`` / ``assessment is exam``."""
 
@@ -218,7 +225,7 @@ class RecommendedRoute:
 
 Condition: TypeAlias = (
     Or | And | Not | UnitClaimed | AssessmentIs | AssessmentPathIndependent
-    | AssessmentMethod | EvidenceQuantified | CountUnits | CountEvidence | CombinationIs
+    | AssessmentPathDependent | AssessmentMethod | EvidenceQuantified | CountUnits | CountEvidence | CombinationIs
     | FormIs | LevelIs | ActivityFollowed | Submitted | InstitutionParticipates | OptedIn
     | RecommendedRoute
 )

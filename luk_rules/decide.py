@@ -90,6 +90,7 @@ class Decision:
     missing: tuple[Missing, ...]
     findings: tuple[Finding, ...]
     explanation: Mapping[str, Any] | None = None
+    fired: frozenset[tuple[str, str]] = attrs.field(default=frozenset(), eq=False, repr=False)
 
     @property
     def admissible(self) -> bool:
@@ -134,6 +135,16 @@ def render_fact(fact: Fact) -> str:
         for i, a in enumerate(args)
     ]
     return f"{pred}({', '.join(shown)})"
+
+
+def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
+    """The rules written in the ruleset and its law regimes: (name, source), sorted.
+
+    These are what ``luk test --coverage`` counts: each ``permit`` and ``allow``
+    of a regime the programme stands under, and each of the ruleset's ``rule``s.
+    """
+    return sorted({(r.cite.rule, r.cite.source) for r in compiled.program.rules
+                   if r.cite.source != BUILT_IN and not r.cite.rule.endswith("(condition)")})
 
 
 class DecisionBuilder:
@@ -183,10 +194,13 @@ class DecisionBuilder:
         else:
             status = "admissible"
         explanation = None
+        fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
             explanation = _Explainer(self, derivation).explain(findings, missing, law, combination)
+            rules = self.compiled.program.rules
+            fired = frozenset((rules[i].cite.rule, rules[i].cite.source) for i in derivation.fired)
         return Decision(submission.id, status, combination, law, units, missing, findings,
-                        explanation)
+                        explanation, fired)
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         u = self.units[unit]

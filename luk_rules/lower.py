@@ -112,10 +112,12 @@ class _Lowerer:
                 return ir.Claimed(unit.value, span=sp)
             case ast.AssessmentIs(name):
                 return ir.RequestedAssessment((name.value,), span=sp)
-            case ast.AssessmentPathIndependent():
+            case ast.AssessmentPathIndependent() | ast.AssessmentPathDependent():
+                wanted = isinstance(c, ast.AssessmentPathIndependent)
                 names = tuple(sorted(
                     n for n, a in self.assessments.items()
-                    if any(isinstance(x, ast.PathClause) and x.independent for x in a.clauses)))
+                    if any(isinstance(x, ast.PathClause) and x.independent == wanted
+                           for x in a.clauses)))
                 return ir.RequestedAssessment(names, span=sp)
             case ast.AssessmentMethod(method):
                 names = tuple(sorted(

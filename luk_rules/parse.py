@@ -442,7 +442,7 @@ class _Builder:
         return ast.And(self._flatten(t, "and_"), span=sp)
 
     def r_not_(self, t: Tree[Token], sp: Span) -> ast.Not:
-        return ast.Not(self.build(cast(Tree[Token], t.children[0])), span=sp)
+        return ast.Not(self.build(cast(Tree[Token], t.children[-1])), span=sp)
 
     def r_unit_claimed(self, t: Tree[Token], sp: Span) -> ast.UnitClaimed:
         return ast.UnitClaimed(self.name(cast(Token, t.children[0])), span=sp)
@@ -454,6 +454,11 @@ class _Builder:
         self, t: Tree[Token], sp: Span
     ) -> ast.AssessmentPathIndependent:
         return ast.AssessmentPathIndependent(span=sp)
+
+    def r_assessment_path_dependent(
+        self, t: Tree[Token], sp: Span
+    ) -> ast.AssessmentPathDependent:
+        return ast.AssessmentPathDependent(span=sp)
 
     def r_assessment_portfolio(self, t: Tree[Token], sp: Span) -> ast.AssessmentMethod:
         return ast.AssessmentMethod("portfolio", span=sp)

@@ -75,8 +75,9 @@ def read_text(path: Path, shown: str) -> str:
         raise SourceUnreadable(shown, "it is a folder") from None
     except FileNotFoundError:
         raise SourceUnreadable(shown, "no such file") from None
-    except OSError as exc:
-        raise SourceUnreadable(shown, exc.strerror or str(exc)) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SourceUnreadable(shown, reason) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -141,7 +142,12 @@ def load_workspace(path: Path) -> tuple[Workspace, list[Diagnostic]]:
         for decl in source.module.declarations:
             if not isinstance(decl, ast.Include):
                 continue
-            target = (file.parent / decl.path.value).resolve()
+            try:
+                target = (file.parent / decl.path.value).resolve()
+            except (OSError, ValueError) as exc:
+                diagnostics.append(error(
+                    "LUK005", f"cannot include `{decl.path.value}`: {exc}", decl.path.span))
+                continue
             if target in stack:
                 diagnostics.append(error(
                     "LUK006", f"`{decl.path.value}` includes itself (an include cycle)",

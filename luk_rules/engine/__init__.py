@@ -24,11 +24,13 @@ class Derivation:
 
     ``proofs`` maps a derived fact to the index of the rule that derived it and
     the positive facts its body matched (the smallest such derivation, so that
-    every engine gives the same proof).
+    every engine gives the same proof); ``fired`` holds the indexes of every rule
+    that fired. Both are filled only when the run was traced.
     """
 
     facts: Mapping[str, frozenset[tuple[Value, ...]]]
     proofs: Mapping[Fact, tuple[int, tuple[Fact, ...]]]
+    fired: frozenset[int] = frozenset()
 
     def of(self, pred: str) -> frozenset[tuple[Value, ...]]:
         """The facts of one predicate (empty when none)."""

@@ -384,8 +384,10 @@ class DurableRunner:
         for pred, rows in ctx.facts.items():
             if not pred.startswith("count-helper-"):
                 everything[pred] = frozenset(rows) | everything.get(pred, frozenset())
-        proofs = smallest_proofs(ctx.trace) if trace else {}
-        return Derivation(everything, proofs)
+        if not trace:
+            return Derivation(everything, {})
+        return Derivation(everything, smallest_proofs(ctx.trace),
+                          frozenset(r for _, r, _ in ctx.trace))
 
 
 def _assert(host: Any, name: str, fact: dict[str, Any]) -> None:

@@ -272,7 +272,9 @@ class NativeRunner:
         everything: dict[str, frozenset[Args]] = {
             self._names[p]: frozenset(rows) for p, rows in enumerate(store) if rows}
         everything.update(self._static_rows)
-        return Derivation(everything, smallest_proofs(log) if log is not None else {})
+        if log is None:
+            return Derivation(everything, {})
+        return Derivation(everything, smallest_proofs(log), frozenset(r for _, r, _ in log))
 
 
 def smallest_proofs(log: Iterable[tuple[Fact, int, tuple[Fact, ...]]]

@@ -1,0 +1,444 @@
+"""AST to text: the canonical layout of a ``.luk`` file, as ``luk fmt`` writes it.
+
+The layout: every declaration starts at column 0 with its keyword, name and
+title; each clause follows on its own line, indented two spaces. In a regime,
+``permit`` and ``allow`` clauses stand in a paragraph of their own, their
+``for``, ``when`` and ``basis`` parts on separate lines indented four spaces.
+Declarations are separated by a blank line, except that runs of ``include``
+and of ``evidence`` declarations stay together.
+
+Comments are kept (see :func:`print_module`). The printer does not import the
+parser: the CLI composes ``parse`` and :func:`print_module` for ``luk fmt``.
+
+Printing a parsed module and parsing the result gives back an equal module,
+with one exception the parser itself makes: it flattens nested groups of the
+same kind, parenthesised or not (``(a and b) and c`` parses as one ``and`` of
+three items). The printer therefore prints an ``And`` directly inside an
+``And`` (an ``Or`` inside an ``Or``) flattened, which means the same; such a
+tree is never produced by the parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import attrs
+
+from luk_rules import ast
+from luk_rules.span import Span
+
+INDENT = "  "
+"""One level of indentation."""
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+
+
+def print_module(module: ast.Module) -> str:
+    """The canonical text of a module, comments included; ends with a newline.
+
+    Own-line comments are printed before the first declaration or clause whose
+    source span reaches past them, at that construct's indentation; a blank
+    line that separated a comment from the next declaration in the source is
+    kept. A comment that ended a line of code ends the printed line of the
+    construct on whose source line it stood (the innermost printed line whose
+    span contains that line); when several land on one printed line, all but
+    the last are printed on their own lines just before it. Comments after the
+    last declaration come at the end.
+
+    Example:
+        >>> m = ast.Module((ast.EvidenceType(ast.Name("cv"), ast.Text("CV"), ()),))
+        >>> print_module(m)
+        'evidence cv "CV"\\n'
+    """
+    lines = list(_module_lines(module.declarations))
+    before: list[list[ast.Comment]] = [[] for _ in range(len(lines) + 1)]
+    trailing: list[list[ast.Comment]] = [[] for _ in lines]
+    for comment in module.comments:
+        if comment.own_line:
+            before[_own_line_slot(lines, comment.span.line)].append(comment)
+        else:
+            slot = _trailing_slot(lines, comment.span.line)
+            if slot is None:
+                before[_own_line_slot(lines, comment.span.line)].append(comment)
+            else:
+                trailing[slot].append(comment)
+
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.blank_before and out:
+            out.append("")
+        group = before[i]
+        _emit_comments(out, group, line.indent, spaced=line.top)
+        if line.top and group and _gap(group[-1].span.line, line.span.line):
+            out.append("")
+        code = INDENT * line.indent + line.text
+        if trailing[i]:
+            *early, last = trailing[i]
+            _emit_comments(out, early, line.indent, spaced=False)
+            code = f"{code}  {last.text}"
+        out.append(code)
+    tail = before[len(lines)]
+    if tail and lines and _gap(lines[-1].span.end_line, tail[0].span.line):
+        out.append("")
+    _emit_comments(out, tail, 0, spaced=True)
+    return "".join(f"{x}\n" for x in out)
+
+
+# ------------------------------------------------------------------ lines
+
+
+@attrs.frozen
+class _Line:
+    """One printed line: its text, indentation level, and the source region it prints."""
+
+    text: str
+    indent: int
+    span: Span
+    top: bool = False
+    blank_before: bool = False
+
+
+def _known(span: Span) -> bool:
+    return span.line > 0
+
+
+def _gap(line: int, later: int) -> bool:
+    """Whether a source line and a later one had a blank line between them."""
+    return line > 0 and later > line + 1
+
+
+def _between(first: Span, last: Span) -> Span:
+    """The source region from the start of one span to the end of another."""
+    if not _known(first):
+        return last
+    if not _known(last):
+        return first
+    return Span(first.file, first.line, first.column, last.end_line, last.end_column)
+
+
+def _module_lines(declarations: Sequence[ast.Declaration]) -> Iterator[_Line]:
+    previous: ast.Declaration | None = None
+    for decl in declarations:
+        together = isinstance(decl, ast.Include | ast.EvidenceType) and type(decl) is type(
+            previous
+        )
+        first = True
+        for line in _declaration_lines(decl):
+            if first:
+                line = attrs.evolve(line, top=True, blank_before=not together)
+                first = False
+            yield line
+        previous = decl
+
+
+def _header(keyword: str, name: ast.Name, title: ast.Text, decl_span: Span) -> _Line:
+    return _Line(
+        f"{keyword} {name.value} {_string(title)}", 0, _between(decl_span, title.span)
+    )
+
+
+def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
+    match decl:
+        case ast.Include(path):
+            yield _Line(f"include {_string(path)}", 0, decl.span)
+        case ast.Programme(code, title, clauses):
+            yield _header("programme", code, title, decl.span)
+            for pc in clauses:
+                yield _Line(_programme_clause(pc), 1, pc.span)
+        case ast.EvidenceType(name, title, clauses):
+            yield _header("evidence", name, title, decl.span)
+            for ec in clauses:
+                yield _Line(_evidence_clause(ec), 1, ec.span)
+        case ast.Unit(name, title, clauses):
+            yield _header("unit", name, title, decl.span)
+            for uc in clauses:
+                yield _Line(_unit_clause(uc), 1, uc.span)
+        case ast.Assessment(name, title, clauses):
+            yield _header("assessment", name, title, decl.span)
+            for ac in clauses:
+                yield _Line(_assessment_clause(ac), 1, ac.span)
+        case ast.Regime(name, title, clauses):
+            yield _header("regime", name, title, decl.span)
+            yield from _regime_lines(clauses)
+        case ast.Rule(name, message, severity, when, basis):
+            yield _header("rule", name, message, decl.span)
+            yield _Line(f"{severity} when {condition_text(when)}", 1, when.span)
+            yield _Line(_basis(basis), 1, basis.span)
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not a declaration: {decl!r}")
+
+
+def _regime_lines(clauses: Sequence[ast.RegimeClause]) -> Iterator[_Line]:
+    in_paragraph = False
+    for clause in clauses:
+        match clause:
+            case ast.Permit(kind, forms, when, basis):
+                head = _Line(f"permit {kind.value}", 1, _between(clause.span, kind.span),
+                             blank_before=True)
+                yield from _paragraph(head, "for", forms, when, basis)
+                in_paragraph = True
+            case ast.Allow(combinations, kinds, when, basis):
+                span = _between(clause.span, combinations[-1].span) if combinations else clause.span
+                head = _Line(f"allow combination {_names(combinations)}", 1, span,
+                             blank_before=True)
+                yield from _paragraph(head, "for", kinds, when, basis)
+                in_paragraph = True
+            case _:
+                yield _Line(_regime_clause(clause), 1, clause.span, blank_before=in_paragraph)
+                in_paragraph = False
+
+
+def _paragraph(
+    head: _Line, keyword: str, names: Sequence[ast.Name], when: ast.Condition | None,
+    basis: ast.Basis,
+) -> Iterator[_Line]:
+    """A ``permit``/``allow`` clause: its head, then its parts one level deeper."""
+    yield head
+    span = _between(names[0].span, names[-1].span) if names else Span.unknown()
+    yield _Line(f"{keyword} {_names(names)}", 2, span)
+    if when is not None:
+        yield _Line(f"when {condition_text(when)}", 2, when.span)
+    yield _Line(_basis(basis), 2, basis.span)
+
+
+def _own_line_slot(lines: Sequence[_Line], line: int) -> int:
+    """Where an own-line comment goes: before the first printed line reaching past it."""
+    for i, printed in enumerate(lines):
+        if _known(printed.span) and printed.span.end_line >= line:
+            return i
+    return len(lines)
+
+
+def _trailing_slot(lines: Sequence[_Line], line: int) -> int | None:
+    """Which printed line a comment that ended a line of code goes after."""
+    containing = None
+    started = None
+    for i, printed in enumerate(lines):
+        sp = printed.span
+        if not _known(sp) or sp.line > line:
+            continue
+        started = i
+        if sp.end_line >= line:
+            containing = i
+    return containing if containing is not None else started
+
+
+def _emit_comments(
+    out: list[str], comments: Sequence[ast.Comment], indent: int, *, spaced: bool
+) -> None:
+    """Comments on their own lines; ``spaced`` keeps blank lines that separated them."""
+    previous: ast.Comment | None = None
+    for comment in comments:
+        if spaced and previous is not None and comment.span.line > previous.span.line + 1:
+            out.append("")
+        out.append(INDENT * indent + comment.text)
+        previous = comment
+
+
+# ---------------------------------------------------------------- clauses
+
+
+def _programme_clause(clause: ast.ProgrammeClause) -> str:
+    match clause:
+        case ast.Level(level):
+            return f"level {level.value}"
+        case ast.Forms(forms):
+            return f"form {_names(forms)}"
+        case ast.Institution(name):
+            return f"institution {_string(name)}"
+        case ast.Participates():
+            return "participates in experiment"
+        case ast.Under(regimes):
+            return f"under {_names(regimes)}"
+        case ast.AsIf(regime, date):
+            return f"as if {regime.value} in force from {date.value}"
+        case ast.OptedInOn(date):
+            return f"opted in {date.value}"
+        case ast.DefaultKind(kind):
+            return f"units are {kind.value}"
+        case ast.DefaultMaxAge(age):
+            return f"max evidence age {_age(age)}"
+        case ast.MinItems():
+            return _min_items(clause)
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not a programme clause: {clause!r}")
+
+
+def _evidence_clause(clause: ast.EvidenceClause) -> str:
+    match clause:
+        case ast.MaxAge(age):
+            return f"max age {_age(age)}"
+        case ast.NeedsVerification():
+            return "needs verification"
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not an evidence clause: {clause!r}")
+
+
+def _unit_clause(clause: ast.UnitClause) -> str:
+    match clause:
+        case ast.Credits(credits):
+            return f"credits {credits.value}"
+        case ast.Kind(kind):
+            return f"kind {kind.value}"
+        case ast.Outcome(ident, text):
+            return f"outcome {ident.value} {_string(text)}"
+        case ast.Accepts(types):
+            return f"accepts {_names(types)}"
+        case ast.Recommended(activities):
+            return f"recommended activity {_names(activities)}"
+        case ast.MaxAge(age):
+            return f"max age {_age(age)}"
+        case ast.MinItems():
+            return _min_items(clause)
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not a unit clause: {clause!r}")
+
+
+def _assessment_clause(clause: ast.AssessmentClause) -> str:
+    match clause:
+        case ast.Method(method):
+            return method
+        case ast.PathClause(independent):
+            return "path-independent" if independent else "path-dependent"
+        case ast.Assesses(units):
+            return f"assesses {_names(units)}"
+        case ast.MaxUnits(count):
+            return f"at most {count.value} units at once"
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not an assessment clause: {clause!r}")
+
+
+def _regime_clause(clause: ast.RegimeClause) -> str:
+    match clause:
+        case ast.Period("always"):
+            return "in force always"
+        case ast.Period("proposal"):
+            return "proposal"
+        case ast.Period("dates", start, end) if start is not None:
+            until = f" until {end.value}" if end is not None else ""
+            return f"in force from {start.value}{until}"
+        case ast.Extends(regime):
+            return f"extends {regime.value}"
+        case ast.Basis():
+            return _basis(clause)
+        case _:
+            raise TypeError(f"cannot print regime clause {clause!r}")
+
+
+def _min_items(clause: ast.MinItems) -> str:
+    return f"at least {clause.count.value} items per outcome"
+
+
+def _basis(basis: ast.Basis) -> str:
+    return f"basis {_string(basis.text)}"
+
+
+def _age(age: ast.Age) -> str:
+    amount = age.amount.value
+    unit = age.unit if amount != 1 else age.unit[:-1]
+    return f"{amount} {unit}"
+
+
+def _string(text: ast.Text) -> str:
+    """A quoted text, with ``\\``, ``"``, newline and tab escaped."""
+    return '"' + "".join(_ESCAPES.get(ch, ch) for ch in text.value) + '"'
+
+
+def _names(names: Sequence[ast.Name]) -> str:
+    """``a, b, c``: a ``name_list``."""
+    if not names:
+        raise ValueError("a list of names needs at least one name")
+    return ", ".join(n.value for n in names)
+
+
+def _name_or_list(names: Sequence[ast.Name]) -> str:
+    """``a`` or ``one of a, b``: a ``name_or_list``."""
+    return names[0].value if len(names) == 1 else f"one of {_names(names)}"
+
+
+# ------------------------------------------------------------- conditions
+
+_OR, _AND, _NOT, _ATOM = range(4)
+
+
+def _precedence(condition: ast.Condition) -> int:
+    if isinstance(condition, ast.Or):
+        return _OR
+    if isinstance(condition, ast.And):
+        return _AND
+    if isinstance(condition, ast.Not):
+        return _NOT
+    return _ATOM
+
+
+def _operand(condition: ast.Condition, tighter_than: int) -> str:
+    """A condition as an operand, in parentheses unless it binds tighter than its context."""
+    text = condition_text(condition)
+    return text if _precedence(condition) > tighter_than else f"({text})"
+
+
+def _flat(items: Sequence[ast.Condition], kind: type[ast.And] | type[ast.Or]) -> Iterator[
+    ast.Condition
+]:
+    """The items of a group, with directly nested groups of the same kind spliced in."""
+    for item in items:
+        if isinstance(item, kind):
+            yield from _flat(item.items, kind)
+        else:
+            yield item
+
+
+def condition_text(condition: ast.Condition) -> str:
+    """A condition as written, with parentheses exactly where the precedence needs them.
+
+    ``not`` binds tighter than ``and``, which binds tighter than ``or``.
+
+    Example:
+        >>> a, b, c = ast.OptedIn(), ast.RecommendedRoute(), ast.InstitutionParticipates()
+        >>> condition_text(ast.And((ast.Or((a, b)), ast.Not(c))))
+        '(opted in or recommended route) and not institution participates'
+    """
+    match condition:
+        case ast.Or(items):
+            if not items:
+                raise ValueError("an `or` needs at least one item")
+            return " or ".join(_operand(i, _OR) for i in _flat(items, ast.Or))
+        case ast.And(items):
+            if not items:
+                raise ValueError("an `and` needs at least one item")
+            return " and ".join(_operand(i, _AND) for i in _flat(items, ast.And))
+        case ast.Not(item):
+            return f"not {_operand(item, _AND)}"
+        case ast.UnitClaimed(unit):
+            return f"unit {unit.value} is claimed"
+        case ast.AssessmentIs(assessment):
+            return f"assessment is {assessment.value}"
+        case ast.AssessmentPathIndependent():
+            return "assessment is path-independent"
+        case ast.AssessmentMethod(method):
+            return f"assessment is {method}"
+        case ast.EvidenceQuantified(quantifier, types):
+            return f"{quantifier} evidence is {_name_or_list(types)}"
+        case ast.CountUnits(op, value):
+            return f"number of units {op} {value.value}"
+        case ast.CountEvidence(types, op, value):
+            of_type = f" of type {_name_or_list(types)}" if types else ""
+            return f"number of evidence{of_type} {op} {value.value}"
+        case ast.CombinationIs(combinations):
+            return f"combination is {_name_or_list(combinations)}"
+        case ast.FormIs(forms):
+            return f"form is {_name_or_list(forms)}"
+        case ast.LevelIs(level):
+            return f"level is {level.value}"
+        case ast.ActivityFollowed(activity):
+            return f"activity {activity.value} is followed"
+        case ast.Submitted(op, date):
+            return f"submitted {op} {date.value}"
+        case ast.InstitutionParticipates():
+            return "institution participates"
+        case ast.OptedIn():
+            return "opted in"
+        case ast.RecommendedRoute():
+            return "recommended route"
+        case _:  # pragma: no cover - the match is exhaustive
+            raise TypeError(f"not a condition: {condition!r}")
