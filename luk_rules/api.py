@@ -44,10 +44,8 @@ class Ruleset:
             SubmissionError: when the submission is malformed or refers to
                 something the ruleset does not know; every problem has a JSON path.
         """
-        if not isinstance(submission, Submission):
-            submission = structure(submission)
-        return pipeline.decide(self._compiled, self._runner, self._builder, submission,
-                               explain)
+        parsed = submission if isinstance(submission, Submission) else structure(submission)
+        return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
 
     def __repr__(self) -> str:
         p = self._compiled.ruleset.programme

@@ -225,9 +225,9 @@ class RecommendedRoute:
 
 Condition: TypeAlias = (
     Or | And | Not | UnitClaimed | AssessmentIs | AssessmentPathIndependent
-    | AssessmentPathDependent | AssessmentMethod | EvidenceQuantified | CountUnits | CountEvidence | CombinationIs
-    | FormIs | LevelIs | ActivityFollowed | Submitted | InstitutionParticipates | OptedIn
-    | RecommendedRoute
+    | AssessmentPathDependent | AssessmentMethod | EvidenceQuantified | CountUnits
+    | CountEvidence | CombinationIs | FormIs | LevelIs | ActivityFollowed | Submitted
+    | InstitutionParticipates | OptedIn | RecommendedRoute
 )
 
 # ------------------------------------------------------ shared clauses

@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("luk: the input is nested too deeply to process", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         print(f"luk: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in luk_rules; please report it with the input that caused it.",
               file=sys.stderr)

@@ -249,7 +249,8 @@ class DecisionBuilder:
                 message = f"{a} covers {b}, but unit {b.rpartition('.')[0]} is not claimed"
         elif code == "no-regime-in-force":
             names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
-            message = f"no law regime of this programme is in force on {on} (it stands under {names})"
+            message = (f"no law regime of this programme is in force on {on} "
+                       f"(it stands under {names})")
         elif code == "unit-kind-not-permitted":
             facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == a)
             message = (f"{law} does not permit {a} units in a {b} programme on {on} "

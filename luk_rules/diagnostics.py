@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import difflib
+import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
 

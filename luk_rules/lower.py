@@ -136,8 +136,8 @@ class _Lowerer:
                 return ir.FormIn(_names(forms), span=sp)
             case ast.LevelIs(level):
                 mine = self.level()
-                wanted = level.value
-                return ir.Const(mine == wanted or mine.startswith(wanted + "-"), span=sp)
+                family = level.value
+                return ir.Const(mine == family or mine.startswith(family + "-"), span=sp)
             case ast.ActivityFollowed(activity):
                 return ir.Followed(activity.value, span=sp)
             case ast.Submitted(op, date):

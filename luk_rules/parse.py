@@ -90,12 +90,12 @@ def _token_text(token: Token) -> str:
 def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
     line = getattr(exc, "line", 0) or 0
     column = getattr(exc, "column", 0) or 0
-    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(
+    if (isinstance(exc, UnexpectedToken) and exc.token.type == "$END") or isinstance(
         exc, UnexpectedEOF
     ):
         lines = text.splitlines()
         line, column = (len(lines), len(lines[-1]) + 1) if lines else (1, 1)
-        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.expected
+        expected = exc.expected
         return error(
             "LUK003",
             "the text ends in the middle of a declaration",
@@ -114,7 +114,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
             hint=_expected(exc.accepts or exc.expected),
         )
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if 0 <= pos < len(text) else "?"
         shown = "a line break" if char == "\n" else f"`{char}`"
         message = f"unexpected character {shown}"
         hint = _expected(exc.allowed or set())

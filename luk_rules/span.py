@@ -31,4 +31,5 @@ class Span:
 
 def span_field() -> Span:
     """An attrs field for a node's span: kept, but ignored by ``==`` and hashing."""
-    return attrs.field(eq=False, repr=False, default=Span.unknown(), kw_only=True)  # type: ignore[no-any-return]
+    field: Span = attrs.field(eq=False, repr=False, default=Span.unknown(), kw_only=True)
+    return field

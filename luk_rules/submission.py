@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -144,7 +144,7 @@ def _make_converter() -> cattrs.Converter:
                     if attrs.has(item_type) and not isinstance(v, dict):
                         raise TypeError(f"expected an object, got {_json_type(v)}")
                     items.append(conv.structure(v, item_type))
-                except Exception as exc:  # noqa: BLE001 - re-raised with its index
+                except Exception as exc:
                     note = IterableValidationNote(f"Structuring @ index {i}", i, item_type)
                     exc.__notes__ = [*getattr(exc, "__notes__", []), note]
                     errors.append(exc)
@@ -153,10 +153,12 @@ def _make_converter() -> cattrs.Converter:
             return tuple(items)
         return hook
 
+    def is_tuple_of(item_type: Any) -> Callable[[Any], bool]:
+        target = tuple[item_type, ...]
+        return lambda t: bool(t == target)
+
     for item_type in (str, EvidenceItem, Result):
-        target = tuple[item_type, ...]  # type: ignore[valid-type]
-        conv.register_structure_hook_func(
-            lambda t, target=target: t == target, tuple_hook(item_type))
+        conv.register_structure_hook_func(is_tuple_of(item_type), tuple_hook(item_type))
     return conv
 
 

@@ -22,7 +22,6 @@ from luk_rules.compile.program import (
     Program,
     Rule,
     Test,
-    Value,
     Var,
 )
 from luk_rules.submission import Submission
@@ -47,7 +46,8 @@ def _v(name: str) -> Var:
 
 
 _ = Var("_")
-I, U, O, T, D, SD, A, K, R, S, E, X, F, N = (
+# Rule variables, named as in docs/semantics.md: item, unit, outcome, type, date, ...
+I, U, O, T, D, SD, A, K, R, S, E, X, F, N = (  # noqa: E741
     _v(n) for n in ("I", "U", "O", "T", "D", "SD", "A", "K", "R", "S", "E", "X", "F", "N"))
 
 
@@ -76,7 +76,6 @@ class Compiled:
 
     def facts(self, submission: Submission) -> list[Fact]:
         """The input facts of a (validated) submission, in a canonical order."""
-        rs = self.ruleset
         date = submission.date.toordinal()
         activities = set(submission.activities)
         activities.update(e.activity for e in submission.evidence if e.activity)
@@ -337,8 +336,8 @@ class _Builder:
             yield "unitmin", (u.code, u.min_items)
             for o in u.outcomes:
                 yield "outcome", (u.code, o.ref)
-            for a in u.recommended:
-                yield "recommended", (u.code, a)
+            for activity in u.recommended:
+                yield "recommended", (u.code, activity)
         for a in rs.assessments:
             yield "assessment", (a.name, a.method, a.path_independent, a.max_units or 0)
             for code in a.units:

@@ -22,6 +22,7 @@ durable_rules itself requires.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -107,7 +108,7 @@ class _Compiled:
                 f"durable backend handles at most {MAX_RULES}; use --engine native")
         per_type: dict[str, int] = {}
         for rule in self.definition.values():
-            types = set()
+            types: set[str] = set()
             for pattern in rule["all"]:
                 body = next(iter(pattern.values()))
                 conds = body.get("$and", [body])
@@ -238,7 +239,7 @@ class _Compiled:
                 cond = {"$and": [{"$neq": {field: v}} for v in test.right]}
             target = left[0]
         elif left is not None and right is not None:
-            op = test.op
+            op: str = test.op
             if order.index(left[0]) < order.index(right[0]):
                 left, right, op = right, left, _FLIP[op]
             if left[0] == right[0]:
@@ -277,11 +278,9 @@ class _Compiled:
                     ctx.trace.append(((pred, args), index, facts))
                 fact: dict[str, Any] = {"t": pred, "id": _fact_id(pred, args), "sid": c.s.sid}
                 fact.update({f"a{i}": v for i, v in enumerate(args)})
-                try:
-                    c.assert_fact(fact)
-                except _durable.MessageObservedException:
-                    pass  # derived before: facts are sets
-            except BaseException as exc:  # noqa: BLE001 - kept and re-raised after the run
+                with contextlib.suppress(_durable.MessageObservedException):
+                    c.assert_fact(fact)  # raises when derived before: facts are sets
+            except BaseException as exc:
                 ctx.errors.append(exc)
 
         return action
@@ -295,7 +294,7 @@ class _Compiled:
                 return
             try:
                 ctx.facts.setdefault(pred, set()).add(_decode(c._m["m"], arity))
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 ctx.errors.append(exc)
 
         return sink
@@ -308,7 +307,7 @@ def _fact_id(pred: str, args: tuple[Value, ...]) -> str:
 def _get_host() -> Any:
     global _host
     if _host is None:
-        class _Host(_durable.Host):  # type: ignore[misc,name-defined]
+        class _Host(_durable.Host):  # type: ignore[misc]
             def _run(self) -> None:
                 """No background dispatcher threads (they crash the C engine)."""
 
@@ -335,7 +334,7 @@ class DurableRunner:
         with _lock:
             if self._name not in _registered:
                 definition = copy.deepcopy(compiled.definition)
-                for rule_name, rule in definition.items():
+                for rule in definition.values():
                     rule["run"] = f"{self._name}::{rule['run']}"
                 _registered[self._name] = compiled
                 try:

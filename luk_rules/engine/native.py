@@ -153,9 +153,9 @@ class _Generator:
                 else:
                     self.emit(f"if len({bucket}) < {n}:")
                 self.depth += 1
-        for a in self.rule.head.args:
-            if isinstance(a, Var) and a.name not in self.vars:
-                raise ValueError(f"rule {self.rule.name}: head variable {a.name} is not bound")
+        for arg in self.rule.head.args:
+            if isinstance(arg, Var) and arg.name not in self.vars:
+                raise ValueError(f"rule {self.rule.name}: head variable {arg.name} is not bound")
         args = "(" + "".join(self.term(a) + ", " for a in self.rule.head.args) + ")"
         pred = self.layout.pred(self.rule.head.pred)
         head = self.fresh("h")
@@ -180,8 +180,9 @@ class _Generator:
 
 
 def _build(source: str, consts: tuple[Any, ...]) -> RuleFn:
-    namespace: dict[str, Any] = {"K": consts, "EMPTY": _EMPTY, "__builtins__": {"len": len, "sorted": sorted, "repr": repr}}
-    exec(compile(source, "<luk rule>", "exec"), namespace)  # noqa: S102 - see module docstring
+    builtins = {"len": len, "sorted": sorted, "repr": repr}
+    namespace: dict[str, Any] = {"K": consts, "EMPTY": _EMPTY, "__builtins__": builtins}
+    exec(compile(source, "<luk rule>", "exec"), namespace)
     fn: RuleFn = namespace["rule"]
     return fn
 
@@ -231,7 +232,7 @@ class NativeRunner:
         Safe to call from several threads at once: a run touches only its own state.
         """
         static = self._static_index
-        ix: list[Index] = [static[n] if n in static else {} for n in range(self._index_count)]
+        ix: list[Index] = [static.get(n, {}) for n in range(self._index_count)]
         store: list[dict[Args, None]] = [{} for _ in self._names]
         per_pred = self._per_pred
         added = [0]
