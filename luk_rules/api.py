@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from luk_rules import ir, pipeline
-from luk_rules.decide import Decision
+from luk_rules.decide import Decision, rule_sites
 from luk_rules.diagnostics import Diagnostic
 from luk_rules.submission import Submission, structure
 
@@ -46,6 +46,10 @@ class Ruleset:
         """
         parsed = submission if isinstance(submission, Submission) else structure(submission)
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
+
+    def rule_sites(self) -> list[tuple[str, str]]:
+        """The rules written in the ruleset and its law regimes, as (name, source)."""
+        return rule_sites(self._compiled)
 
     def __repr__(self) -> str:
         p = self._compiled.ruleset.programme

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from luk_rules import api, pipeline, printer, report
+from luk_rules import api, impact, pipeline, printer, report, scenarios
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
 from luk_rules.engine import ENGINES
@@ -81,6 +82,34 @@ def _parser() -> argparse.ArgumentParser:
                         help="add the proof tree: rules, lines and legal basis")
     decide.add_argument("--engine", choices=ENGINES, default="native")
     decide.set_defaults(run=_decide)
+
+    test = sub.add_parser("test", help="run the scenario tests beside rulesets",
+                          description="Run the scenario tests (*.scenarios.json) in or beside "
+                          "the given files and folders. Exit 0 when all pass, 1 on failures, "
+                          "2 on errors.")
+    test.add_argument("paths", nargs="+", metavar="PATH")
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    test.add_argument("--coverage", action="store_true",
+                      help="report the rules of each ruleset that no test fired")
+    test.add_argument("--min-coverage", type=_percent, metavar="P",
+                      help="fail (exit 1) when less than P%% of the rules fired")
+    test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
+    test.add_argument("--engine", choices=ENGINES, default="native")
+    test.set_defaults(run=_test)
+
+    diff = sub.add_parser("diff", help="compare two rulesets on a corpus of cases",
+                          description="Decide every case under BEFORE and AFTER and report "
+                          "the cases whose status changes, grouped by reason. CASES are .json "
+                          "files, .jsonl files (one submission a line) or folders of them. "
+                          "Exit 0 when no status changed, 1 when some did, 2 on errors.")
+    diff.add_argument("before", metavar="BEFORE")
+    diff.add_argument("after", metavar="AFTER")
+    diff.add_argument("cases", nargs="+", metavar="CASES")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    diff.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                      help="worker processes (default: the number of CPUs)")
+    diff.add_argument("--engine", choices=ENGINES, default="native")
+    diff.set_defaults(run=_diff)
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
                             description="Print the JSON Schema of a submission or a decision.")
@@ -206,6 +235,112 @@ def _decide(args: argparse.Namespace) -> int:
         print(report.decision_text(decision, ruleset.ir, submission.form,
                                    submission.date.isoformat(), submission.assessment))
     return EXIT_OK if decision.admissible else EXIT_FAIL
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return value
+
+
+def _test(args: argparse.Namespace) -> int:
+    files, problems = scenarios.find_files(args.paths)
+    for p in problems:
+        print(f"luk test: {p}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    if not files:
+        print("luk test: no scenario tests (*.scenarios.json) found", file=sys.stderr)
+        return EXIT_USAGE
+    run = scenarios.run_files(files, engine=args.engine)
+    for line in report.test_run_lines(run, args.verbose):
+        print(line)
+    below = False
+    if args.coverage or args.min_coverage is not None:
+        for line in report.coverage_lines(run):
+            print(line)
+        below = args.min_coverage is not None and run.coverage.percent < args.min_coverage
+        if below:
+            print(f"rule coverage {run.coverage.percent:.1f}% is below the minimum "
+                  f"{args.min_coverage:g}%")
+    if args.junit:
+        try:
+            Path(args.junit).write_text(scenarios.junit_xml(run), encoding="utf-8")
+        except OSError as exc:
+            print(f"luk test: cannot write {args.junit}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    passed, failed, errors = run.count("passed"), run.count("failed"), run.count("error")
+    print(f"{passed} passed, {failed} failed" + (f", {errors} errors" if errors else ""))
+    if errors:
+        return EXIT_USAGE
+    return EXIT_FAIL if failed or below else EXIT_OK
+
+
+class _Progress:
+    """A progress line on standard error, only when it is a terminal and the run is long."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.monotonic
+        self.started = self._time()
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int) -> None:
+        elapsed = self._time() - self.started
+        if not self.enabled or elapsed < 1.0:
+            return
+        rate = done / elapsed if elapsed else 0.0
+        print(f"\rluk diff: {done} cases decided ({rate:,.0f}/s)", end="", file=sys.stderr,
+              flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    for path in (args.before, args.after):
+        if not Path(path).is_file():
+            print(f"luk diff: {path}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+    for path in args.cases:
+        if not Path(path).exists():
+            print(f"luk diff: {path}: no such file or folder", file=sys.stderr)
+            return EXIT_USAGE
+    progress = _Progress()
+    try:
+        result = impact.compare(args.before, args.after, args.cases, jobs=args.jobs,
+                                engine=args.engine, progress=progress)
+    except RulesetError as exc:
+        progress.close()
+        _print_diagnostics([d for d in exc.diagnostics if d.is_error], exc.sources, sys.stderr)
+        print(f"luk diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    progress.close()
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        print(report.impact_markdown(result), end="")
+    else:
+        print(report.impact_text(result))
+    return EXIT_FAIL if result.any_changed else EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -143,8 +143,8 @@ def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
     These are what ``luk test --coverage`` counts: each ``permit`` and ``allow``
     of a regime the programme stands under, and each of the ruleset's ``rule``s.
     """
-    return sorted({(r.cite.rule, r.cite.source) for r in compiled.program.rules
-                   if r.cite.source != BUILT_IN and not r.cite.rule.endswith("(condition)")})
+    return sorted({(r.name, r.cite.source) for r in compiled.program.rules
+                   if r.cite.source != BUILT_IN and not r.name.endswith("(condition)")})
 
 
 class DecisionBuilder:
@@ -198,7 +198,7 @@ class DecisionBuilder:
         if explain:
             explanation = _Explainer(self, derivation).explain(findings, missing, law, combination)
             rules = self.compiled.program.rules
-            fired = frozenset((rules[i].cite.rule, rules[i].cite.source) for i in derivation.fired)
+            fired = frozenset((rules[i].name, rules[i].cite.source) for i in derivation.fired)
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
 

@@ -303,7 +303,7 @@ def _assessment_clause(clause: ast.AssessmentClause) -> str:
         case ast.Assesses(units):
             return f"assesses {_names(units)}"
         case ast.MaxUnits(count):
-            return f"at most {count.value} units at once"
+            return f"at most {_count(count, 'unit')} at once"
         case _:  # pragma: no cover - the match is exhaustive
             raise TypeError(f"not an assessment clause: {clause!r}")
 
@@ -326,7 +326,12 @@ def _regime_clause(clause: ast.RegimeClause) -> str:
 
 
 def _min_items(clause: ast.MinItems) -> str:
-    return f"at least {clause.count.value} items per outcome"
+    return f"at least {_count(clause.count, 'item')} per outcome"
+
+
+def _count(count: ast.Integer, noun: str) -> str:
+    """``1 item``, ``2 items``: the grammar takes the singular and the plural."""
+    return f"{count.value} {noun}" if count.value == 1 else f"{count.value} {noun}s"
 
 
 def _basis(basis: ast.Basis) -> str:
@@ -415,6 +420,8 @@ def condition_text(condition: ast.Condition) -> str:
             return f"assessment is {assessment.value}"
         case ast.AssessmentPathIndependent():
             return "assessment is path-independent"
+        case ast.AssessmentPathDependent():
+            return "assessment is path-dependent"
         case ast.AssessmentMethod(method):
             return f"assessment is {method}"
         case ast.EvidenceQuantified(quantifier, types):

@@ -6,6 +6,8 @@ from typing import Any
 
 from luk_rules import ir
 from luk_rules.decide import Decision
+from luk_rules.impact import Impact
+from luk_rules.scenarios import TestRun, describe
 
 _VERDICT = {
     "admissible": "ADMISSIBLE: the submission may be assessed",
@@ -100,4 +102,95 @@ def _explanation_lines(explanation: Any) -> list[str]:
     for f in explanation.get("findings", []):
         lines.append(f"  Finding {f['code']}:")
         tree(f.get("proof"), 2)
+    return lines
+
+
+# ------------------------------------------------------------------ impact
+
+
+def impact_text(impact: Impact) -> str:
+    """``luk diff`` as text: the counts, the transitions, the groups with examples."""
+    lines = [
+        f"{impact.before} -> {impact.after}",
+        f"{impact.cases} cases: {len(impact.changed)} changed status, "
+        f"{len(impact.findings_changed)} changed findings only, "
+        f"{impact.cases - len(impact.changed) - len(impact.findings_changed)} unchanged"
+        + (f", {len(impact.errors)} invalid case sides" if impact.errors else ""),
+    ]
+    if impact.transitions:
+        lines.append("")
+        lines.append("Status changes")
+        for transition, count in impact.transitions:
+            lines.append(f"  {count:>6}  {transition}")
+        lines.append("")
+        lines.append("Why (grouped by the rule or finding that made the difference)")
+        for g in impact.groups:
+            lines.append(f"  {g.count:>6}  {g.before} -> {g.after}: {g.reason}")
+            lines.append(f"          e.g. {', '.join(g.examples)}")
+    if impact.findings_changed:
+        lines.append("")
+        lines.append("Same status, different findings")
+        for c in impact.findings_changed[:20]:
+            lines.append(f"  {c.case} ({c.before}): {'; '.join(c.reasons)}")
+        if len(impact.findings_changed) > 20:
+            lines.append(f"  ... and {len(impact.findings_changed) - 20} more "
+                         "(--format json lists all)")
+    if impact.errors:
+        lines.append("")
+        lines.append("Invalid cases")
+        for e in impact.errors[:10]:
+            lines.append(f"  {e['source']} ({e['side']}): {e['message']}")
+        if len(impact.errors) > 10:
+            lines.append(f"  ... and {len(impact.errors) - 10} more (--format json lists all)")
+    return "\n".join(lines)
+
+
+def impact_markdown(impact: Impact) -> str:
+    """``luk diff`` as Markdown, for a pull request or a policy memo."""
+    lines = [
+        f"## Impact of `{impact.after}` against `{impact.before}`",
+        "",
+        "| cases | changed status | changed findings only | invalid case sides |",
+        "|---:|---:|---:|---:|",
+        f"| {impact.cases} | {len(impact.changed)} | {len(impact.findings_changed)} | "
+        f"{len(impact.errors)} |",
+    ]
+    if impact.groups:
+        lines += ["", "### Status changes by reason", "",
+                  "| cases | from | to | reason | examples |", "|---:|---|---|---|---|"]
+        for g in impact.groups:
+            reason = g.reason.replace("|", "\\|")
+            lines.append(f"| {g.count} | {g.before} | {g.after} | {reason} | "
+                         f"{', '.join(g.examples)} |")
+    if impact.findings_changed:
+        lines += ["", "### Same status, different findings", "",
+                  "| case | status | what changed |", "|---|---|---|"]
+        for c in impact.findings_changed[:50]:
+            lines.append(f"| {c.case} | {c.before} | {'; '.join(c.reasons)} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ scenario tests
+
+
+def test_run_lines(run: TestRun, verbose: bool = False) -> list[str]:
+    """``luk test`` output: a line per failing case with the difference, then the count."""
+    lines: list[str] = []
+    for r in run.results:
+        if r.outcome == "failed":
+            lines.append(f"FAIL  {r.id}: " + "; ".join(describe(r)))
+        elif r.outcome == "error":
+            lines.append(f"ERROR {r.id}: {r.message}")
+        elif verbose:
+            lines.append(f"ok    {r.id}")
+    return lines
+
+
+def coverage_lines(run: TestRun) -> list[str]:
+    """Which rules of each ruleset no scenario fired, and the percentage."""
+    cov = run.coverage
+    fired = len(cov.sites) - len(cov.unfired)
+    lines = [f"rule coverage: {fired}/{len(cov.sites)} rules fired ({cov.percent:.1f}%)"]
+    for rule, source in cov.unfired:
+        lines.append(f"  never fired: {source}  {rule}")
     return lines

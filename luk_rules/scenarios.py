@@ -1,0 +1,258 @@
+"""Scenario tests kept beside rulesets: ``<ruleset>.scenarios.json``.
+
+A scenario file names its ruleset (relative to the file) and lists scenarios,
+each a submission with what the author expects of its decision::
+
+    {"ruleset": "bouwkunde-deeltijd.luk",
+     "scenarios": [{"name": "...", "description": "...", "submission": {...},
+                    "expect": {"status": "incomplete", "combination": "D",
+                               "law": "wet-leeruitkomsten", "missing": ["BK-INS.1"],
+                               "findings": ["unit-not-assessed"]}}]}
+
+``status`` is required; ``combination``, ``law``, ``missing`` (outcome refs) and
+``findings`` (finding codes, sorted, duplicates kept) are compared exactly when
+present. ``luk test`` runs them; :func:`run_paths` is its engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from luk_rules.api import Ruleset
+from luk_rules.decide import Decision
+from luk_rules.errors import LukError, RulesetError, SubmissionError
+from luk_rules.sources import display_path
+
+SUFFIX = ".scenarios.json"
+EXPECT_KEYS = ("status", "combination", "law", "missing", "findings")
+Outcome = Literal["passed", "failed", "error"]
+
+
+@attrs.frozen
+class ScenarioResult:
+    """The result of one scenario: passed, failed (with the differences) or error."""
+
+    file: str
+    name: str
+    outcome: Outcome
+    differences: tuple[tuple[str, Any, Any], ...] = ()
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def id(self) -> str:
+        """``<file>::<name>``, as shown in reports."""
+        return f"{self.file}::{self.name}"
+
+
+@attrs.frozen
+class Coverage:
+    """Which rules written in the rulesets and law regimes the scenarios made fire."""
+
+    sites: tuple[tuple[str, str], ...]
+    fired: frozenset[tuple[str, str]]
+
+    @property
+    def unfired(self) -> list[tuple[str, str]]:
+        """(rule, source) of every rule no scenario fired, sorted by source."""
+        return sorted((s for s in self.sites if s not in self.fired), key=lambda s: (s[1], s[0]))
+
+    @property
+    def percent(self) -> float:
+        """The share of rules fired, 0-100 (100 when there are none)."""
+        if not self.sites:
+            return 100.0
+        return 100.0 * sum(1 for s in self.sites if s in self.fired) / len(self.sites)
+
+
+@attrs.frozen
+class TestRun:
+    """Every scenario result, and the rule coverage over the rulesets they used."""
+
+    results: tuple[ScenarioResult, ...]
+    coverage: Coverage
+
+    def count(self, outcome: Outcome) -> int:
+        """How many scenarios had this outcome."""
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+
+class ScenarioFileError(LukError):
+    """A scenario file that cannot be read or has the wrong shape."""
+
+
+def find_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """Scenario files for the given paths: folders are searched, a ``.luk`` file
+    stands for the scenario file beside it. Returns the files and problems."""
+    found: list[Path] = []
+    problems: list[str] = []
+    for arg in paths:
+        p = Path(arg)
+        if p.is_dir():
+            found.extend(sorted(p.rglob(f"*{SUFFIX}")))
+        elif p.is_file() and p.name.endswith(SUFFIX):
+            found.append(p)
+        elif p.is_file() and p.suffix == ".luk":
+            beside = p.with_name(p.stem + SUFFIX)
+            if beside.is_file():
+                found.append(beside)
+        elif p.exists():
+            problems.append(f"{arg}: not a folder, a .luk file or a {SUFFIX} file")
+        else:
+            problems.append(f"{arg}: no such file or folder")
+    unique = list(dict.fromkeys(q.resolve() for q in found))
+    return unique, problems
+
+
+def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    shown = display_path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError(f"{shown}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioFileError(
+            f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("ruleset"), str):
+        raise ScenarioFileError(f'{shown}: $: expected an object with "ruleset" and "scenarios"')
+    unknown = set(data) - {"ruleset", "scenarios", "description"}
+    if unknown:
+        raise ScenarioFileError(f"{shown}: $: unknown field(s) {', '.join(sorted(unknown))}")
+    scenarios = data.get("scenarios")
+    if not isinstance(scenarios, list):
+        raise ScenarioFileError(f"{shown}: $.scenarios: expected a list")
+    names: set[str] = set()
+    for i, sc in enumerate(scenarios):
+        where = f"{shown}: $.scenarios[{i}]"
+        if not isinstance(sc, dict):
+            raise ScenarioFileError(f"{where}: expected an object")
+        extra = set(sc) - {"name", "description", "submission", "expect"}
+        if extra:
+            raise ScenarioFileError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
+        if not isinstance(sc.get("name"), str) or not sc["name"]:
+            raise ScenarioFileError(f"{where}.name: expected a non-empty string")
+        if sc["name"] in names:
+            raise ScenarioFileError(f"{where}.name: {sc['name']!r} is used twice")
+        names.add(sc["name"])
+        expect = sc.get("expect")
+        if not isinstance(expect, dict) or "status" not in expect:
+            raise ScenarioFileError(f'{where}.expect: expected an object with "status"')
+        wrong = set(expect) - set(EXPECT_KEYS)
+        if wrong:
+            raise ScenarioFileError(
+                f"{where}.expect: unknown key(s) {', '.join(sorted(wrong))}; "
+                f"known: {', '.join(EXPECT_KEYS)}")
+        if not isinstance(sc.get("submission"), dict):
+            raise ScenarioFileError(f"{where}.submission: expected an object")
+    return (path.parent / data["ruleset"]), scenarios
+
+
+def compare(expect: dict[str, Any], decision: Decision) -> list[tuple[str, Any, Any]]:
+    """The keys where the decision differs from what is expected: (key, expected, got)."""
+    got: dict[str, Any] = {
+        "status": decision.status,
+        "combination": decision.combination,
+        "law": decision.law,
+        "missing": sorted(m.outcome for m in decision.missing),
+        "findings": sorted(f.code for f in decision.findings),
+    }
+    out = []
+    for key in EXPECT_KEYS:
+        if key not in expect:
+            continue
+        wanted = expect[key]
+        if key in ("missing", "findings") and isinstance(wanted, list):
+            wanted = sorted(wanted)
+        if wanted != got[key]:
+            out.append((key, expect[key], got[key]))
+    return out
+
+
+def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
+    """Run every scenario of the files; each ruleset is loaded once.
+
+    Problems with a file (unreadable, bad shape, broken ruleset) and invalid
+    submissions become ``error`` results; nothing here raises for bad input.
+    """
+    import time
+
+    results: list[ScenarioResult] = []
+    rulesets: dict[Path, Ruleset | str] = {}
+    sites: set[tuple[str, str]] = set()
+    fired: set[tuple[str, str]] = set()
+    for path in files:
+        shown = display_path(path)
+        try:
+            ruleset_path, scenarios = _load_file(path)
+        except ScenarioFileError as exc:
+            results.append(ScenarioResult(shown, "*", "error", message=str(exc)))
+            continue
+        key = ruleset_path.resolve()
+        if key not in rulesets:
+            try:
+                loaded = Ruleset(ruleset_path, engine=engine)
+                rulesets[key] = loaded
+                sites.update(loaded.rule_sites())
+            except RulesetError as exc:
+                rulesets[key] = f"{display_path(ruleset_path)}: invalid ruleset: {exc}"
+            except LukError as exc:
+                rulesets[key] = f"{display_path(ruleset_path)}: {exc}"
+        ruleset = rulesets[key]
+        for sc in scenarios:
+            name = sc["name"]
+            if isinstance(ruleset, str):
+                results.append(ScenarioResult(shown, name, "error", message=ruleset))
+                continue
+            started = time.perf_counter()
+            try:
+                decision = ruleset.decide(sc["submission"], explain=True)
+            except SubmissionError as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                results.append(ScenarioResult(
+                    shown, name, "error", message=f"invalid submission: {problems}"))
+                continue
+            fired.update(decision.fired)
+            diffs = compare(sc["expect"], decision)
+            results.append(ScenarioResult(
+                shown, name, "failed" if diffs else "passed", tuple(diffs),
+                seconds=time.perf_counter() - started))
+    return TestRun(tuple(results), Coverage(tuple(sorted(sites)), frozenset(fired)))
+
+
+def junit_xml(run: TestRun) -> str:
+    """The run as JUnit XML, one test suite per scenario file."""
+    from xml.etree import ElementTree as ET
+
+    suites = ET.Element("testsuites", name="luk test", tests=str(len(run.results)),
+                        failures=str(run.count("failed")), errors=str(run.count("error")))
+    by_file: dict[str, list[ScenarioResult]] = {}
+    for r in run.results:
+        by_file.setdefault(r.file, []).append(r)
+    for file, results in by_file.items():
+        suite = ET.SubElement(
+            suites, "testsuite", name=file, tests=str(len(results)),
+            failures=str(sum(r.outcome == "failed" for r in results)),
+            errors=str(sum(r.outcome == "error" for r in results)),
+            time=f"{sum(r.seconds for r in results):.6f}")
+        for r in results:
+            case = ET.SubElement(suite, "testcase", classname=file, name=r.name,
+                                 time=f"{r.seconds:.6f}")
+            if r.outcome == "failed":
+                text = "\n".join(describe(r))
+                ET.SubElement(case, "failure", message=text.splitlines()[0]).text = text
+            elif r.outcome == "error":
+                ET.SubElement(case, "error", message=r.message).text = r.message
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def describe(result: ScenarioResult) -> Iterator[str]:
+    """Lines saying how a failed scenario differs from what was expected."""
+    for key, expected, got in result.differences:
+        yield f"{key}: expected {json.dumps(expected)}, got {json.dumps(got)}"
