@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,20 +17,48 @@ from typing import Any
 
 from luk_rules import ir, pipeline
 from luk_rules.decide import Decision, rule_sites
-from luk_rules.diagnostics import Diagnostic
+from luk_rules.diagnostics import Diagnostic, error
+from luk_rules.errors import RulesetError
 from luk_rules.submission import Submission, structure
 
 
 class Ruleset:
     """A checked, compiled ruleset bound to an engine; immutable and thread-safe."""
 
-    def __init__(self, path: str | os.PathLike[str], *, engine: str = "native") -> None:
+    def __init__(self, path: str | os.PathLike[str], *, engine: str = "native",
+                 _chain: tuple[Path, ...] = ()) -> None:
         compiled, analysis = pipeline.build(Path(path))
         self._compiled = compiled
         self._runner, self._builder = pipeline.prepare(compiled, engine)
         self.engine = engine
         self.path = analysis.workspace.root
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
+        self._predecessor: tuple[dt.date, Ruleset] | None = None
+        replaces = compiled.ruleset.programme.replaces
+        if replaces is not None:
+            chain = (*_chain, Path(path).resolve())
+            self._predecessor = (replaces.date, self._load_predecessor(
+                replaces, engine, chain, analysis.workspace.texts))
+
+    def _load_predecessor(self, replaces: ir.Predecessor, engine: str, chain: tuple[Path, ...],
+                          texts: dict[str, str]) -> Ruleset:
+        """The ruleset that decides submissions dated before ``replaces.date``."""
+        if Path(replaces.path).resolve() in chain:
+            raise RulesetError([error(
+                "LUK035", f"`{replaces.path}` replaces this ruleset in turn (a cycle)",
+                replaces.span)], texts)
+        try:
+            earlier = Ruleset(replaces.path, engine=engine, _chain=chain)
+        except RulesetError as exc:
+            first = error("LUK035", f"the replaced ruleset `{replaces.path}` is not valid",
+                          replaces.span)
+            raise RulesetError([first, *exc.diagnostics], {**texts, **exc.sources}) from None
+        mine, theirs = self.ir.programme.code, earlier.ir.programme.code
+        if mine != theirs:
+            raise RulesetError([error(
+                "LUK035", f"`{replaces.path}` is a ruleset for programme {theirs}, not {mine}",
+                replaces.span)], texts)
+        return earlier
 
     @property
     def ir(self) -> ir.Ruleset:
@@ -45,6 +74,8 @@ class Ruleset:
                 something the ruleset does not know; every problem has a JSON path.
         """
         parsed = submission if isinstance(submission, Submission) else structure(submission)
+        if self._predecessor is not None and parsed.date < self._predecessor[0]:
+            return self._predecessor[1].decide(parsed, explain=explain)
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
 
     def rule_sites(self) -> list[tuple[str, str]]:

@@ -332,9 +332,18 @@ class DefaultMaxAge:
     span: Span = span_field()
 
 
+@attrs.frozen
+class Replaces:
+    """``replaces "old.luk" from 2025-09-01``: earlier submissions go to the old ruleset."""
+
+    path: Text
+    date: DateLit
+    span: Span = span_field()
+
+
 ProgrammeClause: TypeAlias = (
     Level | Forms | Institution | Participates | Under | AsIf | OptedInOn | DefaultKind
-    | DefaultMaxAge | MinItems
+    | DefaultMaxAge | MinItems | Replaces
 )
 
 

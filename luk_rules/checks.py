@@ -559,7 +559,7 @@ def _dates(table: SymbolTable) -> Iterator[ast.DateLit]:
     for decl in table.declarations:
         if isinstance(decl, ast.Programme):
             for clause in decl.clauses:
-                if isinstance(clause, ast.AsIf | ast.OptedInOn):
+                if isinstance(clause, ast.AsIf | ast.OptedInOn | ast.Replaces):
                     yield clause.date
         elif isinstance(decl, ast.Regime):
             for period in _clauses(decl, ast.Period):
@@ -732,6 +732,7 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.Participates: ("`participates in experiment`", None),
         ast.Under: ("`under`", "list every regime in one clause: `under whw, ...`"),
         ast.OptedInOn: ("`opted in`", None),
+        ast.Replaces: ("`replaces`", None),
         ast.DefaultKind: ("`units are`", None),
         ast.DefaultMaxAge: ("`max evidence age`", None),
         ast.MinItems: ("`at least ... items per outcome`", None),
@@ -846,6 +847,35 @@ def check_as_if(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic
                 as_if.regime.span,
                 hint=f"add `{name}` to the programme's `under` list",
             )
+
+
+def check_replaces(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+    """LUK035: `replaces "file" from D` names another ruleset file that can be read."""
+    homes = {id(d): f.path for f, d in workspace.declarations()}
+    for programme in table.programmes:
+        home = Path(homes.get(id(programme), workspace.root)).parent
+        for clause in _clauses(programme, ast.Replaces):
+            target = home / clause.path.value
+            try:
+                readable = target.is_file()
+                same = readable and target.resolve() == Path(workspace.root).resolve()
+            except (OSError, ValueError):
+                readable, same = False, False
+            if not readable:
+                yield error(
+                    "LUK035",
+                    f"`{clause.path.value}` cannot be read: the ruleset this one replaces "
+                    "must be a file",
+                    clause.path.span,
+                    hint="the path is relative to the folder of this file",
+                )
+            elif same:
+                yield error(
+                    "LUK035",
+                    "a ruleset cannot replace itself",
+                    clause.path.span,
+                    hint="name the earlier ruleset that decides the cases before the date",
+                )
 
 
 def check_extends_cycles(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
@@ -1212,6 +1242,7 @@ PASSES: tuple[Pass, ...] = (
     check_repeated_clauses,
     check_unassessed_units,
     check_as_if,
+    check_replaces,
     check_extends_cycles,
     check_max_units,
     check_path_independence,

@@ -282,6 +282,15 @@ class Rule:
 
 
 @attrs.frozen
+class Predecessor:
+    """The ruleset this one replaces: submissions dated before ``date`` are decided by it."""
+
+    path: str
+    date: dt.date
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Programme:
     """The programme variant a ruleset describes."""
 
@@ -295,6 +304,7 @@ class Programme:
     max_age: MaxAge | None
     min_items: int
     regimes: tuple[Regime, ...]
+    replaces: Predecessor | None = None
     span: Span = span_field()
 
     def regime_on(self, on: dt.date) -> Regime | None:

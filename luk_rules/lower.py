@@ -4,7 +4,9 @@ applied, programme-level conditions folded to constants, regimes flattened."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from luk_rules import ast, ir
 from luk_rules.sources import Workspace
@@ -46,10 +48,12 @@ class _Lowerer:
         self.assessments: dict[str, ast.Assessment] = {}
         self.regimes: dict[str, ast.Regime] = {}
         self.rules: list[ast.Rule] = []
-        for _, decl in ws.declarations():
+        self.programme_file = ""
+        for file, decl in ws.declarations():
             match decl:
                 case ast.Programme():
-                    self.programme = self.programme or decl
+                    if self.programme is None:
+                        self.programme, self.programme_file = decl, file.path
                 case ast.EvidenceType():
                     self.evidence.setdefault(decl.name.value, decl)
                 case ast.Unit():
@@ -218,6 +222,13 @@ class _Lowerer:
         institution = _first(clauses, ast.Institution)
         default_age = _first(clauses, ast.DefaultMaxAge)
         default_min = _first(clauses, ast.MinItems)
+        replaces = _first(clauses, ast.Replaces)
+        predecessor = None
+        if isinstance(replaces, ast.Replaces):
+            target = Path(self.programme_file).parent / replaces.path.value
+            predecessor = ir.Predecessor(os.path.normpath(target),
+                                         dt.date.fromisoformat(replaces.date.value),
+                                         span=replaces.span)
         programme = ir.Programme(
             code=prog.code.value,
             title=prog.title.value,
@@ -231,6 +242,7 @@ class _Lowerer:
             else None,
             min_items=default_min.count.value if isinstance(default_min, ast.MinItems) else 1,
             regimes=regimes,
+            replaces=predecessor,
             span=prog.span,
         )
         evidence = tuple(self.evidence_type(e) for e in self.evidence.values())

@@ -320,6 +320,10 @@ class _Builder:
     def r_opted_in(self, t: Tree[Token], sp: Span) -> ast.OptedInOn:
         return ast.OptedInOn(self.date(cast(Token, t.children[0])), span=sp)
 
+    def r_replaces(self, t: Tree[Token], sp: Span) -> ast.Replaces:
+        path, date = t.children
+        return ast.Replaces(self.text(cast(Token, path)), self.date(cast(Token, date)), span=sp)
+
     def r_default_kind(self, t: Tree[Token], sp: Span) -> ast.DefaultKind:
         return ast.DefaultKind(self.name(cast(Token, t.children[0])), span=sp)
 
