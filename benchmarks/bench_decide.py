@@ -1,0 +1,209 @@
+"""Benchmark: deciding HBO-ICT deeltijd submissions, engine against a hand-written check.
+
+In one process: generate submissions (benchmarks/generate.py), then time
+
+  (a) the hand-written plain-Python check (benchmarks/hbo_ict_handwritten.py) on every case,
+  (b) ``luk_rules.load(...).decide(case)`` with the native engine (loaded once, untimed),
+  (c) the same with the durable_rules engine, on a subset (it is much slower).
+
+Each timing is repeated and the best run is kept. Before timing, every decision is
+compared with the hand-written check (and durable with native), so the numbers are
+for the same answers. Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_decide.py [--count 3000] [--durable-count 300]
+        [--repeat 3] [--seed 1] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import platform
+import pstats
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402 - found next to this script
+import hbo_ict_handwritten  # noqa: E402
+
+import luk_rules  # noqa: E402
+
+RULESET = ROOT / "rulesets" / "examples" / "hbo-ict-deeltijd.luk"
+TARGET_RATIO = 8.0
+AIM_RATIO = 3.0
+
+
+Cases = Sequence[dict[str, Any]]
+Path_ = tuple[Callable[[Cases], object], Cases]  # a timed path: a function and its cases
+
+
+def best_of(repeat: int, runs: dict[str, Path_]) -> dict[str, float]:
+    """The fastest of ``repeat`` runs of each ``fn(cases)``, in seconds.
+
+    The paths take turns within each round, so a change in the machine's load
+    during the benchmark affects them alike.
+    """
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeat):
+        for name, (fn, cases) in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn(cases)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def run_handwritten(cases: Sequence[dict[str, Any]]) -> None:
+    check = hbo_ict_handwritten.check
+    for case in cases:
+        check(case)
+
+
+def run_engine(ruleset: luk_rules.Ruleset) -> Callable[[Sequence[dict[str, Any]]], None]:
+    def run(cases: Sequence[dict[str, Any]]) -> None:
+        decide = ruleset.decide
+        for case in cases:
+            decide(case)
+    return run
+
+
+def comparable(decision: dict[str, Any]) -> dict[str, Any]:
+    """What the hand-written check computes, taken from an engine decision."""
+    return {
+        "status": decision["status"],
+        "combination": decision["combination"],
+        "law": decision["law"],
+        "missing": sorted(m["outcome"] for m in decision["missing"]),
+        "findings": sorted(f["code"] for f in decision["findings"]),
+    }
+
+
+def disagreements(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]],
+                  expected: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
+    """Ids of the cases where ``ruleset`` decides differently from ``expected``."""
+    return [case["id"] for case in cases
+            if comparable(ruleset.decide(case).to_dict()) != expected(case)]
+
+
+def load_durable() -> tuple[luk_rules.Ruleset | None, str]:
+    """The ruleset on the durable engine, or None and why it is not available."""
+    try:
+        return luk_rules.load(RULESET, engine="durable"), ""
+    except luk_rules.EngineUnavailable as exc:
+        return None, str(exc)
+    except ImportError as exc:  # pragma: no cover - EngineUnavailable should cover it
+        return None, f"durable_rules cannot be imported: {exc}"
+
+
+def machine() -> list[str]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    cpus = os.cpu_count() or 1
+    lines = [
+        f"python   {platform.python_implementation()} {platform.python_version()} "
+        f"({sys.executable})",
+        f"platform {platform.platform()} {platform.machine()}",
+        f"cpus     {cpus}" + (f" ({platform.processor()})" if platform.processor() else ""),
+    ]
+    if load is not None:
+        shared = "  -- the machine is shared/busy" if load[0] > 0.5 * cpus else ""
+        lines.append(f"load     {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min){shared}")
+    return lines
+
+
+def profile(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]]) -> None:
+    print(f"\ncProfile of the native path over {len(cases)} cases "
+          "(top 20 by own time, then by cumulative time):")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_engine(ruleset)(cases)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.strip_dirs().sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(20)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000,
+                        help="submissions for the hand-written check and native (3000)")
+    parser.add_argument("--durable-count", type=int, default=300,
+                        help="submissions for the durable engine, 0 to skip (300)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing, best kept (3)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also run cProfile on the native path and print the top 20")
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.repeat < 1 or args.durable_count < 0:
+        parser.error("--count and --repeat must be at least 1, --durable-count at least 0")
+
+    print("luk_rules benchmark: HBO-ICT deeltijd decisions")
+    for line in machine():
+        print(line)
+    cases = generate.generate(args.count, args.seed)
+    subset = cases[:args.durable_count]
+    print(f"cases    {len(cases)} generated (seed {args.seed}), durable on the first "
+          f"{len(subset)}; best of {args.repeat} runs")
+
+    native = luk_rules.load(RULESET)
+    durable, why_not = load_durable() if subset else (None, "--durable-count 0")
+
+    wrong = disagreements(native, cases, hbo_ict_handwritten.check)
+    print(f"check    native agrees with the hand-written check on "
+          f"{len(cases) - len(wrong)}/{len(cases)} cases"
+          + (f"; differs on {', '.join(wrong[:10])}" if wrong else ""))
+    if durable is not None:
+        wrong_d = disagreements(durable, subset,
+                                lambda c: comparable(native.decide(c).to_dict()))
+        print(f"check    durable agrees with native on {len(subset) - len(wrong_d)}/"
+              f"{len(subset)} cases" + (f"; differs on {', '.join(wrong_d[:10])}"
+                                        if wrong_d else ""))
+
+    runs: dict[str, Path_] = {
+        "hand-written check": (run_handwritten, cases),
+        "native engine": (run_engine(native), cases),
+    }
+    if durable is not None:
+        runs["native engine (durable's subset)"] = (run_engine(native), subset)
+        runs["durable engine"] = (run_engine(durable), subset)
+    best = best_of(args.repeat, runs)
+    rows = [(name, len(runs[name][1]), seconds) for name, seconds in best.items()]
+    hand, nat = best["hand-written check"], best["native engine"]
+    nat_subset = best.get("native engine (durable's subset)")
+    dur = best.get("durable engine")
+
+    print()
+    print(f"{'path':<34} {'cases':>6} {'total s':>9} {'µs/decision':>12}")
+    for name, n, seconds in rows:
+        print(f"{name:<34} {n:>6} {seconds:>9.3f} {seconds / n * 1e6:>12.1f}")
+    print()
+    ratio = (nat / len(cases)) / (hand / len(cases))
+    verdict = ("meets the aim" if ratio <= AIM_RATIO else "within the target"
+               if ratio <= TARGET_RATIO else "MISSES the target")
+    print(f"native / hand-written: {ratio:.1f}x  (target within {TARGET_RATIO:g}x, "
+          f"aim {AIM_RATIO:g}x: {verdict})")
+    if dur is not None and nat_subset is not None:
+        factor = (dur / len(subset)) / (nat_subset / len(subset))
+        print(f"durable / native:      {factor:.1f}x  (native is {factor:.1f} times faster "
+              "than durable, same cases)")
+    else:
+        print(f"durable / native:      skipped ({why_not})")
+    if hasattr(os, "getloadavg"):
+        load = os.getloadavg()
+        print(f"load average after:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+    if args.profile:
+        profile(native, cases)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
