@@ -8,6 +8,7 @@ optional extra). Both return a :class:`Derivation`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 import attrs
@@ -28,11 +29,11 @@ class Derivation:
     that fired. Both are filled only when the run was traced.
     """
 
-    facts: Mapping[str, frozenset[tuple[Value, ...]]]
+    facts: Mapping[str, AbstractSet[tuple[Value, ...]]]
     proofs: Mapping[Fact, tuple[int, tuple[Fact, ...]]]
     fired: frozenset[int] = frozenset()
 
-    def of(self, pred: str) -> frozenset[tuple[Value, ...]]:
+    def of(self, pred: str) -> AbstractSet[tuple[Value, ...]]:
         """The facts of one predicate (empty when none)."""
         return self.facts.get(pred, frozenset())
 

@@ -13,7 +13,7 @@ is immutable and every run has its own fact store, so threads may share it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from typing import Any
 
 from luk_rules.compile import Atom, CountAtLeast, Fact, Neg, Program, Test, Value, Var
@@ -24,7 +24,7 @@ Args = tuple[Value, ...]
 Index = dict[Args, list[Args]]
 Positions = tuple[int, ...]
 TraceLog = list[tuple[Fact, int, tuple[Fact, ...]]]
-RuleFn = Callable[[list[Index], Callable[[int, Args], None], Any], None]
+RuleFn = Callable[[list[Index], list[dict[Args, None]], Any], None]
 
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
@@ -46,31 +46,53 @@ class _Layout:
         return self.indexes.setdefault((pred, positions), len(self.indexes))
 
 
-class _Generator:
-    """Writes the source of one rule's function."""
+class _Shared:
+    """What the rules of one generated function share: constants, prelude, names."""
 
-    def __init__(self, layout: _Layout, rule_index: int, rule: Rule, trace: bool) -> None:
+    def __init__(self) -> None:
+        self.consts: list[Any] = []
+        self.const_names: dict[tuple[type, Any], str] = {}
+        self.prelude: list[str] = []
+        self.counter = 0
+
+
+class _Generator:
+    """Writes the source of one rule: nested loops, tests, and inline fact insertion.
+
+    The code reads the run's indexes and fact stores and adds the facts it
+    derives itself (no call per fact); when traced, it logs each firing.
+    """
+
+    def __init__(self, layout: _Layout, rule_index: int, rule: Rule, trace: bool,
+                 head_indexes: tuple[tuple[int, Positions], ...],
+                 shared: _Shared | None = None, depth: int = 1) -> None:
         self.layout = layout
         self.rule_index = rule_index
         self.rule = rule
         self.trace = trace
-        self.consts: list[Any] = []
+        self.head_indexes = head_indexes
+        self.shared = shared or _Shared()
+        self.consts = self.shared.consts
+        self.const_names = self.shared.const_names
+        self.prelude = self.shared.prelude
         self.vars: dict[str, str] = {}
         self.lines: list[str] = []
-        self.prelude: list[str] = []
-        self.used: list[tuple[str, str]] = []  # (pred-constant name, fact expression)
-        self.depth = 1
-        self.counter = 0
+        self.used: list[tuple[str, str, int]] = []  # (pred const, fact expr, n for counts)
+        self.depth = depth
+        self.loops = 0
 
     def const(self, value: Any) -> str:
-        name = f"k{len(self.consts)}"
-        self.consts.append(value)
-        self.prelude.append(f"    {name} = K[{len(self.consts) - 1}]")
-        return name
+        key = (type(value), value)
+        if key not in self.const_names:
+            name = f"k{len(self.consts)}"
+            self.consts.append(value)
+            self.prelude.append(f"    {name} = K[{len(self.consts) - 1}]")
+            self.const_names[key] = name
+        return self.const_names[key]
 
     def fresh(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+        self.shared.counter += 1
+        return f"{prefix}{self.shared.counter}"
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -115,21 +137,38 @@ class _Generator:
             self.prelude.append(line)
         return name
 
-    def generate(self) -> tuple[str, tuple[Any, ...]]:
+    def positive(self, lit: Atom) -> None:
+        positions, key, new, equal = self.key(lit, binding=True)
+        ix = self.index_name(lit.pred, positions)
+        fact = self.fresh("f")
+        names = {pos: self.fresh("v") for pos, _ in new}
+        self.loops += 1
+        if self.loops > 15:
+            raise ValueError(f"rule {self.rule.name}: too many joins for one rule")
+        if self.trace or equal:
+            self.emit(f"for {fact} in {ix}.get({key}, EMPTY):")
+            self.depth += 1
+            for a, b in equal:
+                self.emit(f"if {fact}[{a}] != {fact}[{b}]: continue")
+            for pos, var in names.items():
+                self.emit(f"{var} = {fact}[{pos}]")
+        else:
+            # Unpack in the loop header: the fastest way to bind a fact's fields.
+            target = ", ".join(names.get(pos, "_") for pos in range(len(lit.args)))
+            target = target + "," if len(lit.args) == 1 else target
+            self.emit(f"for {target or '_'} in {ix}.get({key}, EMPTY):" if lit.args
+                      else f"for _ in {ix}.get({key}, EMPTY):")
+            self.depth += 1
+        for pos, name in new:
+            self.vars[name] = names[pos]
+        if self.trace:
+            self.used.append((self.const(lit.pred), fact, 0))
+
+    def block(self) -> list[str]:
+        """The rule's code, indented for its place in the program function."""
         for lit in self.rule.body:
             if isinstance(lit, Atom):
-                positions, key, new, equal = self.key(lit, binding=True)
-                ix = self.index_name(lit.pred, positions)
-                fact = self.fresh("f")
-                self.emit(f"for {fact} in {ix}.get({key}, EMPTY):")
-                self.depth += 1
-                for a, b in equal:
-                    self.emit(f"if {fact}[{a}] != {fact}[{b}]: continue")
-                for pos, name in new:
-                    var = self.fresh("v")
-                    self.vars[name] = var
-                    self.emit(f"{var} = {fact}[{pos}]")
-                self.used.append((self.const(lit.pred), fact))
+                self.positive(lit)
             elif isinstance(lit, Test):
                 left = self.term(lit.left)
                 right = self.term(frozenset(lit.right) if isinstance(lit.right, tuple)
@@ -147,44 +186,92 @@ class _Generator:
                 bucket = self.fresh("b")
                 self.emit(f"{bucket} = {ix}.get({key}, EMPTY)")
                 n = self.const(lit.n)
-                if lit.at_least:
-                    self.emit(f"if len({bucket}) >= {n}:")
-                    self.used.append((self.const(lit.atom.pred), f"*{bucket}:{n}"))
-                else:
-                    self.emit(f"if len({bucket}) < {n}:")
+                self.emit(f"if len({bucket}) {'>=' if lit.at_least else '<'} {n}:")
+                if lit.at_least and self.trace:
+                    self.used.append((self.const(lit.atom.pred), bucket, lit.n))
                 self.depth += 1
         for arg in self.rule.head.args:
             if isinstance(arg, Var) and arg.name not in self.vars:
                 raise ValueError(f"rule {self.rule.name}: head variable {arg.name} is not bound")
+        self.head()
+        return self.lines
+
+    def head(self) -> None:
         args = "(" + "".join(self.term(a) + ", " for a in self.rule.head.args) + ")"
         pred = self.layout.pred(self.rule.head.pred)
+        facts = f"s{pred}"
+        self.prelude.append(f"    {facts} = store[{pred}]")
         head = self.fresh("h")
         self.emit(f"{head} = {args}")
-        self.emit(f"add({pred}, {head})")
+        self.emit(f"if {head} not in {facts}:")
+        self.depth += 1
+        self.emit(f"{facts}[{head}] = None")
+        for number, positions in self.head_indexes:
+            ix = self.index_name(self.rule.head.pred, positions)
+            key = "(" + "".join(f"{head}[{p}], " for p in positions) + ")"
+            rows = self.fresh("r")
+            self.emit(f"{rows} = {ix}.get({key})")
+            self.emit(f"if {rows} is None: {ix}[{key}] = [{head}]")
+            self.emit(f"else: {rows}.append({head})")
+            del number
+        self.depth -= 1
         if self.trace:
             pieces = []
-            for pred_const, fact in self.used:
-                if fact.startswith("*"):
+            for pred_const, fact, n in self.used:
+                if n:
                     # The n smallest counted facts: what every engine reports.
-                    bucket, n = fact[1:].split(":")
                     pieces.append(
-                        f"*(({pred_const}, x) for x in sorted({bucket}, key=repr)[:{n}])")
+                        f"*(({pred_const}, x) for x in sorted({fact}, key=repr)[:{n}])")
                 else:
                     pieces.append(f"({pred_const}, {fact})")
             used = "(" + "".join(p + ", " for p in pieces) + ")"
             head_pred = self.const(self.rule.head.pred)
             self.emit(f"log.append((({head_pred}, {head}), {self.rule_index}, {used}))")
-        source = "\n".join(["def rule(ix, add, log):", *self.prelude, *self.lines,
-                            "    return None"])
-        return source, tuple(self.consts)
 
 
-def _build(source: str, consts: tuple[Any, ...]) -> RuleFn:
-    builtins = {"len": len, "sorted": sorted, "repr": repr}
+def _program_source(layout: _Layout, program: Program, trace: bool,
+                    wanted: dict[str, list[tuple[int, Positions]]],
+                    schedule: list[tuple[bool, tuple[int, ...]]]) -> tuple[str, tuple[Any, ...]]:
+    """One function for the whole program: every rule's block, in evaluation order."""
+    shared = _Shared()
+    body: list[str] = []
+    for recursive, members in schedule:
+        depth = 1
+        if recursive:
+            body.append("    while True:")
+            body.append("        before = sum(map(len, store))")
+            depth = 2
+        for i in members:
+            rule = program.rules[i]
+            heads = tuple(wanted.get(rule.head.pred, ()))
+            pad = "    " * depth
+            body.append(f"{pad}# rule {i}: {_comment(rule.name)}")
+            body.extend(_Generator(layout, i, rule, trace, heads, shared, depth).block())
+        if recursive:
+            body.append("        if sum(map(len, store)) == before:")
+            body.append("            break")
+    prelude = list(dict.fromkeys(shared.prelude))
+    source = "\n".join(["def program(ix, store, log):", *prelude, *body, "    return None"])
+    return source, tuple(shared.consts)
+
+
+def _comment(text: str) -> str:
+    """A rule name made safe for a comment line (no line breaks)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _build(source: str, consts: tuple[Any, ...], label: str) -> RuleFn:
+    builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "map": map}
     namespace: dict[str, Any] = {"K": consts, "EMPTY": _EMPTY, "__builtins__": builtins}
-    exec(compile(source, "<luk rule>", "exec"), namespace)
-    fn: RuleFn = namespace["rule"]
+    # Safe: the source holds only generated identifiers; values come in K (module docstring).
+    exec(compile(source, f"<luk rule {label}>", "exec"), namespace)
+    fn: RuleFn = namespace["program"]
     return fn
+
+
+def program_label(program: Program) -> str:
+    """A short name for a program's generated code in tracebacks and profiles."""
+    return f"{len(program.rules)} rules"
 
 
 class NativeRunner:
@@ -195,22 +282,26 @@ class NativeRunner:
         layout = _Layout()
         for pred in sorted(program.inputs):
             layout.pred(pred)
-        self._plain: list[RuleFn] = []
-        self._traced: list[RuleFn] = []
-        self.sources: list[str] = []
+        # First pass: learn every index the rule bodies need.
         for i, rule in enumerate(program.rules):
-            source, consts = _Generator(layout, i, rule, trace=False).generate()
-            self.sources.append(source)
-            self._plain.append(_build(source, consts))
-            source, consts = _Generator(layout, i, rule, trace=True).generate()
-            self._traced.append(_build(source, consts))
+            _Generator(layout, i, rule, trace=False, head_indexes=()).block()
+        wanted: dict[str, list[tuple[int, Positions]]] = {}
+        for (pred, positions), number in sorted(layout.indexes.items(), key=lambda kv: kv[1]):
+            wanted.setdefault(pred, []).append((number, positions))
+        # The evaluation order: plain runs of rules, and recursive groups to a fixpoint.
+        schedule: list[tuple[bool, tuple[int, ...]]] = []
+        for members, recursive in program.strata:
+            if not recursive and schedule and not schedule[-1][0]:
+                schedule[-1] = (False, schedule[-1][1] + members)
+            else:
+                schedule.append((recursive, members))
+        self.source, consts = _program_source(layout, program, False, wanted, schedule)
+        self._plain = _build(self.source, consts, program_label(program))
+        traced_source, consts = _program_source(layout, program, True, wanted, schedule)
+        self._traced = _build(traced_source, consts, program_label(program) + " traced")
         self._names = sorted(layout.preds, key=layout.preds.__getitem__)
         self._pred_ids = dict(layout.preds)
-        # Per predicate, the indexes to update when one of its facts is added.
-        per_pred: list[list[tuple[int, Positions]]] = [[] for _ in self._names]
-        for (pred, positions), number in layout.indexes.items():
-            per_pred[layout.preds[pred]].append((number, positions))
-        self._per_pred = [tuple(x) for x in per_pred]
+        self._per_pred = [tuple(wanted.get(name, ())) for name in self._names]
         self._index_count = len(layout.indexes)
         # Static facts are indexed once and shared, read-only, by every run.
         static_rows: dict[str, list[Args]] = {}
@@ -224,54 +315,38 @@ class NativeRunner:
                 for args in static_rows[pred]:
                     index.setdefault(tuple(args[p] for p in positions), []).append(args)
                 self._static_index[number] = index
-        self._strata = program.strata
+        self._template: list[Index] = [self._static_index.get(n, {})
+                                       for n in range(self._index_count)]
+        self._dynamic = tuple(n for n in range(self._index_count) if n not in self._static_index)
 
     def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
 
         Safe to call from several threads at once: a run touches only its own state.
         """
-        static = self._static_index
-        ix: list[Index] = [static.get(n, {}) for n in range(self._index_count)]
+        ix = self._template.copy()
+        for n in self._dynamic:
+            ix[n] = {}
         store: list[dict[Args, None]] = [{} for _ in self._names]
         per_pred = self._per_pred
-        added = [0]
-
-        def add(pred: int, args: Args) -> None:
-            bucket = store[pred]
-            if args in bucket:
-                return
-            bucket[args] = None
-            added[0] += 1
-            for number, positions in per_pred[pred]:
-                index = ix[number]
+        ids = self._pred_ids
+        for pred, args in facts:
+            number = ids.get(pred)
+            if number is None or args in store[number]:
+                continue
+            store[number][args] = None
+            for index_number, positions in per_pred[number]:
+                index = ix[index_number]
                 key = tuple([args[p] for p in positions])
                 rows = index.get(key)
                 if rows is None:
                     index[key] = [args]
                 else:
                     rows.append(args)
-
-        ids = self._pred_ids
-        for pred, args in facts:
-            number = ids.get(pred)
-            if number is not None:
-                add(number, args)
         log: TraceLog | None = [] if trace else None
-        rules = self._traced if trace else self._plain
-        for members, recursive in self._strata:
-            if not recursive:
-                for i in members:
-                    rules[i](ix, add, log)
-                continue
-            while True:
-                before = added[0]
-                for i in members:
-                    rules[i](ix, add, log)
-                if added[0] == before:
-                    break
-        everything: dict[str, frozenset[Args]] = {
-            self._names[p]: frozenset(rows) for p, rows in enumerate(store) if rows}
+        (self._traced if trace else self._plain)(ix, store, log)
+        everything: dict[str, Set[Args]] = {
+            self._names[p]: rows.keys() for p, rows in enumerate(store) if rows}
         everything.update(self._static_rows)
         if log is None:
             return Derivation(everything, {})
