@@ -10,7 +10,7 @@ import attrs
 
 from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Value
-from luk_rules.compile.rules import BUILT_IN, effective_max_age
+from luk_rules.compile.rules import BUILT_IN
 from luk_rules.engine import Derivation
 from luk_rules.submission import Submission
 
@@ -159,6 +159,8 @@ class DecisionBuilder:
         self.assessments = {a.name: a for a in rs.assessments}
         self.regimes = {r.name: r for r in rs.programme.regimes}
         self.rules = {r.name: r for r in rs.rules}
+        self.max_age = {(unit, name): age for unit, accepted in compiled.accepted.items()
+                        for name, age, _ in accepted}
         self.finding_rules = {
             str(r.head.args[0]): r for r in reversed(compiled.program.rules)
             if r.head.pred == "finding"}
@@ -184,8 +186,9 @@ class DecisionBuilder:
             (self._missing(str(u), str(o), len(counting.get(str(o), ())))
              for u, o in derivation.of("missing")),
             key=lambda m: (m.unit, m.outcome)))
+        context = _Context(submission)
         findings = tuple(sorted(
-            (self._finding(args, submission, law) for args in derivation.of("finding")),
+            (self._finding(args, context, law) for args in derivation.of("finding")),
             key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
         if any(f.severity == "deny" for f in findings):
             status: Status = "inadmissible"
@@ -208,10 +211,9 @@ class DecisionBuilder:
 
     # -- findings
 
-    def _finding(self, args: tuple[Value, ...], sub: Submission, law: str | None) -> Finding:
+    def _finding(self, args: tuple[Value, ...], context: _Context, law: str | None) -> Finding:
         code, severity, a, b = (str(x) for x in args)
-        items = {e.id: e for e in sub.evidence}
-        on = sub.date.isoformat()
+        sub, items, on = context.submission, context.items, context.on
         rule = self.finding_rules[code]
         basis, source = rule.cite.basis, rule.cite.source
         if source == BUILT_IN:
@@ -231,7 +233,7 @@ class DecisionBuilder:
                            f"{', '.join(sorted(unit.accepts))}")
                 source = str(unit.accepts_span)
             elif code == "evidence-too-old" and unit:
-                age = effective_max_age(self.rs, unit, self.types.get(item.type))
+                age = self.max_age.get((unit.code, item.type))
                 span = age.span if age else unit.span
                 limit = _age_text(age)
                 message = (f"{a} ({item.type}, {item.date.isoformat()}) does not count for {b}: "
@@ -279,6 +281,17 @@ class DecisionBuilder:
             facts = _condition_facts(r.when, sub)
         return Finding(code, "deny" if severity == "deny" else "warning", message, basis,
                        rule.cite.rule, source, facts, derived=args)
+
+
+class _Context:
+    """What every finding of one decision reads: the submission, its items by id, its date."""
+
+    __slots__ = ("items", "on", "submission")
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+        self.items = {e.id: e for e in submission.evidence}
+        self.on = submission.date.isoformat()
 
 
 def _age_text(age: ir.MaxAge | None) -> str:

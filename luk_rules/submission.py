@@ -112,8 +112,8 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+def _make_converter(detailed: bool) -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(bool, _strict_bool)
     conv.register_structure_hook(dt.date, _date)
@@ -132,6 +132,15 @@ def _make_converter() -> cattrs.Converter:
         lambda t: t == HowName, literal_hook(("passed", "exempted")))
 
     def tuple_hook(item_type: Any, non_empty: bool = False) -> Any:
+        if not detailed:
+            structure_item = conv.get_structure_hook(item_type)
+
+            def fast(value: Any, _: Any) -> tuple[Any, ...]:
+                if not isinstance(value, list):
+                    raise TypeError("expected a list")
+                return tuple([structure_item(v, item_type) for v in value])
+            return fast
+
         def hook(value: Any, _: Any) -> tuple[Any, ...]:
             if not isinstance(value, list):
                 raise TypeError(f"expected a list, got {_json_type(value)}")
@@ -162,7 +171,10 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-_CONVERTER = _make_converter()
+# Two converters with the same strict hooks: the fast one reads valid input; when it
+# fails, the detailed one reads it again to name every problem with its JSON path.
+_FAST = _make_converter(detailed=False)
+_DETAILED = _make_converter(detailed=True)
 
 
 def _error_text(exc: BaseException, type_: Any) -> str:
@@ -199,7 +211,11 @@ def structure(data: Any, kind: type[Any] = Submission) -> Any:
     if not isinstance(data, Mapping):
         raise SubmissionError([Problem("$", f"expected an object, got {_json_type(data)}")])
     try:
-        return _CONVERTER.structure(dict(data), kind)
+        return _FAST.structure(data, kind)
+    except Exception:  # noqa: BLE001 - read again below to say precisely what is wrong
+        pass
+    try:
+        return _DETAILED.structure(dict(data), kind)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         raise SubmissionError(_problems(exc)) from None
     except (TypeError, ValueError, KeyError) as exc:

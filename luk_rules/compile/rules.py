@@ -291,21 +291,29 @@ class _Builder:
         self.add("scope", Atom("kind-used", (K,)),
                  [Atom("claimed", (U,)), Atom("unit", (U, K))],
                  self.cite("scope", "the unit kinds of the claimed units"))
+        # A clause inherited through `extends` is one rule, for every regime that has it.
+        permits: dict[ir.Permit, list[str]] = {}
+        allows: dict[ir.Allow, list[str]] = {}
         for regime in self.rs.programme.regimes:
             for p in regime.permits:
-                cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span))
-                cond = self.condition(p.when, cite)
-                self.add(p.cite.rule, Atom("permitted", (p.kind,)),
-                         [Atom("law", (regime.name,)), Atom("kind-used", (p.kind,)),
-                          _sub(form=F), Test(F, "in", tuple(sorted(p.forms))),
-                          Atom(cond, ())], cite)
+                permits.setdefault(p, []).append(regime.name)
             for a in regime.allows:
-                cite = self.cite(a.cite.rule, a.cite.basis, str(a.cite.span))
-                cond = self.condition(a.when, cite)
-                self.add(a.cite.rule, Atom("allowed", (K,)),
-                         [Atom("law", (regime.name,)), Atom("kind-used", (K,)),
-                          Test(K, "in", tuple(sorted(a.kinds))), Atom("combination", (X,)),
-                          Test(X, "in", tuple(sorted(a.combinations))), Atom(cond, ())], cite)
+                allows.setdefault(a, []).append(regime.name)
+        for p, regimes in permits.items():
+            cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span))
+            cond = self.condition(p.when, cite)
+            self.add(p.cite.rule, Atom("permitted", (p.kind,)),
+                     [Atom("law", (R,)), Test(R, "in", tuple(sorted(regimes))),
+                      Atom("kind-used", (p.kind,)), _sub(form=F),
+                      Test(F, "in", tuple(sorted(p.forms))), Atom(cond, ())], cite)
+        for a, regimes in allows.items():
+            cite = self.cite(a.cite.rule, a.cite.basis, str(a.cite.span))
+            cond = self.condition(a.when, cite)
+            self.add(a.cite.rule, Atom("allowed", (K,)),
+                     [Atom("law", (R,)), Test(R, "in", tuple(sorted(regimes))),
+                      Atom("kind-used", (K,)), Test(K, "in", tuple(sorted(a.kinds))),
+                      Atom("combination", (X,)), Test(X, "in", tuple(sorted(a.combinations))),
+                      Atom(cond, ())], cite)
         self.add("unit-kind-not-permitted", _finding("unit-kind-not-permitted", "deny", K, F),
                  [Atom("kind-used", (K,)), Atom("law", (R,)), _sub(form=F),
                   Neg(Atom("permitted", (K,)))],
