@@ -212,7 +212,7 @@ def structure(data: Any, kind: type[Any] = Submission) -> Any:
         raise SubmissionError([Problem("$", f"expected an object, got {_json_type(data)}")])
     try:
         return _FAST.structure(data, kind)
-    except Exception:  # noqa: BLE001 - read again below to say precisely what is wrong
+    except Exception:  # read it again below, to say precisely what is wrong
         pass
     try:
         return _DETAILED.structure(dict(data), kind)
