@@ -108,6 +108,7 @@ class Impact:
     errors: tuple[dict[str, str], ...]
     groups: tuple[Group, ...]
     transitions: tuple[tuple[str, int], ...]
+    findings_groups: tuple[Group, ...] = ()
 
     @property
     def any_changed(self) -> bool:
@@ -131,6 +132,7 @@ class Impact:
                 "errors": len(self.errors),
                 "transitions": dict(self.transitions),
                 "groups": [g.to_dict() for g in self.groups],
+                "findings_groups": [g.to_dict() for g in self.findings_groups],
             },
         }
 
@@ -341,6 +343,8 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
     transitions: dict[str, int] = {}
     groups: dict[tuple[str, str, str], list[str]] = {}
     counts: dict[tuple[str, str, str], int] = {}
+    same_counts: dict[tuple[str, str, str], int] = {}
+    same_examples: dict[tuple[str, str, str], list[str]] = {}
     for r in results:
         total += 1
         for side, outcome, message in (("before", r.before, r.before_error),
@@ -362,7 +366,13 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
                 examples.append(r.case)
         else:
             findings_changed.append(change)
+            group = (r.before[0], r.after[0], "; ".join(change.reasons))
+            same_counts[group] = same_counts.get(group, 0) + 1
+            examples = same_examples.setdefault(group, [])
+            if len(examples) < EXAMPLES:
+                examples.append(r.case)
     ordered = sorted(counts, key=lambda g: (-counts[g], g))
+    same_ordered = sorted(same_counts, key=lambda g: (-same_counts[g], g))
     return Impact(
         before=before,
         after=after,
@@ -372,6 +382,8 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
         errors=tuple(errors),
         groups=tuple(Group(g[0], g[1], g[2], counts[g], tuple(groups[g])) for g in ordered),
         transitions=tuple(sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))),
+        findings_groups=tuple(Group(g[0], g[1], g[2], same_counts[g], tuple(same_examples[g]))
+                              for g in same_ordered),
     )
 
 

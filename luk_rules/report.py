@@ -129,12 +129,14 @@ def impact_text(impact: Impact) -> str:
             lines.append(f"          e.g. {', '.join(g.examples)}")
     if impact.findings_changed:
         lines.append("")
-        lines.append("Same status, different findings")
-        for c in impact.findings_changed[:20]:
-            lines.append(f"  {c.case} ({c.before}): {'; '.join(c.reasons)}")
-        if len(impact.findings_changed) > 20:
-            lines.append(f"  ... and {len(impact.findings_changed) - 20} more "
-                         "(--format json lists all)")
+        lines.append("Same status, different decision (findings, missing outcomes, law, route)")
+        for g in impact.findings_groups[:15]:
+            lines.append(f"  {g.count:>6}  {g.before}: {g.reason}")
+            lines.append(f"          e.g. {', '.join(g.examples)}")
+        if len(impact.findings_groups) > 15:
+            rest = sum(g.count for g in impact.findings_groups[15:])
+            lines.append(f"  {rest:>6}  in {len(impact.findings_groups) - 15} smaller groups "
+                         "(--format json lists every case)")
     if impact.errors:
         lines.append("")
         lines.append("Invalid cases")
@@ -162,11 +164,12 @@ def impact_markdown(impact: Impact) -> str:
             reason = g.reason.replace("|", "\\|")
             lines.append(f"| {g.count} | {g.before} | {g.after} | {reason} | "
                          f"{', '.join(g.examples)} |")
-    if impact.findings_changed:
-        lines += ["", "### Same status, different findings", "",
-                  "| case | status | what changed |", "|---|---|---|"]
-        for c in impact.findings_changed[:50]:
-            lines.append(f"| {c.case} | {c.before} | {'; '.join(c.reasons)} |")
+    if impact.findings_groups:
+        lines += ["", "### Same status, different decision", "",
+                  "| cases | status | what changed | examples |", "|---:|---|---|---|"]
+        for g in impact.findings_groups:
+            reason = g.reason.replace("|", "\\|")
+            lines.append(f"| {g.count} | {g.before} | {reason} | {', '.join(g.examples)} |")
     return "\n".join(lines) + "\n"
 
 
