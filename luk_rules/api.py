@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from luk_rules import ir, pipeline
-from luk_rules.decide import Decision, rule_sites
+from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
 from luk_rules.submission import Submission, structure
@@ -74,9 +74,28 @@ class Ruleset:
                 something the ruleset does not know; every problem has a JSON path.
         """
         parsed = submission if isinstance(submission, Submission) else structure(submission)
-        if self._predecessor is not None and parsed.date < self._predecessor[0]:
-            return self._predecessor[1].decide(parsed, explain=explain)
+        chosen = self.for_date(parsed.date)
+        if chosen is not self:
+            return chosen.decide(parsed, explain=explain)
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
+
+    def verdict(self, submission: Mapping[str, Any] | Submission) -> Verdict:
+        """The decision in brief (status, law, route, missing, finding codes), faster.
+
+        Raises:
+            SubmissionError: as :meth:`decide`.
+        """
+        parsed = submission if isinstance(submission, Submission) else structure(submission)
+        return self.for_date(parsed.date)._verdict(parsed)
+
+    def _verdict(self, parsed: Submission) -> Verdict:
+        return pipeline.verdict(self._compiled, self._runner, self._builder, parsed)
+
+    def for_date(self, date: dt.date) -> Ruleset:
+        """The ruleset that decides submissions of this date: this one, or one it replaces."""
+        if self._predecessor is not None and date < self._predecessor[0]:
+            return self._predecessor[1].for_date(date)
+        return self
 
     def rule_sites(self) -> list[tuple[str, str]]:
         """The rules written in the ruleset and its law regimes, as (name, source)."""

@@ -232,7 +232,7 @@ def _decide(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(report.decision_text(decision, ruleset.ir, submission.form,
+        print(report.decision_text(decision, ruleset.for_date(submission.date).ir, submission.form,
                                    submission.date.isoformat(), submission.assessment))
     return EXIT_OK if decision.admissible else EXIT_FAIL
 

@@ -114,6 +114,21 @@ class Decision:
         return out
 
 
+@attrs.frozen
+class Verdict:
+    """A decision in brief: status, law, route, missing outcomes, finding codes.
+
+    The same as the corresponding parts of :class:`Decision`, without messages
+    or sources; cheap to build, for comparing many cases.
+    """
+
+    status: Status
+    law: str | None
+    combination: str
+    missing: tuple[str, ...]
+    findings: tuple[tuple[str, str], ...]
+
+
 # ------------------------------------------------------------------ building
 
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
@@ -164,6 +179,21 @@ class DecisionBuilder:
         self.finding_rules = {
             str(r.head.args[0]): r for r in reversed(compiled.program.rules)
             if r.head.pred == "finding"}
+
+    def verdict(self, derivation: Derivation) -> Verdict:
+        """The decision in brief, without messages: what impact analysis compares."""
+        law = min((str(f[0]) for f in derivation.of("law")), default=None)
+        combination = min((str(c[0]) for c in derivation.of("combination")), default="A")
+        missing = tuple(sorted(str(o) for _, o in derivation.of("missing")))
+        findings = tuple(sorted((str(f[0]), "deny" if f[1] == "deny" else "warning")
+                                for f in derivation.of("finding")))
+        if any(severity == "deny" for _, severity in findings):
+            status: Status = "inadmissible"
+        elif missing:
+            status = "incomplete"
+        else:
+            status = "admissible"
+        return Verdict(status, law, combination, missing, findings)
 
     def build(self, submission: Submission, derivation: Derivation, explain: bool) -> Decision:
         """Assemble the decision (and, with ``explain``, its proof tree)."""

@@ -194,11 +194,10 @@ def _outcome(ruleset: Ruleset, submission: Submission | None, error: str | None
     if submission is None:
         return ("error", None, "", (), ()), error
     try:
-        d = ruleset.decide(submission)
+        v = ruleset.verdict(submission)
     except SubmissionError as exc:
         return ("error", None, "", (), ()), "; ".join(str(p) for p in exc.problems)
-    return (d.status, d.law, d.combination, tuple(m.outcome for m in d.missing),
-            tuple((f.code, f.severity) for f in d.findings)), None
+    return (v.status, v.law, v.combination, v.missing, v.findings), None
 
 
 def decide_case(before: Ruleset, after: Ruleset, raw: RawCase) -> CaseResult:

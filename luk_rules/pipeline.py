@@ -14,7 +14,7 @@ import attrs
 
 from luk_rules import checks
 from luk_rules.compile import Compiled, StratificationError, compile_ruleset
-from luk_rules.decide import Decision, DecisionBuilder
+from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
 from luk_rules.errors import RulesetError, RulesetUnreadable
@@ -76,6 +76,13 @@ def build(path: Path) -> tuple[Compiled, Analysis]:
 def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:
     """The engine runner and decision builder for a compiled ruleset (once per ruleset)."""
     return make_runner(compiled.program, engine), DecisionBuilder(compiled)
+
+
+def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
+            submission: Submission) -> Verdict:
+    """Like :func:`decide`, but only the decision in brief (no messages, no proofs)."""
+    validate(submission, compiled.ruleset)
+    return builder.verdict(runner.run(compiled.facts(submission)))
 
 
 def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
