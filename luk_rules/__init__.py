@@ -16,6 +16,7 @@ from luk_rules.errors import (
     RulesetUnreadable,
     SubmissionError,
 )
+from luk_rules.impact import Impact, compare
 from luk_rules.submission import EvidenceItem, Submission
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "EngineUnavailable",
     "EvidenceItem",
     "Finding",
+    "Impact",
     "LukError",
     "Missing",
     "Problem",
@@ -31,6 +33,7 @@ __all__ = [
     "RulesetUnreadable",
     "Submission",
     "SubmissionError",
+    "compare",
     "load",
 ]
 __version__ = "0.1.0"
