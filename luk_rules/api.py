@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from luk_rules import ir, pipeline
+from luk_rules.audit import Audit
+from luk_rules.audit import audit as audit_record
 from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
-from luk_rules.submission import Submission, structure
+from luk_rules.submission import Record, Submission, structure, validate_record
 
 
 class Ruleset:
@@ -78,6 +80,18 @@ class Ruleset:
         if chosen is not self:
             return chosen.decide(parsed, explain=explain)
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
+
+    def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False) -> Audit:
+        """Audit a study record against the exam programme (DESIGN.md §9).
+
+        Raises:
+            SubmissionError: when the record is malformed or names unknown units, with
+                every problem's JSON path.
+        """
+        parsed = record if isinstance(record, Record) else structure(record, Record)
+        chosen = self.for_date(parsed.date)
+        validate_record(parsed, chosen.ir)
+        return audit_record(chosen.ir, parsed, explain=explain)
 
     def verdict(self, submission: Mapping[str, Any] | Submission) -> Verdict:
         """The decision in brief (status, law, route, missing, finding codes), faster.

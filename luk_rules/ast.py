@@ -556,6 +556,82 @@ class Rule:
     span: Span = span_field()
 
 
+# ------------------------------------------------------- the exam programme
+
+
+@attrs.frozen
+class Required:
+    """``required ICT-SE, ICT-ARCH``: units the diploma needs."""
+
+    units: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ChooseUnits:
+    """``choose at least 1 unit of ICT-PM, ICT-DATA``: an elective group counted in units."""
+
+    count: Integer
+    units: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ChooseCredits:
+    """``choose at least 10 credits of ...``: an elective group counted in credits."""
+
+    credits: Integer
+    units: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Diploma:
+    """``diploma 70 credits``: the credits the diploma needs in all."""
+
+    credits: Integer
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Entry:
+    """``ICT-AFS only after ICT-SE, ICT-ARCH``: an entry requirement."""
+
+    unit: Name
+    after: tuple[Name, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Validity:
+    """``results valid for 6 years``: how long a result counts."""
+
+    age: Age
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Grounds:
+    """``exemptions on grounds ervaringscertificaat``: grounds the committee may exempt on."""
+
+    grounds: tuple[Name, ...]
+    span: Span = span_field()
+
+
+ExamClause: TypeAlias = (
+    Required | ChooseUnits | ChooseCredits | Diploma | Entry | Validity | Grounds | Basis
+)
+
+
+@attrs.frozen
+class ExamProgramme:
+    """``exam programme "..." ...``: what the diploma needs (DESIGN.md §9)."""
+
+    title: Text
+    clauses: tuple[ExamClause, ...]
+    span: Span = span_field()
+
+
 @attrs.frozen
 class Include:
     """``include "shared.luk"``: declarations shared with other rulesets."""
@@ -564,7 +640,9 @@ class Include:
     span: Span = span_field()
 
 
-Declaration: TypeAlias = Include | Programme | EvidenceType | Unit | Assessment | Regime | Rule
+Declaration: TypeAlias = (
+    Include | Programme | ExamProgramme | EvidenceType | Unit | Assessment | Regime | Rule
+)
 
 
 @attrs.frozen

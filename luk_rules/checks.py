@@ -254,7 +254,9 @@ def _reading_order(workspace: Workspace) -> tuple[tuple[ast.Declaration, ...], b
 
 # ---------------------------------------------------------------- AST helpers
 
-_Decl: TypeAlias = ast.Programme | ast.EvidenceType | ast.Unit | ast.Assessment | ast.Regime
+_Decl: TypeAlias = (
+    ast.Programme | ast.ExamProgramme | ast.EvidenceType | ast.Unit | ast.Assessment | ast.Regime
+)
 
 
 def _clauses(decl: _Decl, cls: type[_C]) -> list[_C]:
@@ -351,6 +353,10 @@ def references(table: SymbolTable) -> Iterator[Reference]:
         elif isinstance(decl, ast.Regime):
             for extends in _clauses(decl, ast.Extends):
                 yield Reference(extends.regime, "law regime", "`extends` names a law regime")
+        elif isinstance(decl, ast.ExamProgramme):
+            for names, place in _exam_lists(decl):
+                for name in names:
+                    yield Reference(name, "unit", place)
     for node in _conditions(table):
         if isinstance(node, ast.UnitClaimed):
             yield Reference(node.unit, "unit", "`unit ... is claimed` names a unit")
@@ -366,6 +372,18 @@ def references(table: SymbolTable) -> Iterator[Reference]:
                 yield Reference(
                     name, "evidence type", "`number of evidence of type` names evidence types"
                 )
+
+
+def _exam_lists(decl: ast.ExamProgramme) -> Iterator[tuple[tuple[ast.Name, ...], str]]:
+    """The unit lists of an exam programme, with how each is written."""
+    for clause in decl.clauses:
+        if isinstance(clause, ast.Required):
+            yield clause.units, "`required` lists units"
+        elif isinstance(clause, ast.ChooseUnits | ast.ChooseCredits):
+            yield clause.units, "`choose ... of` lists units"
+        elif isinstance(clause, ast.Entry):
+            yield (clause.unit,), "`... only after` starts with a unit"
+            yield clause.after, "`only after` lists units"
 
 
 def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]]:
@@ -386,6 +404,13 @@ def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]
         elif isinstance(decl, ast.Assessment):
             for assesses in _clauses(decl, ast.Assesses):
                 yield assesses.units, "assesses"
+        elif isinstance(decl, ast.ExamProgramme):
+            for exam_clause in decl.clauses:
+                if isinstance(exam_clause, ast.Grounds):
+                    yield exam_clause.grounds, "exemptions on grounds"
+            for names, place in _exam_lists(decl):
+                if "starts with" not in place:
+                    yield names, place.split("`")[1]
         elif isinstance(decl, ast.Regime):
             for regime_clause in decl.clauses:
                 if isinstance(regime_clause, ast.Permit):
@@ -466,6 +491,8 @@ def _decl_name(decl: ast.Declaration) -> ast.Name:
         return ast.Name(decl.path.value, span=decl.span)
     if isinstance(decl, ast.Programme):
         return decl.code
+    if isinstance(decl, ast.ExamProgramme):
+        return ast.Name(decl.title.value, span=decl.title.span)
     return decl.name
 
 
@@ -763,6 +790,13 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.Extends: ("`extends`", None),
         ast.Basis: ("`basis`", None),
     },
+    ast.ExamProgramme: {
+        ast.Required: ("`required`", "list every required unit in one clause"),
+        ast.Diploma: ("`diploma`", None),
+        ast.Validity: ("`results valid for`", None),
+        ast.Grounds: ("`exemptions on grounds`", "list every ground in one clause"),
+        ast.Basis: ("`basis`", None),
+    },
 }
 
 _NOUN: dict[type, str] = {
@@ -771,6 +805,7 @@ _NOUN: dict[type, str] = {
     ast.EvidenceType: "evidence type",
     ast.Assessment: "assessment",
     ast.Regime: "regime",
+    ast.ExamProgramme: "exam programme",
 }
 
 
@@ -876,6 +911,96 @@ def check_replaces(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnos
                     clause.path.span,
                     hint="name the earlier ruleset that decides the cases before the date",
                 )
+
+
+def check_exam_programme(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+    """LUK036-LUK038: entry requirements without cycles; credits and electives reachable."""
+    exams = [d for d in table.declarations if isinstance(d, ast.ExamProgramme)]
+    for extra in exams[1:]:
+        yield error("LUK036", "a ruleset has one exam programme; this is a second one",
+                    extra.title.span, hint="merge the clauses into the first exam programme",
+                    labels=[Label(exams[0].title.span, "first declared here")])
+    for exam in exams[:1]:
+        yield from _entry_cycles(exam)
+        yield from _credits_reachable(exam, table)
+
+
+def _credits(table: SymbolTable, name: str) -> int | None:
+    unit = table.unit(name)
+    clause = _first(unit, ast.Credits) if unit is not None else None
+    return clause.credits.value if clause is not None else None
+
+
+def _entry_cycles(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
+    after: dict[str, list[str]] = {}
+    where: dict[str, ast.Entry] = {}
+    for clause in _clauses(exam, ast.Entry):
+        after.setdefault(clause.unit.value, []).extend(n.value for n in clause.after)
+        where.setdefault(clause.unit.value, clause)
+    reported: set[frozenset[str]] = set()
+    for start in sorted(after):
+        stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
+        while stack:
+            unit, path = stack.pop()
+            for before in after.get(unit, ()):
+                if before == start:
+                    cycle = frozenset(path)
+                    if cycle not in reported:
+                        reported.add(cycle)
+                        chain = " -> ".join((*path, start))
+                        yield error(
+                            "LUK037",
+                            f"entry requirements form a cycle: {chain}",
+                            where[start].span,
+                            hint="a unit cannot wait for a unit that waits for it; "
+                                 "remove one of the requirements")
+                elif before not in path:
+                    stack.append((before, (*path, before)))
+
+
+def _credits_reachable(exam: ast.ExamProgramme, table: SymbolTable) -> Iterator[Diagnostic]:
+    if not table.complete:
+        return
+    diploma = _first(exam, ast.Diploma)
+    all_credits = {name: _credits(table, name) for name in table.units}
+    known = {n: c for n, c in all_credits.items() if c is not None}
+    if diploma is not None:
+        wanted = diploma.credits.value
+        total = sum(known.values())
+        required = {n.value for c in _clauses(exam, ast.Required) for n in c.units}
+        required_credits = sum(known.get(n, 0) for n in required)
+        if total < wanted:
+            yield error(
+                "LUK038",
+                f"the diploma needs {wanted} credits, but all units together have {total}",
+                diploma.span, hint="add units, or correct the credits of the diploma")
+        elif required_credits > wanted:
+            yield error(
+                "LUK038",
+                f"the required units alone have {required_credits} credits, more than the "
+                f"{wanted} the diploma needs",
+                diploma.span, hint="correct the diploma's credits or the required units")
+    for clause in exam.clauses:
+        if isinstance(clause, ast.ChooseUnits):
+            members = {n.value for n in clause.units}
+            if clause.count.value > len(members):
+                yield error(
+                    "LUK039",
+                    f"the group asks for at least {clause.count.value} units of "
+                    f"{len(members)}: it can never be satisfied",
+                    clause.count.span, hint=f"ask for at most {len(members)}")
+            elif clause.count.value <= 0:
+                yield error("LUK039", "an elective group asks for at least one unit",
+                            clause.count.span, hint="write a number of 1 or more")
+        elif isinstance(clause, ast.ChooseCredits):
+            members = {n.value for n in clause.units}
+            reachable = sum(known.get(n, 0) for n in members)
+            if clause.credits.value > reachable:
+                yield error(
+                    "LUK039",
+                    f"the group asks for at least {clause.credits.value} credits, but its "
+                    f"units have {reachable} together: it can never be satisfied",
+                    clause.credits.span, hint=f"ask for at most {reachable} credits")
 
 
 def check_extends_cycles(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
@@ -1243,6 +1368,7 @@ PASSES: tuple[Pass, ...] = (
     check_unassessed_units,
     check_as_if,
     check_replaces,
+    check_exam_programme,
     check_extends_cycles,
     check_max_units,
     check_path_independence,

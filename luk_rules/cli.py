@@ -2,7 +2,9 @@
 
 Exit codes (DESIGN.md §4): ``check`` 0 clean or warnings only, 1 errors, 2 usage
 or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
-invalid ruleset or submission; ``fmt`` 0 done, 1 would change (``--check``) or
+invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
+input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
+some case changed status, 2 errors; ``fmt`` 0 done, 1 would change (``--check``) or
 does not parse, 2 usage; ``schema`` 0.
 """
 
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from luk_rules import api, impact, pipeline, printer, report, scenarios
+from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
 from luk_rules.engine import ENGINES
@@ -29,7 +32,7 @@ from luk_rules.errors import (
 )
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.sources import SourceUnreadable, collect_paths, display_path, read_text
-from luk_rules.submission import SUBMISSION_SCHEMA, loads
+from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, Record, loads
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -111,9 +114,22 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--engine", choices=ENGINES, default="native")
     diff.set_defaults(run=_diff)
 
+    audit = sub.add_parser("audit", help="audit a study record for the diploma",
+                           description="Check a study record against the exam programme: "
+                           "required units, elective groups, credits, expired results, "
+                           "exemptions. Exit 0 complete, 1 incomplete, 2 invalid input.")
+    audit.add_argument("ruleset", metavar="RULESET")
+    audit.add_argument("record", metavar="RECORD.json",
+                       help="the study record (JSON); - reads standard input")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument("--explain", action="store_true",
+                       help="add what each finding rests on")
+    audit.set_defaults(run=_audit)
+
     schema = sub.add_parser("schema", help="print a JSON Schema",
-                            description="Print the JSON Schema of a submission or a decision.")
-    schema.add_argument("which", choices=("submission", "decision"))
+                            description="Print the JSON Schema of a submission, a decision, "
+                            "a study record or an audit.")
+    schema.add_argument("which", choices=("submission", "decision", "record", "audit"))
     schema.set_defaults(run=_schema)
     return top
 
@@ -203,7 +219,7 @@ def _read_submission_text(name: str) -> str:
     try:
         return read_text(Path(name), name)
     except SourceUnreadable as exc:
-        raise UsageError(f"luk decide: {exc}") from None
+        raise UsageError(f"luk: {exc}") from None
 
 
 def _decide(args: argparse.Namespace) -> int:
@@ -343,8 +359,36 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_FAIL if result.any_changed else EXIT_OK
 
 
+def _audit(args: argparse.Namespace) -> int:
+    try:
+        ruleset = api.load(args.ruleset)
+    except RulesetUnreadable as exc:
+        print(f"luk audit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RulesetError as exc:
+        _print_diagnostics([d for d in exc.diagnostics if d.is_error], exc.sources, sys.stderr)
+        print(f"luk audit: {args.ruleset} is not a valid ruleset", file=sys.stderr)
+        return EXIT_USAGE
+    text = _read_submission_text(args.record)
+    source = "<stdin>" if args.record == "-" else args.record
+    try:
+        record = loads(text, source, kind=Record)
+        result = ruleset.audit(record, explain=args.explain)
+    except SubmissionError as exc:
+        print(f"luk audit: {source} is not a valid record:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {source}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(report.audit_text(result, ruleset.for_date(record.date).ir, record.date.isoformat()))
+    return EXIT_OK if result.complete else EXIT_FAIL
+
+
 def _schema(args: argparse.Namespace) -> int:
-    schema = SUBMISSION_SCHEMA if args.which == "submission" else DECISION_SCHEMA
+    schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
+              "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA}[args.which]
     print(json.dumps(schema, indent=2, ensure_ascii=False))
     return EXIT_OK
 

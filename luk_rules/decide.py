@@ -216,7 +216,7 @@ class DecisionBuilder:
             (self._missing(str(u), str(o), len(counting.get(str(o), ())))
              for u, o in derivation.of("missing")),
             key=lambda m: (m.unit, m.outcome)))
-        context = _Context(submission)
+        context = _Context(submission, derivation.of("entry-missing"))
         findings = tuple(sorted(
             (self._finding(args, context, law) for args in derivation.of("finding")),
             key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
@@ -305,6 +305,14 @@ class DecisionBuilder:
             message = (f"assessment {a} assesses at most {assessment.max_units} units at once; "
                        f"{b} are claimed")
             source = str(assessment.span)
+        elif code == "entry-requirement-not-met":
+            entry = next((e for e in self.rs.exam.entry if e.unit == a), None) \
+                if self.rs.exam else None
+            todo = tuple(sorted(str(p) for u, p in context.entry_missing if u == a))
+            facts = todo
+            after = ", ".join(entry.after) if entry else ""
+            message = (f"{a} may only be assessed once {after} are completed; "
+                       f"still to complete: {', '.join(todo)}")
         elif code in self.rules:
             r = self.rules[code]
             message = r.message
@@ -316,23 +324,18 @@ class DecisionBuilder:
 class _Context:
     """What every finding of one decision reads: the submission, its items by id, its date."""
 
-    __slots__ = ("items", "on", "submission")
+    __slots__ = ("entry_missing", "items", "on", "submission")
 
-    def __init__(self, submission: Submission) -> None:
+    def __init__(self, submission: Submission,
+                 entry_missing: Iterable[tuple[Value, ...]] = ()) -> None:
         self.submission = submission
+        self.entry_missing = tuple(entry_missing)
         self.items = {e.id: e for e in submission.evidence}
         self.on = submission.date.isoformat()
 
 
 def _age_text(age: ir.MaxAge | None) -> str:
-    if age is None:
-        return "the maximum age"
-    parts = []
-    if age.years:
-        parts.append(f"{age.years} year{'s' if age.years != 1 else ''}")
-    if age.months:
-        parts.append(f"{age.months} month{'s' if age.months != 1 else ''}")
-    return " and ".join(parts) or "0 months"
+    return age.describe() if age is not None else "the maximum age"
 
 
 def _condition_facts(cond: ir.Cond, sub: Submission) -> tuple[str, ...]:
@@ -411,7 +414,7 @@ def _is_condition(fact: Fact) -> bool:
 
 
 _STATIC = frozenset({"unit", "unitmin", "outcome", "recommended", "assess", "assessment",
-                     "regime"})
+                     "regime", "entry"})
 
 
 _NODE_SCHEMA: dict[str, Any] = {

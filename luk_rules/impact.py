@@ -1,5 +1,8 @@
 """Impact analysis: decide every case under two rulesets and report what changes.
 
+Cases are submissions (decided for admissibility) or study records (audited for
+the diploma): an object with ``results`` and no ``units``/``evidence`` is a record.
+
 ``compare(before, after, cases)`` is the Python API of ``luk diff``. Cases are
 submission files (``.json``, one submission or a list of them), JSON Lines files
 (``.jsonl``, one submission a line) or folders of both; they are streamed, so
@@ -25,7 +28,7 @@ import attrs
 from luk_rules.api import Ruleset
 from luk_rules.errors import LukError, SubmissionError
 from luk_rules.sources import display_path
-from luk_rules.submission import Submission, structure
+from luk_rules.submission import Record, Submission, structure
 
 BATCH = 2_000  # cases handed to the workers at a time (bounds memory)
 EXAMPLES = 3  # example cases shown per group
@@ -189,10 +192,19 @@ def _file_cases(path: Path) -> Iterator[RawCase]:
 # ------------------------------------------------------------------ deciding
 
 
-def _outcome(ruleset: Ruleset, submission: Submission | None, error: str | None
+def _outcome(ruleset: Ruleset, submission: Submission | Record | None, error: str | None
              ) -> tuple[Outcome, str | None]:
     if submission is None:
         return ("error", None, "", (), ()), error
+    if isinstance(submission, Record):
+        try:
+            a = ruleset.audit(submission)
+        except SubmissionError as exc:
+            return ("error", None, "", (), ()), "; ".join(str(p) for p in exc.problems)
+        missing = (*a.missing_units, *(e.group for e in a.electives),
+                   *((f"{a.credits_short} credits",) if a.credits_short else ()))
+        return (a.status, None, "", missing, tuple(sorted(
+            (f.code, f.severity) for f in a.findings))), None
     try:
         v = ruleset.verdict(submission)
     except SubmissionError as exc:
@@ -203,13 +215,15 @@ def _outcome(ruleset: Ruleset, submission: Submission | None, error: str | None
 def decide_case(before: Ruleset, after: Ruleset, raw: RawCase) -> CaseResult:
     """Decide one case under both rulesets; an invalid case is an error on that side."""
     case = raw.source
-    submission: Submission | None = None
+    submission: Submission | Record | None = None
     error: str | None = None
     try:
         data = json.loads(raw.text)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             case = data["id"]
-        submission = structure(data)
+        is_record = isinstance(data, dict) and "results" in data and not (
+            {"units", "evidence", "assessment"} & set(data))
+        submission = structure(data, Record if is_record else Submission)
     except json.JSONDecodeError as exc:
         error = f"$: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     except RecursionError:
@@ -300,9 +314,9 @@ def reasons(result: CaseResult) -> tuple[str, ...]:
     now_missing = sorted(set(a[3]) - set(b[3]))
     no_longer = sorted(set(b[3]) - set(a[3]))
     if now_missing:
-        out.append("evidence now missing for " + ", ".join(now_missing))
+        out.append("now missing: " + ", ".join(now_missing))
     if no_longer:
-        out.append("evidence no longer missing for " + ", ".join(no_longer))
+        out.append("no longer missing: " + ", ".join(no_longer))
     if b[1] != a[1]:
         out.append(f"law: {b[1]} -> {a[1]}")
     if b[2] != a[2]:
@@ -328,8 +342,8 @@ def _group_reason(change: Change) -> str:
         if "(deny)" in r or r.startswith("invalid") or r.startswith("error"):
             return r
     for r in change.reasons:
-        if r.startswith("evidence"):
-            return "evidence coverage changed"
+        if "missing:" in r:
+            return "what is missing changed"
     return change.reasons[0] if change.reasons else "(no visible reason)"
 
 

@@ -47,6 +47,15 @@ class MaxAge:
             except ValueError:
                 day -= 1
 
+    def describe(self) -> str:
+        """``2 years``, ``18 months``, ``1 year and 6 months``."""
+        parts = []
+        if self.years:
+            parts.append(f"{self.years} year{'s' if self.years != 1 else ''}")
+        if self.months:
+            parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
+        return " and ".join(parts) or "0 months"
+
     @property
     def in_months(self) -> int:
         """The age in months, to compare two maximum ages."""
@@ -316,6 +325,50 @@ class Programme:
 
 
 @attrs.frozen
+class ElectiveGroup:
+    """At least ``units`` units, or ``credits`` credits, from a set of units."""
+
+    members: tuple[str, ...]
+    units: int | None
+    credits: int | None
+    span: Span = span_field()
+
+    def describe(self) -> str:
+        """``at least 1 unit of ICT-PM, ICT-DATA``."""
+        amount = (f"{self.units} unit{'s' if self.units != 1 else ''}" if self.units is not None
+                  else f"{self.credits} credits")
+        return f"at least {amount} of {', '.join(self.members)}"
+
+
+@attrs.frozen
+class EntryRequirement:
+    """A unit that may only be assessed once other units are completed."""
+
+    unit: str
+    after: tuple[str, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ExamProgramme:
+    """What the diploma needs: required units, elective groups, credits, entry
+    requirements, how long results stay valid, and the allowed exemption grounds."""
+
+    title: str
+    required: tuple[str, ...]
+    electives: tuple[ElectiveGroup, ...]
+    diploma_credits: int | None
+    entry: tuple[EntryRequirement, ...]
+    validity: MaxAge | None
+    grounds: tuple[str, ...]
+    basis: str
+    span: Span = span_field()
+    required_span: Span = span_field()
+    diploma_span: Span = span_field()
+    grounds_span: Span = span_field()
+
+
+@attrs.frozen
 class Ruleset:
     """A checked, resolved ruleset: everything a decision needs."""
 
@@ -325,6 +378,7 @@ class Ruleset:
     units: tuple[Unit, ...]
     assessments: tuple[Assessment, ...]
     rules: tuple[Rule, ...]
+    exam: ExamProgramme | None = None
 
     def unit(self, code: str) -> Unit:
         """The unit with this code (KeyError when unknown)."""

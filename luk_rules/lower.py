@@ -48,6 +48,7 @@ class _Lowerer:
         self.assessments: dict[str, ast.Assessment] = {}
         self.regimes: dict[str, ast.Regime] = {}
         self.rules: list[ast.Rule] = []
+        self.exam: ast.ExamProgramme | None = None
         self.programme_file = ""
         for file, decl in ws.declarations():
             match decl:
@@ -64,6 +65,8 @@ class _Lowerer:
                     self.regimes.setdefault(decl.name.value, decl)
                 case ast.Rule():
                     self.rules.append(decl)
+                case ast.ExamProgramme():
+                    self.exam = self.exam or decl
                 case _:
                     pass
 
@@ -258,7 +261,38 @@ class _Lowerer:
             )
             for r in self.rules
         )
-        return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules)
+        exam = self.exam_programme(self.exam) if self.exam else None
+        return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules, exam)
+
+    def exam_programme(self, e: ast.ExamProgramme) -> ir.ExamProgramme:
+        required = [c for c in e.clauses if isinstance(c, ast.Required)]
+        diploma = _first(e.clauses, ast.Diploma)
+        validity = _first(e.clauses, ast.Validity)
+        grounds = [c for c in e.clauses if isinstance(c, ast.Grounds)]
+        basis = _first(e.clauses, ast.Basis)
+        electives: list[ir.ElectiveGroup] = []
+        for c in e.clauses:
+            if isinstance(c, ast.ChooseUnits):
+                electives.append(
+                    ir.ElectiveGroup(_names(c.units), c.count.value, None, span=c.span))
+            elif isinstance(c, ast.ChooseCredits):
+                electives.append(ir.ElectiveGroup(_names(c.units), None, c.credits.value,
+                                                  span=c.span))
+        return ir.ExamProgramme(
+            title=e.title.value,
+            required=_names(n for c in required for n in c.units),
+            electives=tuple(electives),
+            diploma_credits=diploma.credits.value if isinstance(diploma, ast.Diploma) else None,
+            entry=tuple(ir.EntryRequirement(c.unit.value, _names(c.after), span=c.span)
+                        for c in e.clauses if isinstance(c, ast.Entry)),
+            validity=_age(validity.age) if isinstance(validity, ast.Validity) else None,
+            grounds=_names(n for c in grounds for n in c.grounds),
+            basis=basis.text.value if isinstance(basis, ast.Basis) else "",
+            span=e.span,
+            required_span=required[0].span if required else e.span,
+            diploma_span=diploma.span if isinstance(diploma, ast.Diploma) else e.span,
+            grounds_span=grounds[0].span if grounds else e.span,
+        )
 
     def evidence_type(self, e: ast.EvidenceType) -> ir.EvidenceType:
         age = _first(e.clauses, ast.MaxAge)

@@ -268,6 +268,34 @@ class _Builder:
         name, title, *rest = t.children
         return self.name(cast(Token, name)), self.text(cast(Token, title)), self.clauses(rest)
 
+    def r_exam_programme(self, t: Tree[Token], sp: Span) -> ast.ExamProgramme:
+        _, title, *rest = t.children
+        return ast.ExamProgramme(self.text(cast(Token, title)), self.clauses(rest), span=sp)
+
+    def r_required(self, t: Tree[Token], sp: Span) -> ast.Required:
+        return ast.Required(self.names(cast(Tree[Token], t.children[-1])), span=sp)
+
+    def r_choose_units(self, t: Tree[Token], sp: Span) -> ast.ChooseUnits:
+        return ast.ChooseUnits(self.integer(cast(Token, t.children[0])),
+                               self.names(cast(Tree[Token], t.children[-1])), span=sp)
+
+    def r_choose_credits(self, t: Tree[Token], sp: Span) -> ast.ChooseCredits:
+        return ast.ChooseCredits(self.integer(cast(Token, t.children[0])),
+                                 self.names(cast(Tree[Token], t.children[-1])), span=sp)
+
+    def r_diploma(self, t: Tree[Token], sp: Span) -> ast.Diploma:
+        return ast.Diploma(self.integer(cast(Token, t.children[0])), span=sp)
+
+    def r_entry(self, t: Tree[Token], sp: Span) -> ast.Entry:
+        return ast.Entry(self.name(cast(Token, t.children[0])),
+                         self.names(cast(Tree[Token], t.children[-1])), span=sp)
+
+    def r_validity(self, t: Tree[Token], sp: Span) -> ast.Validity:
+        return ast.Validity(self.build(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_grounds(self, t: Tree[Token], sp: Span) -> ast.Grounds:
+        return ast.Grounds(self.names(cast(Tree[Token], t.children[-1])), span=sp)
+
     def r_programme(self, t: Tree[Token], sp: Span) -> ast.Programme:
         return ast.Programme(*self._head(t), span=sp)
 

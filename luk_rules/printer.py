@@ -21,6 +21,7 @@ tree is never produced by the parser.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import assert_never
 
 import attrs
 
@@ -164,8 +165,8 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
             yield _header("rule", name, message, decl.span)
             yield _Line(f"{severity} when {condition_text(when)}", 1, when.span)
             yield _Line(_basis(basis), 1, basis.span)
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not a declaration: {decl!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(decl)
 
 
 def _regime_lines(clauses: Sequence[ast.RegimeClause]) -> Iterator[_Line]:
@@ -254,14 +255,16 @@ def _programme_clause(clause: ast.ProgrammeClause) -> str:
             return f"as if {regime.value} in force from {date.value}"
         case ast.OptedInOn(date):
             return f"opted in {date.value}"
+        case ast.Replaces(path, date):
+            return f"replaces {_string(path)} from {date.value}"
         case ast.DefaultKind(kind):
             return f"units are {kind.value}"
         case ast.DefaultMaxAge(age):
             return f"max evidence age {_age(age)}"
         case ast.MinItems():
             return _min_items(clause)
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not a programme clause: {clause!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
 
 
 def _evidence_clause(clause: ast.EvidenceClause) -> str:
@@ -270,8 +273,8 @@ def _evidence_clause(clause: ast.EvidenceClause) -> str:
             return f"max age {_age(age)}"
         case ast.NeedsVerification():
             return "needs verification"
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not an evidence clause: {clause!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
 
 
 def _unit_clause(clause: ast.UnitClause) -> str:
@@ -290,8 +293,8 @@ def _unit_clause(clause: ast.UnitClause) -> str:
             return f"max age {_age(age)}"
         case ast.MinItems():
             return _min_items(clause)
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not a unit clause: {clause!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
 
 
 def _assessment_clause(clause: ast.AssessmentClause) -> str:
@@ -304,25 +307,31 @@ def _assessment_clause(clause: ast.AssessmentClause) -> str:
             return f"assesses {_names(units)}"
         case ast.MaxUnits(count):
             return f"at most {_count(count, 'unit')} at once"
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not an assessment clause: {clause!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
 
 
-def _regime_clause(clause: ast.RegimeClause) -> str:
+def _regime_clause(clause: ast.Period | ast.Extends | ast.Basis) -> str:
     match clause:
-        case ast.Period("always"):
-            return "in force always"
-        case ast.Period("proposal"):
-            return "proposal"
-        case ast.Period("dates", start, end) if start is not None:
-            until = f" until {end.value}" if end is not None else ""
-            return f"in force from {start.value}{until}"
+        case ast.Period():
+            return _period(clause)
         case ast.Extends(regime):
             return f"extends {regime.value}"
         case ast.Basis():
             return _basis(clause)
-        case _:
-            raise TypeError(f"cannot print regime clause {clause!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
+
+
+def _period(period: ast.Period) -> str:
+    if period.kind == "always":
+        return "in force always"
+    if period.kind == "proposal":
+        return "proposal"
+    if period.start is None:
+        raise ValueError("a period with dates needs a start date")
+    until = f" until {period.end.value}" if period.end is not None else ""
+    return f"in force from {period.start.value}{until}"
 
 
 def _min_items(clause: ast.MinItems) -> str:
@@ -447,5 +456,5 @@ def condition_text(condition: ast.Condition) -> str:
             return "opted in"
         case ast.RecommendedRoute():
             return "recommended route"
-        case _:  # pragma: no cover - the match is exhaustive
-            raise TypeError(f"not a condition: {condition!r}")
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(condition)

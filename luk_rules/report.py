@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from luk_rules import ir
+from luk_rules.audit import Audit
 from luk_rules.decide import Decision
 from luk_rules.impact import Impact
 from luk_rules.scenarios import TestRun, describe
@@ -197,3 +198,55 @@ def coverage_lines(run: TestRun) -> list[str]:
     for rule, source in cov.unfired:
         lines.append(f"  never fired: {source}  {rule}")
     return lines
+
+
+# ------------------------------------------------------------------ audit
+
+
+def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
+    """``luk audit`` as text: the verdict, the results, what is missing, the findings."""
+    p = ruleset.programme
+    units = {u.code: u for u in ruleset.units}
+    verdict = ("COMPLETE: the record completes the exam programme" if result.complete
+               else "INCOMPLETE: the exam programme is not completed yet")
+    required = result.credits_required
+    lines = [
+        f"Record {result.record}: {p.title} ({p.code}), on {date}",
+        f"Verdict: {verdict}",
+        f"Credits: {result.credits_earned} counted"
+        + (f" of {required} needed" if required is not None else ""),
+        "",
+        "Results",
+    ]
+    if not result.results:
+        lines.append("  none")
+    for code, r in sorted(result.results.items()):
+        mark = "[x]" if r.counts else "[ ]"
+        note = "" if r.counts else f"  does not count: {r.reason}"
+        lines.append(f"  {mark} {code} {units[code].title}, {r.credits} EC, {r.how} {r.date}"
+                     f"{note}")
+    if result.missing_units or result.electives or result.credits_short:
+        lines.append("")
+        lines.append("Missing")
+        for code in result.missing_units:
+            lines.append(f"  {code} {units[code].title} (required)")
+        for e in result.electives:
+            lines.append(f"  {e.group}: {e.needed} more {e.unit}")
+        if result.credits_short:
+            lines.append(f"  {result.credits_short} credits")
+    lines.append("")
+    if result.findings:
+        lines.append("Findings")
+        for f in result.findings:
+            lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
+            lines.append(f"          basis: {f.basis}; {f.rule} at {f.source}")
+    else:
+        lines.append("Findings: none")
+    if result.explanation is not None:
+        lines.append("")
+        lines.append("Explanation")
+        for item in result.explanation.get("findings", []):
+            lines.append(f"  {item['code']} ({item['rule']}, {item['source']}):")
+            for because in item["because"]:
+                lines.append(f"    - {because}")
+    return "\n".join(lines)

@@ -65,6 +65,17 @@ class Submission:
     results: tuple[Result, ...] = ()
 
 
+@attrs.frozen
+class Record:
+    """A student's study record: the results so far (DESIGN.md §9), for an audit."""
+
+    id: str
+    programme: str
+    form: FormName
+    date: dt.date
+    results: tuple[Result, ...]
+
+
 class _Invalid(ValueError):
     """A value of the right JSON type that is still wrong (an empty list, a bad date)."""
 
@@ -253,6 +264,52 @@ def unstructure(submission: Submission) -> dict[str, Any]:
     return data
 
 
+def _programme_problems(programme: str, form: str, ruleset: ir.Ruleset) -> list[Problem]:
+    prog = ruleset.programme
+    problems = []
+    if programme != prog.code:
+        problems.append(Problem(
+            "$.programme", f"unknown programme {programme!r}: this ruleset is for "
+            f"{prog.code!r} ({prog.title})"))
+    if form not in prog.forms:
+        problems.append(Problem(
+            "$.form", f"programme {prog.code} is not offered {form}; it is offered "
+            + ", ".join(prog.forms)))
+    return problems
+
+
+def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
+                     ruleset: ir.Ruleset) -> list[Problem]:
+    units = {u.code for u in ruleset.units}
+    problems = []
+    seen: set[str] = set()
+    for i, result in enumerate(results):
+        if result.unit not in units:
+            problems.append(Problem(f"$.results[{i}].unit", _unknown("unit", result.unit, units)))
+        elif result.unit in seen:
+            problems.append(Problem(f"$.results[{i}].unit",
+                                    f"a result for {result.unit!r} is already listed"))
+        seen.add(result.unit)
+        if result.date > on:
+            problems.append(Problem(
+                f"$.results[{i}].date",
+                f"{result.date.isoformat()} is after the {what} date {on.isoformat()}"))
+    return problems
+
+
+def validate_record(record: Record, ruleset: ir.Ruleset) -> None:
+    """Check a well-formed record against the ruleset.
+
+    Raises:
+        SubmissionError: unknown programme or unit, a form not offered, a unit with two
+            results, a result dated after the record's date.
+    """
+    problems = _programme_problems(record.programme, record.form, ruleset)
+    problems += _result_problems(record.results, record.date, "record", ruleset)
+    if problems:
+        raise SubmissionError(problems)
+
+
 def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
     """Check a well-formed submission's references against the ruleset.
 
@@ -260,16 +317,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         SubmissionError: unknown programme, unit, outcome, assessment or evidence
             type, a form the programme does not offer, duplicate ids.
     """
-    problems: list[Problem] = []
-    prog = ruleset.programme
-    if submission.programme != prog.code:
-        problems.append(Problem(
-            "$.programme", f"unknown programme {submission.programme!r}: this ruleset is for "
-            f"{prog.code!r} ({prog.title})"))
-    if submission.form not in prog.forms:
-        problems.append(Problem(
-            "$.form", f"programme {prog.code} is not offered {submission.form}; it is offered "
-            + ", ".join(prog.forms)))
+    problems = _programme_problems(submission.programme, submission.form, ruleset)
     if not submission.units:
         problems.append(Problem("$.units", "must list at least one unit"))
     units = {u.code: u for u in ruleset.units}
@@ -309,15 +357,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
                 problems.append(Problem(
                     f"$.evidence[{i}].outcomes[{j}]", f"outcome {ref!r} is listed twice"))
             seen_outcomes.add(ref)
-    seen_results: set[str] = set()
-    for i, result in enumerate(submission.results):
-        if result.unit not in units:
-            problems.append(Problem(f"$.results[{i}].unit",
-                                    _unknown("unit", result.unit, units)))
-        elif result.unit in seen_results:
-            problems.append(Problem(f"$.results[{i}].unit",
-                                    f"a result for {result.unit!r} is already listed"))
-        seen_results.add(result.unit)
+    problems += _result_problems(submission.results, submission.date, "submission", ruleset)
     if problems:
         raise SubmissionError(problems)
 
@@ -331,6 +371,37 @@ def _unknown(what: str, name: str, known: Mapping[str, object] | set[str]) -> st
 _DATE_SCHEMA: dict[str, Any] = {
     "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
 _NAME_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
+
+_RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["unit", "date"],
+    "properties": {
+        "unit": _NAME_SCHEMA,
+        "date": _DATE_SCHEMA,
+        "how": {"enum": ["passed", "exempted"]},
+        "by": _NAME_SCHEMA,
+        "grounds": _NAME_SCHEMA,
+        "decision": _NAME_SCHEMA,
+    },
+}
+
+RECORD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://luk-rules.example/schema/record.json",
+    "title": "Record",
+    "description": "A student's results so far, for the diploma audit (DESIGN.md §9).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "programme", "form", "date", "results"],
+    "properties": {
+        "id": _NAME_SCHEMA,
+        "programme": _NAME_SCHEMA,
+        "form": {"enum": ["voltijd", "deeltijd", "duaal"]},
+        "date": _DATE_SCHEMA,
+        "results": {"type": "array", "items": _RESULT_SCHEMA},
+    },
+}
 
 SUBMISSION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -364,21 +435,6 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "results": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["unit", "date"],
-                "properties": {
-                    "unit": _NAME_SCHEMA,
-                    "date": _DATE_SCHEMA,
-                    "how": {"enum": ["passed", "exempted"]},
-                    "by": _NAME_SCHEMA,
-                    "grounds": _NAME_SCHEMA,
-                    "decision": _NAME_SCHEMA,
-                },
-            },
-        },
+        "results": {"type": "array", "items": _RESULT_SCHEMA},
     },
 }

@@ -31,11 +31,12 @@ from luk_rules.submission import Submission
 #   claimed(unit)               item(id, type, date, activity, verified)
 #   claim(item, unit, outcome)  followed(activity)
 #   accept(unit, type, oldest_date, needs_verification)
+#   completed(unit)             (a result, passed or exempted, still valid on the date)
 # Static predicates, from the declarations:
 #   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
 #   assess(assessment, unit)  assessment(assessment, method, path_independent, max_units)
-#   regime(name, start, end)
-INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"})
+#   regime(name, start, end)  entry(unit, unit that must be completed first)
+INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "completed"})
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
@@ -76,6 +77,7 @@ class Compiled:
 
     def facts(self, submission: Submission) -> list[Fact]:
         """The input facts of a (validated) submission, in a canonical order."""
+        rs = self.ruleset
         date = submission.date.toordinal()
         activities = set(submission.activities)
         activities.update(e.activity for e in submission.evidence if e.activity)
@@ -91,6 +93,11 @@ class Compiled:
                 unit = ref.rpartition(".")[0]
                 facts.append(("claim", (e.id, unit, ref)))
         facts.extend(("followed", (a,)) for a in sorted(activities))
+        validity = rs.exam.validity if rs.exam else None
+        oldest_result = validity.cutoff(submission.date) if validity else None
+        facts.extend(("completed", (code,)) for code in sorted({
+            r.unit for r in submission.results
+            if r.date <= submission.date and (oldest_result is None or r.date >= oldest_result)}))
         cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
         for code in sorted(set(submission.units)):
             for type_name, age, needs in self.accepted.get(code, ()):
@@ -332,6 +339,18 @@ class _Builder:
         self.add("assessment-max-units", _finding("too-many-units", "deny", A, N),
                  [_sub(assessment=A, units=N), Atom("assessment", (A, _, _, m)),
                   Test(m, ">", 0), Test(N, ">", m)], self.cite("assessment-max-units"))
+        if self.rs.exam and self.rs.exam.entry:
+            p = Var("P")
+            self.add("entry-requirement", Atom("entry-missing", (U, p)),
+                     [Atom("claimed", (U,)), Atom("entry", (U, p)),
+                      Neg(Atom("completed", (p,)))],
+                     self.cite("entry-requirement", self.rs.exam.basis))
+            for requirement in self.rs.exam.entry:
+                cite = self.cite(f"entry {requirement.unit}", self.rs.exam.basis,
+                                 str(requirement.span))
+                self.add(cite.rule,
+                         _finding("entry-requirement-not-met", "deny", requirement.unit),
+                         [Atom("entry-missing", (requirement.unit, _))], cite)
         for rule in self.rs.rules:
             cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
             cond = self.condition(rule.when, cite)
@@ -350,6 +369,9 @@ class _Builder:
             yield "assessment", (a.name, a.method, a.path_independent, a.max_units or 0)
             for code in a.units:
                 yield "assess", (a.name, code)
+        for requirement in rs.exam.entry if rs.exam else ():
+            for before in requirement.after:
+                yield "entry", (requirement.unit, before)
         for r in rs.programme.regimes:
             if not r.never:
                 start = r.start.toordinal() if r.start else 0
