@@ -11,7 +11,10 @@ each a submission with what the author expects of its decision::
 
 ``status`` is required; ``combination``, ``law``, ``missing`` (outcome refs) and
 ``findings`` (finding codes, sorted, duplicates kept) are compared exactly when
-present. ``luk test`` runs them; :func:`run_paths` is its engine.
+present. A scenario may hold a study ``record`` instead of a ``submission``: it is
+audited (``luk audit``), and its ``expect`` may give ``status`` (complete or
+incomplete), ``missing`` (required units still missing), ``credits`` (credits
+short) and ``findings``. ``luk test`` runs them; :func:`run_files` is its engine.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from typing import Any, Literal
 import attrs
 
 from luk_rules.api import Ruleset
+from luk_rules.audit import Audit
 from luk_rules.decide import Decision
 from luk_rules.errors import LukError, RulesetError, SubmissionError
 from luk_rules.sources import display_path
 
 SUFFIX = ".scenarios.json"
 EXPECT_KEYS = ("status", "combination", "law", "missing", "findings")
+RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings")
 Outcome = Literal["passed", "failed", "error"]
 
 
@@ -132,7 +137,7 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
         where = f"{shown}: $.scenarios[{i}]"
         if not isinstance(sc, dict):
             raise ScenarioFileError(f"{where}: expected an object")
-        extra = set(sc) - {"name", "description", "submission", "expect"}
+        extra = set(sc) - {"name", "description", "submission", "record", "expect"}
         if extra:
             raise ScenarioFileError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
         if not isinstance(sc.get("name"), str) or not sc["name"]:
@@ -143,13 +148,18 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
         expect = sc.get("expect")
         if not isinstance(expect, dict) or "status" not in expect:
             raise ScenarioFileError(f'{where}.expect: expected an object with "status"')
-        wrong = set(expect) - set(EXPECT_KEYS)
+        is_record = "record" in sc
+        known = RECORD_EXPECT_KEYS if is_record else EXPECT_KEYS
+        wrong = set(expect) - set(known)
         if wrong:
             raise ScenarioFileError(
                 f"{where}.expect: unknown key(s) {', '.join(sorted(wrong))}; "
-                f"known: {', '.join(EXPECT_KEYS)}")
-        if not isinstance(sc.get("submission"), dict):
-            raise ScenarioFileError(f"{where}.submission: expected an object")
+                f"known: {', '.join(known)}")
+        if ("submission" in sc) == is_record:
+            raise ScenarioFileError(f'{where}: give either "submission" or "record"')
+        key = "record" if is_record else "submission"
+        if not isinstance(sc.get(key), dict):
+            raise ScenarioFileError(f"{where}.{key}: expected an object")
     return (path.parent / data["ruleset"]), scenarios
 
 
@@ -171,6 +181,23 @@ def compare(expect: dict[str, Any], decision: Decision) -> list[tuple[str, Any, 
             wanted = sorted(wanted)
         if wanted != got[key]:
             out.append((key, expect[key], got[key]))
+    return out
+
+
+def compare_audit(expect: dict[str, Any], result: Audit) -> list[tuple[str, Any, Any]]:
+    """Like :func:`compare`, for an audited record."""
+    got: dict[str, Any] = {
+        "status": result.status,
+        "missing": sorted(result.missing_units),
+        "credits": result.credits_short,
+        "findings": sorted(f.code for f in result.findings),
+    }
+    out = []
+    for key in RECORD_EXPECT_KEYS:
+        if key in expect:
+            wanted = sorted(expect[key]) if isinstance(expect[key], list) else expect[key]
+            if wanted != got[key]:
+                out.append((key, expect[key], got[key]))
     return out
 
 
@@ -211,14 +238,18 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
                 continue
             started = time.perf_counter()
             try:
-                decision = ruleset.decide(sc["submission"], explain=True)
+                if "record" in sc:
+                    diffs = compare_audit(sc["expect"], ruleset.audit(sc["record"]))
+                else:
+                    decision = ruleset.decide(sc["submission"], explain=True)
+                    fired.update(decision.fired)
+                    diffs = compare(sc["expect"], decision)
             except SubmissionError as exc:
                 problems = "; ".join(str(p) for p in exc.problems)
+                what = "record" if "record" in sc else "submission"
                 results.append(ScenarioResult(
-                    shown, name, "error", message=f"invalid submission: {problems}"))
+                    shown, name, "error", message=f"invalid {what}: {problems}"))
                 continue
-            fired.update(decision.fired)
-            diffs = compare(sc["expect"], decision)
             results.append(ScenarioResult(
                 shown, name, "failed" if diffs else "passed", tuple(diffs),
                 seconds=time.perf_counter() - started))
