@@ -146,7 +146,8 @@ def render_fact(fact: Fact) -> str:
     pred, args = fact
     dates = _DATE_POSITIONS.get(pred, ())
     shown = [
-        _date(a) if i in dates else ("true" if a is True else "false" if a is False else str(a))
+        _date(a) if i in dates else ("true" if a is True else "false" if a is False
+                                     else "-" if a == "" else str(a))
         for i, a in enumerate(args)
     ]
     return f"{pred}({', '.join(shown)})"
@@ -235,6 +236,15 @@ class DecisionBuilder:
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
 
+    @staticmethod
+    def _failing_clause(regime: ir.Regime, code: str, a: str, b: str) -> ir.Cite | None:
+        """The clause of the regime that would have permitted this, had its condition held."""
+        if code == "unit-kind-not-permitted":
+            permits = [p.cite for p in regime.permits if p.kind == a and b in p.forms]
+            return permits[-1] if permits else None
+        allows = [x.cite for x in regime.allows if a in x.combinations and b in x.kinds]
+        return allows[-1] if allows else None
+
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         u = self.units[unit]
         return Missing(unit, outcome, max(u.min_items - have, 1), tuple(sorted(u.accepts)))
@@ -283,16 +293,20 @@ class DecisionBuilder:
             names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
             message = (f"no law regime of this programme is in force on {on} "
                        f"(it stands under {names})")
-        elif code == "unit-kind-not-permitted":
+        elif code in ("unit-kind-not-permitted", "combination-not-allowed") and regime:
+            clause = self._failing_clause(regime, code, a, b)
+            if clause is not None:
+                basis, source = clause.basis, str(clause.span)
+        if code == "unit-kind-not-permitted":
             facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == a)
             message = (f"{law} does not permit {a} units in a {b} programme on {on} "
                        f"({', '.join(facts)})")
-        elif code == "combination-not-allowed":
+        if code == "combination-not-allowed":
             facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == b)
             message = f"{law} does not allow combination {a} for {b} units ({', '.join(facts)})"
             if b == "onderwijseenheid" and a in {"B", "C"}:
                 message += f"; {sub.assessment} is not path-independent"
-        elif code == "unit-not-assessed":
+        if code == "unit-not-assessed":
             facts = (a,)
             assessment = self.assessments.get(b)
             covers = ", ".join(assessment.units) if assessment else "-"
@@ -371,12 +385,16 @@ class _Explainer:
     def node(self, fact: Fact, depth: int = 0) -> dict[str, Any]:
         proof = self.derivation.proofs.get(fact)
         if proof is None:
-            given = "ruleset" if fact[0] in _STATIC else "submission"
+            given = ("ruleset" if fact[0] in _STATIC
+                     else "ruleset, on the submission date" if fact[0] == "accept"
+                     else "submission")
             return {"fact": render_fact(fact), "given": given}
         rule_index, used = proof
         rule = self.rules[rule_index]
+        shown = (f"the condition of {rule.cite.rule} holds" if _is_condition(fact)
+                 else render_fact(fact))
         node: dict[str, Any] = {
-            "fact": render_fact(fact),
+            "fact": shown,
             "rule": rule.cite.rule,
             "source": rule.cite.source,
             "basis": rule.cite.basis,
@@ -422,7 +440,7 @@ _NODE_SCHEMA: dict[str, Any] = {
     "required": ["fact"],
     "properties": {
         "fact": {"type": "string"},
-        "given": {"enum": ["ruleset", "submission"]},
+        "given": {"enum": ["ruleset", "submission", "ruleset, on the submission date"]},
         "rule": {"type": "string"},
         "source": {"type": "string"},
         "basis": {"type": "string"},

@@ -72,7 +72,7 @@ def _describe(terminal: str) -> str:
 
 
 def _expected(names: set[str] | frozenset[str]) -> str:
-    described = sorted({_describe(n) for n in names})
+    described = sorted({_describe(n) for n in names if n != "$END"})
     if not described:
         return ""
     if len(described) > 8:

@@ -18,7 +18,7 @@ _VERDICT = {
 _ROUTES = {
     "A": "the recommended learning activities and tests of the unit",
     "B": "own or several activities/tests for one unit",
-    "C": "straight to a path-independent assessment, without activities",
+    "C": "straight to the assessment, without activities or evidence",
     "D": "one large activity or assessment used for several units",
 }
 
