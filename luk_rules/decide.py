@@ -177,6 +177,11 @@ class DecisionBuilder:
         self.rules = {r.name: r for r in rs.rules}
         self.max_age = {(unit, name): age for unit, accepted in compiled.accepted.items()
                         for name, age, _ in accepted}
+        # Texts every decision may need, made once.
+        self.programme_source = str(rs.programme.span)
+        self.accepts_source = {u.code: str(u.accepts_span) for u in rs.units}
+        self.accepts_text = {u.code: ", ".join(sorted(u.accepts)) for u in rs.units}
+        self.accepted_sorted = {u.code: tuple(sorted(u.accepts)) for u in rs.units}
         self.finding_rules = {
             str(r.head.args[0]): r for r in reversed(compiled.program.rules)
             if r.head.pred == "finding"}
@@ -247,17 +252,20 @@ class DecisionBuilder:
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         u = self.units[unit]
-        return Missing(unit, outcome, max(u.min_items - have, 1), tuple(sorted(u.accepts)))
+        return Missing(unit, outcome, max(u.min_items - have, 1), self.accepted_sorted[unit])
 
     # -- findings
 
     def _finding(self, args: tuple[Value, ...], context: _Context, law: str | None) -> Finding:
-        code, severity, a, b = (str(x) for x in args)
+        code, severity, a, b = args[0], args[1], args[2], args[3]
+        if not isinstance(b, str):
+            b = str(b)
+        assert isinstance(code, str) and isinstance(a, str)
         sub, items, on = context.submission, context.items, context.on
         rule = self.finding_rules[code]
         basis, source = rule.cite.basis, rule.cite.source
         if source == BUILT_IN:
-            source = str(self.rs.programme.span)
+            source = self.programme_source
         facts: tuple[str, ...] = ()
         regime = self.regimes.get(law or "")
         if rule.cite.from_regime and regime is not None:
@@ -270,8 +278,8 @@ class DecisionBuilder:
             facts = (a,)
             if code == "evidence-type-not-accepted" and unit:
                 message = (f"{a} ({item.type}) does not count for {b}: {unit.code} accepts "
-                           f"{', '.join(sorted(unit.accepts))}")
-                source = str(unit.accepts_span)
+                           f"{self.accepts_text[unit.code]}")
+                source = self.accepts_source[unit.code]
             elif code == "evidence-too-old" and unit:
                 age = self.max_age.get((unit.code, item.type))
                 span = age.span if age else unit.span
@@ -332,7 +340,7 @@ class DecisionBuilder:
             message = r.message
             facts = _condition_facts(r.when, sub)
         return Finding(code, "deny" if severity == "deny" else "warning", message, basis,
-                       rule.cite.rule, source, facts, derived=args)
+                       rule.cite.rule, source, facts, args)
 
 
 class _Context:

@@ -146,6 +146,10 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
             yield _header("programme", code, title, decl.span)
             for pc in clauses:
                 yield _Line(_programme_clause(pc), 1, pc.span)
+        case ast.ExamProgramme(title, clauses):
+            yield _Line(f"exam programme {_string(title)}", 0, _between(decl.span, title.span))
+            for xc in clauses:
+                yield _Line(_exam_clause(xc), 1, xc.span)
         case ast.EvidenceType(name, title, clauses):
             yield _header("evidence", name, title, decl.span)
             for ec in clauses:
@@ -263,6 +267,28 @@ def _programme_clause(clause: ast.ProgrammeClause) -> str:
             return f"max evidence age {_age(age)}"
         case ast.MinItems():
             return _min_items(clause)
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(clause)
+
+
+def _exam_clause(clause: ast.ExamClause) -> str:
+    match clause:
+        case ast.Required(units):
+            return f"required {_names(units)}"
+        case ast.ChooseUnits(count, units):
+            return f"choose at least {_count(count, 'unit')} of {_names(units)}"
+        case ast.ChooseCredits(credits, units):
+            return f"choose at least {credits.value} credits of {_names(units)}"
+        case ast.Diploma(credits):
+            return f"diploma {credits.value} credits"
+        case ast.Entry(unit, after):
+            return f"{unit.value} only after {_names(after)}"
+        case ast.Validity(age):
+            return f"results valid for {_age(age)}"
+        case ast.Grounds(grounds):
+            return f"exemptions on grounds {_names(grounds)}"
+        case ast.Basis():
+            return _basis(clause)
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(clause)
 

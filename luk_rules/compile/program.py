@@ -9,7 +9,7 @@ contract between the compiler and them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, TypeAlias
 
 import attrs
@@ -25,7 +25,10 @@ class Var:
 
 
 Term: TypeAlias = Var | Value
-Fact: TypeAlias = tuple[str, tuple[Value, ...]]
+Args: TypeAlias = tuple[Value, ...]
+Fact: TypeAlias = tuple[str, Args]
+FactSet: TypeAlias = Mapping[str, Sequence[Args]]
+"""Facts grouped by predicate: what a run takes as input."""
 
 
 @attrs.frozen

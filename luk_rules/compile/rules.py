@@ -13,10 +13,12 @@ import attrs
 
 from luk_rules import ir
 from luk_rules.compile.program import (
+    Args,
     Atom,
     Cite,
     CountAtLeast,
     Fact,
+    FactSet,
     Literal_,
     Neg,
     Program,
@@ -31,7 +33,8 @@ from luk_rules.submission import Submission
 #   claimed(unit)               item(id, type, date, activity, verified)
 #   claim(item, unit, outcome)  followed(activity)
 #   accept(unit, type, oldest_date, needs_verification)
-#   completed(unit)             (a result, passed or exempted, still valid on the date)
+#   completed(unit)             (a result still valid on the date: passed, or exempted
+#                                on an allowed ground with a decision reference)
 # Static predicates, from the declarations:
 #   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
 #   assess(assessment, unit)  assessment(assessment, method, path_independent, max_units)
@@ -75,37 +78,45 @@ class Compiled:
     condition_count: int
     accepted: Mapping[str, tuple[tuple[str, ir.MaxAge | None, bool], ...]]
 
-    def facts(self, submission: Submission) -> list[Fact]:
-        """The input facts of a (validated) submission, in a canonical order."""
+    def facts(self, submission: Submission) -> FactSet:
+        """The input facts of a (validated) submission, by predicate, in a canonical order."""
         rs = self.ruleset
-        date = submission.date.toordinal()
+        units = sorted(set(submission.units))
         activities = set(submission.activities)
         activities.update(e.activity for e in submission.evidence if e.activity)
-        facts: list[Fact] = [
-            ("sub", (submission.form, submission.assessment, date, len(set(submission.units)),
-                     len(submission.evidence), len(submission.activities))),
-        ]
-        facts.extend(("claimed", (u,)) for u in sorted(set(submission.units)))
+        items: list[Args] = []
+        claims: list[Args] = []
         for e in sorted(submission.evidence, key=lambda e: e.id):
-            facts.append(("item", (e.id, e.type, e.date.toordinal(),
-                                   e.activity or NO_ACTIVITY, e.verified)))
-            for ref in sorted(set(e.outcomes)):
-                unit = ref.rpartition(".")[0]
-                facts.append(("claim", (e.id, unit, ref)))
-        facts.extend(("followed", (a,)) for a in sorted(activities))
+            items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
+                          e.verified))
+            claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in sorted(set(e.outcomes)))
         validity = rs.exam.validity if rs.exam else None
         oldest_result = validity.cutoff(submission.date) if validity else None
-        facts.extend(("completed", (code,)) for code in sorted({
+        grounds = rs.exam.grounds if rs.exam else ()
+        # A result counts as completed when it is still valid on the date and, for an
+        # exemption, granted on an allowed ground with a decision reference (as in an audit).
+        completed = sorted({
             r.unit for r in submission.results
-            if r.date <= submission.date and (oldest_result is None or r.date >= oldest_result)}))
+            if r.date <= submission.date and (oldest_result is None or r.date >= oldest_result)
+            and (r.how == "passed" or (r.grounds in grounds and bool(r.decision)))})
+        accept: list[Args] = []
         cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
-        for code in sorted(set(submission.units)):
+        for code in units:
             for type_name, age, needs in self.accepted.get(code, ()):
                 oldest = cutoffs.get(age)
                 if oldest is None and age is not None:
                     oldest = cutoffs[age] = age.cutoff(submission.date).toordinal()
-                facts.append(("accept", (code, type_name, oldest or 0, needs)))
-        return facts
+                accept.append((code, type_name, oldest or 0, needs))
+        return {
+            "sub": [(submission.form, submission.assessment, submission.date.toordinal(),
+                     len(units), len(submission.evidence), len(submission.activities))],
+            "claimed": [(u,) for u in units],
+            "item": items,
+            "claim": claims,
+            "followed": [(a,) for a in sorted(activities)],
+            "completed": [(u,) for u in completed],
+            "accept": accept,
+        }
 
 
 def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | None

@@ -7,13 +7,13 @@ optional extra). Both return a :class:`Derivation`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 import attrs
 
-from luk_rules.compile import Fact, Program, Value
+from luk_rules.compile import Fact, FactSet, Program, Value
 from luk_rules.errors import EngineUnavailable
 
 ENGINES = ("native", "durable")
@@ -41,7 +41,7 @@ class Derivation:
 class Runner(Protocol):
     """A compiled program ready to run: thread-safe, reusable."""
 
-    def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
+    def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive everything that follows from the input facts."""
         ...
 

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from luk_rules.compile import Atom, CountAtLeast, Fact, Neg, Program, Test, Value, Var
+from luk_rules.compile import Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
 from luk_rules.compile.program import Literal_, Rule
 from luk_rules.engine import Derivation
 from luk_rules.engine.native import smallest_proofs
@@ -344,11 +344,11 @@ class DurableRunner:
                     raise EngineUnavailable(f"durable_rules refused the ruleset: {exc}") from None
             self._compiled = _registered[self._name]
 
-    def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
+    def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Evaluate the input facts in phases under the process-wide lock."""
         global _current
         program = self._compiled.program
-        inputs = list(facts)
+        inputs = [(pred, args) for pred, rows in facts.items() for args in rows]
         with _lock:
             host = _get_host()
             sid = str(next(_state_ids))

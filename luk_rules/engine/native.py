@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
-from luk_rules.compile import Atom, CountAtLeast, Fact, Neg, Program, Test, Value, Var
+from luk_rules.compile import Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
 from luk_rules.compile.program import Rule
 from luk_rules.engine import Derivation
 
@@ -49,11 +49,12 @@ class _Layout:
 class _Shared:
     """What the rules of one generated function share: constants, prelude, names."""
 
-    def __init__(self) -> None:
+    def __init__(self, static: frozenset[str] = frozenset()) -> None:
         self.consts: list[Any] = []
         self.const_names: dict[tuple[type, Any], str] = {}
         self.prelude: list[str] = []
         self.counter = 0
+        self.static = static  # predicates whose facts come with the program
 
 
 class _Generator:
@@ -65,7 +66,8 @@ class _Generator:
 
     def __init__(self, layout: _Layout, rule_index: int, rule: Rule, trace: bool,
                  head_indexes: tuple[tuple[int, Positions], ...],
-                 shared: _Shared | None = None, depth: int = 1) -> None:
+                 shared: _Shared | None = None, depth: int = 1,
+                 recursive: bool = False) -> None:
         self.layout = layout
         self.rule_index = rule_index
         self.rule = rule
@@ -80,6 +82,7 @@ class _Generator:
         self.used: list[tuple[str, str, int]] = []  # (pred const, fact expr, n for counts)
         self.depth = depth
         self.loops = 0
+        self.recursive = recursive
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -137,16 +140,34 @@ class _Generator:
             self.prelude.append(line)
         return name
 
+    def store_name(self, pred: str) -> str:
+        number = self.layout.pred(pred)
+        line = f"    s{number} = store[{number}]"
+        if line not in self.prelude:
+            self.prelude.append(line)
+        return f"s{number}"
+
+    def rows(self, pred: str, positions: Positions, key: str) -> str:
+        """An expression for the facts of ``pred`` with ``key`` at ``positions``.
+
+        A derived or input predicate read whole is read from its fact store (a dict,
+        iterated for its keys) rather than from an index kept just for that.
+        """
+        if not positions and pred not in self.shared.static:
+            name = self.store_name(pred)
+            return f"list({name})" if self.recursive else name
+        return f"{self.index_name(pred, positions)}.get({key}, EMPTY)"
+
     def positive(self, lit: Atom) -> None:
         positions, key, new, equal = self.key(lit, binding=True)
-        ix = self.index_name(lit.pred, positions)
+        rows = self.rows(lit.pred, positions, key)
         fact = self.fresh("f")
         names = {pos: self.fresh("v") for pos, _ in new}
         self.loops += 1
         if self.loops > 15:
             raise ValueError(f"rule {self.rule.name}: too many joins for one rule")
         if self.trace or equal:
-            self.emit(f"for {fact} in {ix}.get({key}, EMPTY):")
+            self.emit(f"for {fact} in {rows}:")
             self.depth += 1
             for a, b in equal:
                 self.emit(f"if {fact}[{a}] != {fact}[{b}]: continue")
@@ -156,8 +177,7 @@ class _Generator:
             # Unpack in the loop header: the fastest way to bind a fact's fields.
             target = ", ".join(names.get(pos, "_") for pos in range(len(lit.args)))
             target = target + "," if len(lit.args) == 1 else target
-            self.emit(f"for {target or '_'} in {ix}.get({key}, EMPTY):" if lit.args
-                      else f"for _ in {ix}.get({key}, EMPTY):")
+            self.emit(f"for {target or '_'} in {rows}:" if lit.args else f"for _ in {rows}:")
             self.depth += 1
         for pos, name in new:
             self.vars[name] = names[pos]
@@ -177,14 +197,12 @@ class _Generator:
                 self.depth += 1
             elif isinstance(lit, Neg):
                 positions, key, _, _ = self.key(lit.atom, binding=False)
-                ix = self.index_name(lit.atom.pred, positions)
-                self.emit(f"if not {ix}.get({key}):")
+                self.emit(f"if not {self.rows(lit.atom.pred, positions, key)}:")
                 self.depth += 1
             elif isinstance(lit, CountAtLeast):
                 positions, key, _, _ = self.key(lit.atom, binding=False)
-                ix = self.index_name(lit.atom.pred, positions)
                 bucket = self.fresh("b")
-                self.emit(f"{bucket} = {ix}.get({key}, EMPTY)")
+                self.emit(f"{bucket} = {self.rows(lit.atom.pred, positions, key)}")
                 n = self.const(lit.n)
                 self.emit(f"if len({bucket}) {'>=' if lit.at_least else '<'} {n}:")
                 if lit.at_least and self.trace:
@@ -207,6 +225,8 @@ class _Generator:
         self.depth += 1
         self.emit(f"{facts}[{head}] = None")
         for number, positions in self.head_indexes:
+            if not positions:
+                continue  # read from the fact store itself
             ix = self.index_name(self.rule.head.pred, positions)
             key = "(" + "".join(f"{head}[{p}], " for p in positions) + ")"
             rows = self.fresh("r")
@@ -233,7 +253,7 @@ def _program_source(layout: _Layout, program: Program, trace: bool,
                     wanted: dict[str, list[tuple[int, Positions]]],
                     schedule: list[tuple[bool, tuple[int, ...]]]) -> tuple[str, tuple[Any, ...]]:
     """One function for the whole program: every rule's block, in evaluation order."""
-    shared = _Shared()
+    shared = _Shared(frozenset(pred for pred, _ in program.static))
     body: list[str] = []
     for recursive, members in schedule:
         depth = 1
@@ -246,7 +266,8 @@ def _program_source(layout: _Layout, program: Program, trace: bool,
             heads = tuple(wanted.get(rule.head.pred, ()))
             pad = "    " * depth
             body.append(f"{pad}# rule {i}: {_comment(rule.name)}")
-            body.extend(_Generator(layout, i, rule, trace, heads, shared, depth).block())
+            body.extend(
+                _Generator(layout, i, rule, trace, heads, shared, depth, recursive).block())
         if recursive:
             body.append("        if sum(map(len, store)) == before:")
             body.append("            break")
@@ -255,18 +276,43 @@ def _program_source(layout: _Layout, program: Program, trace: bool,
     return source, tuple(shared.consts)
 
 
+def _loader_source(layout: _Layout, inputs: Iterable[str],
+                   wanted: dict[str, list[tuple[int, Positions]]]) -> tuple[str, tuple[Any, ...]]:
+    """A function that puts the input facts into their stores and indexes."""
+    consts: list[Any] = []
+    lines = ["def load(ix, store, facts):"]
+    for pred in sorted(inputs):
+        number = layout.pred(pred)
+        consts.append(pred)
+        lines.append(f"    rows = facts.get(K[{len(consts) - 1}])")
+        lines.append("    if rows:")
+        lines.append(f"        s = store[{number}]")
+        lines.append("        for h in rows:")
+        lines.append("            if h in s: continue")
+        lines.append("            s[h] = None")
+        for index, positions in wanted.get(pred, ()):
+            if not positions:
+                continue  # read from the fact store itself
+            key = "(" + "".join(f"h[{p}], " for p in positions) + ")"
+            lines.append(f"            r = ix[{index}].get({key})")
+            lines.append(f"            if r is None: ix[{index}][{key}] = [h]")
+            lines.append("            else: r.append(h)")
+    lines.append("    return None")
+    return "\n".join(lines), tuple(consts)
+
+
 def _comment(text: str) -> str:
     """A rule name made safe for a comment line (no line breaks)."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def _build(source: str, consts: tuple[Any, ...], label: str) -> RuleFn:
-    builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "map": map}
+def _build(source: str, consts: tuple[Any, ...], label: str, name: str = "program") -> Any:
+    builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "map": map,
+                "list": list}
     namespace: dict[str, Any] = {"K": consts, "EMPTY": _EMPTY, "__builtins__": builtins}
     # Safe: the source holds only generated identifiers; values come in K (module docstring).
-    exec(compile(source, f"<luk rule {label}>", "exec"), namespace)
-    fn: RuleFn = namespace["program"]
-    return fn
+    exec(compile(source, f"<luk {name} {label}>", "exec"), namespace)
+    return namespace[name]
 
 
 def program_label(program: Program) -> str:
@@ -283,8 +329,10 @@ class NativeRunner:
         for pred in sorted(program.inputs):
             layout.pred(pred)
         # First pass: learn every index the rule bodies need.
+        static_preds = frozenset(pred for pred, _ in program.static)
         for i, rule in enumerate(program.rules):
-            _Generator(layout, i, rule, trace=False, head_indexes=()).block()
+            _Generator(layout, i, rule, trace=False, head_indexes=(),
+                       shared=_Shared(static_preds)).block()
         wanted: dict[str, list[tuple[int, Positions]]] = {}
         for (pred, positions), number in sorted(layout.indexes.items(), key=lambda kv: kv[1]):
             wanted.setdefault(pred, []).append((number, positions))
@@ -296,9 +344,13 @@ class NativeRunner:
             else:
                 schedule.append((recursive, members))
         self.source, consts = _program_source(layout, program, False, wanted, schedule)
-        self._plain = _build(self.source, consts, program_label(program))
+        self._plain: RuleFn = _build(self.source, consts, program_label(program))
         traced_source, consts = _program_source(layout, program, True, wanted, schedule)
-        self._traced = _build(traced_source, consts, program_label(program) + " traced")
+        self._traced: RuleFn = _build(traced_source, consts, program_label(program) + " traced")
+        dynamic_inputs = set(program.inputs) - {pred for pred, _ in program.static}
+        loader, consts = _loader_source(layout, dynamic_inputs, wanted)
+        self._load: Callable[[list[Index], list[dict[Args, None]], FactSet], None] = _build(
+            loader, consts, program_label(program), "load")
         self._names = sorted(layout.preds, key=layout.preds.__getitem__)
         self._pred_ids = dict(layout.preds)
         self._per_pred = [tuple(wanted.get(name, ())) for name in self._names]
@@ -319,7 +371,7 @@ class NativeRunner:
                                        for n in range(self._index_count)]
         self._dynamic = tuple(n for n in range(self._index_count) if n not in self._static_index)
 
-    def run(self, facts: Iterable[Fact], *, trace: bool = False) -> Derivation:
+    def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
 
         Safe to call from several threads at once: a run touches only its own state.
@@ -328,21 +380,7 @@ class NativeRunner:
         for n in self._dynamic:
             ix[n] = {}
         store: list[dict[Args, None]] = [{} for _ in self._names]
-        per_pred = self._per_pred
-        ids = self._pred_ids
-        for pred, args in facts:
-            number = ids.get(pred)
-            if number is None or args in store[number]:
-                continue
-            store[number][args] = None
-            for index_number, positions in per_pred[number]:
-                index = ix[index_number]
-                key = tuple([args[p] for p in positions])
-                rows = index.get(key)
-                if rows is None:
-                    index[key] = [args]
-                else:
-                    rows.append(args)
+        self._load(ix, store, facts)
         log: TraceLog | None = [] if trace else None
         (self._traced if trace else self._plain)(ix, store, log)
         everything: dict[str, Set[Args]] = {
