@@ -79,23 +79,27 @@ class Compiled:
     accepted: Mapping[str, tuple[tuple[str, ir.MaxAge | None, bool], ...]]
 
     def facts(self, submission: Submission) -> FactSet:
-        """The input facts of a (validated) submission, by predicate, in a canonical order."""
+        """The input facts of a (validated) submission, by predicate.
+
+        Facts are sets: their order does not matter to any result (proofs are chosen
+        by a total order too), so they are not sorted here.
+        """
         rs = self.ruleset
-        units = sorted(set(submission.units))
-        activities = set(submission.activities)
-        activities.update(e.activity for e in submission.evidence if e.activity)
+        units = list(dict.fromkeys(submission.units))
+        activities = dict.fromkeys(submission.activities)
+        activities.update(dict.fromkeys(e.activity for e in submission.evidence if e.activity))
         items: list[Args] = []
         claims: list[Args] = []
-        for e in sorted(submission.evidence, key=lambda e: e.id):
+        for e in submission.evidence:
             items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
                           e.verified))
-            claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in sorted(set(e.outcomes)))
+            claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
         validity = rs.exam.validity if rs.exam else None
         oldest_result = validity.cutoff(submission.date) if validity else None
         grounds = rs.exam.grounds if rs.exam else ()
         # A result counts as completed when it is still valid on the date and, for an
         # exemption, granted on an allowed ground with a decision reference (as in an audit).
-        completed = sorted({
+        completed = list({
             r.unit for r in submission.results
             if r.date <= submission.date and (oldest_result is None or r.date >= oldest_result)
             and (r.how == "passed" or (r.grounds in grounds and bool(r.decision)))})
@@ -113,7 +117,7 @@ class Compiled:
             "claimed": [(u,) for u in units],
             "item": items,
             "claim": claims,
-            "followed": [(a,) for a in sorted(activities)],
+            "followed": [(a,) for a in activities],
             "completed": [(u,) for u in completed],
             "accept": accept,
         }
