@@ -73,6 +73,10 @@ REGIMES = [
 ]
 
 
+RESULTS_VALID_YEARS = 6
+EXEMPTION_GROUNDS = {"ervaringscertificaat", "eerdere-opleiding"}
+
+
 def law_in_force(on: dt.date) -> str:
     """Of the regimes in force on the date, the one that started last."""
     in_force = []
@@ -204,8 +208,19 @@ def check(sub: dict[str, Any]) -> dict[str, Any]:
     if "certificaat" in types and all(t == "certificaat" for t in types):
         findings.append("niet-alleen-certificaten")
 
+    # 6. entry requirement: ICT-AFS only after ICT-SE, ICT-ARCH and ICT-ONZ are completed
+    if "ICT-AFS" in units:
+        oldest_result = years_before(on, RESULTS_VALID_YEARS)
+        completed = {
+            r["unit"] for r in sub.get("results", [])
+            if oldest_result <= dt.date.fromisoformat(r["date"]) <= on
+            and (r.get("how", "passed") == "passed"
+                 or (r.get("grounds") in EXEMPTION_GROUNDS and r.get("decision")))}
+        if not {"ICT-SE", "ICT-ARCH", "ICT-ONZ"} <= completed:
+            findings.append("entry-requirement-not-met")
+
     deny = {"unit-kind-not-permitted", "combination-not-allowed", "unit-not-assessed",
-            "too-many-units"}
+            "too-many-units", "entry-requirement-not-met"}
     if any(code in deny for code in findings):
         status = "inadmissible"
     elif missing:

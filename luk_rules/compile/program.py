@@ -69,6 +69,8 @@ TestOp: TypeAlias = Literal["<", "<=", ">", ">=", "=", "!=", "in", "not in"]
 class Test:
     """A comparison of bound terms; ``in`` tests membership in a constant tuple."""
 
+    __test__ = False  # not a pytest test class, though test modules import it
+
     left: Term
     op: TestOp
     right: Term | tuple[Value, ...]
