@@ -440,7 +440,7 @@ def _is_condition(fact: Fact) -> bool:
 
 
 _STATIC = frozenset({"unit", "unitmin", "outcome", "recommended", "assess", "assessment",
-                     "regime", "entry"})
+                     "max-units", "regime", "entry"})
 
 
 _NODE_SCHEMA: dict[str, Any] = {

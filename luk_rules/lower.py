@@ -125,12 +125,12 @@ class _Lowerer:
                     n for n, a in self.assessments.items()
                     if any(isinstance(x, ast.PathClause) and x.independent == wanted
                            for x in a.clauses)))
-                return ir.RequestedAssessment(names, span=sp)
+                return ir.RequestedAssessment(names, span=sp) if names else ir.Const(False, span=sp)
             case ast.AssessmentMethod(method):
                 names = tuple(sorted(
                     n for n, a in self.assessments.items()
                     if any(isinstance(x, ast.Method) and x.method == method for x in a.clauses)))
-                return ir.RequestedAssessment(names, span=sp)
+                return ir.RequestedAssessment(names, span=sp) if names else ir.Const(False, span=sp)
             case ast.EvidenceQuantified(quantifier, types):
                 return ir.EvidenceTypes(quantifier, _names(types), span=sp)
             case ast.CountUnits(op, value):

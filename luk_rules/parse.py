@@ -269,7 +269,7 @@ class _Builder:
         return self.name(cast(Token, name)), self.text(cast(Token, title)), self.clauses(rest)
 
     def r_exam_programme(self, t: Tree[Token], sp: Span) -> ast.ExamProgramme:
-        _, title, *rest = t.children
+        title, *rest = t.children
         return ast.ExamProgramme(self.text(cast(Token, title)), self.clauses(rest), span=sp)
 
     def r_required(self, t: Tree[Token], sp: Span) -> ast.Required:

@@ -143,17 +143,23 @@ class Program:
         for i, r in enumerate(rules):
             heads.setdefault(r.head.pred, []).append(i)
         graph: dict[str, set[tuple[str, bool]]] = {p: set() for p in heads}
+        # A rule that negates or counts facts no rule derives (input facts, or a
+        # condition that never holds) still waits for phase 1: engines that evaluate
+        # in phases (durable_rules) test negations only once a phase is complete.
+        floor: dict[str, int] = {}
         for r in rules:
             for dep, negative in r.depends():
                 if dep in heads:
                     graph[r.head.pred].add((dep, negative))
+                elif negative:
+                    floor[r.head.pred] = 1
         order = _sccs(graph)
         strata: list[tuple[tuple[int, ...], bool]] = []
         phase: dict[str, int] = {}
         for component in order:
             members = set(component)
             recursive = False
-            level = 0
+            level = max((floor.get(p, 0) for p in component), default=0)
             for p in component:
                 for dep, negative in graph[p]:
                     if dep in members:

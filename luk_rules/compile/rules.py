@@ -37,7 +37,8 @@ from luk_rules.submission import Submission
 #                                on an allowed ground with a decision reference)
 # Static predicates, from the declarations:
 #   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
-#   assess(assessment, unit)  assessment(assessment, method, path_independent, max_units)
+#   assess(assessment, unit)  assessment(assessment, method, path_independent)
+#   max-units(assessment, n)
 #   regime(name, start, end)  entry(unit, unit that must be completed first)
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "completed"})
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
@@ -256,7 +257,7 @@ class _Builder:
         """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
         cite = self.cite("coverage", f"{self.oer}: evidence per outcome")
         self.add("coverage", Atom("needs-evidence", ()),
-                 [_sub(assessment=A), Atom("assessment", (A, "portfolio", _, _))], cite)
+                 [_sub(assessment=A), Atom("assessment", (A, "portfolio", _))], cite)
         for n in sorted({u.min_items for u in self.rs.units}):
             self.add("coverage", Atom("covered", (U, O)),
                      [Atom("claimed", (U,)), Atom("unitmin", (U, n)), Atom("outcome", (U, O)),
@@ -352,8 +353,8 @@ class _Builder:
                  self.cite("assessment-covers-units"))
         m = Var("M")
         self.add("assessment-max-units", _finding("too-many-units", "deny", A, N),
-                 [_sub(assessment=A, units=N), Atom("assessment", (A, _, _, m)),
-                  Test(m, ">", 0), Test(N, ">", m)], self.cite("assessment-max-units"))
+                 [_sub(assessment=A, units=N), Atom("max-units", (A, m)), Test(N, ">", m)],
+                 self.cite("assessment-max-units"))
         if self.rs.exam and self.rs.exam.entry:
             p = Var("P")
             self.add("entry-requirement", Atom("entry-missing", (U, p)),
@@ -381,7 +382,9 @@ class _Builder:
             for activity in u.recommended:
                 yield "recommended", (u.code, activity)
         for a in rs.assessments:
-            yield "assessment", (a.name, a.method, a.path_independent, a.max_units or 0)
+            yield "assessment", (a.name, a.method, a.path_independent)
+            if a.max_units:
+                yield "max-units", (a.name, a.max_units)
             for code in a.units:
                 yield "assess", (a.name, code)
         for requirement in rs.exam.entry if rs.exam else ():

@@ -79,7 +79,8 @@ class _Generator:
         self.prelude = self.shared.prelude
         self.vars: dict[str, str] = {}
         self.lines: list[str] = []
-        self.used: list[tuple[str, str, int]] = []  # (pred const, fact expr, n for counts)
+        # (pred const, fact expression, n): n is None for a matched fact, else a count's n
+        self.used: list[tuple[str, str, int | None]] = []
         self.depth = depth
         self.loops = 0
         self.recursive = recursive
@@ -182,7 +183,7 @@ class _Generator:
         for pos, name in new:
             self.vars[name] = names[pos]
         if self.trace:
-            self.used.append((self.const(lit.pred), fact, 0))
+            self.used.append((self.const(lit.pred), fact, None))
 
     def block(self) -> list[str]:
         """The rule's code, indented for its place in the program function."""
@@ -238,7 +239,7 @@ class _Generator:
         if self.trace:
             pieces = []
             for pred_const, fact, n in self.used:
-                if n:
+                if n is not None:
                     # The n smallest counted facts: what every engine reports.
                     pieces.append(
                         f"*(({pred_const}, x) for x in sorted({fact}, key=repr)[:{n}])")
