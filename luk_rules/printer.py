@@ -147,7 +147,8 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
             for pc in clauses:
                 yield _Line(_programme_clause(pc), 1, pc.span)
         case ast.ExamProgramme(title, clauses):
-            yield _Line(f"exam programme {_string(title)}", 0, _between(decl.span, title.span))
+            head = f"examination programme {_string(title)}"
+            yield _Line(head, 0, _between(decl.span, title.span))
             for xc in clauses:
                 yield _Line(_exam_clause(xc), 1, xc.span)
         case ast.EvidenceType(name, title, clauses):

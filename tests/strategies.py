@@ -1,0 +1,291 @@
+"""Hypothesis strategies for surface ASTs that the printer can print.
+
+Every tree drawn here is one the parser can give back: names match the grammar's
+``NAME`` terminal and are no keyword, lists are never empty, and an ``And`` never
+sits directly inside an ``And`` (nor an ``Or`` inside an ``Or``), because the
+parser flattens such groups. Spans are left unknown; equality ignores them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TypeVar
+
+from hypothesis import strategies as st
+
+from luk_rules import ast
+from luk_rules.resources import grammar_path
+
+_REGEX_OR_STRING = re.compile(r'/(?:[^/\\\n]|\\.)+/|"((?:[^"\\\n]|\\.)*)"')
+_TERMINAL = re.compile(r"^(?P<name>[A-Z_]+)(?:\.\d+)?\s*:\s*(?P<body>.*)$")
+
+
+@cache
+def grammar_text() -> str:
+    """The grammar the parser uses."""
+    return grammar_path().read_text(encoding="utf-8")
+
+
+@cache
+def _name_regex() -> str:
+    for line in grammar_text().splitlines():
+        match = _TERMINAL.match(line.strip())
+        if match and match["name"] == "NAME":
+            return match["body"].strip().strip("/")
+    raise AssertionError("the grammar has no NAME terminal")
+
+
+@cache
+def keywords() -> frozenset[str]:
+    """Every word the grammar spells out: quoted literals, split on spaces, that look like names.
+
+    This covers the literals in rules and the alternatives of terminals such as
+    ``SEVERITY``, ``QUANTIFIER``, ``AGE_UNIT``, ``PORTFOLIO`` and ``PATH_INDEPENDENT``.
+    """
+    name = re.compile(_name_regex())
+    words: set[str] = set()
+    for line in grammar_text().splitlines():
+        if line.lstrip().startswith("//"):
+            continue
+        for match in _REGEX_OR_STRING.finditer(line):
+            literal = match.group(1)
+            if literal is None:  # a /regex/, not a literal
+                continue
+            words.update(w for w in literal.split() if name.fullmatch(w))
+    return frozenset(words)
+
+
+def _not_keyword(word: str) -> bool:
+    return word not in keywords()
+
+
+# ------------------------------------------------------------------ leaves
+
+
+def name_values() -> st.SearchStrategy[str]:
+    """Identifiers that match ``NAME`` and are no keyword."""
+    return st.from_regex(_name_regex(), fullmatch=True).filter(_not_keyword)
+
+
+def names() -> st.SearchStrategy[ast.Name]:
+    """A ``Name`` node."""
+    return name_values().map(ast.Name)
+
+
+def name_lists(max_size: int = 4) -> st.SearchStrategy[tuple[ast.Name, ...]]:
+    """A non-empty list of names, as after ``accepts`` or ``one of``."""
+    return st.lists(names(), min_size=1, max_size=max_size).map(tuple)
+
+
+def outcome_ids() -> st.SearchStrategy[ast.Name]:
+    """An ``OUTCOME_ID``: digits, or a name without hyphens."""
+    digits = st.from_regex(r"[0-9]+", fullmatch=True)
+    word = st.from_regex(r"[A-Za-z][A-Za-z0-9_]*", fullmatch=True).filter(_not_keyword)
+    return st.one_of(digits, word).map(ast.Name)
+
+
+def texts() -> st.SearchStrategy[ast.Text]:
+    """A quoted text's value: any text without control characters other than newline and tab."""
+    alphabet = st.one_of(
+        st.characters(exclude_categories=("Cs", "Cc")),
+        st.sampled_from('\n\t\\"#'),
+    )
+    return st.text(alphabet, max_size=30).map(ast.Text)
+
+
+def integers() -> st.SearchStrategy[ast.Integer]:
+    """A whole number as written (no sign)."""
+    return st.integers(min_value=0, max_value=10**9).map(ast.Integer)
+
+
+def dates() -> st.SearchStrategy[ast.DateLit]:
+    """``YYYY-MM-DD`` digits; not necessarily a calendar date."""
+    return st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True).map(ast.DateLit)
+
+
+def ages() -> st.SearchStrategy[ast.Age]:
+    """An amount of years or months."""
+    return st.builds(ast.Age, integers(), st.sampled_from(["years", "months"]))
+
+
+def bases() -> st.SearchStrategy[ast.Basis]:
+    """A ``basis "..."`` clause."""
+    return texts().map(ast.Basis)
+
+
+# ------------------------------------------------------------- conditions
+
+_COMPARISONS: list[ast.Comparison] = ["<", "<=", ">", ">=", "="]
+
+
+def atoms() -> st.SearchStrategy[ast.Condition]:
+    """Every condition that is not ``and``, ``or`` or ``not``."""
+    return st.one_of(
+        st.builds(ast.UnitClaimed, names()),
+        st.builds(ast.AssessmentIs, names()),
+        st.just(ast.AssessmentPathIndependent()),
+        st.just(ast.AssessmentPathDependent()),
+        st.builds(ast.AssessmentMethod, st.sampled_from(["portfolio", "exam"])),
+        st.builds(
+            ast.EvidenceQuantified, st.sampled_from(["every", "some", "no"]), name_lists()
+        ),
+        st.builds(ast.CountUnits, st.sampled_from(_COMPARISONS), integers()),
+        st.builds(
+            ast.CountEvidence,
+            st.one_of(st.just(()), name_lists()),
+            st.sampled_from(_COMPARISONS),
+            integers(),
+        ),
+        st.builds(ast.CombinationIs, name_lists()),
+        st.builds(ast.FormIs, name_lists()),
+        st.builds(ast.LevelIs, names()),
+        st.builds(ast.ActivityFollowed, names()),
+        st.builds(ast.Submitted, st.sampled_from(["before", "from"]), dates()),
+        st.just(ast.InstitutionParticipates()),
+        st.just(ast.OptedIn()),
+        st.just(ast.RecommendedRoute()),
+    )
+
+
+def conditions() -> st.SearchStrategy[ast.Condition]:
+    """Conditions of any shape: atoms combined with ``or``, ``and`` and ``not``.
+
+    An ``Or`` holds no ``Or`` directly and an ``And`` no ``And``: the parser
+    flattens those, so they cannot come back from a round trip.
+    """
+
+    def extend(
+        children: st.SearchStrategy[ast.Condition],
+    ) -> st.SearchStrategy[ast.Condition]:
+        def group(kind: type[ast.And] | type[ast.Or]) -> st.SearchStrategy[ast.Condition]:
+            items = children.filter(lambda c: not isinstance(c, kind))
+            return st.lists(items, min_size=2, max_size=4).map(lambda xs: kind(tuple(xs)))
+
+        return st.one_of(group(ast.Or), group(ast.And), children.map(ast.Not))
+
+    return st.recursive(atoms(), extend, max_leaves=8)
+
+
+# ---------------------------------------------------------------- clauses
+
+
+def programme_clauses() -> st.SearchStrategy[ast.ProgrammeClause]:
+    """Every kind of clause a ``programme`` takes."""
+    return st.one_of(
+        st.builds(ast.Level, names()),
+        st.builds(ast.Forms, name_lists()),
+        st.builds(ast.Institution, texts()),
+        st.just(ast.Participates()),
+        st.builds(ast.Under, name_lists()),
+        st.builds(ast.AsIf, names(), dates()),
+        st.builds(ast.OptedInOn, dates()),
+        st.builds(ast.Replaces, texts(), dates()),
+        st.builds(ast.DefaultKind, names()),
+        st.builds(ast.DefaultMaxAge, ages()),
+        st.builds(ast.MinItems, integers()),
+    )
+
+
+def exam_clauses() -> st.SearchStrategy[ast.ExamClause]:
+    """Every kind of clause an ``examination programme`` takes."""
+    return st.one_of(
+        st.builds(ast.Required, name_lists()),
+        st.builds(ast.ChooseUnits, integers(), name_lists()),
+        st.builds(ast.ChooseCredits, integers(), name_lists()),
+        st.builds(ast.Diploma, integers()),
+        st.builds(ast.Entry, names(), name_lists()),
+        st.builds(ast.Validity, ages()),
+        st.builds(ast.Grounds, name_lists()),
+        bases(),
+    )
+
+
+def evidence_clauses() -> st.SearchStrategy[ast.EvidenceClause]:
+    """Every kind of clause an ``evidence`` declaration takes."""
+    return st.one_of(st.builds(ast.MaxAge, ages()), st.just(ast.NeedsVerification()))
+
+
+def unit_clauses() -> st.SearchStrategy[ast.UnitClause]:
+    """Every kind of clause a ``unit`` takes."""
+    return st.one_of(
+        st.builds(ast.Credits, integers()),
+        st.builds(ast.Kind, names()),
+        st.builds(ast.Outcome, outcome_ids(), texts()),
+        st.builds(ast.Accepts, name_lists()),
+        st.builds(ast.Recommended, name_lists()),
+        st.builds(ast.MaxAge, ages()),
+        st.builds(ast.MinItems, integers()),
+    )
+
+
+def assessment_clauses() -> st.SearchStrategy[ast.AssessmentClause]:
+    """Every kind of clause an ``assessment`` takes."""
+    return st.one_of(
+        st.builds(ast.Method, st.sampled_from(["portfolio", "exam"])),
+        st.builds(ast.PathClause, st.booleans()),
+        st.builds(ast.Assesses, name_lists()),
+        st.builds(ast.MaxUnits, integers()),
+    )
+
+
+def periods() -> st.SearchStrategy[ast.Period]:
+    """``in force always``, ``in force from D [until E]``, or ``proposal``."""
+    return st.one_of(
+        st.just(ast.Period("always")),
+        st.just(ast.Period("proposal")),
+        st.builds(ast.Period, st.just("dates"), dates(), st.none() | dates()),
+    )
+
+
+def regime_clauses() -> st.SearchStrategy[ast.RegimeClause]:
+    """Every kind of clause a ``regime`` takes."""
+    when = st.none() | conditions()
+    return st.one_of(
+        periods(),
+        st.builds(ast.Extends, names()),
+        bases(),
+        st.builds(ast.Permit, names(), name_lists(), when, bases()),
+        st.builds(ast.Allow, name_lists(), name_lists(), when, bases()),
+    )
+
+
+# ----------------------------------------------------------- declarations
+
+C = TypeVar("C")
+
+
+def clauses(kind: st.SearchStrategy[C]) -> st.SearchStrategy[tuple[C, ...]]:
+    """Up to five clauses of a declaration."""
+    return st.lists(kind, max_size=5).map(tuple)
+
+
+
+def declarations() -> st.SearchStrategy[ast.Declaration]:
+    """Every kind of declaration, with up to five clauses each."""
+
+    return st.one_of(
+        st.builds(ast.Include, texts()),
+        st.builds(ast.Programme, names(), texts(), clauses(programme_clauses())),
+        st.builds(ast.ExamProgramme, texts(), clauses(exam_clauses())),
+        st.builds(ast.EvidenceType, names(), texts(), clauses(evidence_clauses())),
+        st.builds(ast.Unit, names(), texts(), clauses(unit_clauses())),
+        st.builds(ast.Assessment, names(), texts(), clauses(assessment_clauses())),
+        st.builds(ast.Regime, names(), texts(), clauses(regime_clauses())),
+        st.builds(
+            ast.Rule,
+            names(),
+            texts(),
+            st.sampled_from(["deny", "warn"]),
+            conditions(),
+            bases(),
+        ),
+    )
+
+
+def modules() -> st.SearchStrategy[ast.Module]:
+    """A module of up to six declarations of any kind, without comments."""
+    return (
+        st.lists(declarations(), max_size=6)
+        .map(lambda ds: ast.Module(tuple(ds)))
+    )

@@ -1,0 +1,248 @@
+"""The printer: printing and re-parsing gives the same tree, keeps comments, and is stable."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from luk_rules import ast
+from luk_rules.parse import parse
+from luk_rules.printer import condition_text, print_module
+
+try:  # the repo root is on sys.path (editable install, or `python -m pytest`)
+    from tests import strategies
+except ImportError:  # pragma: no cover - plain `pytest` puts tests/ itself on sys.path
+    strategies = importlib.import_module("strategies")  # type: ignore[assignment, unused-ignore]
+
+ROOT = Path(__file__).resolve().parent.parent
+RULESETS = sorted(ROOT.glob("rulesets/**/*.luk"))
+
+_PROPERTY = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def _rule(condition: ast.Condition) -> ast.Module:
+    return ast.Module((
+        ast.Rule(ast.Name("r"), ast.Text("m"), "deny", condition, ast.Basis(ast.Text("b"))),
+    ))
+
+
+# ------------------------------------------------------------- properties
+
+
+@_PROPERTY
+@given(strategies.modules())
+def test_print_then_parse_gives_the_same_module(module: ast.Module) -> None:
+    """Any module prints to text that parses back to an equal module."""
+    assert parse(print_module(module)) == module
+
+
+@_PROPERTY
+@given(strategies.modules())
+def test_printing_a_parsed_module_is_a_fixed_point(module: ast.Module) -> None:
+    """Printing, parsing and printing again gives the same text as printing once."""
+    text = print_module(module)
+    assert print_module(parse(text)) == text
+
+
+# --------------------------------------------------------- shipped rulesets
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=_ids(RULESETS))
+def test_shipped_ruleset_prints_to_an_equal_module(path: Path) -> None:
+    """A shipped ruleset, printed and re-parsed, has the same AST and the same comments."""
+    original = parse(path.read_text(encoding="utf-8"), str(path))
+    printed = parse(print_module(original))
+    assert printed == original
+    assert [c.text for c in printed.comments] == [c.text for c in original.comments]
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=_ids(RULESETS))
+def test_printing_a_shipped_ruleset_is_idempotent(path: Path) -> None:
+    """Formatting a shipped ruleset twice gives the same text as formatting it once."""
+    once = print_module(parse(path.read_text(encoding="utf-8"), str(path)))
+    assert print_module(parse(once)) == once
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=_ids(RULESETS))
+def test_shipped_ruleset_is_in_canonical_layout(path: Path) -> None:
+    """A shipped ruleset is already formatted: printing it gives back its own text."""
+    text = path.read_text(encoding="utf-8")
+    assert print_module(parse(text, str(path))) == text
+
+
+def test_shipped_rulesets_are_found() -> None:
+    """The ruleset tests above have files to run on."""
+    assert len(RULESETS) >= 5
+
+
+# ---------------------------------------------------------------- focused
+
+
+def test_strings_are_escaped() -> None:
+    """Backslash, quote, newline and tab are escaped in a printed text, and read back."""
+    value = 'a\\b "c"\nd\te # f'
+    module = ast.Module((ast.Include(ast.Text(value)),))
+    text = print_module(module)
+    assert text == 'include "a\\\\b \\"c\\"\\nd\\te # f"\n'
+    assert parse(text) == module
+    assert parse(text).comments == ()
+
+
+def test_or_inside_and_gets_parentheses() -> None:
+    """An `or` that is an item of an `and` is parenthesised; an `and` inside an `or` is not."""
+    a, b, c = ast.OptedIn(), ast.RecommendedRoute(), ast.InstitutionParticipates()
+    inner_or = ast.And((ast.Or((a, b)), c))
+    inner_and = ast.Or((ast.And((a, b)), c))
+    assert condition_text(inner_or) == (
+        "(opted in or recommended route) and institution participates"
+    )
+    assert condition_text(inner_and) == (
+        "opted in and recommended route or institution participates"
+    )
+    for condition in (inner_or, inner_and):
+        assert parse(print_module(_rule(condition))) == _rule(condition)
+
+
+def test_not_parenthesises_groups_only() -> None:
+    """`not` puts parentheses around an `and`/`or` operand and none around an atom or `not`."""
+    a, b = ast.OptedIn(), ast.RecommendedRoute()
+    assert condition_text(ast.Not(ast.And((a, b)))) == "not (opted in and recommended route)"
+    assert condition_text(ast.Not(ast.Or((a, b)))) == "not (opted in or recommended route)"
+    assert condition_text(ast.Not(ast.Not(a))) == "not not opted in"
+    for condition in (ast.Not(ast.And((a, b))), ast.And((ast.Not(a), ast.Not(ast.Or((a, b)))))):
+        assert parse(print_module(_rule(condition))) == _rule(condition)
+
+
+def test_nested_groups_of_one_kind_print_flattened() -> None:
+    """An `and` directly inside an `and` prints as one chain, which the parser reads as one."""
+    a, b, c = ast.OptedIn(), ast.RecommendedRoute(), ast.InstitutionParticipates()
+    nested = ast.And((ast.And((a, b)), c))
+    assert condition_text(nested) == "opted in and recommended route and institution participates"
+    assert parse(print_module(_rule(nested))) == _rule(ast.And((a, b, c)))
+
+
+def test_name_lists_and_singular_counts() -> None:
+    """One name prints bare and several as `one of`; an amount of 1 takes the singular noun."""
+    module = ast.Module((
+        ast.EvidenceType(ast.Name("e"), ast.Text("E"), (
+            ast.MaxAge(ast.Age(ast.Integer(1), "years")),
+        )),
+        ast.Unit(ast.Name("u"), ast.Text("U"), (ast.MinItems(ast.Integer(1)),)),
+        ast.Assessment(ast.Name("a"), ast.Text("A"), (ast.MaxUnits(ast.Integer(1)),)),
+        ast.Rule(
+            ast.Name("r"), ast.Text("m"), "warn",
+            ast.And((
+                ast.FormIs((ast.Name("deeltijd"),)),
+                ast.CombinationIs((ast.Name("B"), ast.Name("C"))),
+            )),
+            ast.Basis(ast.Text("b")),
+        ),
+    ))
+    text = print_module(module)
+    assert "  max age 1 year\n" in text
+    assert "  at least 1 item per outcome\n" in text
+    assert "  at most 1 unit at once\n" in text
+    assert "  warn when form is deeltijd and combination is one of B, C\n" in text
+    assert parse(text) == module
+
+
+_MESSY = """\
+# header
+
+# second header
+unit A "a" # on the header
+      # before credits
+  credits 5   # five
+  accepts x,
+     # inside the list
+     y # after y
+evidence e "E"
+evidence f "F"
+rule r "m"
+  deny when opted in and
+    # inside the condition
+    recommended route # after the condition
+      basis "x"
+regime g "G"
+  # before the permit
+  permit k for a # after for
+    when opted in basis "z"
+  extends whw
+# the end
+"""
+
+_MESSY_PRINTED = """\
+# header
+
+# second header
+unit A "a"  # on the header
+  # before credits
+  credits 5  # five
+  # inside the list
+  accepts x, y  # after y
+
+evidence e "E"
+evidence f "F"
+
+rule r "m"
+  # inside the condition
+  deny when opted in and recommended route  # after the condition
+  basis "x"
+
+regime g "G"
+
+  # before the permit
+  permit k
+    for a  # after for
+    when opted in
+    basis "z"
+
+  extends whw
+# the end
+"""
+
+
+def test_comments_are_placed_by_their_lines() -> None:
+    """Own-line comments go before the next construct, trailing ones after their line's code."""
+    module = parse(_MESSY)
+    assert print_module(module) == _MESSY_PRINTED
+    again = parse(_MESSY_PRINTED)
+    assert again == module
+    assert [c.text for c in again.comments] == [c.text for c in module.comments]
+
+
+def test_two_trailing_comments_on_one_printed_line_stay_in_order() -> None:
+    """When two line-end comments land on one printed line, the first moves above it."""
+    text = 'rule r "m" deny when opted in and # one\n recommended route # two\n basis "x"\n'
+    printed = print_module(parse(text))
+    assert printed == (
+        'rule r "m"\n'
+        "  # one\n"
+        "  deny when opted in and recommended route  # two\n"
+        '  basis "x"\n'
+    )
+    assert [c.text for c in parse(printed).comments] == ["# one", "# two"]
+
+
+def test_exam_programme_after_an_assessment_round_trips() -> None:
+    """An exam programme printed right after an assessment parses back as two declarations."""
+    decls = (
+        ast.Assessment(ast.Name("a"), ast.Text("A"), (ast.Method("portfolio"),)),
+        ast.ExamProgramme(ast.Text("E"), (ast.Diploma(ast.Integer(60)),)),
+    )
+    module = ast.Module(decls)
+    assert parse(print_module(module)) == module
+
+
+def test_empty_module_prints_nothing() -> None:
+    """A module without declarations or comments prints as the empty text."""
+    assert print_module(ast.Module(())) == ""
