@@ -90,6 +90,12 @@ class Ruleset:
         """
         parsed = record if isinstance(record, Record) else structure(record, Record)
         chosen = self.for_date(parsed.date)
+        if chosen.ir.exam is None:
+            span = chosen.ir.programme.span
+            raise RulesetError([error(
+                "LUK062", f"{chosen.path} has no examination programme, so there is nothing "
+                "to audit a record against", span,
+                hint="add an `examination programme` (docs/audit.md)")])
         validate_record(parsed, chosen.ir)
         return audit_record(chosen.ir, parsed, explain=explain)
 

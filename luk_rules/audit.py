@@ -193,13 +193,15 @@ class _Auditor:
         base = ResultStatus(result.unit, date, result.how, unit.credits, True)
         if oldest is not None and result.date < oldest:
             assert exam.validity is not None
-            reason = f"the result of {date} expired on {oldest.isoformat()}"
+            expired = exam.validity.expiry(result.date).isoformat()
+            reason = f"the result of {date} expired on {expired}"
             self.finding(
                 "result-expired", "warning",
                 f"the result for {result.unit} of {date} no longer counts on {self.on}: "
-                f"results are valid for {exam.validity.describe()}",
-                "result validity", exam.validity.span, (result.unit,),
-                [f"{result.unit}: {result.how} on {date}", f"oldest valid: {oldest}"])
+                f"results are valid for {exam.validity.describe()} (it expired on {expired})",
+                "result validity", exam.validity_span, (result.unit,),
+                [f"{result.unit}: {result.how} on {date}",
+                 f"results dated before {oldest.isoformat()} no longer count on {self.on}"])
             return attrs.evolve(base, counts=False, reason=reason)
         if result.how != "exempted":
             return base

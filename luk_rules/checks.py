@@ -641,6 +641,17 @@ def check_numbers(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnost
                     clause.count.span,
                     hint="write a positive number, or leave the clause out for no maximum",
                 )
+    for exam in (d for d in table.declarations if isinstance(d, ast.ExamProgramme)):
+        for exam_clause in _clauses(exam, ast.Validity):
+            if exam_clause.age.amount.value <= 0:
+                yield error(
+                    "LUK023",
+                    f"results valid for {exam_clause.age.amount.value} {exam_clause.age.unit} "
+                    "would let no result count",
+                    exam_clause.age.amount.span,
+                    hint="write a positive period, e.g. `results valid for 6 years`, or leave "
+                    "the clause out: results then never expire",
+                )
 
 
 def check_vocabulary(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
@@ -990,12 +1001,18 @@ def _credits_reachable(exam: ast.ExamProgramme, table: SymbolTable) -> Iterator[
                     f"{len(members)}: it can never be satisfied",
                     clause.count.span, hint=f"ask for at most {len(members)}")
             elif clause.count.value <= 0:
-                yield error("LUK039", "an elective group asks for at least one unit",
-                            clause.count.span, hint="write a number of 1 or more")
+                yield error("LUK039",
+                            f"an elective group of at least {clause.count.value} units asks "
+                            "for nothing", clause.count.span, hint="write a number of 1 or more")
         elif isinstance(clause, ast.ChooseCredits):
             members = {n.value for n in clause.units}
             reachable = sum(known.get(n, 0) for n in members)
-            if clause.credits.value > reachable:
+            if clause.credits.value <= 0:
+                yield error("LUK039",
+                            f"an elective group of at least {clause.credits.value} credits "
+                            "asks for nothing", clause.credits.span,
+                            hint="write a number of 1 or more")
+            elif clause.credits.value > reachable:
                 yield error(
                     "LUK039",
                     f"the group asks for at least {clause.credits.value} credits, but its "

@@ -374,6 +374,9 @@ def _audit(args: argparse.Namespace) -> int:
     try:
         record = loads(text, source, kind=Record)
         result = ruleset.audit(record, explain=args.explain)
+    except RulesetError as exc:
+        _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
+        return EXIT_USAGE
     except SubmissionError as exc:
         print(f"luk audit: {source} is not a valid record:", file=sys.stderr)
         for problem in exc.problems:

@@ -47,6 +47,24 @@ class MaxAge:
             except ValueError:
                 day -= 1
 
+    def expiry(self, start: dt.date) -> dt.date:
+        """The first day on which something dated ``start`` is older than this age.
+
+        Example:
+            >>> MaxAge(years=6).expiry(dt.date(2019, 11, 15))
+            datetime.date(2025, 11, 16)
+        """
+        total = start.year * 12 + (start.month - 1) + self.years * 12 + self.months
+        year, month = divmod(total, 12)
+        day = start.day
+        while True:
+            try:
+                last_valid = dt.date(year, month + 1, day)
+                break
+            except ValueError:
+                day -= 1
+        return last_valid + dt.timedelta(days=1)
+
     def describe(self) -> str:
         """``2 years``, ``18 months``, ``1 year and 6 months``."""
         parts = []
@@ -363,6 +381,7 @@ class ExamProgramme:
     grounds: tuple[str, ...]
     basis: str
     span: Span = span_field()
+    validity_span: Span = span_field()
     required_span: Span = span_field()
     diploma_span: Span = span_field()
     grounds_span: Span = span_field()

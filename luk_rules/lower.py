@@ -289,6 +289,7 @@ class _Lowerer:
             grounds=_names(n for c in grounds for n in c.grounds),
             basis=basis.text.value if isinstance(basis, ast.Basis) else "",
             span=e.span,
+            validity_span=validity.span if isinstance(validity, ast.Validity) else e.span,
             required_span=required[0].span if required else e.span,
             diploma_span=diploma.span if isinstance(diploma, ast.Diploma) else e.span,
             grounds_span=grounds[0].span if grounds else e.span,

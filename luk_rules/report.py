@@ -231,7 +231,8 @@ def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
         for code in result.missing_units:
             lines.append(f"  {code} {units[code].title} (required)")
         for e in result.electives:
-            lines.append(f"  {e.group}: {e.needed} more {e.unit}")
+            what = e.unit if e.needed != 1 else e.unit[:-1]
+            lines.append(f"  {e.group}: {e.needed} more {what}")
         if result.credits_short:
             lines.append(f"  {result.credits_short} credits")
     lines.append("")

@@ -290,6 +290,11 @@ def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
             problems.append(Problem(f"$.results[{i}].unit",
                                     f"a result for {result.unit!r} is already listed"))
         seen.add(result.unit)
+        if result.how == "passed" and (result.grounds or result.decision or result.by):
+            problems.append(Problem(
+                f"$.results[{i}].how",
+                'grounds, by or decision are given, so this is an exemption: write '
+                '"how": "exempted" (a passed result has none of them)'))
         if result.date > on:
             problems.append(Problem(
                 f"$.results[{i}].date",

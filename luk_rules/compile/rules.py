@@ -356,13 +356,14 @@ class _Builder:
                  [_sub(assessment=A, units=N), Atom("max-units", (A, m)), Test(N, ">", m)],
                  self.cite("assessment-max-units"))
         if self.rs.exam and self.rs.exam.entry:
+            exam_basis = self.rs.exam.basis or self.oer
             p = Var("P")
             self.add("entry-requirement", Atom("entry-missing", (U, p)),
                      [Atom("claimed", (U,)), Atom("entry", (U, p)),
                       Neg(Atom("completed", (p,)))],
-                     self.cite("entry-requirement", self.rs.exam.basis))
+                     self.cite("entry-requirement", exam_basis))
             for requirement in self.rs.exam.entry:
-                cite = self.cite(f"entry {requirement.unit}", self.rs.exam.basis,
+                cite = self.cite(f"entry {requirement.unit}", exam_basis,
                                  str(requirement.span))
                 self.add(cite.rule,
                          _finding("entry-requirement-not-met", "deny", requirement.unit),
