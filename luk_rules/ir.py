@@ -40,6 +40,8 @@ class MaxAge:
         total = on.year * 12 + (on.month - 1) - (self.years * 12 + self.months)
         year, month = divmod(total, 12)
         month += 1
+        if year < dt.MINYEAR:
+            return dt.date.min
         day = on.day
         while True:
             try:
@@ -56,6 +58,8 @@ class MaxAge:
         """
         total = start.year * 12 + (start.month - 1) + self.years * 12 + self.months
         year, month = divmod(total, 12)
+        if year > dt.MAXYEAR or (year == dt.MAXYEAR and month == 11 and start.day == 31):
+            return dt.date.max
         day = start.day
         while True:
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -76,6 +77,9 @@ class Record:
     results: tuple[Result, ...]
 
 
+_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class _Invalid(ValueError):
     """A value of the right JSON type that is still wrong (an empty list, a bad date)."""
 
@@ -100,7 +104,7 @@ def _date(value: Any, _: Any) -> dt.date:
     if not isinstance(value, str):
         raise TypeError(f"expected a date string (YYYY-MM-DD), got {_json_type(value)}")
     try:
-        if len(value) != 10:
+        if not _DATE_PATTERN.fullmatch(value):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -377,6 +381,8 @@ _DATE_SCHEMA: dict[str, Any] = {
     "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
 _NAME_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
 
+_OPTIONAL_NAME: dict[str, Any] = {"anyOf": [_NAME_SCHEMA, {"type": "null"}]}
+
 _RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -385,9 +391,9 @@ _RESULT_SCHEMA: dict[str, Any] = {
         "unit": _NAME_SCHEMA,
         "date": _DATE_SCHEMA,
         "how": {"enum": ["passed", "exempted"]},
-        "by": _NAME_SCHEMA,
-        "grounds": _NAME_SCHEMA,
-        "decision": _NAME_SCHEMA,
+        "by": _OPTIONAL_NAME,
+        "grounds": _OPTIONAL_NAME,
+        "decision": _OPTIONAL_NAME,
     },
 }
 
@@ -435,7 +441,7 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                     "type": _NAME_SCHEMA,
                     "outcomes": {"type": "array", "minItems": 1, "items": _NAME_SCHEMA},
                     "date": _DATE_SCHEMA,
-                    "activity": _NAME_SCHEMA,
+                    "activity": _OPTIONAL_NAME,
                     "verified": {"type": "boolean"},
                 },
             },

@@ -181,7 +181,10 @@ class _Compiled:
             self._attach(test, where, patterns, rule)
         if not patterns:
             patterns.append(("st", [{"t": "start"}]))
-        body = [{alias: {"$and": conds}} for alias, conds in patterns]
+        # Comparisons before equality joins within a pattern: durable_rules segfaults on
+        # a pattern whose join holds and whose later comparison fails.
+        body = [{alias: {"$and": [conds[0], *_comparisons_first(conds[1:])]}}
+                for alias, conds in patterns]
         body.extend({alias: cond} for alias, cond in negations)
         key = name or f"r{index}"
         self.definition[key] = {"all": body, "run": key}
@@ -298,6 +301,12 @@ class _Compiled:
                 ctx.errors.append(exc)
 
         return sink
+
+
+def _comparisons_first(conds: list[Any]) -> list[Any]:
+    def is_comparison(cond: Any) -> bool:
+        return isinstance(cond, dict) and any(str(k).startswith("$") for k in cond)
+    return [c for c in conds if is_comparison(c)] + [c for c in conds if not is_comparison(c)]
 
 
 def _fact_id(pred: str, args: tuple[Value, ...]) -> str:

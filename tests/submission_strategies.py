@@ -1,0 +1,746 @@
+"""Generators of submissions and rulesets for the property and thread tests.
+
+Each generator is written once against a small :class:`Choices` interface, and driven
+either by hypothesis (:func:`submissions`, :func:`rulesets`, :func:`bad_submissions`:
+shrinkable strategies) or by a seeded :class:`random.Random` (:func:`random_submissions`:
+a fixed corpus without hypothesis, for the thread tests).
+
+Everything drawn here is *valid* unless the name says otherwise: a submission from
+:func:`submissions` passes ``Ruleset.decide`` without a ``SubmissionError``, and a ruleset
+from :func:`rulesets` passes ``luk check`` (warnings allowed).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import hashlib
+import random
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import attrs
+from hypothesis import strategies as st
+
+import luk_rules
+from luk_rules import ir
+from luk_rules.diagnostics import render_text
+
+T = TypeVar("T")
+
+FORMS = ("voltijd", "deeltijd", "duaal")
+LEVELS = ("hbo-associate-degree", "hbo-bachelor", "hbo-master", "wo-bachelor", "wo-master")
+EVL = "eenheid-van-leeruitkomsten"
+OE = "onderwijseenheid"
+LAW = "whw, experiment-leeruitkomsten, wet-leeruitkomsten"
+
+# Dates where something changes: the experiment starts and ends, the law starts.
+_LAW_DATES = (dt.date(2016, 6, 30), dt.date(2016, 7, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 1))
+_OWN_ACTIVITIES = ("stage", "selficient", "eigen-project", "hackathon", "vrijwilligerswerk")
+
+
+# ------------------------------------------------------------------ choices
+
+
+class Choices(Protocol):
+    """The random decisions a generator makes; hypothesis or ``random`` behind it."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in ``lo..hi`` (both included)."""
+        ...
+
+    def date(self, lo: dt.date, hi: dt.date) -> dt.date:
+        """A date in ``lo..hi`` (both included)."""
+        ...
+
+    def subset(self, items: Sequence[T], lo: int, hi: int) -> list[T]:
+        """Between ``lo`` and ``hi`` distinct elements of ``items``, in random order."""
+        ...
+
+
+def _chance(c: Choices, percent: int) -> bool:
+    return c.integer(1, 100) <= percent
+
+
+def _pick(c: Choices, items: Sequence[T]) -> T:
+    return items[c.integer(0, len(items) - 1)]
+
+
+@attrs.define
+class _Drawn:
+    """Choices drawn by hypothesis (so failures shrink)."""
+
+    draw: Callable[[st.SearchStrategy[Any]], Any]
+
+    def integer(self, lo: int, hi: int) -> int:
+        return int(self.draw(st.integers(lo, hi)))
+
+    def date(self, lo: dt.date, hi: dt.date) -> dt.date:
+        value: dt.date = self.draw(st.dates(lo, hi))
+        return value
+
+    def subset(self, items: Sequence[T], lo: int, hi: int) -> list[T]:
+        hi = min(hi, len(items))
+        picked = self.draw(
+            st.lists(st.integers(0, len(items) - 1), min_size=min(lo, hi), max_size=hi, unique=True)
+        )
+        return [items[i] for i in picked]
+
+
+@attrs.define
+class _Seeded:
+    """Choices from a seeded ``random.Random`` (a fixed corpus)."""
+
+    rng: random.Random
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+    def date(self, lo: dt.date, hi: dt.date) -> dt.date:
+        return dt.date.fromordinal(self.rng.randint(lo.toordinal(), hi.toordinal()))
+
+    def subset(self, items: Sequence[T], lo: int, hi: int) -> list[T]:
+        hi = min(hi, len(items))
+        return self.rng.sample(list(items), self.rng.randint(min(lo, hi), hi))
+
+
+# ------------------------------------------------------------------ submissions
+
+
+@attrs.frozen
+class Vocabulary:
+    """What a submission may name, read from a loaded ruleset's IR.
+
+    A ruleset that ``replaces`` an earlier one from a date leaves the submissions dated
+    before it to that one: ``predecessor`` is its vocabulary, and :meth:`on` picks the
+    vocabulary that applies on a date.
+    """
+
+    programme: str
+    forms: tuple[str, ...]
+    units: tuple[ir.Unit, ...]
+    assessments: tuple[ir.Assessment, ...]
+    types: tuple[str, ...]
+    law_dates: tuple[dt.date, ...]
+    predecessor: tuple[dt.date, Vocabulary] | None = None
+
+    @classmethod
+    def of(cls, ruleset: ir.Ruleset) -> Vocabulary:
+        """The vocabulary of a checked ruleset (``luk_rules.load(path).ir``)."""
+        p = ruleset.programme
+        dates = {*_LAW_DATES}
+        dates |= {r.start for r in p.regimes if r.start} | {r.end for r in p.regimes if r.end}
+        predecessor = None
+        if p.opted_in:
+            dates |= {p.opted_in, p.opted_in - dt.timedelta(days=1)}
+        if p.replaces is not None:
+            earlier = _predecessor_ir(p.replaces.path)
+            predecessor = (p.replaces.date, cls.of(earlier))
+            dates |= {p.replaces.date, p.replaces.date - dt.timedelta(days=1)}
+        return cls(
+            p.code,
+            p.forms,
+            ruleset.units,
+            ruleset.assessments,
+            tuple(e.name for e in ruleset.evidence_types),
+            tuple(sorted(d for d in dates if dt.date(2016, 1, 1) <= d <= dt.date(2027, 12, 31))),
+            predecessor,
+        )
+
+    def on(self, date: dt.date) -> Vocabulary:
+        """The vocabulary of the ruleset that decides submissions dated ``date``."""
+        here = self
+        while here.predecessor is not None and date < here.predecessor[0]:
+            here = here.predecessor[1]
+        return here
+
+    def outcomes_of(self, codes: Sequence[str]) -> list[str]:
+        """The outcome refs of these units, in declaration order."""
+        return [o.ref for u in self.units if u.code in codes for o in u.outcomes]
+
+    @property
+    def all_outcomes(self) -> list[str]:
+        """Every outcome ref of the ruleset."""
+        return [o.ref for u in self.units for o in u.outcomes]
+
+    @property
+    def recommended(self) -> list[str]:
+        """Every recommended activity of the ruleset."""
+        return sorted({a for u in self.units for a in u.recommended})
+
+
+@functools.cache
+def _predecessor_ir(path: str) -> ir.Ruleset:
+    return luk_rules.load(path).ir
+
+
+def _submission_date(c: Choices, v: Vocabulary) -> dt.date:
+    if v.law_dates and _chance(c, 20):
+        return _pick(c, v.law_dates)
+    if _chance(c, 50):  # under the Wet leeruitkomsten
+        return c.date(dt.date(2025, 1, 1), dt.date(2027, 12, 31))
+    return c.date(dt.date(2016, 1, 1), dt.date(2024, 12, 31))
+
+
+def _item_date(c: Choices, on: dt.date) -> dt.date:
+    if _chance(c, 70):  # mostly before the submission date, often recent enough to count
+        lo = max(dt.date(2015, 1, 1), on - dt.timedelta(days=6 * 366))
+        return c.date(min(lo, on), on)
+    return c.date(dt.date(2015, 1, 1), dt.date(2027, 12, 31))
+
+
+def _activity(c: Choices, v: Vocabulary, units: Sequence[ir.Unit]) -> str:
+    recommended = [a for u in units for a in u.recommended] or v.recommended
+    if recommended and _chance(c, 60):
+        return _pick(c, recommended)
+    return _pick(c, _OWN_ACTIVITIES)
+
+
+def submission_from(c: Choices, v: Vocabulary) -> dict[str, Any]:
+    """One valid submission (a JSON-like dict) for the vocabulary ``v``."""
+    on = _submission_date(c, v)
+    v = v.on(on)
+    most = 1 if _chance(c, 45) else 4
+    if _chance(c, 60):  # units the assessment takes together
+        assessment = _pick(c, v.assessments)
+        codes = c.subset(assessment.units, 1, min(most, assessment.max_units or 4))
+        claimed = [u for code in codes for u in v.units if u.code == code]
+    else:  # any units, any assessment
+        claimed = c.subset(v.units, 1, most)
+        codes = [u.code for u in claimed]
+        covering = [a for a in v.assessments if set(a.units) & set(codes)]
+        assessment = _pick(c, covering if covering and _chance(c, 75) else v.assessments)
+    ids = [f"e{n}" for n in c.subset(range(1, 40), 12, 12)]
+    evidence: list[dict[str, Any]] = []
+    if _chance(c, 30):  # a complete portfolio: enough counting items for every outcome
+        for unit in claimed:
+            for _ in range(unit.min_items):
+                if len(evidence) < 8:
+                    evidence.append(_complete_item(c, v, unit, on, ids[len(evidence)]))
+    for _ in range(c.integer(0, 8 - len(evidence))):
+        evidence.append(_random_item(c, v, claimed, on, ids[len(evidence)]))
+    sub: dict[str, Any] = {
+        "id": _pick(c, ("S1", "case-7", "R2D2", "student_42")),
+        "programme": v.programme,
+        "form": _pick(c, v.forms),
+        "date": on.isoformat(),
+        "units": codes,
+        "assessment": assessment.name,
+        "evidence": evidence,
+    }
+    if _chance(c, 50):
+        sub["activities"] = [_activity(c, v, claimed) for _ in range(c.integer(0, 3))]
+    if _chance(c, 15):
+        sub["results"] = [_result(c, u.code, on) for u in c.subset(v.units, 0, 2)]
+    return sub
+
+
+def _complete_item(
+    c: Choices, v: Vocabulary, unit: ir.Unit, on: dt.date, id_: str
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": id_,
+        "type": _pick(c, unit.accepts),
+        "outcomes": c.subset([o.ref for o in unit.outcomes], len(unit.outcomes), 3),
+        "date": c.date(on - dt.timedelta(days=300), on).isoformat(),
+        "verified": True,
+    }
+    if unit.recommended and _chance(c, 80):
+        item["activity"] = _pick(c, unit.recommended)
+    return item
+
+
+def _random_item(
+    c: Choices, v: Vocabulary, claimed: Sequence[ir.Unit], on: dt.date, id_: str
+) -> dict[str, Any]:
+    claimed_refs = v.outcomes_of([u.code for u in claimed])
+    pool = claimed_refs if _chance(c, 85) else v.all_outcomes
+    outcomes = c.subset(pool, 1, 3)
+    unit = next(u for u in v.units if u.code == outcomes[0].rpartition(".")[0])
+    etype = _pick(c, unit.accepts) if _chance(c, 80) else _pick(c, v.types)
+    item: dict[str, Any] = {
+        "id": id_,
+        "type": etype,
+        "outcomes": outcomes,
+        "date": _item_date(c, on).isoformat(),
+    }
+    if _chance(c, 60):
+        item["activity"] = _activity(c, v, claimed)
+    if _chance(c, 70):
+        item["verified"] = _chance(c, 60)
+    return item
+
+
+def _result(c: Choices, unit: str, on: dt.date) -> dict[str, Any]:
+    earliest = min(on, max(dt.date(2015, 1, 1), on - dt.timedelta(days=8 * 366)))
+    result: dict[str, Any] = {"unit": unit, "date": c.date(earliest, on).isoformat()}
+    if _chance(c, 50):
+        result["how"] = "passed"
+    elif _chance(c, 50):
+        result.update(
+            how="exempted", by="examencommissie", grounds="eerdere-opleiding", decision="EC-2025-1"
+        )
+    return result
+
+
+def submissions(ruleset: ir.Ruleset) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid submissions for ``ruleset`` (the IR: ``luk_rules.load(path).ir``)."""
+    vocabulary = Vocabulary.of(ruleset)
+
+    @st.composite
+    def draw(draw_: Any) -> dict[str, Any]:
+        return submission_from(_Drawn(draw_), vocabulary)
+
+    return draw()
+
+
+def random_submissions(ruleset: ir.Ruleset, count: int, seed: int) -> list[dict[str, Any]]:
+    """A fixed corpus of ``count`` valid submissions, the same for the same seed."""
+    choices = _Seeded(random.Random(seed))
+    vocabulary = Vocabulary.of(ruleset)
+    return [submission_from(choices, vocabulary) for _ in range(count)]
+
+
+# ------------------------------------------------------------------ bad submissions
+
+Path_ = tuple[str | int, ...]
+
+_WRONG_TYPES: tuple[Any, ...] = (7, None, "x", [], ["x"], {}, {"a": 1}, True, False, 2.5, -1e300)
+_BAD_DATES = (
+    "2025-02-30",
+    "tomorrow",
+    "2025-13-01",
+    "2025-3-1",
+    "01-03-2025",
+    "",
+    "2025-03-01T10:00",
+    "2025/03/01",
+    "0000-01-01",
+)
+
+
+def render_path(path: Path_) -> str:
+    """``("evidence", 2, "date")`` as ``$.evidence[2].date``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _places(sub: dict[str, Any]) -> list[tuple[Path_, str]]:
+    """Every value in a valid submission with the kind of value expected there."""
+    places: list[tuple[Path_, str]] = [
+        (("id",), "str"),
+        (("programme",), "str"),
+        (("form",), "form"),
+        (("date",), "date"),
+        (("units",), "list"),
+        (("assessment",), "str"),
+        (("evidence",), "list"),
+    ]
+    places += [(("units", i), "str") for i in range(len(sub["units"]))]
+    for key in ("activities", "results"):
+        if key in sub:
+            places.append(((key,), "list"))
+    places += [(("activities", i), "str") for i in range(len(sub.get("activities", ())))]
+    for i, item in enumerate(sub["evidence"]):
+        places += [
+            (("evidence", i), "object"),
+            (("evidence", i, "id"), "str"),
+            (("evidence", i, "type"), "str"),
+            (("evidence", i, "date"), "date"),
+            (("evidence", i, "outcomes"), "list"),
+        ]
+        places += [(("evidence", i, "outcomes", j), "str") for j in range(len(item["outcomes"]))]
+        if "activity" in item:
+            places.append((("evidence", i, "activity"), "optstr"))
+        if "verified" in item:
+            places.append((("evidence", i, "verified"), "bool"))
+    for i, result in enumerate(sub.get("results", ())):
+        places += [
+            (("results", i), "object"),
+            (("results", i, "unit"), "str"),
+            (("results", i, "date"), "date"),
+        ]
+        places += [
+            (("results", i, k), "optstr") for k in ("by", "grounds", "decision") if k in result
+        ]
+    return places
+
+
+def _get(doc: Any, path: Path_) -> Any:
+    for p in path:
+        doc = doc[p]
+    return doc
+
+
+def _set(doc: Any, path: Path_, value: Any) -> None:
+    _get(doc, path[:-1])[path[-1]] = value
+
+
+def _wrong_type(c: Choices, kind: str) -> Any:
+    allowed: dict[str, Callable[[Any], bool]] = {
+        "str": lambda x: isinstance(x, str),
+        "optstr": lambda x: x is None or isinstance(x, str),
+        "form": lambda x: x in FORMS,
+        "date": lambda x: isinstance(x, str),
+        "list": lambda x: isinstance(x, list),
+        "object": lambda x: isinstance(x, dict),
+        "bool": lambda x: isinstance(x, bool),
+    }
+    candidates = [w for w in _WRONG_TYPES if not allowed[kind](w)]
+    return copy.deepcopy(_pick(c, candidates))
+
+
+def _junk(c: Choices, depth: int) -> Any:
+    value: Any = _pick(c, ("x", 1, None, 2.5))
+    for _ in range(depth):
+        value = [value] if _chance(c, 50) else {"k": value, "j": [1, None]}
+    return value
+
+
+def _names_something(path: Path_, kind: str) -> bool:
+    """Whether the value at ``path`` names a programme, unit, assessment, type or outcome."""
+    if path in (("programme",), ("assessment",)):
+        return True
+    if path[0] == "units":
+        return len(path) == 2
+    return (
+        path[0] == "evidence"
+        and len(path) >= 3
+        and path[2] in ("type", "outcomes")
+        and kind == "str"
+    )
+
+
+@attrs.frozen
+class Broken:
+    """A submission broken in one place.
+
+    Attributes:
+        document: the broken JSON-like value.
+        path: the JSON path where a problem must be reported (``$``: the document).
+        what: how it was broken, for failure messages.
+        structural: whether the JSON Schema alone can see the fault (False for unknown
+            names, duplicates and forms the programme does not offer).
+    """
+
+    document: Any
+    path: str
+    what: str
+    structural: bool = True
+
+
+def bad_submission_from(c: Choices, v: Vocabulary) -> Broken:
+    """A valid submission broken in one place."""
+    sub = submission_from(c, v)
+    v = v.on(dt.date.fromisoformat(sub["date"]))
+    places = _places(sub)
+    mutation = c.integer(0, 15)
+    if mutation == 0:  # a required key dropped
+        required = ["id", "programme", "form", "date", "units", "assessment", "evidence"]
+        optional_paths: list[Path_] = [(k,) for k in required]
+        for i in range(len(sub["evidence"])):
+            optional_paths += [("evidence", i, k) for k in ("id", "type", "outcomes", "date")]
+        for i in range(len(sub.get("results", ()))):
+            optional_paths += [("results", i, k) for k in ("unit", "date")]
+        path = _pick(c, optional_paths)
+        del _get(sub, path[:-1])[path[-1]]
+        return Broken(sub, render_path(path), "a required field dropped")
+    if mutation == 1:  # an unknown key, at the top or in an item
+        objects: list[Path_] = [()]
+        objects += [("evidence", i) for i in range(len(sub["evidence"]))]
+        objects += [("results", i) for i in range(len(sub.get("results", ())))]
+        where = _pick(c, objects)
+        key = _pick(c, ("colour", "Id", "extra", "evidence_", "notes"))
+        _get(sub, where)[key] = _junk(c, c.integer(0, 3))
+        return Broken(sub, render_path((*where, key)), "an unknown field")
+    if mutation in (2, 3, 4):  # a value of the wrong JSON type
+        path, kind = _pick(c, places)
+        _set(sub, path, _wrong_type(c, kind))
+        return Broken(sub, render_path(path), "a value of the wrong JSON type")
+    if mutation == 5:  # an empty or space-padded string
+        path, kind = _pick(c, [p for p in places if p[1] in ("str", "optstr", "form")])
+        _set(sub, path, _pick(c, ("", " ", " x", "x ", "\t")))
+        return Broken(sub, render_path(path), "an empty or space-padded string")
+    if mutation == 6:  # a string that is no date
+        path, _ = _pick(c, [p for p in places if p[1] == "date"])
+        _set(sub, path, _pick(c, _BAD_DATES))
+        return Broken(sub, render_path(path), "a string that is no date")
+    if mutation == 7:  # an unknown programme, unit, assessment, evidence type or outcome
+        path = _pick(c, [p for p, kind in places if _names_something(p, kind)])
+        _set(sub, path, _get(sub, path) + _pick(c, ("X", "-9", ".0", "zz")))
+        return Broken(sub, render_path(path), "an unknown name", structural=False)
+    if mutation == 8 and len(v.forms) < len(FORMS):  # a form the programme does not offer
+        sub["form"] = _pick(c, [f for f in FORMS if f not in v.forms])
+        return Broken(sub, "$.form", "a form the programme does not offer", structural=False)
+    if mutation == 9 and len(sub["evidence"]) >= 2:  # two evidence items with one id
+        i, j = sorted(c.subset(range(len(sub["evidence"])), 2, 2))
+        sub["evidence"][j]["id"] = sub["evidence"][i]["id"]
+        return Broken(sub, f"$.evidence[{j}].id", "two items with one id", structural=False)
+    if mutation == 10:  # no units
+        sub["units"] = []
+        return Broken(sub, "$.units", "no units")
+    if mutation == 11:  # deeply nested junk in place of a value
+        path, _ = _pick(c, places)
+        _set(sub, path, _junk(c, c.integer(5, 60)))
+        return Broken(sub, render_path(path), "deeply nested junk")
+    if mutation == 12:  # the document itself is no object
+        return Broken(
+            copy.deepcopy(_pick(c, ([], [sub], "S1", None, 3, True, 1.5))), "$", "no object"
+        )
+    if mutation == 13:  # a unit listed twice
+        sub["units"].append(sub["units"][0])
+        return Broken(sub, f"$.units[{len(sub['units']) - 1}]", "a unit twice", structural=False)
+    if mutation == 14 and sub["evidence"]:  # an item with no outcomes, or one twice
+        i = c.integer(0, len(sub["evidence"]) - 1)
+        outcomes = sub["evidence"][i]["outcomes"]
+        if _chance(c, 50):
+            sub["evidence"][i]["outcomes"] = []
+            return Broken(sub, f"$.evidence[{i}].outcomes", "an item without outcomes")
+        outcomes.append(outcomes[0])
+        return Broken(
+            sub,
+            f"$.evidence[{i}].outcomes[{len(outcomes) - 1}]",
+            "an outcome twice in one item",
+            structural=False,
+        )
+    # an enum value that is not one of its values
+    sub["form"] = _pick(c, ("avond", "Voltijd", "deeltijd ", "part-time"))
+    return Broken(sub, "$.form", "an unknown form")
+
+
+def bad_submissions(ruleset: ir.Ruleset) -> st.SearchStrategy[Broken]:
+    """Invalid submissions for ``ruleset``, each with the JSON path of its fault."""
+    vocabulary = Vocabulary.of(ruleset)
+
+    @st.composite
+    def draw(draw_: Any) -> Broken:
+        return bad_submission_from(_Drawn(draw_), vocabulary)
+
+    return draw()
+
+
+# ------------------------------------------------------------------ rulesets
+
+_TYPE_NAMES = ("bp", "pv", "cert", "evc", "refl", "wpp")
+_ACTIVITIES = ("studio", "practicum", "leerlijn-a", "leerlijn-b", "werkplaats")
+
+
+def _age(c: Choices) -> str:
+    if _chance(c, 70):
+        n = c.integer(1, 6)
+        return f"{n} year{'s' if n != 1 else ''}"
+    n = c.integer(1, 30)
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
+def _rule_date(c: Choices) -> str:
+    if _chance(c, 40):
+        return _pick(c, _LAW_DATES).isoformat()
+    return c.date(dt.date(2015, 1, 1), dt.date(2027, 12, 31)).isoformat()
+
+
+def _one_or_list(c: Choices, names: Sequence[str]) -> str:
+    picked = c.subset(names, 1, 3)
+    return picked[0] if len(picked) == 1 and _chance(c, 70) else "one of " + ", ".join(picked)
+
+
+@attrs.frozen
+class _Decls:
+    """What a condition may name in a generated ruleset."""
+
+    units: tuple[str, ...]
+    assessments: tuple[str, ...]
+    types: tuple[str, ...]
+    activities: tuple[str, ...]
+
+
+def _atom(c: Choices, d: _Decls) -> str:
+    match c.integer(0, 17):
+        case 0:
+            return f"unit {_pick(c, d.units)} is claimed"
+        case 1:
+            return f"assessment is {_pick(c, d.assessments)}"
+        case 2:
+            return _pick(
+                c,
+                ("assessment is path-independent", "assessment is portfolio", "assessment is exam"),
+            )
+        case 3 | 4:
+            quantifier = _pick(c, ("every", "some", "no"))
+            return f"{quantifier} evidence is {_one_or_list(c, d.types)}"
+        case 5:
+            return f"number of units {_pick(c, ('<', '<=', '>', '>=', '='))} {c.integer(0, 4)}"
+        case 6 | 7:
+            of_type = f" of type {_one_or_list(c, d.types)}" if _chance(c, 50) else ""
+            op = _pick(c, ("<", "<=", ">", ">=", "="))
+            return f"number of evidence{of_type} {op} {c.integer(0, 5)}"
+        case 8:
+            return f"combination is {_one_or_list(c, ('A', 'B', 'C', 'D'))}"
+        case 9:
+            return f"form is {_one_or_list(c, FORMS)}"
+        case 10:
+            return f"level is {_pick(c, ('hbo', 'wo', *LEVELS))}"
+        case 11:
+            return f"activity {_pick(c, (*d.activities, *_OWN_ACTIVITIES))} is followed"
+        case 12:
+            return f"submitted before {_rule_date(c)}"
+        case 13:
+            return f"submitted from {_rule_date(c)}"
+        case 14:
+            return "institution participates"
+        case 15:
+            return "opted in"
+        case 16:
+            return "recommended route"
+        case _:
+            return f"not unit {_pick(c, d.units)} is claimed"
+
+
+def condition_text(c: Choices, d: _Decls, depth: int = 0) -> str:
+    """A random condition from the grammar's condition language."""
+    shape = c.integer(0, 9) if depth < 3 else 0
+    if shape <= 4:
+        return _atom(c, d)
+    if shape == 5:
+        return f"not ({condition_text(c, d, depth + 1)})"
+    op = "and" if shape in (6, 7) else "or"
+    parts = [condition_text(c, d, depth + 1) for _ in range(c.integer(2, 3))]
+    joined = f" {op} ".join(f"({p})" if " and " in p or " or " in p else p for p in parts)
+    return f"({joined})" if _chance(c, 30) else joined
+
+
+def ruleset_text_from(c: Choices) -> str:
+    """A random ruleset that passes the checks (under the shipped law regimes)."""
+    code = _pick(c, ("GP", "XA", "Q7"))
+    forms = c.subset(FORMS, 1, 3)
+    proposal = _chance(c, 35)
+    as_if = proposal and _chance(c, 70)
+    evl_possible = all(f != "voltijd" or as_if for f in forms)
+    opted_in = c.date(dt.date(2016, 1, 1), dt.date(2027, 6, 30)) if _chance(c, 75) else None
+    lines = [
+        f'programme {code} "Gegenereerde opleiding"',
+        f"  level {_pick(c, LEVELS)}",
+        f"  form {', '.join(forms)}",
+        '  institution "Hogeschool Gegenereerd"',
+        f"  under {LAW}{', voltijd-uitbreiding' if proposal else ''}",
+    ]
+    if as_if:
+        lines.append(
+            f"  as if voltijd-uitbreiding in force from "
+            f"{c.date(dt.date(2024, 1, 1), dt.date(2027, 12, 31)).isoformat()}"
+        )
+    if _chance(c, 40):
+        lines.append("  participates in experiment")
+    if opted_in:
+        lines.append(f"  opted in {opted_in.isoformat()}")
+    n_units = c.integer(1, 5)
+    kinds = [EVL if evl_possible and _chance(c, 60) else OE for _ in range(n_units)]
+    default_kind = _pick(c, (None, *sorted(set(kinds))))
+    if default_kind:
+        lines.append(f"  units are {default_kind}")
+    if _chance(c, 50):
+        lines.append(f"  max evidence age {_age(c)}")
+    if _chance(c, 30):
+        lines.append(f"  at least {c.integer(1, 3)} items per outcome")
+    lines.append("")
+
+    types = c.subset(_TYPE_NAMES, 2, 5)
+    for t in types:
+        lines.append(f'evidence {t} "Type {t}"')
+        if _chance(c, 30):
+            lines.append(f"  max age {_age(c)}")
+        if _chance(c, 25):
+            lines.append("  needs verification")
+    lines.append("")
+
+    units = [f"{code}-U{i + 1}" for i in range(n_units)]
+    activities: list[str] = []
+    for name, kind in zip(units, kinds, strict=True):
+        lines.append(f'unit {name} "Eenheid {name}"')
+        lines.append(f"  credits {c.integer(1, 30)}")
+        if kind != default_kind or _chance(c, 30):
+            lines.append(f"  kind {kind}")
+        for i in range(c.integer(1, 3)):
+            lines.append(f'  outcome {i + 1} "Leeruitkomst {i + 1} van {name}"')
+        lines.append(f"  accepts {', '.join(c.subset(types, 1, 4))}")
+        if kind == EVL or _chance(c, 60):
+            recommended = c.subset(_ACTIVITIES, 1, 2)
+            activities += recommended
+            lines.append(f"  recommended activity {', '.join(recommended)}")
+        if _chance(c, 25):
+            lines.append(f"  max age {_age(c)}")
+        if _chance(c, 25):
+            lines.append(f"  at least {c.integer(1, 3)} items per outcome")
+        lines.append("")
+
+    assessed: list[list[str]] = [c.subset(units, 1, 3) for _ in range(c.integer(1, 3))]
+    for name in units:  # every unit is assessed by some assessment
+        if not any(name in a for a in assessed):
+            _pick(c, assessed).append(name)
+    assessments = [f"{code}-T{i + 1}" for i in range(len(assessed))]
+    for name, covers in zip(assessments, assessed, strict=True):
+        has_evl = any(kinds[units.index(u)] == EVL for u in covers)
+        independent = has_evl or _chance(c, 50)
+        lines.append(f'assessment {name} "Toets {name}"')
+        lines.append(f"  {_pick(c, ('portfolio', 'exam'))}")
+        lines.append(f"  {'path-independent' if independent else 'path-dependent'}")
+        lines.append(f"  assesses {', '.join(covers)}")
+        if _chance(c, 30):
+            lines.append(f"  at most {c.integer(1, len(covers))} units at once")
+        lines.append("")
+
+    decls = _Decls(
+        tuple(units),
+        tuple(assessments),
+        tuple(types),
+        tuple(sorted(set(activities))) or _ACTIVITIES[:1],
+    )
+    for i in range(c.integer(0, 3)):
+        severity = _pick(c, ("deny", "warn"))
+        lines.append(f'rule regel-{i + 1} "Regel {i + 1} van de instelling"')
+        lines.append(f"  {severity} when {condition_text(c, decls)}")
+        lines.append(f'  basis "OER art. {i + 1}"')
+        lines.append("")
+    return "\n".join(lines)
+
+
+_TMP = tempfile.TemporaryDirectory(prefix="luk-generated-")
+
+
+def write_ruleset(text: str) -> Path:
+    """Write a ruleset into its own folder of a temporary directory; return the file."""
+    folder = Path(_TMP.name) / hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder.mkdir(exist_ok=True)
+    path = folder / "gegenereerd.luk"
+    if not path.exists():
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ruleset_texts() -> st.SearchStrategy[str]:
+    """The text of random valid rulesets."""
+
+    @st.composite
+    def draw(draw_: Any) -> str:
+        return ruleset_text_from(_Drawn(draw_))
+
+    return draw()
+
+
+def rulesets() -> st.SearchStrategy[Path]:
+    """Random valid rulesets, written to a temporary folder (no includes: the law regimes
+    come from the package's law folder)."""
+    return ruleset_texts().map(write_ruleset)
+
+
+def load_generated(path: Path, engine: str = "native") -> luk_rules.Ruleset:
+    """Load a generated ruleset; a ruleset that fails the checks is a generator bug,
+    reported with its text and every diagnostic."""
+    try:
+        return luk_rules.load(path, engine=engine)
+    except luk_rules.RulesetError as exc:
+        shown = "\n\n".join(render_text(d, exc.sources) for d in exc.diagnostics)
+        text = path.read_text(encoding="utf-8")
+        raise AssertionError(f"generated ruleset does not load:\n{shown}\n\n{text}") from None

@@ -1,0 +1,373 @@
+"""Invalid submissions, written by hand, each with the exact JSON path and message it must
+get (DESIGN.md §4: input errors name the JSON path, never a traceback)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import luk_rules
+from luk_rules.submission import loads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID: dict[str, Any] = {
+    "id": "S1",
+    "programme": "BK",
+    "form": "deeltijd",
+    "date": "2025-03-01",
+    "units": ["BK-ONT", "BK-INS", "BK-COM"],
+    "assessment": "BK-PORTFOLIO",
+    "evidence": [
+        {
+            "id": "e1",
+            "type": "beroepsproduct",
+            "outcomes": ["BK-ONT.1", "BK-INS.2"],
+            "activity": "selficient",
+            "date": "2024-06-01",
+            "verified": True,
+        },
+        {"id": "e2", "type": "projectverslag", "outcomes": ["BK-ONT.2"], "date": "2024-06-01"},
+        {"id": "e3", "type": "projectverslag", "outcomes": ["BK-COM.1"], "date": "2024-07-01"},
+    ],
+    "activities": ["ontwerpstudio"],
+    "results": [{"unit": "BK-REC", "date": "2024-01-15", "how": "passed"}],
+}
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+@cache
+def bouwkunde() -> luk_rules.Ruleset:
+    """The Bouwkunde deeltijd ruleset, loaded once."""
+    return luk_rules.load(ROOT / "rulesets" / "examples" / "bouwkunde-deeltijd.luk")
+
+
+def edited(edit: Edit) -> dict[str, Any]:
+    """A deep copy of VALID changed by ``edit``."""
+    sub = copy.deepcopy(VALID)
+    edit(sub)
+    return sub
+
+
+def problems_of(sub: Any) -> list[tuple[str, str]]:
+    """The (path, message) pairs ``decide`` rejects ``sub`` with."""
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        bouwkunde().decide(sub)
+    return [(p.path, p.message) for p in raised.value.problems]
+
+
+def test_the_valid_submission_is_valid() -> None:
+    """The base of the table decides without an error (so every row tests one fault)."""
+    assert bouwkunde().decide(VALID).status in ("incomplete", "admissible", "inadmissible")
+
+
+def _set(path: tuple[str | int, ...], value: Any) -> Edit:
+    def edit(sub: dict[str, Any]) -> None:
+        target: Any = sub
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+
+    return edit
+
+
+def _drop(path: tuple[str | int, ...]) -> Edit:
+    def edit(sub: dict[str, Any]) -> None:
+        target: Any = sub
+        for p in path[:-1]:
+            target = target[p]
+        del target[path[-1]]
+
+    return edit
+
+
+TABLE: list[Any] = [
+    # wrong JSON types and values
+    pytest.param(
+        _set(("evidence", 2, "date"), "2025-02-30"),
+        "$.evidence[2].date",
+        "'2025-02-30' is not a date (YYYY-MM-DD)",
+        id="impossible-date",
+    ),
+    pytest.param(
+        _set(("evidence", 2, "date"), 20240701),
+        "$.evidence[2].date",
+        "expected a date string (YYYY-MM-DD), got a number",
+        id="date-as-number",
+    ),
+    pytest.param(
+        _set(("date",), "tomorrow"),
+        "$.date",
+        "'tomorrow' is not a date (YYYY-MM-DD)",
+        id="date-in-words",
+    ),
+    pytest.param(
+        _set(("date",), "2025-3-1"),
+        "$.date",
+        "'2025-3-1' is not a date (YYYY-MM-DD)",
+        id="date-without-zeros",
+    ),
+    pytest.param(
+        _set(("evidence", 0, "verified"), 1),
+        "$.evidence[0].verified",
+        "expected true or false, got a number",
+        id="verified-as-number",
+    ),
+    pytest.param(
+        _set(("evidence", 0, "verified"), None),
+        "$.evidence[0].verified",
+        "expected true or false, got null",
+        id="verified-null",
+    ),
+    pytest.param(
+        _set(("evidence", 0, "activity"), ""),
+        "$.evidence[0].activity",
+        "must not be empty",
+        id="empty-activity",
+    ),
+    pytest.param(_set(("id",), " S1"), "$.id", "' S1' has spaces around it", id="padded-id"),
+    pytest.param(
+        _set(("assessment",), True),
+        "$.assessment",
+        "expected a string, got a boolean",
+        id="assessment-as-boolean",
+    ),
+    pytest.param(
+        _set(("units",), "BK-ONT"), "$.units", "expected a list, got a string", id="units-as-string"
+    ),
+    pytest.param(_set(("units",), []), "$.units", "must list at least one", id="no-units"),
+    pytest.param(
+        _set(("evidence",), {"e1": {}}),
+        "$.evidence",
+        "expected a list, got an object",
+        id="evidence-as-object",
+    ),
+    pytest.param(
+        _set(("evidence", 1), ["e2"]),
+        "$.evidence[1]",
+        "expected an object, got a list",
+        id="item-as-list",
+    ),
+    pytest.param(
+        _set(("evidence", 1, "outcomes"), []),
+        "$.evidence[1].outcomes",
+        "must list at least one outcome",
+        id="item-without-outcomes",
+    ),
+    pytest.param(
+        _set(("evidence", 1, "outcomes"), ["BK-ONT.2", 7]),
+        "$.evidence[1].outcomes[1]",
+        "expected a string, got a number",
+        id="outcome-as-number",
+    ),
+    pytest.param(
+        _set(("activities",), "ontwerpstudio"),
+        "$.activities",
+        "expected a list, got a string",
+        id="activities-as-string",
+    ),
+    pytest.param(
+        _set(("activities",), ["ontwerpstudio", None]),
+        "$.activities[1]",
+        "expected a string, got null",
+        id="activity-null",
+    ),
+    pytest.param(
+        _set(("form",), "avond"),
+        "$.form",
+        "'avond' is not one of voltijd, deeltijd, duaal",
+        id="unknown-form-word",
+    ),
+    pytest.param(
+        _set(("results", 0, "how"), "nope"),
+        "$.results[0].how",
+        "'nope' is not one of passed, exempted",
+        id="unknown-result-how",
+    ),
+    pytest.param(
+        _set(("evidence", 1, "outcomes"), [[[["BK-ONT.2"]]]]),
+        "$.evidence[1].outcomes[0]",
+        "expected a string, got a list",
+        id="nested-junk",
+    ),
+    # missing and unknown keys
+    pytest.param(_drop(("id",)), "$.id", "required field missing", id="no-id"),
+    pytest.param(
+        _drop(("evidence",)), "$.evidence", "required field missing", id="no-evidence-key"
+    ),
+    pytest.param(
+        _drop(("evidence", 1, "date")),
+        "$.evidence[1].date",
+        "required field missing",
+        id="item-without-date",
+    ),
+    pytest.param(
+        _drop(("results", 0, "unit")),
+        "$.results[0].unit",
+        "required field missing",
+        id="result-without-unit",
+    ),
+    pytest.param(
+        _set(("evidence", 0, "colour"), "red"),
+        "$.evidence[0].colour",
+        "unknown field",
+        id="unknown-item-key",
+    ),
+    pytest.param(_set(("colour",), "red"), "$.colour", "unknown field", id="unknown-top-key"),
+    pytest.param(
+        _set(("results", 0, "grade"), 8),
+        "$.results[0].grade",
+        "unknown field",
+        id="unknown-result-key",
+    ),
+    # names the ruleset does not know
+    pytest.param(
+        _set(("units", 1), "BK-INX"),
+        "$.units[1]",
+        "unknown unit 'BK-INX'; did you mean 'BK-INS'?",
+        id="unknown-unit",
+    ),
+    pytest.param(
+        _set(("programme",), "BX"),
+        "$.programme",
+        "unknown programme 'BX': this ruleset is for 'BK' (Bouwkunde)",
+        id="unknown-programme",
+    ),
+    pytest.param(
+        _set(("form",), "voltijd"),
+        "$.form",
+        "programme BK is not offered voltijd; it is offered deeltijd",
+        id="form-not-offered",
+    ),
+    pytest.param(
+        _set(("assessment",), "BK-PORTFOLIOO"),
+        "$.assessment",
+        "unknown assessment 'BK-PORTFOLIOO'; did you mean 'BK-PORTFOLIO'?",
+        id="unknown-assessment",
+    ),
+    pytest.param(
+        _set(("evidence", 1, "type"), "beroepsprodukt"),
+        "$.evidence[1].type",
+        "unknown evidence type 'beroepsprodukt'; did you mean 'beroepsproduct'?",
+        id="unknown-type",
+    ),
+    pytest.param(
+        _set(("evidence", 1, "outcomes"), ["BK-ONT.9"]),
+        "$.evidence[1].outcomes[0]",
+        "unknown outcome 'BK-ONT.9'; did you mean",
+        id="unknown-outcome",
+    ),
+    pytest.param(
+        _set(("results", 0, "unit"), "BK-RCE"),
+        "$.results[0].unit",
+        "unknown unit 'BK-RCE'; did you mean 'BK-REC'?",
+        id="unknown-result-unit",
+    ),
+    # duplicates and inconsistencies
+    pytest.param(
+        _set(("evidence", 2, "id"), "e1"),
+        "$.evidence[2].id",
+        "evidence id 'e1' is already used by $.evidence[0]",
+        id="duplicate-item-id",
+    ),
+    pytest.param(
+        _set(("units", 2), "BK-ONT"), "$.units[2]", "unit 'BK-ONT' is listed twice", id="unit-twice"
+    ),
+    pytest.param(
+        _set(("evidence", 1, "outcomes"), ["BK-ONT.2", "BK-ONT.2"]),
+        "$.evidence[1].outcomes[1]",
+        "outcome 'BK-ONT.2' is listed twice",
+        id="outcome-twice",
+    ),
+    pytest.param(
+        _set(("results", 0, "date"), "2025-06-01"),
+        "$.results[0].date",
+        "2025-06-01 is after the submission date 2025-03-01",
+        id="result-after-date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "path", "message"), TABLE)
+def test_invalid_submission_is_reported_at_its_path(edit: Edit, path: str, message: str) -> None:
+    """The one fault in the submission is reported at its JSON path, with this message."""
+    found = problems_of(edited(edit))
+    assert any(p == path and message in m for p, m in found), found
+    assert all(p.startswith("$") for p, _ in found)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [[], "S1", None, 3, True, 2.5, [VALID]],
+    ids=["list", "string", "null", "int", "bool", "float", "wrapped"],
+)
+def test_a_document_that_is_no_object(document: Any) -> None:
+    """A JSON value that is not an object is one problem at `$` naming what it is."""
+    [(path, message)] = problems_of(document)
+    assert path == "$"
+    assert message.startswith("expected an object, got ")
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """Faults in several places are all reported in one error, sorted by path."""
+
+    def edit(sub: dict[str, Any]) -> None:
+        del sub["id"]
+        sub["colour"] = "red"
+        sub["evidence"][1]["date"] = None
+
+    found = problems_of(edited(edit))
+    assert [p for p, _ in found] == ["$.colour", "$.evidence[1].date", "$.id"]
+
+
+def test_every_unknown_name_is_reported_at_once() -> None:
+    """Unknown names in several places are all reported in one error."""
+
+    def edit(sub: dict[str, Any]) -> None:
+        sub["units"][0] = "BK-XXX"
+        sub["evidence"][0]["type"] = "foto"
+        sub["evidence"][2]["id"] = "e2"
+
+    paths = {p for p, _ in problems_of(edited(edit))}
+    assert {"$.units[0]", "$.evidence[0].type", "$.evidence[2].id"} <= paths
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the document is empty"),
+        ("  \n\t", "the document is empty"),
+        (
+            '{"id": "S1",',
+            "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 13)",
+        ),
+        ('{"id": "S1"}}', "not valid JSON: Extra data (line 1, column 13)"),
+        ("[" * 100_000, "not valid JSON: nested too deeply"),
+    ],
+)
+def test_json_text_that_does_not_parse(text: str, message: str) -> None:
+    """Unparseable JSON text is one problem at `$`, and the message names the source."""
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        loads(text, "case.json")
+    assert [(p.path, p.message) for p in raised.value.problems] == [("$", message)]
+    assert str(raised.value).startswith("case.json: $: ")
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        pytest.param("2025-W09-6", id="iso-week-date"),
+        pytest.param("20250301TZ", id="basic-format-with-junk"),
+    ],
+)
+def test_only_yyyy_mm_dd_dates_are_accepted(date: str) -> None:
+    """A 10-character string that is not YYYY-MM-DD is rejected, as the schema does."""
+    assert problems_of(edited(_set(("date",), date))) == [
+        ("$.date", f"{date!r} is not a date (YYYY-MM-DD)")
+    ]
