@@ -4,6 +4,7 @@ parser and turns lark's tree and positions into our own nodes and spans."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -25,16 +26,41 @@ class ParseFailed(Exception):
         self.diagnostics = diagnostics
 
 
+class _GluedWords(Exception):
+    """A word that starts right where the previous word ended (``levelhbo``)."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.token = token
+
+
+# The text being parsed, per thread: the lexer callback below needs it to see what
+# precedes a token. The parser itself is shared (and keeps no state between parses).
+_current = threading.local()
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _word_boundary(token: Token) -> Token:
+    """Refuse a token glued to the word before it: keywords need a space after them.
+
+    The lexer would otherwise read ``levelhbo`` as ``level hbo``.
+    """
+    text: str = getattr(_current, "text", "")
+    start = token.start_pos or 0
+    if 0 < start <= len(text) and text[start - 1] in _WORD and str(token)[:1] in _WORD:
+        raise _GluedWords(token)
+    return token
+
+
 @functools.cache
 def _parser() -> lark.Lark:
-    return lark.Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=False,
-    )
+    grammar = grammar_path().read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "parser": "lalr", "lexer": "contextual", "propagate_positions": True,
+        "maybe_placeholders": False, "cache": False,
+    }
+    names = [t.name for t in lark.Lark(grammar, **options).terminals]
+    return lark.Lark(grammar, lexer_callbacks=dict.fromkeys(names, _word_boundary), **options)
 
 
 # Human names for the grammar's terminals, for "expected ..." messages.
@@ -126,6 +152,22 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
     return error("LUK001", str(exc).splitlines()[0], Span(file, line, column, line, column + 1))
 
 
+def _glued(token: Token, file: str, text: str) -> Diagnostic:
+    start = token.start_pos or 0
+    begin = start
+    while begin > 0 and text[begin - 1] in _WORD:
+        begin -= 1
+    word = text[begin:token.end_pos or start]
+    line = token.line or 1
+    column = (token.column or 1) - (start - begin)
+    before, after = text[begin:start], str(token)
+    hint = (f"did you mean `{before}`?" if len(after) <= 2 and after.isalpha()
+            else f"`{before}` and `{after}` run together: put a space between them")
+    return error(
+        "LUK001", f"unexpected `{word}`", Span(file, line, column, line, column + len(word)),
+        hint=hint)
+
+
 def parse(text: str, file: str = "<text>") -> ast.Module:
     """Parse the text of one ``.luk`` file into an AST.
 
@@ -136,10 +178,15 @@ def parse(text: str, file: str = "<text>") -> ast.Module:
         >>> parse('evidence cv "CV"').declarations[0].name.value
         'cv'
     """
+    _current.text = text
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise ParseFailed([_syntax_diagnostic(exc, file, text)]) from None
+    except _GluedWords as exc:
+        raise ParseFailed([_glued(exc.token, file, text)]) from None
+    finally:
+        _current.text = ""
     builder = _Builder(file)
     module = builder.module(tree)
     if builder.problems:
@@ -150,7 +197,7 @@ def parse(text: str, file: str = "<text>") -> ast.Module:
 def comments(text: str, file: str = "<text>") -> tuple[ast.Comment, ...]:
     """The ``#`` comments of a text that parses, in order, with their places."""
     found: list[ast.Comment] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         in_string = False
         i = 0
         while i < len(line):
