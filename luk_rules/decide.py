@@ -182,6 +182,9 @@ class DecisionBuilder:
         self.accepts_source = {u.code: str(u.accepts_span) for u in rs.units}
         self.accepts_text = {u.code: ", ".join(sorted(u.accepts)) for u in rs.units}
         self.accepted_sorted = {u.code: tuple(sorted(u.accepts)) for u in rs.units}
+        self.age_texts = {
+            key: (_age_text(age), str(age.span if age else self.units[key[0]].span))
+            for key, age in self.max_age.items()}
         self.finding_rules = {
             str(r.head.args[0]): r for r in reversed(compiled.program.rules)
             if r.head.pred == "finding"}
@@ -281,12 +284,9 @@ class DecisionBuilder:
                            f"{self.accepts_text[unit.code]}")
                 source = self.accepts_source[unit.code]
             elif code == "evidence-too-old" and unit:
-                age = self.max_age.get((unit.code, item.type))
-                span = age.span if age else unit.span
-                limit = _age_text(age)
+                limit, source = self.age_texts[(unit.code, item.type)]
                 message = (f"{a} ({item.type}, {item.date.isoformat()}) does not count for {b}: "
                            f"older than {limit} on {on}")
-                source = str(span)
             elif code == "evidence-after-submission":
                 message = (f"{a} is dated {item.date.isoformat()}, after the submission date "
                            f"{on}; it does not count for {b}")

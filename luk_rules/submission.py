@@ -189,6 +189,46 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 # Two converters with the same strict hooks: the fast one reads valid input; when it
 # fails, the detailed one reads it again to name every problem with its JSON path.
 _FAST = _make_converter(detailed=False)
+
+
+def _word(value: Any) -> str:
+    """A string field as the strict hooks read it (raise to fall back to the detailed path)."""
+    if type(value) is not str or not value or value[0].isspace() or value[-1].isspace():
+        raise ValueError
+    return value
+
+
+def _optional_word(value: Any) -> str | None:
+    return None if value is None else _word(value)
+
+
+_ITEM_KEYS = frozenset({"id", "type", "outcomes", "date", "activity", "verified"})
+
+
+def _fast_item(data: Any, _: Any) -> EvidenceItem:
+    """The fast path for the most frequent object: exactly the checks of the strict hooks."""
+    if type(data) is not dict or not _ITEM_KEYS.issuperset(data):
+        raise ValueError
+    outcomes = data["outcomes"]
+    if type(outcomes) is not list:
+        raise ValueError
+    verified = data.get("verified", False)
+    if type(verified) is not bool:
+        raise ValueError
+    return EvidenceItem(_word(data["id"]), _word(data["type"]),
+                        tuple([_word(o) for o in outcomes]), _date(data["date"], None),
+                        _optional_word(data.get("activity")), verified)
+
+
+_FAST.register_structure_hook(EvidenceItem, _fast_item)
+_FAST.register_structure_hook_func(
+    lambda t: t == tuple[EvidenceItem, ...],
+    lambda value, _: tuple([_fast_item(v, None) for v in value])
+    if type(value) is list else _raise_value_error())
+
+
+def _raise_value_error() -> Any:
+    raise ValueError
 _DETAILED = _make_converter(detailed=True)
 
 
