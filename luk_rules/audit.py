@@ -16,7 +16,7 @@ from typing import Any, Literal
 import attrs
 
 from luk_rules import ir
-from luk_rules.decide import Finding
+from luk_rules.decide import FINDING_SCHEMA, Finding
 from luk_rules.span import Span
 from luk_rules.submission import Record, Result
 
@@ -235,21 +235,6 @@ class _Auditor:
 
 
 
-_FINDING_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["code", "severity", "message", "basis", "rule", "source", "facts"],
-    "properties": {
-        "code": {"type": "string"},
-        "severity": {"enum": ["deny", "warning", "info"]},
-        "message": {"type": "string"},
-        "basis": {"type": "string"},
-        "rule": {"type": "string"},
-        "source": {"type": "string"},
-        "facts": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
 AUDIT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://luk-rules.example/schema/audit.json",
@@ -286,7 +271,7 @@ AUDIT_SCHEMA: dict[str, Any] = {
                                    "counted_in": {"enum": ["units", "credits"]},
                                    "of": {"type": "array", "items": {"type": "string"}}}}},
                 "credits": {"type": "integer", "minimum": 0}}},
-        "findings": {"type": "array", "items": _FINDING_SCHEMA},
+        "findings": {"type": "array", "items": FINDING_SCHEMA},
         "explanation": {"type": "object"},
     },
 }

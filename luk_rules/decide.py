@@ -443,6 +443,22 @@ _STATIC = frozenset({"unit", "unitmin", "outcome", "recommended", "assess", "ass
                      "max-units", "regime", "entry"})
 
 
+FINDING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "severity", "message", "basis", "rule", "source", "facts"],
+    "properties": {
+        "code": {"type": "string"},
+        "severity": {"enum": ["deny", "warning", "info"]},
+        "message": {"type": "string"},
+        "basis": {"type": "string"},
+        "rule": {"type": "string"},
+        "source": {"type": "string"},
+        "facts": {"type": "array", "items": {"type": "string"}},
+    },
+}
+"""The JSON Schema of one finding, in a decision and in an audit."""
+
 _NODE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["fact"],
@@ -499,23 +515,7 @@ DECISION_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "findings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["code", "severity", "message", "basis", "rule", "source", "facts"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "severity": {"enum": ["deny", "warning", "info"]},
-                    "message": {"type": "string"},
-                    "basis": {"type": "string"},
-                    "rule": {"type": "string"},
-                    "source": {"type": "string"},
-                    "facts": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
+        "findings": {"type": "array", "items": FINDING_SCHEMA},
         "explanation": {
             "type": "object",
             "properties": {

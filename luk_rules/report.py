@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from luk_rules import ir
 from luk_rules.audit import Audit
-from luk_rules.decide import Decision
+from luk_rules.decide import Decision, Finding
 from luk_rules.impact import Impact
 from luk_rules.scenarios import TestRun, describe
 
@@ -63,17 +64,22 @@ def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
                 mark, note = "[-]", "no prior evidence needed (exam)"
             lines.append(f"    {mark} {outcome.ref}  {note}")
     lines.append("")
-    if decision.findings:
-        lines.append("Findings")
-        for f in decision.findings:
-            lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
-            lines.append(f"          basis: {f.basis}; rule {f.rule} at {f.source}")
-    else:
-        lines.append("Findings: none")
+    lines.extend(_findings_lines(decision.findings))
     if decision.explanation is not None:
         lines.append("")
         lines.extend(_explanation_lines(decision.explanation))
     return "\n".join(lines)
+
+
+def _findings_lines(findings: Sequence[Finding]) -> list[str]:
+    """Each finding with its severity, message, legal basis, rule and place."""
+    if not findings:
+        return ["Findings: none"]
+    lines = ["Findings"]
+    for f in findings:
+        lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
+        lines.append(f"          basis: {f.basis}; rule {f.rule} at {f.source}")
+    return lines
 
 
 def _explanation_lines(explanation: Any) -> list[str]:
@@ -236,13 +242,7 @@ def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
         if result.credits_short:
             lines.append(f"  {result.credits_short} credits")
     lines.append("")
-    if result.findings:
-        lines.append("Findings")
-        for f in result.findings:
-            lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
-            lines.append(f"          basis: {f.basis}; {f.rule} at {f.source}")
-    else:
-        lines.append("Findings: none")
+    lines.extend(_findings_lines(result.findings))
     if result.explanation is not None:
         lines.append("")
         lines.append("Explanation")
