@@ -1,0 +1,66 @@
+"""Golden files for the decide stage: tests/decide/good/*.json and tests/decide/bad/*.json.
+
+Each case names a ruleset and holds a submission. A good case's full decision, with its
+explanation, is kept beside it as ``<name>.decision.json``; a bad case's problems (JSON
+path and message, one a line) as ``<name>.problems``. Set ``LUK_UPDATE_GOLDEN=1`` to rewrite
+the expected files instead of comparing, then review the change in the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import luk_rules
+
+HERE = Path(__file__).resolve().parent / "decide"
+REPO = HERE.parent.parent
+UPDATE = os.environ.get("LUK_UPDATE_GOLDEN") == "1"
+GOOD = sorted((HERE / "good").glob("*.json"))
+BAD = sorted((HERE / "bad").glob("*.json"))
+
+
+def _case(path: Path) -> tuple[luk_rules.Ruleset, dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return luk_rules.load(REPO / data["ruleset"]), data["submission"]
+
+
+def _compare(expected: Path, actual: str) -> None:
+    if UPDATE:
+        expected.write_text(actual, encoding="utf-8")
+        return
+    assert expected.exists(), f"no {expected.name}; run with LUK_UPDATE_GOLDEN=1"
+    assert actual == expected.read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _at_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # sources in decisions are shown relative to the repository
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
+def test_good_case_gives_the_expected_decision(path: Path) -> None:
+    """A valid submission gives exactly the decision and explanation kept beside it."""
+    ruleset, submission = _case(path)
+    decision = ruleset.decide(submission, explain=True).to_dict()
+    text = json.dumps(decision, indent=2, ensure_ascii=False) + "\n"
+    _compare(path.with_name(path.stem + ".decision.json"), text)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_case_gives_the_expected_problems(path: Path) -> None:
+    """An invalid submission raises SubmissionError with exactly the problems kept beside it."""
+    ruleset, submission = _case(path)
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        ruleset.decide(submission)
+    text = "".join(f"{p}\n" for p in raised.value.problems)
+    _compare(path.with_name(path.stem + ".problems"), text)
+
+
+def test_every_stage_has_golden_cases() -> None:
+    """There are good and bad golden cases for the decide stage."""
+    assert len(GOOD) >= 3 and len(BAD) >= 3
