@@ -35,6 +35,7 @@ class Ruleset:
         self.engine = engine
         self.path = analysis.workspace.root
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
+        self._texts = analysis.workspace.texts
         self._predecessor: tuple[dt.date, Ruleset] | None = None
         replaces = compiled.ruleset.programme.replaces
         if replaces is not None:
@@ -95,7 +96,7 @@ class Ruleset:
             raise RulesetError([error(
                 "LUK062", f"{chosen.path} has no examination programme, so there is nothing "
                 "to audit a record against", span,
-                hint="add an `examination programme` (docs/audit.md)")])
+                hint="add an `examination programme` (docs/audit.md)")], chosen._texts)
         validate_record(parsed, chosen.ir)
         return audit_record(chosen.ir, parsed, explain=explain)
 

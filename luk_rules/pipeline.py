@@ -65,7 +65,10 @@ def build(path: Path) -> tuple[Compiled, Analysis]:
         ruleset = lower(analysis.workspace)
         compiled = compile_ruleset(ruleset)
     except LoweringError as exc:
-        raise RulesetError([error("LUK060", str(exc), exc.span)], texts) from None
+        raise RulesetError([error(
+            "LUK060", str(exc), exc.span,
+            hint="decide with the ruleset that includes this file, or add a `programme`")],
+            texts) from None
     except StratificationError as exc:  # pragma: no cover - guarded by the checks
         span = analysis.workspace.files[0].module.span if analysis.workspace.files[0].module \
             else None

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+import luk_rules
+
 from luk_rules import ast
 from luk_rules.checks import PASSES, SymbolTable, check
 from luk_rules.diagnostics import Diagnostic, Severity, render_text, sort_key
@@ -27,6 +29,8 @@ BAD = sorted((CHECKS / "bad").glob("*.luk"))
 SHIPPED = sorted((REPO / "rulesets").rglob("*.luk"))
 ERRORS_MD = REPO / "docs" / "errors.md"
 PARSE_CODES = {"LUK001", "LUK002", "LUK003", "LUK004", "LUK005", "LUK006"}
+# Reported when a ruleset is loaded to decide (LUK060) or to audit (LUK062), not by checks.
+LOAD_CODES = {"LUK060", "LUK062"}
 UPDATE = os.environ.get("LUK_UPDATE_GOLDEN") == "1"
 
 
@@ -76,7 +80,7 @@ def test_bad_rulesets_match_golden_output(path: Path, at_repo: Path) -> None:
 def test_every_code_has_a_bad_golden_file() -> None:
     """Every check code in the catalogue has a bad test file named after it (`luk0NN-...`)."""
     named = {p.name[:6].upper() for p in BAD}
-    assert documented_codes() - PARSE_CODES <= named
+    assert documented_codes() - PARSE_CODES - LOAD_CODES <= named
 
 
 # ------------------------------------------------------------------ shipped rulesets
@@ -261,11 +265,12 @@ def test_every_emitted_code_is_documented() -> None:
 
 def test_every_documented_code_is_tested_or_a_parse_code() -> None:
     """Each entry in docs/errors.md is produced by some bad test, or is a syntax code."""
-    assert documented_codes() - PARSE_CODES <= emitted_by_bad_tests()
+    assert documented_codes() - PARSE_CODES - LOAD_CODES <= emitted_by_bad_tests()
     assert documented_codes() >= PARSE_CODES
 
 
-@pytest.mark.parametrize("entry", list(catalogue_entries()), ids=lambda e: e[0])
+@pytest.mark.parametrize(
+    "entry", [e for e in catalogue_entries() if e[0] not in LOAD_CODES], ids=lambda e: e[0])
 def test_catalogue_examples_match_the_checker(
     entry: tuple[str, str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -281,6 +286,34 @@ def test_catalogue_examples_match_the_checker(
     example.write_text(fixed, encoding="utf-8")
     workspace, diagnostics = diagnose(example)
     assert rendered(workspace, diagnostics) == ""
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in catalogue_entries() if e[0] in LOAD_CODES], ids=lambda e: e[0])
+def test_catalogue_examples_match_loading(
+    entry: tuple[str, str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load-time entry's wrong example fails to load for deciding (LUK060) or auditing
+    (LUK062) with the text shown; the fixed one loads and audits."""
+    code, wrong, shown, fixed = entry
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(REPO / "rulesets", tmp_path / "rulesets")
+    example = Path("rulesets", "examples", "example.luk")
+    record = {"id": "R1", "programme": "BK", "form": "voltijd", "date": "2026-06-30",
+              "results": []}
+
+    def attempt() -> None:
+        luk_rules.load(example).audit(record)
+
+    example.write_text(wrong, encoding="utf-8")
+    with pytest.raises(luk_rules.RulesetError) as failed:
+        attempt()
+    diagnostics = failed.value.diagnostics
+    assert code in {d.code for d in diagnostics}
+    texts = {**failed.value.sources, str(example): wrong}
+    assert "".join(render_text(d, texts) + "\n" for d in diagnostics) == shown
+    example.write_text(fixed, encoding="utf-8")
+    attempt()
 
 
 # ------------------------------------------------------------------ robustness
