@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import luk_rules
-
 from luk_rules import ast
 from luk_rules.checks import PASSES, SymbolTable, check
 from luk_rules.diagnostics import Diagnostic, Severity, render_text, sort_key
