@@ -156,13 +156,13 @@ def _check(args: argparse.Namespace) -> int:
         print(f"luk check: {p}", file=sys.stderr)
     found: set[Diagnostic] = set()
     sources: dict[str, str] = {}
-    unreadable = bool(problems)
+    unreadable = len(problems)
     for path in files:
         try:
             analysis = pipeline.analyse(path)
         except RulesetUnreadable as exc:
             print(f"luk check: {exc}", file=sys.stderr)
-            unreadable = True
+            unreadable += 1
             continue
         found.update(analysis.diagnostics)
         sources.update(analysis.workspace.texts)
@@ -173,7 +173,10 @@ def _check(args: argparse.Namespace) -> int:
         print(render_json(diagnostics))
     else:
         _print_diagnostics(diagnostics, sources, sys.stdout)
-        print(_summary(errors, warnings, len(files)))
+        summary = _summary(errors, warnings, len(files) - (unreadable - len(problems)))
+        if unreadable:
+            summary += f"; {unreadable} could not be read"
+        print(summary)
     if unreadable or (not files and not problems):
         if not files and not problems:
             print("luk check: no .luk files found", file=sys.stderr)
