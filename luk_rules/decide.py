@@ -399,7 +399,7 @@ class _Explainer:
             return {"fact": render_fact(fact), "given": given}
         rule_index, used = proof
         rule = self.rules[rule_index]
-        shown = (f"the condition of {rule.cite.rule} holds" if _is_condition(fact)
+        shown = (f"the condition at {rule.cite.source} holds" if _is_condition(fact)
                  else render_fact(fact))
         node: dict[str, Any] = {
             "fact": shown,
@@ -418,6 +418,11 @@ class _Explainer:
         out: dict[str, Any] = {
             "law": self.node(("law", (law,))) if law else None,
             "combination": self.node(("combination", (combination,))),
+            "scope": [
+                self.node((pred, args))
+                for pred in ("permitted", "allowed")
+                for args in sorted(d.of(pred), key=repr)
+            ],
             "outcomes": {
                 str(o): self.node(("covered", (u, o)))
                 for u, o in sorted(d.of("covered"), key=lambda t: (str(t[0]), str(t[1])))
@@ -521,6 +526,7 @@ DECISION_SCHEMA: dict[str, Any] = {
             "properties": {
                 "law": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]},
                 "combination": {"$ref": "#/$defs/node"},
+                "scope": {"type": "array", "items": {"$ref": "#/$defs/node"}},
                 "outcomes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
                 "findings": {"type": "array", "items": {
                     "type": "object", "required": ["code", "message", "proof"],

@@ -101,6 +101,10 @@ def _explanation_lines(explanation: Any) -> list[str]:
     tree(explanation.get("law"), 2)
     lines.append("  Combination:")
     tree(explanation.get("combination"), 2)
+    for node in explanation.get("scope", []):
+        what = "Permitted" if node.get("fact", "").startswith("permitted") else "Allowed"
+        lines.append(f"  {what} by the law in force:")
+        tree(node, 2)
     for outcome, node in explanation.get("outcomes", {}).items():
         lines.append(f"  Outcome {outcome} is covered:")
         tree(node, 2)

@@ -156,6 +156,8 @@ class _Builder:
         pred = f"cond{self.conditions}"
         head = Atom(pred, ())
         name = f"{cite.rule} (condition)"
+        if c.span.line:  # each part of a condition cites its own place
+            cite = Cite(cite.rule, cite.basis, str(c.span), cite.from_regime)
         match c:
             case ir.Const(True):
                 self.add(name, head, [], cite)

@@ -337,6 +337,7 @@ class DurableRunner:
                 "the durable engine needs durable-rules, which is not installed here "
                 f"({_IMPORT_ERROR}); install luk-rules[durable] on Python < 3.13, or use "
                 "--engine native")
+        self._program = program
         compiled = _Compiled(program)
         self._compiled = compiled
         self._name = compiled.name
@@ -356,7 +357,9 @@ class DurableRunner:
     def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Evaluate the input facts in phases under the process-wide lock."""
         global _current
-        program = self._compiled.program
+        # This runner's own program: another program with the same rules (hence the same
+        # registered ruleset) may have other static facts, such as other unit kinds.
+        program = self._program
         inputs = [(pred, args) for pred, rows in facts.items() for args in rows]
         with _lock:
             host = _get_host()
