@@ -430,4 +430,4 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     return summarise(display_path(Path(before)), display_path(Path(after)), results)
 
 
-__all__ = ["Impact", "LukError", "compare", "decide_all", "iter_cases", "summarise"]
+__all__ = ["Impact", "compare", "decide_all", "iter_cases", "summarise"]

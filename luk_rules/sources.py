@@ -14,7 +14,6 @@ from luk_rules import ast
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.resources import law_dir
-from luk_rules.span import Span
 
 
 class SourceUnreadable(Exception):
@@ -213,5 +212,5 @@ def collect_paths(arguments: Iterable[str]) -> tuple[list[Path], list[str]]:
     return found, problems
 
 
-__all__ = ["SourceFile", "SourceUnreadable", "Span", "Workspace", "collect_paths",
+__all__ = ["SourceFile", "SourceUnreadable", "Workspace", "collect_paths",
            "display_path", "load_workspace", "read_text"]

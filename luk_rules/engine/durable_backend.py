@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from luk_rules.compile import Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
-from luk_rules.compile.program import Literal_, Rule
+from luk_rules.compile.program import Rule
 from luk_rules.engine import Derivation
 from luk_rules.engine.native import smallest_proofs
 from luk_rules.errors import EngineUnavailable
@@ -410,4 +410,4 @@ def _assert(host: Any, name: str, fact: dict[str, Any]) -> None:
         pass  # the same input fact twice: facts are sets
 
 
-__all__ = ["DurableRunner", "Literal_"]
+__all__ = ["DurableRunner"]
