@@ -336,8 +336,17 @@ def _deny_first(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
     return (0 if severity == "deny" else 1, code)
 
 
+# Findings that cause others (an expired result makes a unit missing and credits short):
+# when one of them changed, it is the reason a case changed.
+_CAUSES = ("result-expired", "exemption-grounds-not-allowed", "exemption-without-decision")
+
+
 def _group_reason(change: Change) -> str:
-    """The reason that made the difference: the first deny finding, else the first reason."""
+    """The reason that made the difference: a causing finding, the first deny finding, or
+    else the first reason."""
+    for r in change.reasons:
+        if r.split(" ", 1)[0] in _CAUSES:
+            return r
     for r in change.reasons:
         if "(deny)" in r or r.startswith("invalid") or r.startswith("error"):
             return r
