@@ -205,6 +205,9 @@ def coverage_lines(run: TestRun) -> list[str]:
     cov = run.coverage
     fired = len(cov.sites) - len(cov.unfired)
     lines = [f"rule coverage: {fired}/{len(cov.sites)} rules fired ({cov.percent:.1f}%)"]
+    for path, hit, total in cov.ruleset_counts():
+        lines.append(f"  {path}: its scenarios fired {hit}/{total} of its rules and its "
+                     "law's rules")
     for rule, source in cov.unfired:
         lines.append(f"  never fired: {source}  {rule}")
     return lines

@@ -61,6 +61,15 @@ class Coverage:
 
     sites: tuple[tuple[str, str], ...]
     fired: frozenset[tuple[str, str]]
+    per_ruleset: tuple[
+        tuple[str, tuple[tuple[str, str], ...], frozenset[tuple[str, str]]], ...] = ()
+    """Each ruleset the scenarios used: its rules (its own and its law's), and those its
+    own scenarios fired."""
+
+    def ruleset_counts(self) -> list[tuple[str, int, int]]:
+        """Per ruleset: its path, how many of its rules its scenarios fired, how many it has."""
+        return [(path, sum(1 for s in sites if s in fired), len(sites))
+                for path, sites, fired in self.per_ruleset]
 
     @property
     def unfired(self) -> list[tuple[str, str]]:
@@ -213,6 +222,8 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
     rulesets: dict[Path, Ruleset | str] = {}
     sites: set[tuple[str, str]] = set()
     fired: set[tuple[str, str]] = set()
+    own_sites: dict[Path, tuple[tuple[str, str], ...]] = {}
+    fired_by: dict[Path, set[tuple[str, str]]] = {}
     for path in files:
         shown = display_path(path)
         try:
@@ -225,7 +236,8 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
             try:
                 loaded = Ruleset(ruleset_path, engine=engine)
                 rulesets[key] = loaded
-                sites.update(loaded.rule_sites())
+                own_sites[key] = tuple(loaded.rule_sites())
+                sites.update(own_sites[key])
             except RulesetError as exc:
                 rulesets[key] = f"{display_path(ruleset_path)}: invalid ruleset: {exc}"
             except LukError as exc:
@@ -243,6 +255,7 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
                 else:
                     decision = ruleset.decide(sc["submission"], explain=True)
                     fired.update(decision.fired)
+                    fired_by.setdefault(key, set()).update(decision.fired)
                     diffs = compare(sc["expect"], decision)
             except SubmissionError as exc:
                 problems = "; ".join(str(p) for p in exc.problems)
@@ -253,7 +266,11 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
             results.append(ScenarioResult(
                 shown, name, "failed" if diffs else "passed", tuple(diffs),
                 seconds=time.perf_counter() - started))
-    return TestRun(tuple(results), Coverage(tuple(sorted(sites)), frozenset(fired)))
+    per_ruleset = tuple(sorted(
+        (display_path(key), own, frozenset(fired_by.get(key, ())))
+        for key, own in own_sites.items()))
+    return TestRun(tuple(results), Coverage(tuple(sorted(sites)), frozenset(fired),
+                                            per_ruleset))
 
 
 def junit_xml(run: TestRun) -> str:
