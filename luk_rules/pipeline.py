@@ -20,6 +20,7 @@ from luk_rules.engine import Runner, make_runner
 from luk_rules.errors import RulesetError, RulesetUnreadable
 from luk_rules.lower import LoweringError, lower
 from luk_rules.sources import SourceUnreadable, Workspace, load_workspace
+from luk_rules.span import Span
 from luk_rules.submission import Submission, validate
 
 
@@ -70,9 +71,8 @@ def build(path: Path) -> tuple[Compiled, Analysis]:
             hint="decide with the ruleset that includes this file, or add a `programme`")],
             texts) from None
     except StratificationError as exc:  # pragma: no cover - guarded by the checks
-        span = analysis.workspace.files[0].module.span if analysis.workspace.files[0].module \
-            else None
-        raise RulesetError([error("LUK061", str(exc), span)], texts) from None  # type: ignore[arg-type]
+        span = Span(analysis.workspace.root, 1, 1, 1, 1)
+        raise RulesetError([error("LUK061", str(exc), span)], texts) from None
     return compiled, analysis
 
 

@@ -166,7 +166,7 @@ class Program:
                         if negative:
                             raise StratificationError(
                                 f"`{p}` depends on `{dep}` through negation or counting, "
-                                "and `{dep}` on it")
+                                f"and `{dep}` on it")
                         recursive = True
                     else:
                         level = max(level, phase[dep] + (1 if negative else 0))
