@@ -6,7 +6,7 @@ for units of learning outcomes is admissible, and explain why.
     >>> decision = rs.decide(submission, explain=True)  # doctest: +SKIP
 """
 
-from luk_rules.api import Ruleset, load
+from luk_rules.api import Ruleset, load, loads
 from luk_rules.decide import Decision, Finding, Missing
 from luk_rules.errors import (
     EngineUnavailable,
@@ -35,5 +35,6 @@ __all__ = [
     "SubmissionError",
     "compare",
     "load",
+    "loads",
 ]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,46 +21,76 @@ from luk_rules.audit import audit as audit_record
 from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
+from luk_rules.sources import DEFAULT_MAX_FILE_SIZE, Roots
 from luk_rules.submission import Record, Submission, structure, validate_record
 
 
 class Ruleset:
-    """A checked, compiled ruleset bound to an engine; immutable and thread-safe."""
+    """A checked, compiled ruleset bound to an engine; immutable and thread-safe.
+
+    Args:
+        path: the ruleset file. Its folder, the shipped law library and ``roots`` are
+            the only folders its ``include``, ``replaces`` and law regimes may read.
+        engine: ``"native"`` (default) or ``"durable"``.
+        roots: further folders the ruleset may read from.
+        max_file_size: the largest file it may read, in bytes (default 1 MiB).
+
+    Raises:
+        RulesetUnreadable: when the file (or a root) cannot be read.
+        RulesetError: with every diagnostic when the ruleset is broken.
+        EngineUnavailable: when the engine cannot be used here or cannot run this ruleset.
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, engine: str = "native",
-                 _chain: tuple[Path, ...] = ()) -> None:
-        compiled, analysis = pipeline.build(Path(path))
+                 roots: Iterable[str | os.PathLike[str]] = (),
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        analysis = pipeline.analyse(Path(path), roots=tuple(roots), max_file_size=max_file_size)
+        self._setup(analysis, engine, ())
+
+    @classmethod
+    def _from_analysis(cls, analysis: pipeline.Analysis, engine: str,
+                       chain: tuple[Path, ...]) -> Ruleset:
+        ruleset = cls.__new__(cls)
+        ruleset._setup(analysis, engine, chain)
+        return ruleset
+
+    def _setup(self, analysis: pipeline.Analysis, engine: str, chain: tuple[Path, ...]) -> None:
+        compiled = pipeline.build(analysis)
         self._compiled = compiled
         self._runner, self._builder = pipeline.prepare(compiled, engine)
         self.engine = engine
         self.path = analysis.workspace.root
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
         self._texts = analysis.workspace.texts
+        self._paths = analysis.workspace.paths
         self._predecessor: tuple[dt.date, Ruleset] | None = None
         replaces = compiled.ruleset.programme.replaces
-        if replaces is not None:
-            chain = (*_chain, Path(path).resolve())
+        roots = analysis.workspace.roots
+        if replaces is not None and roots is not None:
+            me = next((f.real for f in analysis.workspace.files if f.real is not None), None)
             self._predecessor = (replaces.date, self._load_predecessor(
-                replaces, engine, chain, analysis.workspace.texts))
+                replaces, engine, (*chain, *([me] if me else [])), roots, self._texts))
 
     def _load_predecessor(self, replaces: ir.Predecessor, engine: str, chain: tuple[Path, ...],
-                          texts: dict[str, str]) -> Ruleset:
+                          roots: Roots, texts: dict[str, str]) -> Ruleset:
         """The ruleset that decides submissions dated before ``replaces.date``."""
-        if Path(replaces.path).resolve() in chain:
+        if Path(replaces.path) in chain:
             raise RulesetError([error(
-                "LUK035", f"`{replaces.path}` replaces this ruleset in turn (a cycle)",
-                replaces.span)], texts)
+                "LUK035", f"`{roots.shown(Path(replaces.path))}` replaces this ruleset in turn "
+                "(a cycle)", replaces.span)], texts, self._paths)
         try:
-            earlier = Ruleset(replaces.path, engine=engine, _chain=chain)
+            analysis = pipeline.analyse(Path(replaces.path), roots=roots)
+            earlier = Ruleset._from_analysis(analysis, engine, chain)
         except RulesetError as exc:
-            first = error("LUK035", f"the replaced ruleset `{replaces.path}` is not valid",
-                          replaces.span)
-            raise RulesetError([first, *exc.diagnostics], {**texts, **exc.sources}) from None
+            first = error("LUK035", f"the replaced ruleset `{roots.shown(Path(replaces.path))}` "
+                          "is not valid", replaces.span)
+            raise RulesetError([first, *exc.diagnostics], {**texts, **exc.sources},
+                               {**self._paths, **exc.paths}) from None
         mine, theirs = self.ir.programme.code, earlier.ir.programme.code
         if mine != theirs:
             raise RulesetError([error(
-                "LUK035", f"`{replaces.path}` is a ruleset for programme {theirs}, not {mine}",
-                replaces.span)], texts)
+                "LUK035", f"`{earlier.path}` is a ruleset for programme {theirs}, not {mine}",
+                replaces.span)], texts, self._paths)
         return earlier
 
     @property
@@ -96,7 +126,8 @@ class Ruleset:
             raise RulesetError([error(
                 "LUK062", f"{chosen.path} has no examination programme, so there is nothing "
                 "to audit a record against", span,
-                hint="add an `examination programme` (docs/audit.md)")], chosen._texts)
+                hint="add an `examination programme` (docs/audit.md)")], chosen._texts,
+                chosen._paths)
         validate_record(parsed, chosen.ir)
         return audit_record(chosen.ir, parsed, explain=explain)
 
@@ -127,11 +158,37 @@ class Ruleset:
         return f"<Ruleset {p.code} {p.title!r} ({', '.join(p.forms)}) from {self.path}>"
 
 
-def load(path: str | os.PathLike[str], *, engine: str = "native") -> Ruleset:
-    """Load, check and compile a ruleset for deciding with ``engine``.
+def load(path: str | os.PathLike[str], *, engine: str = "native",
+         roots: Iterable[str | os.PathLike[str]] = (),
+         max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Ruleset:
+    """Load, check and compile a ruleset file for deciding with ``engine``.
+
+    The ruleset may read files (``include``, ``replaces``, law regimes) only inside
+    its own folder, the shipped law library and ``roots``; only regular files of at
+    most ``max_file_size`` bytes.
+
+    Raises:
+        RulesetUnreadable: when the file cannot be read.
+        RulesetError: with every diagnostic when the ruleset is broken.
+        EngineUnavailable: when the engine cannot be used here.
+    """
+    return Ruleset(path, engine=engine, roots=roots, max_file_size=max_file_size)
+
+
+def loads(text: str, *, name: str = "inline.luk", roots: Iterable[str | os.PathLike[str]] = (),
+          engine: str = "native", max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Ruleset:
+    """Check and compile a ruleset given as text (for rulesets kept in a database).
+
+    ``name`` is how its source is shown in diagnostics and decisions. Its includes
+    and ``replaces`` resolve from the first of ``roots`` and only inside ``roots``;
+    without roots it may use the shipped law library and nothing else.
+
+    Example:
+        >>> rs = luk_rules.loads(text, name="ict-2026.luk")  # doctest: +SKIP
 
     Raises:
         RulesetError: with every diagnostic when the ruleset is broken.
         EngineUnavailable: when the engine cannot be used here.
     """
-    return Ruleset(path, engine=engine)
+    analysis = pipeline.analyse_text(text, name, roots=tuple(roots), max_file_size=max_file_size)
+    return Ruleset._from_analysis(analysis, engine, ())

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Literal, TypeAlias, TypeVar
 
 import attrs
@@ -209,46 +208,42 @@ def _index(declarations: Iterable[ast.Declaration], cls: type[_D]) -> dict[str, 
     return {name: tuple(decls) for name, decls in found.items()}
 
 
-def _resolved(path: str) -> Path | None:
-    try:
-        return Path(path).resolve()
-    except (OSError, ValueError, RuntimeError):
-        return None
-
-
 def _reading_order(workspace: Workspace) -> tuple[tuple[ast.Declaration, ...], bool]:
     """Declarations in reading order (an include's declarations at its place) and whether
     every file parsed and every include was found."""
-    by_path: dict[Path, SourceFile] = {}
+    by_path: dict[str, SourceFile] = {}
     for source in workspace.files:
-        resolved = _resolved(source.path)
-        if resolved is not None:
-            by_path.setdefault(resolved, source)
+        by_path.setdefault(source.path, source)
     complete = all(f.module is not None for f in workspace.files)
     ordered: list[ast.Declaration] = []
     visited: set[int] = set()
+    stack: list[tuple[SourceFile, int]] = []
 
-    def visit(source: SourceFile) -> None:
-        nonlocal complete
-        if id(source) in visited or source.module is None:
-            return
-        visited.add(id(source))
-        for decl in source.module.declarations:
-            if not isinstance(decl, ast.Include):
-                ordered.append(decl)
-                continue
-            target = _resolved(str(Path(source.path).parent / decl.path.value))
-            included = by_path.get(target) if target is not None else None
-            if included is None:
-                complete = False
-            else:
-                visit(included)
+    def enter(source: SourceFile) -> None:
+        if id(source) not in visited and source.module is not None:
+            visited.add(id(source))
+            stack.append((source, 0))
 
-    try:
-        for source in workspace.files:
-            visit(source)
-    except RecursionError:  # pragma: no cover - absurdly deep include chains
-        complete = False
+    for root in workspace.files:
+        enter(root)
+        # Depth first without recursion, so a long include chain cannot overflow the stack.
+        while stack:
+            source, at = stack.pop()
+            declarations = source.module.declarations if source.module else ()
+            while at < len(declarations):
+                decl = declarations[at]
+                at += 1
+                if not isinstance(decl, ast.Include):
+                    ordered.append(decl)
+                    continue
+                shown = workspace.included(source, decl)
+                included = by_path.get(shown) if shown is not None else None
+                if included is None:
+                    complete = False
+                elif id(included) not in visited and included.module is not None:
+                    stack.append((source, at))
+                    enter(included)
+                    break
     return tuple(ordered), complete
 
 
@@ -895,35 +890,6 @@ def check_as_if(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic
             )
 
 
-def check_replaces(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
-    """LUK035: `replaces "file" from D` names another ruleset file that can be read."""
-    homes = {id(d): f.path for f, d in workspace.declarations()}
-    for programme in table.programmes:
-        home = Path(homes.get(id(programme), workspace.root)).parent
-        for clause in _clauses(programme, ast.Replaces):
-            target = home / clause.path.value
-            try:
-                readable = target.is_file()
-                same = readable and target.resolve() == Path(workspace.root).resolve()
-            except (OSError, ValueError):
-                readable, same = False, False
-            if not readable:
-                yield error(
-                    "LUK035",
-                    f"`{clause.path.value}` cannot be read: the ruleset this one replaces "
-                    "must be a file",
-                    clause.path.span,
-                    hint="the path is relative to the folder of this file",
-                )
-            elif same:
-                yield error(
-                    "LUK035",
-                    "a ruleset cannot replace itself",
-                    clause.path.span,
-                    hint="name the earlier ruleset that decides the cases before the date",
-                )
-
-
 def check_exam_programme(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
     """LUK036-LUK038: entry requirements without cycles; credits and electives reachable."""
     exams = [d for d in table.declarations if isinstance(d, ast.ExamProgramme)]
@@ -1384,7 +1350,6 @@ PASSES: tuple[Pass, ...] = (
     check_repeated_clauses,
     check_unassessed_units,
     check_as_if,
-    check_replaces,
     check_exam_programme,
     check_extends_cycles,
     check_max_units,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +30,13 @@ from luk_rules.errors import (
     SubmissionError,
 )
 from luk_rules.parse import ParseFailed, parse
-from luk_rules.sources import SourceUnreadable, collect_paths, display_path, read_text
+from luk_rules.sources import (
+    DEFAULT_MAX_FILE_SIZE,
+    SourceUnreadable,
+    collect_paths,
+    display_path,
+    read_text,
+)
 from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, Record, loads
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -62,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                            "path cannot be read.")
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    _add_roots(check)
     check.set_defaults(run=_check)
 
     fmt = sub.add_parser("fmt", help="rewrite rulesets in canonical layout",
@@ -84,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--explain", action="store_true",
                         help="add the proof tree: rules, lines and legal basis")
     decide.add_argument("--engine", choices=ENGINES, default="native")
+    _add_roots(decide)
     decide.set_defaults(run=_decide)
 
     test = sub.add_parser("test", help="run the scenario tests beside rulesets",
@@ -104,13 +111,21 @@ def _parser() -> argparse.ArgumentParser:
                           description="Decide every case under BEFORE and AFTER and report "
                           "the cases whose status changes, grouped by reason. CASES are .json "
                           "files, .jsonl files (one submission a line) or folders of them. "
-                          "Exit 0 when no status changed, 1 when some did, 2 on errors.")
+                          "Exit 0 when no status changed, 1 when some did (a case valid under "
+                          "one ruleset only has changed), 2 on errors: a broken ruleset, no "
+                          "cases, no case valid under either ruleset, or more cases invalid "
+                          "under both than --max-invalid allows. Ctrl-C: exit 130.")
     diff.add_argument("before", metavar="BEFORE")
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("cases", nargs="+", metavar="CASES")
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    diff.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
-                      help="worker processes (default: the number of CPUs)")
+    diff.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                      help="worker processes (default: the number of CPUs). Never more than "
+                      f"there are cases; more than {impact.JOBS_PER_CPU} per CPU (or more "
+                      f"than {impact.MAX_JOBS}) is lowered to that, with a note on stderr")
+    diff.add_argument("--max-invalid", type=_count, default=0, metavar="N",
+                      help="cases invalid under both rulesets (not compared) to accept "
+                      "(default 0); more is an error, exit 2")
     diff.add_argument("--engine", choices=ENGINES, default="native")
     diff.set_defaults(run=_diff)
 
@@ -124,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("--explain", action="store_true",
                        help="add what each finding rests on")
+    _add_roots(audit)
     audit.set_defaults(run=_audit)
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
@@ -134,6 +150,16 @@ def _parser() -> argparse.ArgumentParser:
     return top
 
 
+def _add_roots(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--root", action="append", default=[], metavar="DIR", dest="roots",
+        help="a further folder the ruleset may read from (include, replaces, law regimes); "
+        "by default only the ruleset's own folder and the shipped law; repeatable")
+    command.add_argument(
+        "--max-file-size", type=_positive, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES",
+        help=f"the largest file a ruleset may read (default {DEFAULT_MAX_FILE_SIZE:,} bytes)")
+
+
 # ------------------------------------------------------------------ commands
 
 
@@ -142,6 +168,13 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, str
     for d in sorted(diagnostics, key=sort_key):
         print(render_text(d, sources), file=stream)
         print(file=stream)
+
+
+def _print_errors(exc: RulesetError, errors_only: bool = True) -> None:
+    """A ruleset's diagnostics on standard error, its files named as the user finds them."""
+    diagnostics, sources = exc.for_person()
+    _print_diagnostics([d for d in diagnostics if d.is_error or not errors_only], sources,
+                       sys.stderr)
 
 
 def _summary(errors: int, warnings: int, files: int) -> str:
@@ -159,13 +192,14 @@ def _check(args: argparse.Namespace) -> int:
     unreadable = len(problems)
     for path in files:
         try:
-            analysis = pipeline.analyse(path)
+            analysis = pipeline.analyse(path, roots=args.roots, max_file_size=args.max_file_size)
         except RulesetUnreadable as exc:
             print(f"luk check: {exc}", file=sys.stderr)
             unreadable += 1
             continue
-        found.update(analysis.diagnostics)
-        sources.update(analysis.workspace.texts)
+        shown, texts = analysis.workspace.for_person(analysis.diagnostics)
+        found.update(shown)
+        sources.update(texts)
     diagnostics = sorted(found, key=sort_key)
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
@@ -227,12 +261,13 @@ def _read_submission_text(name: str) -> str:
 
 def _decide(args: argparse.Namespace) -> int:
     try:
-        ruleset = api.load(args.ruleset, engine=args.engine)
+        ruleset = api.load(args.ruleset, engine=args.engine, roots=args.roots,
+                           max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
         print(f"luk decide: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RulesetError as exc:
-        _print_diagnostics([d for d in exc.diagnostics if d.is_error], exc.sources, sys.stderr)
+        _print_errors(exc)
         print(f"luk decide: {args.ruleset} is not a valid ruleset", file=sys.stderr)
         return EXIT_USAGE
     except EngineUnavailable as exc:
@@ -334,7 +369,28 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
 def _diff(args: argparse.Namespace) -> int:
+    """``luk diff``; a Ctrl-C stops the workers and exits 130 with one line."""
+    progress = _Progress()
+    try:
+        return _diff_run(args, progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print("luk diff: interrupted", file=sys.stderr)
+        return 130
+
+
+def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
     for path in (args.before, args.after):
         if not Path(path).is_file():
             print(f"luk diff: {path}: no such file", file=sys.stderr)
@@ -343,13 +399,22 @@ def _diff(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"luk diff: {path}: no such file or folder", file=sys.stderr)
             return EXIT_USAGE
-    progress = _Progress()
+    jobs = impact.usable_cpus() if args.jobs is None else args.jobs
+    if jobs > impact.max_jobs():
+        print(f"luk diff: --jobs {jobs} is more than this machine can use; using "
+              f"{impact.max_jobs()} ({impact.JOBS_PER_CPU} per CPU, at most {impact.MAX_JOBS})",
+              file=sys.stderr)
+        jobs = impact.max_jobs()
     try:
-        result = impact.compare(args.before, args.after, args.cases, jobs=args.jobs,
+        result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
                                 engine=args.engine, progress=progress)
     except RulesetError as exc:
         progress.close()
-        _print_diagnostics([d for d in exc.diagnostics if d.is_error], exc.sources, sys.stderr)
+        _print_errors(exc)
+        print(f"luk diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LukError as exc:
+        progress.close()
         print(f"luk diff: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress.close()
@@ -359,17 +424,28 @@ def _diff(args: argparse.Namespace) -> int:
         print(report.impact_markdown(result), end="")
     else:
         print(report.impact_text(result))
+    problem = result.gate_problem(args.max_invalid)
+    if problem is not None:
+        print(f"luk diff: {problem}", file=sys.stderr)
+        if result.cases == 0:
+            print(f"  looked in: {', '.join(args.cases)}", file=sys.stderr)
+        else:
+            for line in report.impact_invalid_lines(result, 5):
+                print(line, file=sys.stderr)
+            if result.valid_cases:
+                print("  (--max-invalid N accepts up to N of them)", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_FAIL if result.any_changed else EXIT_OK
 
 
 def _audit(args: argparse.Namespace) -> int:
     try:
-        ruleset = api.load(args.ruleset)
+        ruleset = api.load(args.ruleset, roots=args.roots, max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
         print(f"luk audit: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RulesetError as exc:
-        _print_diagnostics([d for d in exc.diagnostics if d.is_error], exc.sources, sys.stderr)
+        _print_errors(exc)
         print(f"luk audit: {args.ruleset} is not a valid ruleset", file=sys.stderr)
         return EXIT_USAGE
     text = _read_submission_text(args.record)
@@ -378,7 +454,7 @@ def _audit(args: argparse.Namespace) -> int:
         record = loads(text, source, kind=Record)
         result = ruleset.audit(record, explain=args.explain)
     except RulesetError as exc:
-        _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
+        _print_errors(exc, errors_only=False)
         return EXIT_USAGE
     except SubmissionError as exc:
         print(f"luk audit: {source} is not a valid record:", file=sys.stderr)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
 
 from luk_rules.diagnostics import Diagnostic, Severity
+from luk_rules.span import Span
 
 
 class LukError(Exception):
@@ -15,18 +18,38 @@ class RulesetError(LukError):
     """A ruleset cannot be used: it does not parse, or fails its checks.
 
     ``diagnostics`` holds every problem found (errors and warnings); ``sources``
-    maps file paths to their text, for rendering them with a caret.
+    maps file names (as in the diagnostics: relative to the ruleset's folder) to
+    their text, for rendering them with a caret; ``paths`` maps those names to the
+    files on disk as a person at the command line would name them.
     """
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], sources: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: dict[str, str] | None = None,
+                 paths: Mapping[str, str] | None = None) -> None:
         self.diagnostics = list(diagnostics)
         self.sources = dict(sources or {})
+        self.paths = dict(paths or {})
         errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
         first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
         summary = f"{first.span}: {first.message}" if first else "invalid ruleset"
         more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
         super().__init__(summary + more)
+
+
+    def for_person(self) -> tuple[list[Diagnostic], dict[str, str]]:
+        """The diagnostics and texts with files named by :attr:`paths`."""
+        return relocate(self.diagnostics, self.sources, self.paths)
+
+
+def relocate(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str],
+             paths: Mapping[str, str]) -> tuple[list[Diagnostic], dict[str, str]]:
+    """Diagnostics and texts with each file name replaced by ``paths[name]`` (when given)."""
+
+    def move(span: Span) -> Span:
+        return attrs.evolve(span, file=paths.get(span.file, span.file))
+
+    moved = [attrs.evolve(d, span=move(d.span), labels=tuple(
+        attrs.evolve(lb, span=move(lb.span)) for lb in d.labels)) for d in diagnostics]
+    return moved, {paths.get(name, name): text for name, text in sources.items()}
 
 
 class RulesetUnreadable(RulesetError):

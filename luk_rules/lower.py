@@ -4,9 +4,7 @@ applied, programme-level conditions folded to constants, regimes flattened."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from luk_rules import ast, ir
 from luk_rules.sources import Workspace
@@ -49,7 +47,7 @@ class _Lowerer:
         self.regimes: dict[str, ast.Regime] = {}
         self.rules: list[ast.Rule] = []
         self.exam: ast.ExamProgramme | None = None
-        self.programme_file = ""
+        self.programme_file = ws.root
         for file, decl in ws.declarations():
             match decl:
                 case ast.Programme():
@@ -228,8 +226,10 @@ class _Lowerer:
         replaces = _first(clauses, ast.Replaces)
         predecessor = None
         if isinstance(replaces, ast.Replaces):
-            target = Path(self.programme_file).parent / replaces.path.value
-            predecessor = ir.Predecessor(os.path.normpath(target),
+            target = self.ws.replaced_by(self.programme_file, replaces)
+            if target is None:  # pragma: no cover - the reading stage reported it
+                raise LoweringError(f"`{replaces.path.value}` cannot be read", replaces.span)
+            predecessor = ir.Predecessor(str(target),
                                          dt.date.fromisoformat(replaces.date.value),
                                          span=replaces.span)
         programme = ir.Programme(

@@ -8,6 +8,8 @@ Each function here runs one or more stages in order and raises a
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
@@ -19,7 +21,14 @@ from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
 from luk_rules.errors import RulesetError, RulesetUnreadable
 from luk_rules.lower import LoweringError, lower
-from luk_rules.sources import SourceUnreadable, Workspace, load_workspace
+from luk_rules.sources import (
+    DEFAULT_MAX_FILE_SIZE,
+    Roots,
+    SourceUnreadable,
+    Workspace,
+    load_text,
+    load_workspace,
+)
 from luk_rules.span import Span
 from luk_rules.submission import Submission, validate
 
@@ -37,43 +46,60 @@ class Analysis:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def analyse(path: Path) -> Analysis:
-    """Parse a ruleset with its includes and law regimes, and run every check.
+def analyse(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Roots = (),
+            max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Analysis:
+    """Parse a ruleset file with its includes and law regimes, and run every check.
 
     Raises:
-        RulesetUnreadable: when the file itself cannot be read.
+        RulesetUnreadable: when the file itself (or a root) cannot be read.
     """
     try:
-        workspace, diagnostics = load_workspace(path)
+        workspace, diagnostics = load_workspace(path, roots=roots, max_file_size=max_file_size)
     except SourceUnreadable as exc:
         raise RulesetUnreadable(exc.path, exc.reason) from None
+    return _checked(workspace, diagnostics)
+
+
+def analyse_text(text: str, name: str, *, roots: Iterable[str | os.PathLike[str]] = (),
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Analysis:
+    """Like :func:`analyse`, for a ruleset given as text named ``name``.
+
+    Raises:
+        RulesetUnreadable: when a root is not a folder.
+    """
+    try:
+        workspace, diagnostics = load_text(text, name, roots=roots, max_file_size=max_file_size)
+    except SourceUnreadable as exc:
+        raise RulesetUnreadable(exc.path, exc.reason) from None
+    return _checked(workspace, diagnostics)
+
+
+def _checked(workspace: Workspace, diagnostics: list[Diagnostic]) -> Analysis:
     found = set(diagnostics)
     found.update(checks.check(workspace))
     return Analysis(workspace, tuple(sorted(found, key=sort_key)))
 
 
-def build(path: Path) -> tuple[Compiled, Analysis]:
-    """Analyse, lower and compile a ruleset.
+def build(analysis: Analysis) -> Compiled:
+    """Lower and compile an analysed ruleset.
 
     Raises:
         RulesetError: with every diagnostic, when the ruleset has errors or no programme.
     """
-    analysis = analyse(path)
-    texts = analysis.workspace.texts
+    texts, paths = analysis.workspace.texts, analysis.workspace.paths
     if not analysis.ok:
-        raise RulesetError(analysis.diagnostics, texts)
+        raise RulesetError(analysis.diagnostics, texts, paths)
     try:
         ruleset = lower(analysis.workspace)
-        compiled = compile_ruleset(ruleset)
+        return compile_ruleset(ruleset)
     except LoweringError as exc:
         raise RulesetError([error(
             "LUK060", str(exc), exc.span,
             hint="decide with the ruleset that includes this file, or add a `programme`")],
-            texts) from None
+            texts, paths) from None
     except StratificationError as exc:  # pragma: no cover - guarded by the checks
         span = Span(analysis.workspace.root, 1, 1, 1, 1)
-        raise RulesetError([error("LUK061", str(exc), span)], texts) from None
-    return compiled, analysis
+        raise RulesetError([error("LUK061", str(exc), span)], texts, paths) from None
 
 
 def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:

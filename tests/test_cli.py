@@ -324,7 +324,7 @@ def test_decide_explain_gives_rules_lines_and_basis(tmp_path: Path) -> None:
     [finding] = decision["findings"]
     assert (finding["code"], finding["severity"]) == ("combination-not-allowed", "deny")
     assert finding["basis"] == "WHW art. 7.13 lid 2 sub l"
-    assert re.search(r"rulesets/law/whw\.luk:\d+:\d+$", finding["source"]), finding["source"]
+    assert re.fullmatch(r"law/whw\.luk:\d+:\d+", finding["source"]), finding["source"]
     [proof] = explanation["findings"]
     assert proof["code"] == finding["code"]
     assert proof["proof"]["fact"].startswith("finding(combination-not-allowed, deny")
