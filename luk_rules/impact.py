@@ -5,21 +5,33 @@ the diploma): an object with ``results`` and no ``units``/``evidence`` is a reco
 
 ``compare(before, after, cases)`` is the Python API of ``luk diff``. Cases are
 submission files (``.json``, one submission or a list of them), JSON Lines files
-(``.jsonl``, one submission a line) or folders of both; they are streamed, so
-memory stays flat however long the corpus. With ``jobs > 1`` the cases are
-decided in worker processes, each of which compiles both rulesets once.
+(``.jsonl``, one submission a line; blank lines are skipped) or folders of both;
+they are streamed, so memory stays flat however long the corpus. With ``jobs > 1``
+the cases are decided in worker processes (never more than there are cases, nor
+more than :func:`max_jobs`), each of which compiles both rulesets once.
 
-A case *changed* when its status differs between the two sides (an invalid
-submission has the status ``error`` on that side); cases whose status stayed but
-whose findings, missing outcomes, law or combination changed are reported apart.
+A case *changed* when its status differs between the two sides. A case that is
+invalid on one side only has the status ``error`` there, so it changed, with the
+problem as its reason. A case invalid on both sides (broken JSON, not UTF-8, not a
+regular file, a number too long to read, a problem both rulesets find) is *invalid*:
+it is not compared, and is counted and listed apart. Cases whose status stayed but
+whose findings, missing outcomes, law or combination changed are reported apart
+too. :meth:`Impact.gate_problem` says when a run proves nothing (no cases, no valid
+case, too many invalid ones).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import signal
+import stat
+import sys
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from itertools import chain, islice
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +44,8 @@ from luk_rules.submission import Record, Submission, structure
 
 BATCH = 2_000  # cases handed to the workers at a time (bounds memory)
 EXAMPLES = 3  # example cases shown per group
+JOBS_PER_CPU = 4  # at most this many worker processes per usable CPU ...
+MAX_JOBS = 64  # ... and never more than this many
 
 # (status, law, combination, missing outcomes, findings as (code, severity)) or an error.
 Outcome = tuple[str, str | None, str, tuple[str, ...], tuple[tuple[str, str], ...]]
@@ -39,10 +53,15 @@ Outcome = tuple[str, str | None, str, tuple[str, ...], tuple[tuple[str, str], ..
 
 @attrs.frozen
 class RawCase:
-    """One case as read: where it came from, and its JSON text."""
+    """One case as read: where it came from, and its JSON text.
+
+    ``error`` is set for a case that could not even be read (not UTF-8, not a regular
+    file, a number too long): it is invalid on both sides, whatever the rulesets say.
+    """
 
     source: str
     text: str
+    error: str | None = None
 
 
 @attrs.frozen
@@ -66,6 +85,11 @@ class CaseResult:
         """True when anything in the decision differs."""
         return self.before != self.after or self.before_error != self.after_error
 
+    @property
+    def invalid(self) -> bool:
+        """True when the case is invalid on both sides (it cannot be compared)."""
+        return self.before[0] == "error" and self.after[0] == "error"
+
 
 @attrs.frozen
 class Change:
@@ -81,6 +105,20 @@ class Change:
         """The JSON form used by ``luk diff --format json``."""
         return {"case": self.case, "source": self.source, "before": self.before,
                 "after": self.after, "reasons": list(self.reasons)}
+
+
+@attrs.frozen
+class Invalid:
+    """A case invalid under both rulesets, with what is wrong (``before: ...; after: ...``
+    when the two rulesets object to different things)."""
+
+    case: str
+    source: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used by ``luk diff --format json``."""
+        return {"case": self.case, "source": self.source, "message": self.message}
 
 
 @attrs.frozen
@@ -101,7 +139,12 @@ class Group:
 
 @attrs.frozen
 class Impact:
-    """What a change of ruleset does to a corpus of cases."""
+    """What a change of ruleset does to a corpus of cases.
+
+    Every case is in exactly one of ``changed`` (status changed, including a case
+    valid on one side only), ``findings_changed`` (same status, different decision),
+    ``invalid`` (invalid on both sides, not compared) or the unchanged rest.
+    """
 
     before: str
     after: str
@@ -112,11 +155,39 @@ class Impact:
     groups: tuple[Group, ...]
     transitions: tuple[tuple[str, int], ...]
     findings_groups: tuple[Group, ...] = ()
+    invalid: tuple[Invalid, ...] = ()
 
     @property
     def any_changed(self) -> bool:
         """True when some case changed status (``luk diff`` exits 1)."""
         return bool(self.changed)
+
+    @property
+    def unchanged(self) -> int:
+        """Cases valid on both sides and decided exactly alike."""
+        return self.cases - len(self.changed) - len(self.findings_changed) - len(self.invalid)
+
+    @property
+    def valid_cases(self) -> int:
+        """Cases valid on at least one side (the ones that were compared)."""
+        return self.cases - len(self.invalid)
+
+    def gate_problem(self, max_invalid: int = 0) -> str | None:
+        """Why this run cannot be trusted as a gate, or None when it can.
+
+        It cannot when there were no cases, when no case is valid on either side, or
+        when more than ``max_invalid`` cases are invalid on both sides.
+        """
+        if self.cases == 0:
+            return "no cases found (a case is a .json or .jsonl file, or a line of one)"
+        if self.valid_cases == 0:
+            return ("the only case is invalid under both rulesets" if self.cases == 1 else
+                    f"none of the {self.cases} cases is valid under either ruleset")
+        if len(self.invalid) > max_invalid:
+            n = len(self.invalid)
+            return (f"{n} case{'s are' if n != 1 else ' is'} invalid under both rulesets, "
+                    f"more than the {max_invalid} allowed")
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``luk diff --format json`` (DESIGN.md §4), deterministic."""
@@ -126,12 +197,14 @@ class Impact:
             "cases": self.cases,
             "changed": [c.to_dict() for c in self.changed],
             "findings_changed": [c.to_dict() for c in self.findings_changed],
+            "invalid": [i.to_dict() for i in self.invalid],
             "errors": list(self.errors),
             "summary": {
                 "cases": self.cases,
                 "changed": len(self.changed),
-                "unchanged": self.cases - len(self.changed),
                 "findings_changed": len(self.findings_changed),
+                "unchanged": self.unchanged,
+                "invalid": len(self.invalid),
                 "errors": len(self.errors),
                 "transitions": dict(self.transitions),
                 "groups": [g.to_dict() for g in self.groups],
@@ -143,23 +216,106 @@ class Impact:
 # ------------------------------------------------------------------ reading cases
 
 
+class _LongNumber:
+    """Stands for a JSON integer too long for Python to read (``int`` refuses it)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _int_or_long(text: str) -> int | _LongNumber:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongNumber(len(text.lstrip("-")))
+
+
+def _find_long(data: Any, path: str = "$") -> tuple[str, int] | None:
+    """The JSON path and length of the first too-long integer in ``data``, if any."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, _LongNumber):
+            return where, value.digits
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def _long_message(found: tuple[str, int]) -> str:
+    where, digits = found
+    return (f"{where}: a number of {digits} digits is too long to read "
+            f"(at most {sys.get_int_max_str_digits()})")
+
+
+class _Unreadable(Exception):
+    """JSON text that cannot be read; the message says where and why."""
+
+
+def parse_json(text: str) -> Any:
+    """Decode one case's JSON text.
+
+    Raises:
+        _Unreadable: for invalid JSON, JSON nested too deeply, or an integer with more
+            digits than Python converts (its JSON path in the message).
+    """
+    if not text.strip():
+        raise _Unreadable("$: the document is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _Unreadable(f"$: not valid JSON: {exc.msg} (line {exc.lineno}, column "
+                          f"{exc.colno})") from None
+    except RecursionError:
+        raise _Unreadable("$: nested too deeply") from None
+    except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits()
+        found = _find_long(json.loads(text, parse_int=_int_or_long))
+        raise _Unreadable(_long_message(found) if found else f"$: {exc}") from None
+
+
+def _decode(data: bytes, line: int = 1, bom: bool = True) -> str:
+    """UTF-8 text (a leading byte-order mark allowed when ``bom``), or :class:`_Unreadable`
+    naming the line (``data`` starting at line ``line``) and column of the first bad byte."""
+    if bom and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line += data.count(b"\n", 0, exc.start)
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8")) + 1
+        raise _Unreadable(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, "
+                          f"column {column}") from None
+
+
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a device"}
+
+
 def iter_cases(paths: Iterable[str | os.PathLike[str]]) -> Iterator[RawCase]:
     """Stream the cases of files and folders, in a stable order.
 
+    In a folder, every ``*.json`` and ``*.jsonl`` (but ``*.scenarios.json``) is read; one
+    that is not a regular file (a named pipe, a broken or looping link) is not opened
+    but yields an invalid case saying so, as does a file that is not UTF-8.
+
     Raises:
-        LukError: for a path that does not exist or cannot be read.
+        LukError: for a path that does not exist, or is neither a file nor a folder.
     """
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
             files = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix in (".json", ".jsonl")
-                and not p.name.endswith(".scenarios.json"))
+                if p.suffix in (".json", ".jsonl") and not p.name.endswith(".scenarios.json"))
             for f in files:
                 yield from _file_cases(f)
         elif path.is_file():
             yield from _file_cases(path)
+        elif path.exists():
+            raise LukError(f"{arg}: not a regular file or a folder")
         else:
             raise LukError(f"{arg}: no such file or folder")
 
@@ -167,26 +323,61 @@ def iter_cases(paths: Iterable[str | os.PathLike[str]]) -> Iterator[RawCase]:
 def _file_cases(path: Path) -> Iterator[RawCase]:
     shown = display_path(path)
     try:
-        if path.suffix == ".jsonl":
-            with path.open(encoding="utf-8") as handle:
+        info = path.stat()
+    except OSError as exc:  # a broken link, a link loop, no permission
+        yield RawCase(shown, "", f"cannot read: {exc.strerror or exc}")
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return  # a folder named *.json: rglob lists what is inside it
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        yield RawCase(shown, "", f"not read: {kind}, not a regular file")
+        return
+    try:
+        # O_NONBLOCK: should the file have become a named pipe since, do not wait on it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                yield RawCase(shown, "", "not read: not a regular file")
+                return
+            if path.suffix == ".jsonl":
                 for number, line in enumerate(handle, start=1):
                     if line.strip():
-                        yield RawCase(f"{shown}:{number}", line)
-            return
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LukError(f"{shown}: cannot read: {exc}") from None
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError:
-            yield RawCase(shown, text)
-            return
-        for i, item in enumerate(items):
-            yield RawCase(f"{shown}[{i}]", json.dumps(item))
-    else:
+                        yield _line_case(f"{shown}:{number}", line, number)
+                return
+            data = handle.read()
+    except OSError as exc:
+        yield RawCase(shown, "", f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        text = _decode(data)
+    except _Unreadable as exc:
+        yield RawCase(shown, "", str(exc))
+        return
+    if not text.lstrip().startswith("["):
         yield RawCase(shown, text)
+        return
+    long_numbers = False
+    try:
+        items = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        yield RawCase(shown, text)  # decided as invalid, saying why
+        return
+    except ValueError:  # a number too long: only the cases that hold one are invalid
+        items, long_numbers = json.loads(text, parse_int=_int_or_long), True
+    for i, item in enumerate(items):
+        found = _find_long(item) if long_numbers else None
+        if found:
+            yield RawCase(f"{shown}[{i}]", "", _long_message(found))
+        else:
+            yield RawCase(f"{shown}[{i}]", json.dumps(item))
+
+
+def _line_case(source: str, line: bytes, number: int) -> RawCase:
+    try:
+        return RawCase(source, _decode(line, number, bom=number == 1))
+    except _Unreadable as exc:
+        return RawCase(source, "", str(exc))
 
 
 # ------------------------------------------------------------------ deciding
@@ -212,27 +403,51 @@ def _outcome(ruleset: Ruleset, submission: Submission | Record | None, error: st
     return (v.status, v.law, v.combination, v.missing, v.findings), None
 
 
+def _printable(text: str) -> str:
+    """``text`` with anything that cannot be written as UTF-8 (a lone surrogate) escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def decide_case(before: Ruleset, after: Ruleset, raw: RawCase) -> CaseResult:
     """Decide one case under both rulesets; an invalid case is an error on that side."""
     case = raw.source
     submission: Submission | Record | None = None
-    error: str | None = None
-    try:
-        data = json.loads(raw.text)
-        if isinstance(data, dict) and isinstance(data.get("id"), str):
-            case = data["id"]
-        is_record = isinstance(data, dict) and "results" in data and not (
-            {"units", "evidence", "assessment"} & set(data))
-        submission = structure(data, Record if is_record else Submission)
-    except json.JSONDecodeError as exc:
-        error = f"$: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-    except RecursionError:
-        error = "$: nested too deeply"
-    except SubmissionError as exc:
-        error = "; ".join(str(p) for p in exc.problems)
+    error: str | None = raw.error
+    if error is None:
+        try:
+            data = parse_json(raw.text)
+            if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
+                case = _printable(data["id"])
+            is_record = isinstance(data, dict) and "results" in data and not (
+                {"units", "evidence", "assessment"} & set(data))
+            submission = structure(data, Record if is_record else Submission)
+        except _Unreadable as exc:
+            error = str(exc)
+        except RecursionError:
+            error = "$: nested too deeply"
+        except SubmissionError as exc:
+            error = "; ".join(str(p) for p in exc.problems)
     b, b_err = _outcome(before, submission, error)
     a, a_err = _outcome(after, submission, error)
-    return CaseResult(case, raw.source, b, a, b_err, a_err)
+    return CaseResult(case, raw.source, b, a, b_err and _printable(b_err),
+                      a_err and _printable(a_err))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def max_jobs() -> int:
+    """The most worker processes :func:`decide_all` starts: 4 per usable CPU, at most 64."""
+    return max(1, min(JOBS_PER_CPU * usable_cpus(), MAX_JOBS))
 
 
 _worker: tuple[Ruleset, Ruleset] | None = None  # per worker process, set by _init
@@ -240,6 +455,10 @@ _worker: tuple[Ruleset, Ruleset] | None = None  # per worker process, set by _in
 
 def _init(before: str, after: str, engine: str) -> None:
     global _worker
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _worker = (Ruleset(before, engine=engine), Ruleset(after, engine=engine))
 
 
@@ -259,29 +478,59 @@ def _batches(items: Iterable[RawCase], size: int) -> Iterator[list[RawCase]]:
         yield batch
 
 
+@contextlib.contextmanager
+def _pool(workers: int, before: str, after: str, engine: str) -> Iterator[Pool]:
+    """A pool of workers that ignore SIGINT, terminated (not joined) on leaving.
+
+    SIGINT is blocked while the workers are forked, so that none of them can be
+    interrupted before it ignores SIGINT; the parent gets a Ctrl-C pressed meanwhile as
+    soon as the pool is up.
+    """
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    blocking = hasattr(signal, "pthread_sigmask")
+    if blocking:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = context.Pool(workers, initializer=_init, initargs=(before, after, engine))
+    finally:
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                cases: Iterable[RawCase], *, jobs: int = 1, engine: str = "native",
-               progress: Callable[[int], None] | None = None) -> Iterator[CaseResult]:
-    """Decide cases under both rulesets, in order, with ``jobs`` processes.
+               progress: Callable[[int], None] | None = None
+               ) -> Generator[CaseResult, None, None]:
+    """Decide cases under both rulesets, in order, with up to ``jobs`` processes.
+
+    No more workers are started than there are cases (read ahead up to one batch), nor
+    more than :func:`max_jobs`; with one case, or ``jobs`` 1, no worker is started.
+    Closing the generator (or an exception, a Ctrl-C) terminates the workers.
 
     Raises:
         RulesetError: when either ruleset is invalid (checked before any case runs).
     """
     first = Ruleset(before, engine=engine)
     second = Ruleset(after, engine=engine)
+    stream = iter(cases)
+    head = list(islice(stream, BATCH)) if jobs > 1 else []
+    workers = min(jobs, max_jobs(), len(head))
     done = 0
-    if jobs <= 1:
-        for raw in cases:
+    if workers <= 1:
+        for raw in chain(head, stream):
             yield decide_case(first, second, raw)
             done += 1
             if progress and done % 500 == 0:
                 progress(done)
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with context.Pool(jobs, initializer=_init,
-                      initargs=(os.fspath(before), os.fspath(after), engine)) as pool:
-        for batch in _batches(cases, BATCH):
-            chunk = max(1, len(batch) // (jobs * 4))
+    with _pool(workers, os.fspath(before), os.fspath(after), engine) as pool:
+        for batch in chain([head], _batches(stream, BATCH)):
+            chunk = max(1, len(batch) // (workers * 4))
             for result in pool.imap(_work, batch, chunksize=chunk):
                 yield result
                 done += 1
@@ -296,11 +545,11 @@ def reasons(result: CaseResult) -> tuple[str, ...]:
     """Why a case's decision differs between the two sides, most telling first."""
     b, a = result.before, result.after
     out: list[str] = []
-    if b[0] == "error" or a[0] == "error":
+    if b[0] == "error" or a[0] == "error":  # the problem itself is the reason
         if b[0] == "error" and a[0] != "error":
-            out.append(f"invalid before: {result.before_error}")
+            out.append(result.before_error or "invalid")
         elif a[0] == "error" and b[0] != "error":
-            out.append(f"invalid after: {result.after_error}")
+            out.append(result.after_error or "invalid")
         elif result.before_error != result.after_error:
             out.append(f"error changed: {result.before_error} -> {result.after_error}")
         return tuple(out)
@@ -342,13 +591,15 @@ _CAUSES = ("result-expired", "exemption-grounds-not-allowed", "exemption-without
 
 
 def _group_reason(change: Change) -> str:
-    """The reason that made the difference: a causing finding, the first deny finding, or
-    else the first reason."""
+    """The reason that made the difference: the problem of a case invalid on one side, a
+    causing finding, the first deny finding, or else the first reason."""
+    if "error" in (change.before, change.after):
+        return change.reasons[0] if change.reasons else "invalid"
     for r in change.reasons:
         if r.split(" ", 1)[0] in _CAUSES:
             return r
     for r in change.reasons:
-        if "(deny)" in r or r.startswith("invalid") or r.startswith("error"):
+        if "(deny)" in r:
             return r
     for r in change.reasons:
         if "missing:" in r:
@@ -362,6 +613,7 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
     changed: list[Change] = []
     findings_changed: list[Change] = []
     errors: list[dict[str, str]] = []
+    invalid: list[Invalid] = []
     transitions: dict[str, int] = {}
     groups: dict[tuple[str, str, str], list[str]] = {}
     counts: dict[tuple[str, str, str], int] = {}
@@ -374,6 +626,11 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
             if outcome[0] == "error":
                 errors.append({"case": r.case, "source": r.source, "side": side,
                                "message": message or ""})
+        if r.invalid:
+            message = (r.before_error if r.before_error == r.after_error
+                       else f"before: {r.before_error}; after: {r.after_error}")
+            invalid.append(Invalid(r.case, r.source, message or ""))
+            continue
         if not r.anything_changed:
             continue
         change = Change(r.case, r.source, r.before[0], r.after[0], reasons(r))
@@ -406,13 +663,19 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
         transitions=tuple(sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))),
         findings_groups=tuple(Group(g[0], g[1], g[2], same_counts[g], tuple(same_examples[g]))
                               for g in same_ordered),
+        invalid=tuple(invalid),
     )
 
 
 def _raw_cases(cases: Iterable[Any]) -> Iterator[RawCase]:
     for i, case in enumerate(cases):
         if isinstance(case, Mapping):
-            yield RawCase(f"case[{i}]", json.dumps(dict(case)))
+            try:
+                text = json.dumps(dict(case))
+            except (TypeError, ValueError, RecursionError) as exc:  # not JSON data
+                yield RawCase(f"case[{i}]", "", f"$: cannot be written as JSON: {exc}")
+                continue
+            yield RawCase(f"case[{i}]", text)
         else:
             yield from iter_cases([case])
 
@@ -424,11 +687,14 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     """Decide every case under both rulesets and report what changed.
 
     ``cases`` are paths (files and folders of ``.json`` / ``.jsonl``) or
-    submission dicts.
+    submission dicts. ``jobs`` worker processes decide them (fewer when there are
+    fewer cases, at most :func:`max_jobs`). A case that cannot be read or is invalid
+    does not stop the run: see :class:`Impact`, and :meth:`Impact.gate_problem` before
+    trusting an empty result.
 
     Raises:
         RulesetError: when either ruleset is invalid.
-        LukError: when a case path does not exist or cannot be read.
+        LukError: when a case path does not exist or is neither a file nor a folder.
 
     Example:
         >>> impact = compare("before.luk", "after.luk", ["past-cases/"])  # doctest: +SKIP
@@ -436,7 +702,11 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     """
     results = decide_all(before, after, _raw_cases(cases), jobs=jobs, engine=engine,
                          progress=progress)
-    return summarise(display_path(Path(before)), display_path(Path(after)), results)
+    try:
+        return summarise(display_path(Path(before)), display_path(Path(after)), results)
+    finally:
+        results.close()  # stops the workers at once on an error or a Ctrl-C
 
 
-__all__ = ["Impact", "compare", "decide_all", "iter_cases", "summarise"]
+__all__ = ["Impact", "Invalid", "compare", "decide_all", "iter_cases", "max_jobs", "summarise",
+           "usable_cpus"]

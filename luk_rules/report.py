@@ -120,13 +120,13 @@ def _explanation_lines(explanation: Any) -> list[str]:
 
 
 def impact_text(impact: Impact) -> str:
-    """``luk diff`` as text: the counts, the transitions, the groups with examples."""
+    """``luk diff`` as text: the counts, the transitions, the groups with examples, and the
+    cases invalid under both rulesets (not compared)."""
     lines = [
         f"{impact.before} -> {impact.after}",
         f"{impact.cases} cases: {len(impact.changed)} changed status, "
-        f"{len(impact.findings_changed)} changed findings only, "
-        f"{impact.cases - len(impact.changed) - len(impact.findings_changed)} unchanged"
-        + (f", {len(impact.errors)} invalid case sides" if impact.errors else ""),
+        f"{len(impact.findings_changed)} changed findings only, {impact.unchanged} unchanged"
+        + (f", {len(impact.invalid)} invalid under both rulesets" if impact.invalid else ""),
     ]
     if impact.transitions:
         lines.append("")
@@ -148,14 +148,19 @@ def impact_text(impact: Impact) -> str:
             rest = sum(g.count for g in impact.findings_groups[15:])
             lines.append(f"  {rest:>6}  in {len(impact.findings_groups) - 15} smaller groups "
                          "(--format json lists every case)")
-    if impact.errors:
+    if impact.invalid:
         lines.append("")
-        lines.append("Invalid cases")
-        for e in impact.errors[:10]:
-            lines.append(f"  {e['source']} ({e['side']}): {e['message']}")
-        if len(impact.errors) > 10:
-            lines.append(f"  ... and {len(impact.errors) - 10} more (--format json lists all)")
+        lines.append("Invalid under both rulesets (not compared)")
+        lines.extend(impact_invalid_lines(impact, 10))
     return "\n".join(lines)
+
+
+def impact_invalid_lines(impact: Impact, limit: int) -> list[str]:
+    """The first ``limit`` cases invalid under both rulesets, each with its problem."""
+    lines = [f"  {i.source}: {i.message}" for i in impact.invalid[:limit]]
+    if len(impact.invalid) > limit:
+        lines.append(f"  ... and {len(impact.invalid) - limit} more (--format json lists all)")
+    return lines
 
 
 def impact_markdown(impact: Impact) -> str:
@@ -163,25 +168,36 @@ def impact_markdown(impact: Impact) -> str:
     lines = [
         f"## Impact of `{impact.after}` against `{impact.before}`",
         "",
-        "| cases | changed status | changed findings only | invalid case sides |",
-        "|---:|---:|---:|---:|",
+        "| cases | changed status | changed findings only | unchanged | invalid (not compared) |",
+        "|---:|---:|---:|---:|---:|",
         f"| {impact.cases} | {len(impact.changed)} | {len(impact.findings_changed)} | "
-        f"{len(impact.errors)} |",
+        f"{impact.unchanged} | {len(impact.invalid)} |",
     ]
     if impact.groups:
         lines += ["", "### Status changes by reason", "",
                   "| cases | from | to | reason | examples |", "|---:|---|---|---|---|"]
         for g in impact.groups:
-            reason = g.reason.replace("|", "\\|")
-            lines.append(f"| {g.count} | {g.before} | {g.after} | {reason} | "
-                         f"{', '.join(g.examples)} |")
+            lines.append(f"| {g.count} | {g.before} | {g.after} | {_cell(g.reason)} | "
+                         f"{_cell(', '.join(g.examples))} |")
     if impact.findings_groups:
         lines += ["", "### Same status, different decision", "",
                   "| cases | status | what changed | examples |", "|---:|---|---|---|"]
         for g in impact.findings_groups:
-            reason = g.reason.replace("|", "\\|")
-            lines.append(f"| {g.count} | {g.before} | {reason} | {', '.join(g.examples)} |")
+            lines.append(f"| {g.count} | {g.before} | {_cell(g.reason)} | "
+                         f"{_cell(', '.join(g.examples))} |")
+    if impact.invalid:
+        lines += ["", "### Invalid under both rulesets (not compared)", "",
+                  "| case | source | problem |", "|---|---|---|"]
+        for i in impact.invalid[:50]:
+            lines.append(f"| {_cell(i.case)} | {_cell(i.source)} | {_cell(i.message)} |")
+        if len(impact.invalid) > 50:
+            lines += ["", f"... and {len(impact.invalid) - 50} more (`--format json` lists all)"]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 # ------------------------------------------------------------------ scenario tests

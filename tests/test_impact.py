@@ -81,6 +81,17 @@ def test_an_invalid_case_is_an_error_outcome_not_the_end(tmp_path: Path) -> None
     assert sorted(e["source"].rsplit(":", 1)[-1] for e in impact.errors) == ["3", "3", "4", "4"]
     assert any("$.units[0]" in e["message"] for e in impact.errors)
     assert [c.case for c in impact.changed] == ["ok"]
+    # invalid on both sides: not compared, counted apart from the unchanged cases
+    broken, bad = impact.invalid
+    assert broken.source.endswith("cases.jsonl:3") and broken.case == broken.source  # no id
+    assert (bad.case, bad.source.rsplit(":", 1)[-1]) == ("bad", "4")
+    assert "$: not valid JSON" in broken.message and "$.units[0]" in bad.message
+    assert impact.unchanged == 0 and impact.valid_cases == 1
+    summary = impact.to_dict()["summary"]
+    assert (summary["changed"], summary["unchanged"], summary["invalid"]) == (1, 0, 2)
+    assert impact.gate_problem() == ("2 cases are invalid under both rulesets, more than the 0 "
+                                     "allowed")
+    assert impact.gate_problem(max_invalid=2) is None
 
 
 def test_records_are_audited_in_a_diff(tmp_path: Path) -> None:
@@ -100,8 +111,11 @@ def test_luk_diff_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     data = json.loads(changed.stdout)
     assert data["cases"] == 400 and data["summary"]["changed"] == len(data["changed"]) > 0
     assert all({"case", "before", "after", "reasons"} <= set(c) for c in data["changed"])
-    same = luk("diff", str(ICT), str(ICT), str(PAST), "--jobs", "1")
-    assert same.returncode == 0, same.stderr  # every case is invalid for ICT on both sides
+    same = luk("diff", str(VOLTIJD), str(VOLTIJD), str(PAST), "--jobs", "1")
+    assert same.returncode == 0, same.stderr
+    none_valid = luk("diff", str(ICT), str(ICT), str(PAST), "--jobs", "1")
+    assert none_valid.returncode == 2  # every case is invalid for ICT on both sides
+    assert "luk diff: none of the 400 cases is valid under either ruleset" in none_valid.stderr
     markdown = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--format", "markdown",
                    "--jobs", "1")
     assert markdown.stdout.startswith("## Impact of")
