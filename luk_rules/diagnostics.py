@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import enum
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -81,13 +83,22 @@ def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str]:
     return (d.span.file, d.span.line, d.span.column, d.code, d.message)
 
 
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a source text, split once however many diagnostics it has.
+
+    (Splitting it again for every diagnostic made rendering quadratic.)"""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
+
+
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.file)
     if text is None or span.line < 1:
         return []
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = _lines(text)
     if span.line > len(lines):
         # The end of the file: show the last line with the caret after it.
         if not lines:
@@ -132,11 +143,83 @@ def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     )
 
 
+class Suggester:
+    """Finds the closest of a fixed set of names to a misspelt one ("did you mean").
+
+    Built once for a set of names and asked many times. For sets of up to
+    :attr:`EXACT` names every name is compared, as :func:`difflib.get_close_matches`
+    does (``n=1``, ``cutoff=0.6``). A larger set compares each asked name with at most
+    :attr:`LIMIT` of its names: first those one edit away (a character left out, added
+    or replaced), then the nearest in sorted order by prefix and by suffix. So asking
+    costs the same however large the set is, and the answer is the exact one whenever
+    the closest name is among these, as it is for a typo of one character. Names
+    longer than :attr:`LONGEST` characters get no suggestion (but still the one that
+    differs only in case).
+    """
+
+    EXACT = 100
+    LIMIT = 64
+    LONGEST = 100
+    _NEAREST = 8
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        self._pool = sorted(set(candidates))
+        self._known = frozenset(self._pool)
+        self._lowered = {c.lower(): c for c in self._pool}
+        self._answers: dict[str, str | None] = {}
+        self._by_suffix: list[str] = []
+        self._by_deletion: dict[str, list[str]] = {}
+        if len(self._pool) > self.EXACT:
+            self._by_suffix = sorted(c[::-1] for c in self._pool)
+            for c in self._pool:
+                if len(c) <= self.LONGEST:
+                    for variant in _deletions(c):
+                        self._by_deletion.setdefault(variant, []).append(c)
+
+    def closest(self, name: str) -> str | None:
+        """The closest name with a similarity of at least 0.6, or None."""
+        if len(name) > self.LONGEST:
+            return None
+        if name not in self._answers:
+            pool = self._pool if len(self._pool) <= self.EXACT else self._shortlist(name)
+            close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+            self._answers[name] = close[0] if close else None
+        return self._answers[name]
+
+    def suggest(self, name: str) -> str | None:
+        """:meth:`closest`, else the name that differs only in case, else None."""
+        return self.closest(name) or self._lowered.get(name.lower())
+
+    def _shortlist(self, name: str) -> list[str]:
+        """At most :attr:`LIMIT` names of a large set worth comparing with ``name``."""
+        chosen: dict[str, None] = {}
+        shorter = _deletions(name)
+        chosen.update(dict.fromkeys(c for c in (name, *shorter) if c in self._known))
+        chosen.update(dict.fromkeys(self._by_deletion.get(name, ())))  # one added
+        for variant in shorter:  # one replaced
+            chosen.update(dict.fromkeys(self._by_deletion.get(variant, ())))
+        k = self._NEAREST
+        at = bisect.bisect_left(self._pool, name)
+        chosen.update(dict.fromkeys(self._pool[max(at - k, 0):at + k]))
+        at = bisect.bisect_left(self._by_suffix, name[::-1])
+        chosen.update(dict.fromkeys(c[::-1] for c in self._by_suffix[max(at - k, 0):at + k]))
+        return list(chosen)[:self.LIMIT]
+
+
+def _deletions(name: str) -> list[str]:
+    """``name`` with one character left out, in every way, each once, in order."""
+    return list(dict.fromkeys(name[:i] + name[i + 1:] for i in range(len(name))))
+
+
+@functools.lru_cache(maxsize=32)
+def _suggester(candidates: tuple[str, ...]) -> Suggester:
+    return Suggester(candidates)
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest known name to a misspelt one, for a "did you mean" hint."""
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in pool}
-        close = [lowered[name.lower()]] if name.lower() in lowered else []
-    return close[0] if close else None
+    """The closest known name to a misspelt one, for a "did you mean" hint.
+
+    The same candidates asked again reuse one :class:`Suggester`, so hints for many
+    misspelt names cost little more than for one.
+    """
+    return _suggester(tuple(candidates)).suggest(name)

@@ -4,10 +4,9 @@ reported with its JSON path, then checked against the ruleset's names."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -18,9 +17,9 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.v import transform_error
 
 from luk_rules import ir
+from luk_rules.diagnostics import Suggester
 from luk_rules.errors import Problem, SubmissionError
 
 FormName = Literal["voltijd", "deeltijd", "duaal"]
@@ -77,20 +76,75 @@ class Record:
     results: tuple[Result, ...]
 
 
-_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The patterns of the published schemas, and the very ones the reader applies (with
+# ``re.search``, as JSON Schema validators do). They hold in ECMA-262 and in Python
+# alike: ``(?![\s\S])`` is the end of the text (Python's ``$`` would also match before
+# a final line break).
+_END = r"(?![\s\S])"
+_DATE_PATTERN_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
+
+# A name (an id, a code, an activity, a ground, a reference) is one line of printable
+# text: no control character (C0, DEL, C1), no line or paragraph separator, no lone
+# surrogate (not Unicode text at all), and no white space at either end.
+_FORBIDDEN_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+_EDGE_SPACES = r"\x20\xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
+_NAME_PATTERN_TEXT = (f"^[^{_FORBIDDEN_CHARS}{_EDGE_SPACES}]"
+                      f"(?:[^{_FORBIDDEN_CHARS}]*[^{_FORBIDDEN_CHARS}{_EDGE_SPACES}])?{_END}")
+_NAME_PATTERN = re.compile(_NAME_PATTERN_TEXT)
+_FORBIDDEN = re.compile(f"[{_FORBIDDEN_CHARS}]")
+_DATE_PATTERN = re.compile(_DATE_PATTERN_TEXT)
+_SHOWN = 60
 
 
 class _Invalid(ValueError):
     """A value of the right JSON type that is still wrong (an empty list, a bad date)."""
 
 
+def _quote(value: str) -> str:
+    """A string as shown in a message: quoted, escaped, and cut short when long."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return repr(value[:_SHOWN]) + f"... ({len(value):,} characters)"
+
+
+def _is_name(value: str) -> bool:
+    """Whether ``value`` matches the schema's name pattern.
+
+    Quick for the usual name: printable text holds none of the forbidden characters,
+    and its only white space is the plain space."""
+    if value.isprintable():
+        return bool(value) and value[0] != " " and value[-1] != " "
+    return _NAME_PATTERN.search(value) is not None
+
+
+def _name_problem(value: str) -> str | None:
+    """Why ``value`` is not a name as the schema defines it, or None when it is one."""
+    if _is_name(value):
+        return None
+    bad = _FORBIDDEN.search(value)
+    if bad is not None:
+        char = bad.group()
+        code = f"U+{ord(char):04X}"
+        if "\ud800" <= char <= "\udfff":
+            return (f"{_quote(value)} contains {code}, a lone surrogate: "
+                    "not Unicode text")
+        if char in "\n\r\u2028\u2029":
+            return f"{_quote(value)} contains a line break ({code}); write it on one line"
+        return f"{_quote(value)} contains a control character ({code})"
+    if not value.strip():
+        return "must not be empty"
+    return f"{_quote(value)} has spaces around it"
+
+
 def _strict_str(value: Any, _: Any) -> str:
+    if type(value) is str and value and value.isprintable() and value[0] != " " \
+            and value[-1] != " ":  # the usual name, quickly (as _is_name)
+        return value
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {_json_type(value)}")
-    if not value.strip():
-        raise _Invalid("must not be empty")
-    if value != value.strip():
-        raise _Invalid(f"{value!r} has spaces around it")
+    problem = _name_problem(value)
+    if problem is not None:
+        raise _Invalid(problem)
     return value
 
 
@@ -104,11 +158,11 @@ def _date(value: Any, _: Any) -> dt.date:
     if not isinstance(value, str):
         raise TypeError(f"expected a date string (YYYY-MM-DD), got {_json_type(value)}")
     try:
-        if not _DATE_PATTERN.fullmatch(value):
+        if not _DATE_PATTERN.search(value):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise _Invalid(f"{_quote(value)} is not a date (YYYY-MM-DD)") from None
 
 
 def _json_type(value: Any) -> str:
@@ -135,10 +189,12 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 
     def literal_hook(allowed: tuple[str, ...]) -> Any:
         def hook(value: Any, _: Any) -> str:
+            if not isinstance(value, str):
+                raise TypeError(f"expected a string, got {_json_type(value)}")
             if value not in allowed:
                 shown = ", ".join(allowed)
-                raise _Invalid(f"{value!r} is not one of {shown}")
-            return str(value)
+                raise _Invalid(f"{_quote(value)} is not one of {shown}")
+            return value
         return hook
 
     conv.register_structure_hook_func(
@@ -193,7 +249,10 @@ _FAST = _make_converter(detailed=False)
 
 def _word(value: Any) -> str:
     """A string field as the strict hooks read it (raise to fall back to the detailed path)."""
-    if type(value) is not str or not value or value[0].isspace() or value[-1].isspace():
+    if type(value) is str and value and value.isprintable() and value[0] != " " \
+            and value[-1] != " ":  # the usual name, quickly (as _is_name)
+        return value
+    if type(value) is not str or not _is_name(value):
         raise ValueError
     return value
 
@@ -232,29 +291,54 @@ def _raise_value_error() -> Any:
 _DETAILED = _make_converter(detailed=True)
 
 
-def _error_text(exc: BaseException, type_: Any) -> str:
+def _error_text(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return "required field missing"
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return "unknown field(s): " + ", ".join(sorted(exc.extra_fields))
     if isinstance(exc, _Invalid | TypeError):
         return str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
     if isinstance(exc, ValueError):
         return f"invalid value: {exc}"
     return str(exc) or type(exc).__name__
 
 
-def _problems(exc: Exception) -> list[Problem]:
-    out: list[Problem] = []
-    for line in transform_error(exc, path="$", format_exception=_error_text):
-        message, _, path = line.rpartition(" @ ")
-        prefix = "unknown field(s): "
-        if message.startswith(prefix):
-            for key in message[len(prefix):].split(", "):
-                out.append(Problem(f"{path}.{key}", "unknown field"))
-        else:
-            out.append(Problem(path or "$", message))
-    return out
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_UNSAFE = re.compile(f"[{_FORBIDDEN_CHARS}]")
+
+
+def _key_path(path: str, key: str) -> str:
+    """The JSON path of ``key`` in the object at ``path``: ``$.colour``, ``$["a b"]``."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}"
+    shown = key if len(key) <= _SHOWN else key[:_SHOWN] + "..."
+    quoted = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                         json.dumps(shown, ensure_ascii=False))
+    return f"{path}[{quoted}]"
+
+
+def _problems(exc: BaseException, path: str = "$") -> list[Problem]:
+    """Every problem in a cattrs (detailed) validation error, with its JSON path."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        out = []
+        for key in exc.extra_fields:
+            if isinstance(key, str):
+                out.append(Problem(_key_path(path, key), "unknown field"))
+            else:
+                out.append(Problem(path, f"a key is {_json_type(key)}, not a string"))
+        return out
+    if isinstance(exc, IterableValidationError | ClassValidationError):
+        with_notes, without = exc.group_exceptions()
+        found: list[Problem] = []
+        for inner, note in with_notes:
+            if isinstance(note, IterableValidationNote):
+                found += _problems(inner, f"{path}[{note.index}]")
+            else:
+                found += _problems(inner, f"{path}.{note.name}")
+        for inner in without:
+            found += _problems(inner, path)
+        return found
+    return [Problem(path, _error_text(exc))]
 
 
 def structure(data: Any, kind: type[Any] = Submission) -> Any:
@@ -273,24 +357,43 @@ def structure(data: Any, kind: type[Any] = Submission) -> Any:
         return _DETAILED.structure(dict(data), kind)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         raise SubmissionError(_problems(exc)) from None
-    except (TypeError, ValueError, KeyError) as exc:
-        raise SubmissionError([Problem("$", _error_text(exc, kind))]) from None
+    except (TypeError, ValueError, KeyError, RecursionError) as exc:
+        raise SubmissionError([Problem("$", _error_text(exc))]) from None
+
+
+def _parse_int(digits: str) -> int | float:
+    """A JSON integer; one too long for an ``int`` (over 4,300 digits) is still a number."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
+def decode_json(text: str) -> Any:
+    """Decode JSON text as the readers of submissions, records and scenarios do.
+
+    Any number is read, however many digits it has.
+
+    Raises:
+        SubmissionError: one problem at ``$``: empty, not valid JSON (with the line
+            and column), or nested too deeply.
+    """
+    if not text.strip():
+        raise SubmissionError([Problem("$", "the document is empty")])
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            [Problem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
+        ) from None
+    except RecursionError:
+        raise SubmissionError([Problem("$", "not valid JSON: nested too deeply")]) from None
 
 
 def loads(text: str, source: str | None = None, kind: type[Any] = Submission) -> Any:
     """Parse JSON text into a submission (or ``kind``), with located errors."""
-    if not text.strip():
-        raise SubmissionError([Problem("$", "the document is empty")], source)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(
-            [Problem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")],
-            source) from None
-    except RecursionError:
-        raise SubmissionError([Problem("$", "not valid JSON: nested too deeply")], source) from None
-    try:
-        return structure(data, kind)
+        return structure(decode_json(text), kind)
     except SubmissionError as exc:
         raise SubmissionError(exc.problems, source) from None
 
@@ -313,7 +416,7 @@ def _programme_problems(programme: str, form: str, ruleset: ir.Ruleset) -> list[
     problems = []
     if programme != prog.code:
         problems.append(Problem(
-            "$.programme", f"unknown programme {programme!r}: this ruleset is for "
+            "$.programme", f"unknown programme {_quote(programme)}: this ruleset is for "
             f"{prog.code!r} ({prog.title})"))
     if form not in prog.forms:
         problems.append(Problem(
@@ -323,16 +426,16 @@ def _programme_problems(programme: str, form: str, ruleset: ir.Ruleset) -> list[
 
 
 def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
-                     ruleset: ir.Ruleset) -> list[Problem]:
+                     ruleset: ir.Ruleset, unknown: _Unknown) -> list[Problem]:
     units = {u.code for u in ruleset.units}
     problems = []
     seen: set[str] = set()
     for i, result in enumerate(results):
         if result.unit not in units:
-            problems.append(Problem(f"$.results[{i}].unit", _unknown("unit", result.unit, units)))
+            problems.append(Problem(f"$.results[{i}].unit", unknown("unit", result.unit, units)))
         elif result.unit in seen:
             problems.append(Problem(f"$.results[{i}].unit",
-                                    f"a result for {result.unit!r} is already listed"))
+                                    f"a result for {_quote(result.unit)} is already listed"))
         seen.add(result.unit)
         if result.how == "passed" and (result.grounds or result.decision or result.by):
             problems.append(Problem(
@@ -354,7 +457,7 @@ def validate_record(record: Record, ruleset: ir.Ruleset) -> None:
             results, a result dated after the record's date.
     """
     problems = _programme_problems(record.programme, record.form, ruleset)
-    problems += _result_problems(record.results, record.date, "record", ruleset)
+    problems += _result_problems(record.results, record.date, "record", ruleset, _Unknown())
     if problems:
         raise SubmissionError(problems)
 
@@ -367,6 +470,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
             type, a form the programme does not offer, duplicate ids.
     """
     problems = _programme_problems(submission.programme, submission.form, ruleset)
+    unknown = _Unknown()
     if not submission.units:
         problems.append(Problem("$.units", "must list at least one unit"))
     units = {u.code: u for u in ruleset.units}
@@ -376,24 +480,25 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
     seen_units: set[str] = set()
     for i, code in enumerate(submission.units):
         if code not in units:
-            problems.append(Problem(f"$.units[{i}]", _unknown("unit", code, units)))
+            problems.append(Problem(f"$.units[{i}]", unknown("unit", code, units)))
         elif code in seen_units:
-            problems.append(Problem(f"$.units[{i}]", f"unit {code!r} is listed twice"))
+            problems.append(Problem(f"$.units[{i}]", f"unit {_quote(code)} is listed twice"))
         seen_units.add(code)
     if submission.assessment not in assessments:
         problems.append(Problem(
-            "$.assessment", _unknown("assessment", submission.assessment, assessments)))
+            "$.assessment", unknown("assessment", submission.assessment, assessments)))
     seen_ids: dict[str, int] = {}
     for i, item in enumerate(submission.evidence):
         if item.id in seen_ids:
             problems.append(Problem(
                 f"$.evidence[{i}].id",
-                f"evidence id {item.id!r} is already used by $.evidence[{seen_ids[item.id]}]"))
+                f"evidence id {_quote(item.id)} is already used by "
+                f"$.evidence[{seen_ids[item.id]}]"))
         else:
             seen_ids[item.id] = i
         if item.type not in types:
             problems.append(Problem(
-                f"$.evidence[{i}].type", _unknown("evidence type", item.type, types)))
+                f"$.evidence[{i}].type", unknown("evidence type", item.type, types)))
         if not item.outcomes:
             problems.append(Problem(f"$.evidence[{i}].outcomes",
                                     "must list at least one outcome"))
@@ -401,25 +506,43 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         for j, ref in enumerate(item.outcomes):
             if ref not in outcomes:
                 problems.append(Problem(
-                    f"$.evidence[{i}].outcomes[{j}]", _unknown("outcome", ref, outcomes)))
+                    f"$.evidence[{i}].outcomes[{j}]", unknown("outcome", ref, outcomes)))
             elif ref in seen_outcomes:
                 problems.append(Problem(
-                    f"$.evidence[{i}].outcomes[{j}]", f"outcome {ref!r} is listed twice"))
+                    f"$.evidence[{i}].outcomes[{j}]", f"outcome {_quote(ref)} is listed twice"))
             seen_outcomes.add(ref)
-    problems += _result_problems(submission.results, submission.date, "submission", ruleset)
+    problems += _result_problems(submission.results, submission.date, "submission", ruleset,
+                                 unknown)
     if problems:
         raise SubmissionError(problems)
 
 
-def _unknown(what: str, name: str, known: Mapping[str, object] | set[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint}"
+class _Unknown:
+    """Messages for names the ruleset does not know, with a "did you mean" hint.
+
+    One :class:`Suggester` per kind of name, made when first needed: a submission
+    with thousands of unknown names costs thousands of cheap look-ups, not thousands
+    of comparisons with every known name each.
+    """
+
+    def __init__(self) -> None:
+        self._suggesters: dict[str, Suggester] = {}
+
+    def __call__(self, what: str, name: str, known: Collection[str]) -> str:
+        suggester = self._suggesters.get(what)
+        if suggester is None:
+            suggester = self._suggesters[what] = Suggester(known)
+        close = suggester.closest(name)
+        hint = f"; did you mean {_quote(close)}?" if close else ""
+        return f"unknown {what} {_quote(name)}{hint}"
 
 
 _DATE_SCHEMA: dict[str, Any] = {
-    "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
-_NAME_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
+    "type": "string", "pattern": _DATE_PATTERN_TEXT, "format": "date"}
+_NAME_SCHEMA: dict[str, Any] = {
+    "type": "string", "minLength": 1, "pattern": _NAME_PATTERN_TEXT,
+    "description": "One line of text without control characters, line breaks or lone "
+    "surrogates, and without white space at either end."}
 
 _OPTIONAL_NAME: dict[str, Any] = {"anyOf": [_NAME_SCHEMA, {"type": "null"}]}
 

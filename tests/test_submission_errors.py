@@ -4,17 +4,23 @@ get (DESIGN.md §4: input errors name the JSON path, never a traceback)."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 import luk_rules
-from luk_rules.submission import loads
+from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, loads, structure
 
 ROOT = Path(__file__).resolve().parent.parent
+SUBMISSION_VALIDATOR = Draft202012Validator(
+    SUBMISSION_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+RECORD_VALIDATOR = Draft202012Validator(
+    RECORD_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 VALID: dict[str, Any] = {
     "id": "S1",
@@ -371,3 +377,195 @@ def test_only_yyyy_mm_dd_dates_are_accepted(date: str) -> None:
     assert problems_of(edited(_set(("date",), date))) == [
         ("$.date", f"{date!r} is not a date (YYYY-MM-DD)")
     ]
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+RECORD: dict[str, Any] = {
+    "id": "R1",
+    "programme": "BK",
+    "form": "deeltijd",
+    "date": "2025-03-01",
+    "results": [{"unit": "BK-REC", "date": "2024-01-15", "how": "passed"}],
+}
+
+
+def record_problems_of(record: Any) -> list[tuple[str, str]]:
+    """The (path, message) pairs ``audit`` rejects ``record`` with."""
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        bouwkunde().audit(record)
+    return [(p.path, p.message) for p in raised.value.problems]
+
+
+def test_a_number_of_more_than_4300_digits_is_a_located_problem() -> None:
+    """A JSON number too long for a Python int is read as a number, reported where it is."""
+    text = json.dumps(VALID).replace('"verified": true', '"verified": ' + "9" * 5000)
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        loads(text, "case.json")
+    assert [(p.path, p.message) for p in raised.value.problems] == [
+        ("$.evidence[0].verified", "expected true or false, got a number")]
+
+
+def test_a_huge_python_int_through_the_api_is_a_located_problem() -> None:
+    """An int with more digits than Python prints is described by its type, not printed."""
+    assert problems_of(edited(_set(("form",), 10**5000))) == [
+        ("$.form", "expected a string, got a number")]
+
+
+NAME_FIELDS: list[tuple[str | int, ...]] = [
+    ("id",),
+    ("programme",),
+    ("units", 0),
+    ("assessment",),
+    ("activities", 0),
+    ("evidence", 1, "id"),
+    ("evidence", 1, "type"),
+    ("evidence", 1, "outcomes", 0),
+    ("evidence", 0, "activity"),
+    ("results", 0, "unit"),
+    ("results", 0, "by"),
+    ("results", 0, "grounds"),
+    ("results", 0, "decision"),
+]
+HOSTILE_NAMES = [
+    pytest.param("\ud800", "'\\ud800' contains U+D800, a lone surrogate: not Unicode text",
+                 id="lone-surrogate"),
+    pytest.param("e\n2", "'e\\n2' contains a line break (U+000A); write it on one line",
+                 id="newline"),
+    pytest.param("e\r2", "'e\\r2' contains a line break (U+000D); write it on one line",
+                 id="carriage-return"),
+    pytest.param("e\u20282", "'e\\u20282' contains a line break (U+2028); write it on one line",
+                 id="line-separator"),
+    pytest.param("e\x1b[31m2", "'e\\x1b[31m2' contains a control character (U+001B)",
+                 id="escape"),
+    pytest.param("e\x002", "'e\\x002' contains a control character (U+0000)", id="nul"),
+    pytest.param("e\t2", "'e\\t2' contains a control character (U+0009)", id="tab"),
+    pytest.param("e\x7f", "'e\\x7f' contains a control character (U+007F)", id="delete"),
+    pytest.param("e\x9b2", "'e\\x9b2' contains a control character (U+009B)", id="c1-csi"),
+    pytest.param("\u3000e2", "'\\u3000e2' has spaces around it", id="ideographic-space"),
+    pytest.param("e2\ufeff", "'e2\\ufeff' has spaces around it", id="trailing-bom"),
+]
+
+
+@pytest.mark.parametrize("field", NAME_FIELDS, ids=lambda f: ".".join(map(str, f)))
+@pytest.mark.parametrize(("value", "message"), HOSTILE_NAMES)
+def test_a_name_the_schema_refuses_is_refused_at_its_path(
+    field: tuple[str | int, ...], value: str, message: str
+) -> None:
+    """Control characters, line breaks, lone surrogates and edge spaces in any name are
+    refused at its JSON path (from a dict and from JSON text), as the schema refuses them."""
+    document = edited(_set(field, value))
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field)
+    assert (path, message) in problems_of(document)
+    with pytest.raises(luk_rules.SubmissionError) as raised:
+        loads(json.dumps(document), "case.json")
+    assert (path, message) in [(p.path, p.message) for p in raised.value.problems]
+    assert not SUBMISSION_VALIDATOR.is_valid(document)
+
+
+@pytest.mark.parametrize(("value", "message"), HOSTILE_NAMES)
+def test_a_record_name_the_schema_refuses_is_refused_at_its_path(value: str, message: str) -> None:
+    """The same names are refused in a study record, as its schema refuses them."""
+    record = copy.deepcopy(RECORD)
+    record["results"][0]["decision"] = value
+    assert ("$.results[0].decision", message) in record_problems_of(record)
+    assert not RECORD_VALIDATOR.is_valid(record)
+
+
+# Every character that is a control character, white space, a separator or a surrogate,
+# and some that are none of these.
+_CHARS = sorted({chr(c) for c in range(0x110000) if chr(c).isspace()}
+                | {chr(c) for c in [*range(0x20), *range(0x7F, 0xA1)]}
+                | set("\u2028\u2029\ufeff\ud800\udbff\udc00\udfff\u200b\u00e9\U0001f600a-.")
+                | {"\ufffe", "\uffff"})
+
+
+@pytest.mark.parametrize("char", _CHARS, ids=lambda c: f"U+{ord(c):04X}")
+def test_reader_and_schema_agree_on_every_kind_of_character(char: str) -> None:
+    """For a character alone, at either end and inside a name, the reader accepts exactly
+    what the published schema accepts."""
+    for value in (char, char + "x", "x" + char, "x" + char + "x"):
+        document = edited(_set(("evidence", 1, "id"), value))
+        try:
+            structure(document)
+            read = True
+        except luk_rules.SubmissionError:
+            read = False
+        assert read == SUBMISSION_VALIDATOR.is_valid(document), repr(value)
+
+
+def test_a_date_with_a_line_break_after_it_is_refused_by_reader_and_schema() -> None:
+    """`2025-03-01\\n` is no date to the reader nor to the schema (Python's `$` would
+    accept it)."""
+    document = edited(_set(("date",), "2025-03-01\n"))
+    assert problems_of(document) == [("$.date", "'2025-03-01\\n' is not a date (YYYY-MM-DD)")]
+    assert not SUBMISSION_VALIDATOR.is_valid(document)
+
+
+def test_a_long_value_is_shown_cut_short() -> None:
+    """A megabyte-long wrong value is quoted in the message by its first characters only."""
+    [(path, message)] = problems_of(edited(_set(("form",), "x" * 1_000_000)))
+    assert path == "$.form"
+    assert message == f"{'x' * 60!r}... (1,000,000 characters) is not one of voltijd, " \
+        "deeltijd, duaal"
+
+
+def test_keys_that_are_not_strings_are_located_problems() -> None:
+    """A dict with non-string keys (possible only through the API) names the object."""
+    def edit(sub: dict[str, Any]) -> None:
+        loose: dict[Any, Any] = sub
+        loose[1] = "x"
+        sub["evidence"][0][(2, 3)] = "y"
+
+    assert problems_of(edited(edit)) == [
+        ("$", "a key is a number, not a string"),
+        ("$.evidence[0]", "a key is tuple, not a string"),
+    ]
+    assert record_problems_of({**RECORD, None: 1}) == [("$", "a key is null, not a string")]
+
+
+def test_an_unknown_key_with_odd_characters_is_quoted_in_its_path() -> None:
+    """An unknown key that is no plain word is written `$["..."]`, escaped."""
+    found = problems_of(edited(_set(("a b\n\x1b\ud800",), 1)))
+    assert found == [('$["a b\\n\\u001b\\ud800"]', "unknown field")]
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "x"
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "field",
+    [("form",), ("id",), ("evidence",), ("evidence", 0, "outcomes"), ("results", 0, "how"),
+     ("colour",)],
+    ids=lambda f: ".".join(map(str, f)),
+)
+def test_deeply_nested_values_through_the_api_are_located_problems(
+    field: tuple[str | int, ...]
+) -> None:
+    """Lists and objects nested 100,000 deep (only possible through the API) are refused
+    at their path, never with a RecursionError."""
+    found = problems_of(edited(_set(field, _nested(100_000))))
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field)
+    assert found and all(p.startswith(path) for p, _ in found), found
+    assert all("recursion" not in m for _, m in found), found
+
+
+def test_deeply_nested_records_through_the_api_are_located_problems() -> None:
+    """The same for a study record."""
+    assert record_problems_of({**RECORD, "form": _nested(100_000)}) == [
+        ("$.form", "expected a string, got a list")]
+
+
+def test_many_unknown_outcomes_each_get_a_suggestion() -> None:
+    """Every unknown outcome among many gets its own located "did you mean"."""
+    def edit(sub: dict[str, Any]) -> None:
+        sub["evidence"][1]["outcomes"] = [f"BK-ONT.{n}" for n in range(4, 40)]
+
+    found = dict(problems_of(edited(edit)))
+    assert found["$.evidence[1].outcomes[0]"].startswith("unknown outcome 'BK-ONT.4'; did you mean")
+    assert len([p for p in found if p.startswith("$.evidence[1].outcomes[")]) == 36
