@@ -20,6 +20,7 @@ short) and ``findings``. ``luk test`` runs them; :func:`run_files` is its engine
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +30,13 @@ import attrs
 from luk_rules.api import Ruleset
 from luk_rules.audit import Audit
 from luk_rules.decide import Decision
-from luk_rules.errors import LukError, RulesetError, SubmissionError
-from luk_rules.sources import display_path
+from luk_rules.errors import LukError, RulesetError, RulesetUnreadable, SubmissionError
+from luk_rules.sources import SourceUnreadable, display_path, read_text
+from luk_rules.submission import decode_json
 
 SUFFIX = ".scenarios.json"
+MAX_FILE_SIZE = 16 << 20
+"""The largest scenario file read (16 MiB)."""
 EXPECT_KEYS = ("status", "combination", "law", "missing", "findings")
 RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings")
 Outcome = Literal["passed", "failed", "error"]
@@ -119,25 +123,57 @@ def find_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
             problems.append(f"{arg}: not a folder, a .luk file or a {SUFFIX} file")
         else:
             problems.append(f"{arg}: no such file or folder")
-    unique = list(dict.fromkeys(q.resolve() for q in found))
+    unique = list(dict.fromkeys(_resolved(q) for q in found))
     return unique, problems
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` with symlinks resolved; as it is (made absolute) when that fails (a loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path.absolute()
+
+
+_EXPECT_TYPES: dict[str, tuple[str, Any]] = {
+    "status": ("a string", lambda v: isinstance(v, str)),
+    "combination": ("a string or null", lambda v: v is None or isinstance(v, str)),
+    "law": ("a string or null", lambda v: v is None or isinstance(v, str)),
+    "missing": ("a list of strings",
+                lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "findings": ("a list of strings",
+                 lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "credits": ("a whole number",
+                lambda v: isinstance(v, int) and not isinstance(v, bool)),
+}
+
+
+def _keys(keys: Iterable[Any]) -> str:
+    return ", ".join(sorted(repr(k) if not isinstance(k, str) else k for k in keys))
+
+
 def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    """The ruleset a scenario file names and its scenarios, checked for shape.
+
+    Only a regular file is read (a FIFO or device is refused without being opened).
+
+    Raises:
+        ScenarioFileError: saying where the file is wrong.
+    """
     shown = display_path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(f"{shown}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioFileError(
-            f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+        data = decode_json(read_text(path, shown, MAX_FILE_SIZE))
+    except SourceUnreadable as exc:
+        raise ScenarioFileError(str(exc)) from None
+    except SubmissionError as exc:
+        raise ScenarioFileError(f"{shown}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("ruleset"), str):
         raise ScenarioFileError(f'{shown}: $: expected an object with "ruleset" and "scenarios"')
     unknown = set(data) - {"ruleset", "scenarios", "description"}
     if unknown:
-        raise ScenarioFileError(f"{shown}: $: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ScenarioFileError(f"{shown}: $: unknown field(s) {_keys(unknown)}")
+    if not data["ruleset"] or "\0" in data["ruleset"]:
+        raise ScenarioFileError(f"{shown}: $.ruleset: expected the path of a ruleset")
     scenarios = data.get("scenarios")
     if not isinstance(scenarios, list):
         raise ScenarioFileError(f"{shown}: $.scenarios: expected a list")
@@ -148,7 +184,7 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
             raise ScenarioFileError(f"{where}: expected an object")
         extra = set(sc) - {"name", "description", "submission", "record", "expect"}
         if extra:
-            raise ScenarioFileError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
+            raise ScenarioFileError(f"{where}: unknown field(s) {_keys(extra)}")
         if not isinstance(sc.get("name"), str) or not sc["name"]:
             raise ScenarioFileError(f"{where}.name: expected a non-empty string")
         if sc["name"] in names:
@@ -162,8 +198,11 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
         wrong = set(expect) - set(known)
         if wrong:
             raise ScenarioFileError(
-                f"{where}.expect: unknown key(s) {', '.join(sorted(wrong))}; "
-                f"known: {', '.join(known)}")
+                f"{where}.expect: unknown key(s) {_keys(wrong)}; known: {', '.join(known)}")
+        for key, value in expect.items():
+            what, fits = _EXPECT_TYPES[key]
+            if not fits(value):
+                raise ScenarioFileError(f"{where}.expect.{key}: expected {what}")
         if ("submission" in sc) == is_record:
             raise ScenarioFileError(f'{where}: give either "submission" or "record"')
         key = "record" if is_record else "submission"
@@ -210,11 +249,55 @@ def compare_audit(expect: dict[str, Any], result: Audit) -> list[tuple[str, Any,
     return out
 
 
+def _load_ruleset(path: Path, engine: str) -> Ruleset | str:
+    """The ruleset of a scenario file, or why it cannot be used (never raises)."""
+    shown = display_path(path)
+    try:
+        return Ruleset(path, engine=engine)
+    except RulesetUnreadable as exc:
+        return f"{shown}: cannot read: {exc.reason}"
+    except RulesetError as exc:
+        return f"{shown}: invalid ruleset: {exc}"
+    except LukError as exc:
+        return f"{shown}: {exc}"
+    except RecursionError:
+        return f"{shown}: invalid ruleset: nested too deeply to read"
+    except Exception as exc:  # a bug: reported for this file, the run goes on
+        return f"{shown}: internal error: {type(exc).__name__}: {exc}"
+
+
+def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any, Any]],
+                                                            Decision | None]:
+    """The differences from what the scenario expects, and its decision (None for a record).
+
+    Raises:
+        LukError: an invalid submission or record, or a ruleset that cannot audit.
+    """
+    if "record" in sc:
+        return compare_audit(sc["expect"], ruleset.audit(sc["record"])), None
+    decision = ruleset.decide(sc["submission"], explain=True)
+    return compare(sc["expect"], decision), decision
+
+
+def _error_message(exc: BaseException, sc: dict[str, Any]) -> str:
+    """What an ``error`` result of a scenario says."""
+    what = "record" if "record" in sc else "submission"
+    if isinstance(exc, SubmissionError):
+        return f"invalid {what}: " + "; ".join(str(p) for p in exc.problems)
+    if isinstance(exc, LukError):
+        return f"cannot {'audit' if what == 'record' else 'decide'} it: {exc}"
+    if isinstance(exc, RecursionError):
+        return f"invalid {what}: nested too deeply"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
 def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
     """Run every scenario of the files; each ruleset is loaded once.
 
-    Problems with a file (unreadable, bad shape, broken ruleset) and invalid
-    submissions become ``error`` results; nothing here raises for bad input.
+    Problems with a file (unreadable, bad shape, broken ruleset), invalid
+    submissions and records, a ruleset that cannot audit, even a bug met on one
+    scenario become ``error`` results of that file or scenario, and the run goes on
+    with the others; nothing here raises for bad input.
     """
     import time
 
@@ -231,17 +314,12 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
         except ScenarioFileError as exc:
             results.append(ScenarioResult(shown, "*", "error", message=str(exc)))
             continue
-        key = ruleset_path.resolve()
+        key = _resolved(ruleset_path)
         if key not in rulesets:
-            try:
-                loaded = Ruleset(ruleset_path, engine=engine)
-                rulesets[key] = loaded
+            loaded = rulesets[key] = _load_ruleset(ruleset_path, engine)
+            if not isinstance(loaded, str):
                 own_sites[key] = tuple(loaded.rule_sites())
                 sites.update(own_sites[key])
-            except RulesetError as exc:
-                rulesets[key] = f"{display_path(ruleset_path)}: invalid ruleset: {exc}"
-            except LukError as exc:
-                rulesets[key] = f"{display_path(ruleset_path)}: {exc}"
         ruleset = rulesets[key]
         for sc in scenarios:
             name = sc["name"]
@@ -250,19 +328,14 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
                 continue
             started = time.perf_counter()
             try:
-                if "record" in sc:
-                    diffs = compare_audit(sc["expect"], ruleset.audit(sc["record"]))
-                else:
-                    decision = ruleset.decide(sc["submission"], explain=True)
-                    fired.update(decision.fired)
-                    fired_by.setdefault(key, set()).update(decision.fired)
-                    diffs = compare(sc["expect"], decision)
-            except SubmissionError as exc:
-                problems = "; ".join(str(p) for p in exc.problems)
-                what = "record" if "record" in sc else "submission"
-                results.append(ScenarioResult(
-                    shown, name, "error", message=f"invalid {what}: {problems}"))
+                diffs, decision = _run_one(ruleset, sc)
+            except Exception as exc:  # LukError, RecursionError, or a bug: this case only
+                results.append(ScenarioResult(shown, name, "error",
+                                              message=_error_message(exc, sc)))
                 continue
+            if decision is not None:
+                fired.update(decision.fired)
+                fired_by.setdefault(key, set()).update(decision.fired)
             results.append(ScenarioResult(
                 shown, name, "failed" if diffs else "passed", tuple(diffs),
                 seconds=time.perf_counter() - started))
@@ -273,8 +346,21 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
                                             per_ruleset))
 
 
+# Characters XML 1.0 does not allow in a document (and U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML 1.0 forbids written as ``\\uXXXX``."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def junit_xml(run: TestRun) -> str:
-    """The run as JUnit XML, one test suite per scenario file."""
+    """The run as JUnit XML, one test suite per scenario file.
+
+    Always well-formed: characters XML 1.0 forbids (control characters, lone
+    surrogates) in names and messages are written as ``\\uXXXX``.
+    """
     from xml.etree import ElementTree as ET
 
     suites = ET.Element("testsuites", name="luk test", tests=str(len(run.results)),
@@ -284,18 +370,19 @@ def junit_xml(run: TestRun) -> str:
         by_file.setdefault(r.file, []).append(r)
     for file, results in by_file.items():
         suite = ET.SubElement(
-            suites, "testsuite", name=file, tests=str(len(results)),
+            suites, "testsuite", name=_xml_text(file), tests=str(len(results)),
             failures=str(sum(r.outcome == "failed" for r in results)),
             errors=str(sum(r.outcome == "error" for r in results)),
             time=f"{sum(r.seconds for r in results):.6f}")
         for r in results:
-            case = ET.SubElement(suite, "testcase", classname=file, name=r.name,
-                                 time=f"{r.seconds:.6f}")
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(file),
+                                 name=_xml_text(r.name), time=f"{r.seconds:.6f}")
             if r.outcome == "failed":
-                text = "\n".join(describe(r))
+                text = _xml_text("\n".join(describe(r)))
                 ET.SubElement(case, "failure", message=text.splitlines()[0]).text = text
             elif r.outcome == "error":
-                ET.SubElement(case, "error", message=r.message).text = r.message
+                message = _xml_text(r.message)
+                ET.SubElement(case, "error", message=message).text = message
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

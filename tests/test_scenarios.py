@@ -15,12 +15,16 @@ on the files' conventions (known values, sorted lists, an existing ruleset).
 from __future__ import annotations
 
 import functools
+import json
+import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from luk_rules import scenarios as runner
+from luk_rules.sources import display_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
@@ -147,3 +151,125 @@ def test_scenario(path: Path, name: str, kind: str) -> None:
     differences = [f"  {line}" for line in runner.describe(result)]
     assert result.outcome == "passed", (
         f"scenario {name!r} ({what}) differs:\n" + "\n".join(differences))
+
+
+# ------------------------------------------------------------------ hostile scenario files
+
+PILOT = RULESETS / "examples" / "experiment-pilot.luk"
+PILOT_SCENARIOS = RULESETS / "examples" / "experiment-pilot.scenarios.json"
+PILOT_RECORD = {"id": "R1", "programme": "VP", "form": "deeltijd", "date": "2025-01-01",
+                "results": []}
+
+
+def _pilot_file(folder: Path, name: str, **changes: Any) -> Path:
+    """A copy of the pilot's scenario file (its ruleset by absolute path), changed."""
+    data = json.loads(PILOT_SCENARIOS.read_text(encoding="utf-8"))
+    data["ruleset"] = str(PILOT)
+    data.update(changes)
+    target = folder / f"{name}{runner.SUFFIX}"
+    target.write_text(json.dumps(data), encoding="utf-8")
+    return target
+
+
+def _by_id(run: runner.TestRun) -> dict[str, runner.ScenarioResult]:
+    return {f"{Path(r.file).name}::{r.name}": r for r in run.results}
+
+
+def test_an_audit_on_a_ruleset_without_examination_programme_is_one_error(tmp_path: Path) -> None:
+    """A record scenario on a ruleset that cannot audit (LUK062) is an error of that case;
+    the other cases of the file and of other files still run and pass."""
+    scenarios = json.loads(PILOT_SCENARIOS.read_text(encoding="utf-8"))["scenarios"]
+    audit = {"name": "audit", "record": PILOT_RECORD, "expect": {"status": "complete"}}
+    mixed = _pilot_file(tmp_path, "mixed", scenarios=[audit, *scenarios])
+    run = runner.run_files([mixed, _pilot_file(tmp_path, "plain")])
+    results = _by_id(run)
+    assert results["mixed.scenarios.json::audit"].outcome == "error"
+    assert "no examination programme" in results["mixed.scenarios.json::audit"].message
+    assert run.count("passed") == 2 * len(scenarios)
+    assert run.count("error") == 1
+
+
+def _symlink_loop(folder: Path) -> Path:
+    loop = folder / "loop.luk"
+    loop.symlink_to(loop)
+    return loop
+
+
+HOSTILE_FILES: list[Any] = [
+    pytest.param(lambda d: "{not json", "not valid JSON: Expecting property name", id="not-json"),
+    pytest.param(lambda d: "", "the document is empty", id="empty"),
+    pytest.param(lambda d: "[" * 100_000, "not valid JSON: nested too deeply", id="deep"),
+    pytest.param(lambda d: '{"ruleset": "a.luk", "scenarios": ' + "9" * 5000 + "}",
+                 "$.scenarios: expected a list", id="huge-number"),
+    pytest.param(lambda d: '{"ruleset": 3, "scenarios": []}', 'expected an object with "ruleset"',
+                 id="ruleset-not-a-string"),
+    pytest.param(lambda d: json.dumps({"ruleset": str(PILOT), "scenarios": [
+        {"name": "x", "submission": {}, "expect": {"status": "admissible", "missing": [1]}}]}),
+        "$.scenarios[0].expect.missing: expected a list of strings", id="expect-wrong-type"),
+    pytest.param(lambda d: json.dumps({"ruleset": str(PILOT), "scenarios": [
+        {"name": "x", "submission": {}, "expect": {"status": "admissible", 7: 1}}]}),
+        "unknown key(s) 7", id="expect-odd-key"),
+    pytest.param(lambda d: json.dumps({"ruleset": str(d / "missing.luk"), "scenarios": [
+        {"name": "x", "submission": {}, "expect": {"status": "admissible"}}]}),
+        "missing.luk: cannot read: no such file", id="missing-ruleset"),
+    pytest.param(lambda d: json.dumps({"ruleset": str(_symlink_loop(d)), "scenarios": [
+        {"name": "x", "submission": {}, "expect": {"status": "admissible"}}]}),
+        "loop.luk: cannot read: a symlink loop", id="ruleset-symlink-loop"),
+    pytest.param(lambda d: json.dumps({"ruleset": "a\u0000.luk", "scenarios": []}),
+                 "$.ruleset: expected the path of a ruleset", id="nul-in-ruleset"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), HOSTILE_FILES)
+def test_a_broken_scenario_file_is_an_error_and_the_run_goes_on(
+    tmp_path: Path, content: Any, message: str
+) -> None:
+    """A scenario file that cannot be used is reported as an error naming the file (or its
+    cases), with why; the next file still runs and passes."""
+    broken = tmp_path / f"broken{runner.SUFFIX}"
+    broken.write_text(content(tmp_path), encoding="utf-8")
+    good = _pilot_file(tmp_path, "good")
+    run = runner.run_files([broken, good])
+    errors = [r for r in run.results if r.outcome == "error"]
+    assert errors and all(Path(r.file).name == broken.name for r in errors)
+    assert all(message in r.message for r in errors), [r.message for r in errors]
+    assert run.count("passed") == len(_run(PILOT_SCENARIOS))
+
+
+def test_a_fifo_named_like_a_scenario_file_is_refused_unopened(tmp_path: Path) -> None:
+    """A FIFO is an error ("not a regular file"), never opened: the run does not hang."""
+    fifo = tmp_path / f"pipe{runner.SUFFIX}"
+    os.mkfifo(fifo)
+    files, problems = runner.find_files([str(tmp_path)])
+    run = runner.run_files(files)
+    [error] = [r for r in run.results if r.outcome == "error"]
+    assert "not a regular file" in error.message
+    assert not problems
+
+
+def test_a_symlink_loop_named_like_a_scenario_file_is_an_error(tmp_path: Path) -> None:
+    """A scenario file that is a symlink loop is found and reported, not a crash."""
+    loop = tmp_path / f"loop{runner.SUFFIX}"
+    loop.symlink_to(loop)
+    files, _ = runner.find_files([str(tmp_path)])
+    [result] = runner.run_files(files).results
+    assert (result.outcome, Path(result.file).name) == ("error", loop.name)
+    assert "a symlink loop" in result.message
+
+
+def test_junit_xml_is_well_formed_whatever_the_names_and_messages(tmp_path: Path) -> None:
+    """Control characters and lone surrogates in scenario names and messages are escaped:
+    the JUnit report parses as XML and keeps them readable."""
+    odd = "bad\x00\x01\x1b[31m\ud800\ufffe name"
+    scenarios = [{"name": odd, "submission": {"id": "x\x02"}, "expect": {"status": "admissible"}},
+                 {"name": "fails\x0b", "submission": json.loads(PILOT_SCENARIOS.read_text(
+                     encoding="utf-8"))["scenarios"][0]["submission"],
+                  "expect": {"status": "inadmissible\x0c"}}]
+    path = _pilot_file(tmp_path, "odd\x1f", scenarios=scenarios)
+    run = runner.run_files([path])
+    root = ET.fromstring(runner.junit_xml(run).encode("utf-8"))
+    names = [case.get("name") for case in root.iter("testcase")]
+    assert names == ["bad\\u0000\\u0001\\u001b[31m\\ud800\\ufffe name", "fails\\u000b"]
+    assert [s.get("name") for s in root.iter("testsuite")] == [
+        display_path(path).replace("\x1f", "\\u001f")]
+    assert root.get("errors") == "1" and root.get("failures") == "1"
