@@ -12,6 +12,18 @@ import attrs
 
 from luk_rules.span import Span, span_field
 
+BUILT_IN_FINDINGS = frozenset({
+    # decisions (docs/semantics.md)
+    "combination-not-allowed", "entry-requirement-not-met", "evidence-after-submission",
+    "evidence-not-verified", "evidence-too-old", "evidence-type-not-accepted",
+    "no-regime-in-force", "outcome-not-claimed", "too-many-units", "unit-kind-not-permitted",
+    "unit-not-assessed",
+    # audits (docs/audit.md)
+    "credits-short", "elective-group-short", "exemption", "exemption-grounds-not-allowed",
+    "exemption-without-decision", "required-unit-missing", "result-expired",
+})
+"""The finding codes of the built-in semantics: reserved, a ``rule`` may not take one."""
+
 # ------------------------------------------------------------------ leaves
 
 

@@ -507,6 +507,20 @@ def check_repeated_names(workspace: Workspace, table: SymbolTable) -> Iterator[D
                 )
 
 
+def check_reserved_rule_names(workspace: Workspace, table: SymbolTable
+                              ) -> Iterator[Diagnostic]:
+    """LUK015: a rule does not take the name of a built-in finding."""
+    for name, decls in table.rules.items():
+        if name in ast.BUILT_IN_FINDINGS:
+            for decl in decls:
+                yield error(
+                    "LUK015",
+                    f"`{name}` is the code of a built-in finding; a rule cannot take it",
+                    decl.name.span,
+                    hint=f"give the rule a name of its own, such as `{name}-oer`",
+                )
+
+
 def check_references(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
     """LUK020, LUK010: every referenced name is declared, and as the right kind."""
     for ref in references(table):
@@ -1339,6 +1353,7 @@ def check_idle_assessments(workspace: Workspace, table: SymbolTable) -> Iterator
 
 
 PASSES: tuple[Pass, ...] = (
+    check_reserved_rule_names,
     check_programme_count,
     check_duplicates,
     check_repeated_names,

@@ -17,6 +17,16 @@ from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.resources import grammar_path
 from luk_rules.span import Span
 
+MAX_CONDITION_DEPTH = 64
+"""How deeply ``not``, ``and`` and ``or`` may nest in one condition."""
+
+MAX_INTEGER = 1_000_000
+"""The largest number a ruleset may write: far above any credits, age or count."""
+
+
+def _shorten(text: str, keep: int = 12) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}… ({len(text):,} digits)"
+
 
 class ParseFailed(Exception):
     """Raised by :func:`parse` with the diagnostics of a text that does not parse."""
@@ -228,6 +238,8 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Diagnostic] = []
+        self.depth = 0
+        self.too_deep = False
         self._rules: dict[str, Callable[[Tree[Token], Span], Any]] = {
             name[2:]: getattr(self, name) for name in dir(self) if name.startswith("r_")
         }
@@ -279,7 +291,14 @@ class _Builder:
         return ast.Text("".join(out), span=self.span(token))
 
     def integer(self, token: Token) -> ast.Integer:
-        return ast.Integer(int(str(token)), span=self.span(token))
+        digits = str(token)
+        if len(digits.lstrip("0")) > len(str(MAX_INTEGER)) or int(digits) > MAX_INTEGER:
+            self.problems.append(error(
+                "LUK001", f"the number `{_shorten(digits)}` is too large",
+                self.span(token),
+                hint=f"numbers in a ruleset are at most {MAX_INTEGER:,} (credits, ages, counts)"))
+            return ast.Integer(MAX_INTEGER, span=self.span(token))
+        return ast.Integer(int(digits), span=self.span(token))
 
     def date(self, token: Token) -> ast.DateLit:
         return ast.DateLit(str(token), span=self.span(token))
@@ -507,13 +526,35 @@ class _Builder:
     # -- conditions
 
     def _flatten(self, t: Tree[Token], kind: str) -> tuple[ast.Condition, ...]:
-        items: list[ast.Condition] = []
-        for child in t.children:
-            if isinstance(child, Tree) and child.data == kind:
-                items.extend(self._flatten(child, kind))
-            elif isinstance(child, Tree):
-                items.append(self.build(child))
-        return tuple(items)
+        """The operands of a chain ``a and b and c`` (a left-deep tree), without recursion."""
+        operands: list[Tree[Token]] = []
+        pending: list[Tree[Token] | Token] = [t]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, Tree) and (node is t or node.data == kind):
+                pending.extend(reversed(node.children))
+            elif isinstance(node, Tree):
+                operands.append(node)
+        return tuple(self._nested(child) for child in operands)
+
+    def _nested(self, t: Tree[Token]) -> ast.Condition:
+        """Build a condition one level deeper, refusing absurd nesting with a diagnostic
+        (every later stage walks conditions recursively)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_CONDITION_DEPTH:
+                if not self.too_deep:
+                    self.too_deep = True
+                    self.problems.append(error(
+                        "LUK001", f"this condition is nested more than {MAX_CONDITION_DEPTH} "
+                        "levels deep", self.span(t),
+                        hint="write it flatter: split it into several rules, or drop "
+                        "double negations"))
+                return ast.And((), span=self.span(t))
+            condition: ast.Condition = self.build(t)
+            return condition
+        finally:
+            self.depth -= 1
 
     def r_or_(self, t: Tree[Token], sp: Span) -> ast.Or:
         return ast.Or(self._flatten(t, "or_"), span=sp)
@@ -522,7 +563,7 @@ class _Builder:
         return ast.And(self._flatten(t, "and_"), span=sp)
 
     def r_not_(self, t: Tree[Token], sp: Span) -> ast.Not:
-        return ast.Not(self.build(cast(Tree[Token], t.children[-1])), span=sp)
+        return ast.Not(self._nested(cast(Tree[Token], t.children[-1])), span=sp)
 
     def r_unit_claimed(self, t: Tree[Token], sp: Span) -> ast.UnitClaimed:
         return ast.UnitClaimed(self.name(cast(Token, t.children[0])), span=sp)

@@ -15,6 +15,7 @@ from typing import TypeVar
 from hypothesis import strategies as st
 
 from luk_rules import ast
+from luk_rules.parse import MAX_INTEGER
 from luk_rules.resources import grammar_path
 
 _REGEX_OR_STRING = re.compile(r'/(?:[^/\\\n]|\\.)+/|"((?:[^"\\\n]|\\.)*)"')
@@ -96,7 +97,7 @@ def texts() -> st.SearchStrategy[ast.Text]:
 
 def integers() -> st.SearchStrategy[ast.Integer]:
     """A whole number as written (no sign)."""
-    return st.integers(min_value=0, max_value=10**9).map(ast.Integer)
+    return st.integers(min_value=0, max_value=MAX_INTEGER).map(ast.Integer)
 
 
 def dates() -> st.SearchStrategy[ast.DateLit]:

@@ -29,6 +29,7 @@ RuleFn = Callable[[list[Index], list[dict[Args, None]], Any], None]
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
 _EMPTY: tuple[Args, ...] = ()
+_MAX_NESTING = 12  # levels of one rule's loops and tests before it is evaluated in segments
 
 
 class _Layout:
@@ -82,7 +83,8 @@ class _Generator:
         # (pred const, fact expression, n): n is None for a matched fact, else a count's n
         self.used: list[tuple[str, str, int | None]] = []
         self.depth = depth
-        self.loops = 0
+        self.base = depth
+        self.segment_start = 0
         self.recursive = recursive
 
     def const(self, value: Any) -> str:
@@ -164,9 +166,6 @@ class _Generator:
         rows = self.rows(lit.pred, positions, key)
         fact = self.fresh("f")
         names = {pos: self.fresh("v") for pos, _ in new}
-        self.loops += 1
-        if self.loops > 15:
-            raise ValueError(f"rule {self.rule.name}: too many joins for one rule")
         if self.trace or equal:
             self.emit(f"for {fact} in {rows}:")
             self.depth += 1
@@ -185,9 +184,29 @@ class _Generator:
         if self.trace:
             self.used.append((self.const(lit.pred), fact, None))
 
+    def segment(self) -> None:
+        """Close the nested loops written so far and continue from their results.
+
+        Python allows only 20 nested loops and 100 levels of indentation in one
+        function, so a long condition is evaluated in segments: the bindings (and,
+        when traced, the facts used) that reach the end of one segment are kept in
+        a list, and the next segment loops over that list at the rule's own depth.
+        """
+        carried = list(dict.fromkeys([*self.vars.values(), *(f for _, f, _ in self.used)]))
+        buffer = self.fresh("seg")
+        row = "(" + "".join(name + ", " for name in carried) + ")"
+        self.emit(f"{buffer}.append({row})")
+        self.lines.insert(self.segment_start, "    " * self.base + f"{buffer} = []")
+        self.depth = self.base
+        self.segment_start = len(self.lines)
+        self.emit(f"for {row} in {buffer}:")
+        self.depth += 1
+
     def block(self) -> list[str]:
         """The rule's code, indented for its place in the program function."""
         for lit in self.rule.body:
+            if self.depth - self.base >= _MAX_NESTING:
+                self.segment()
             if isinstance(lit, Atom):
                 self.positive(lit)
             elif isinstance(lit, Test):
