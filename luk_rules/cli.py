@@ -11,11 +11,15 @@ does not parse, 2 usage; ``schema`` 0.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import io
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from luk_rules import api, impact, pipeline, printer, report, scenarios
 from luk_rules.audit import AUDIT_SCHEMA
@@ -197,6 +201,11 @@ def _check(args: argparse.Namespace) -> int:
             print(f"luk check: {exc}", file=sys.stderr)
             unreadable += 1
             continue
+        except RecursionError:  # this file only: the others are still checked
+            print(f"luk check: {display_path(path)}: nested too deeply to check",
+                  file=sys.stderr)
+            unreadable += 1
+            continue
         shown, texts = analysis.workspace.for_person(analysis.diagnostics)
         found.update(shown)
         sources.update(texts)
@@ -251,12 +260,27 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _read_submission_text(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+    """The text of a submission or record file, or of standard input for ``-``: both
+    read as bytes and refused the same way (not UTF-8, larger than the limit)."""
+    if name != "-":
+        try:
+            return read_text(Path(name), name)
+        except SourceUnreadable as exc:
+            raise UsageError(f"luk: {exc}") from None
+    stream = sys.stdin
+    if stream is None:
+        raise UsageError("luk: <stdin>: cannot read: there is no standard input")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream put in place by an embedding program
+        return stream.read()
+    data: bytes = buffer.read(DEFAULT_MAX_FILE_SIZE + 1)
+    if len(data) > DEFAULT_MAX_FILE_SIZE:
+        raise UsageError(
+            f"luk: <stdin>: cannot read: larger than {DEFAULT_MAX_FILE_SIZE:,} bytes")
     try:
-        return read_text(Path(name), name)
-    except SourceUnreadable as exc:
-        raise UsageError(f"luk: {exc}") from None
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"luk: <stdin>: cannot read: not UTF-8 text (byte {exc.start})") from None
 
 
 def _decide(args: argparse.Namespace) -> int:
@@ -478,8 +502,96 @@ def _schema(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ entry
 
 
+_ESCAPE_ERRORS = "luk_rules.escape"
+# What a terminal must not be sent raw: C0 controls but tab and line feed, DEL, C1
+# controls, line and paragraph separators, and lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escaped(char: str) -> str:
+    """``\\uXXXX`` (two for a character beyond the BMP): readable text, and inside a
+    JSON string the very same character."""
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _escape_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(_escaped(c) for c in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error(_ESCAPE_ERRORS, _escape_unencodable)
+
+
+class _PrintableStream(io.TextIOBase):
+    """Standard output or error as ``luk`` writes to it: control characters (from a
+    ruleset, a file name, a submission) are written escaped, never raw. A carriage
+    return that starts a write is kept: it redraws a progress line."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        start = 1 if text.startswith("\r") else 0
+        escaped = text[:start] + _UNPRINTABLE.sub(lambda m: _escaped(m.group()), text[start:])
+        self.target.write(escaped)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.target.encoding
+
+
+@contextlib.contextmanager
+def _printable_output() -> Iterator[None]:
+    """For the run of one command: standard output and error survive any encoding
+    (what it cannot encode is written ``\\uXXXX``) and never carry control characters."""
+    saved = sys.stdout, sys.stderr
+    errors: list[tuple[io.TextIOWrapper[Any], str | None]] = []
+    for stream in saved:
+        if isinstance(stream, io.TextIOWrapper):
+            errors.append((stream, stream.errors))
+            try:
+                stream.reconfigure(errors=_ESCAPE_ERRORS)
+            except (ValueError, io.UnsupportedOperation):  # pragma: no cover - closed
+                errors.pop()
+    if saved[0] is not None:
+        sys.stdout = cast(TextIO, _PrintableStream(saved[0]))
+    if saved[1] is not None:
+        sys.stderr = cast(TextIO, _PrintableStream(saved[1]))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream, old in errors:
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors=old or "strict")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``luk`` with ``argv`` (default: the process's arguments); return the exit code."""
+    with _printable_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
