@@ -160,7 +160,7 @@ class Suggester:
     EXACT = 100
     LIMIT = 64
     LONGEST = 100
-    _NEAREST = 8
+    _NEAREST = 4
 
     def __init__(self, candidates: Iterable[str]) -> None:
         self._pool = sorted(set(candidates))
