@@ -4,8 +4,10 @@ Exit codes (DESIGN.md §4): ``check`` 0 clean or warnings only, 1 errors, 2 usag
 or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
-some case changed status, 2 errors; ``fmt`` 0 done, 1 would change (``--check``) or
-does not parse, 2 usage; ``schema`` 0.
+some case changed status (one valid on one side only included), 2 errors (also no
+cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
+Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
+``schema`` 0.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import io
 import json
 import re
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -403,15 +406,40 @@ def _count(text: str) -> int:
     return value
 
 
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP during ``luk diff``: unwind (stopping the workers), then exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def _diff(args: argparse.Namespace) -> int:
-    """``luk diff``; a Ctrl-C stops the workers and exits 130 with one line."""
+    """``luk diff``. Ctrl-C stops the workers and exits 130 with one line; SIGTERM and
+    SIGHUP stop them too and exit 128 + the signal's number."""
     progress = _Progress()
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            with contextlib.suppress(ValueError):  # not the main thread: leave them be
+                previous[getattr(signal, name)] = signal.signal(getattr(signal, name), _stop)
     try:
         return _diff_run(args, progress)
     except KeyboardInterrupt:
         progress.close()
         print("luk diff: interrupted", file=sys.stderr)
         return 130
+    except _Stopped as stopped:
+        progress.close()
+        print(f"luk diff: stopped by {signal.Signals(stopped.signum).name}", file=sys.stderr)
+        return 128 + stopped.signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:

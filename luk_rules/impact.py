@@ -31,7 +31,8 @@ import stat
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from itertools import chain, islice
-from multiprocessing.pool import Pool
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ from luk_rules.errors import LukError, SubmissionError
 from luk_rules.sources import display_path
 from luk_rules.submission import Record, Submission, structure
 
-BATCH = 2_000  # cases handed to the workers at a time (bounds memory)
+BATCH = 2_000  # cases read ahead to size the workers' chunks
+CHUNK = 100  # at most this many cases handed to a worker at a time
 EXAMPLES = 3  # example cases shown per group
 JOBS_PER_CPU = 4  # at most this many worker processes per usable CPU ...
 MAX_JOBS = 64  # ... and never more than this many
@@ -450,56 +452,173 @@ def max_jobs() -> int:
     return max(1, min(JOBS_PER_CPU * usable_cpus(), MAX_JOBS))
 
 
-_worker: tuple[Ruleset, Ruleset] | None = None  # per worker process, set by _init
+class WorkerDied(LukError):
+    """A worker process of ``decide_all`` ended without finishing its cases (killed, for
+    instance by the kernel when memory ran out); the other workers are stopped."""
 
 
-def _init(before: str, after: str, engine: str) -> None:
-    global _worker
-    # Ctrl-C reaches the whole process group: the parent stops the pool, workers ignore it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# Signals a worker is started with blocked (see _Workers): SIGINT is the parent's to
+# handle, SIGTERM and SIGHUP end a worker at once (the parent may have handlers for them).
+_WORKER_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                   if hasattr(signal, name)}
+
+# A request to a worker: (chunk number, cases), or None to stop. A reply: (chunk number,
+# results) or (chunk number, the error of an unexpected exception).
+_Reply = tuple[int, list[CaseResult] | str]
+
+
+def _serve(conn: Connection, before: str, after: str, engine: str, inherited: list[int]
+           ) -> None:
+    """A worker: decide the chunks of cases the parent sends until it sends None or is
+    gone. Every worker has a pipe of its own, so a worker that dies takes no lock with it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group:
+    for other in _WORKER_SIGNALS - {signal.SIGINT}:  # the parent stops the workers
+        signal.signal(other, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _worker = (Ruleset(before, engine=engine), Ruleset(after, engine=engine))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
+    for fd in inherited:  # the parent's ends of the pipes: an EOF must mean it is gone
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    try:
+        first, second = Ruleset(before, engine=engine), Ruleset(after, engine=engine)
+        while True:
+            request = conn.recv()
+            if request is None:
+                return
+            number, chunk = request
+            try:
+                reply: _Reply = (number, [decide_case(first, second, raw) for raw in chunk])
+            except Exception as exc:  # a bug: the parent raises it
+                reply = (number, f"{type(exc).__name__}: {exc}")
+            conn.send(reply)
+    except (EOFError, OSError):  # the parent is gone
+        return
 
 
-def _work(raw: RawCase) -> CaseResult:
-    assert _worker is not None
-    return decide_case(_worker[0], _worker[1], raw)
+class _Workers:
+    """Worker processes deciding chunks of cases, each over a pipe of its own.
+
+    Unlike ``multiprocessing.Pool`` they share no queue and no lock, so a worker killed
+    (by a signal, by the kernel) neither hangs the others nor the parent: the parent
+    notices, stops the rest and raises :class:`WorkerDied`. Leaving them (an exception,
+    Ctrl-C, the end) kills and reaps every one.
+    """
+
+    def __init__(self, workers: int, before: str, after: str, engine: str) -> None:
+        fork = os.name == "posix"
+        context: Any = multiprocessing.get_context("fork" if fork else "spawn")
+        self.processes: list[BaseProcess] = []
+        self.conns: list[Connection] = []
+        blocking = hasattr(signal, "pthread_sigmask")
+        # Blocked while forking, so that no worker runs the parent's handlers before
+        # setting its own; the parent gets a signal sent meanwhile once they are up.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS) if blocking else None
+        try:
+            for _ in range(workers):
+                mine, theirs = context.Pipe()
+                self.conns.append(mine)
+                inherited = [c.fileno() for c in self.conns] if fork else []
+                process = context.Process(target=_serve, daemon=True, args=(
+                    theirs, before, after, engine, inherited))
+                process.start()
+                self.processes.append(process)
+                theirs.close()
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def map(self, chunks: Iterator[list[RawCase]]) -> Iterator[list[CaseResult]]:
+        """The results of every chunk, in the order of the chunks."""
+        busy: dict[int, int] = {}  # worker -> the chunk it is deciding
+        ready: dict[int, list[CaseResult]] = {}
+        sent = wanted = 0
+        exhausted = False
+        while True:
+            for worker in range(len(self.conns)):  # one chunk per idle worker
+                if worker in busy or exhausted:
+                    continue
+                chunk = next(chunks, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                try:
+                    self.conns[worker].send((sent, chunk))
+                except OSError:  # its end of the pipe is closed: it ended
+                    raise self._died(worker) from None
+                busy[worker] = sent
+                sent += 1
+            while wanted in ready:
+                yield ready.pop(wanted)
+                wanted += 1
+            if not busy:
+                return
+            waiting = [self.conns[w] for w in busy] + [self.processes[w].sentinel for w in busy]
+            for handle in wait(waiting):
+                if isinstance(handle, int):  # a worker ended while deciding
+                    raise self._died(next(w for w in busy
+                                          if self.processes[w].sentinel == handle))
+                worker = next(w for w in busy if self.conns[w] is handle)
+                try:
+                    reply: _Reply = self.conns[worker].recv()
+                except (EOFError, OSError):
+                    continue  # it died: its sentinel says how
+                number, results = reply
+                del busy[worker]
+                if isinstance(results, str):
+                    raise RuntimeError(f"in a worker process: {results}")
+                ready[number] = results
+
+    def _died(self, worker: int) -> WorkerDied:
+        process = self.processes[worker]
+        process.join(1.0)
+        return WorkerDied(f"a worker process ended ({_how(process)}) before deciding its "
+                          "cases; out of memory? (fewer --jobs use less)")
+
+    def close(self) -> None:
+        """Kill and reap every worker (a no-op for those already gone)."""
+        for process in self.processes:
+            if process.exitcode is None:
+                with contextlib.suppress(OSError):
+                    process.kill()
+        for process in self.processes:
+            process.join()
+        for conn in self.conns:
+            conn.close()
 
 
-def _batches(items: Iterable[RawCase], size: int) -> Iterator[list[RawCase]]:
-    batch: list[RawCase] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _how(process: BaseProcess) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 @contextlib.contextmanager
-def _pool(workers: int, before: str, after: str, engine: str) -> Iterator[Pool]:
-    """A pool of workers that ignore SIGINT, terminated (not joined) on leaving.
-
-    SIGINT is blocked while the workers are forked, so that none of them can be
-    interrupted before it ignores SIGINT; the parent gets a Ctrl-C pressed meanwhile as
-    soon as the pool is up.
-    """
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    blocking = hasattr(signal, "pthread_sigmask")
-    if blocking:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pool = context.Pool(workers, initializer=_init, initargs=(before, after, engine))
-    finally:
-        if blocking:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+def _pool(workers: int, before: str, after: str, engine: str) -> Iterator[_Workers]:
+    """``workers`` worker processes, killed and reaped on leaving however it is left."""
+    pool = _Workers(workers, before, after, engine)
     try:
         yield pool
     finally:
-        pool.terminate()
-        pool.join()
+        pool.close()
+
+
+def _chunks(items: Iterable[RawCase], size: int) -> Iterator[list[RawCase]]:
+    chunk: list[RawCase] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
@@ -508,12 +627,14 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                ) -> Generator[CaseResult, None, None]:
     """Decide cases under both rulesets, in order, with up to ``jobs`` processes.
 
-    No more workers are started than there are cases (read ahead up to one batch), nor
-    more than :func:`max_jobs`; with one case, or ``jobs`` 1, no worker is started.
-    Closing the generator (or an exception, a Ctrl-C) terminates the workers.
+    No more workers are started than there are chunks of cases (read ahead up to
+    :data:`BATCH` cases), nor more than :func:`max_jobs`; with one case, or ``jobs`` 1,
+    no worker is started. Closing the generator (an exception, a Ctrl-C) kills the
+    workers.
 
     Raises:
         RulesetError: when either ruleset is invalid (checked before any case runs).
+        WorkerDied: when a worker process ends before deciding its cases.
     """
     first = Ruleset(before, engine=engine)
     second = Ruleset(after, engine=engine)
@@ -528,12 +649,12 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
             if progress and done % 500 == 0:
                 progress(done)
         return
+    size = max(1, min(CHUNK, len(head) // (workers * 4)))
+    workers = min(workers, -(-len(head) // size))
     with _pool(workers, os.fspath(before), os.fspath(after), engine) as pool:
-        for batch in chain([head], _batches(stream, BATCH)):
-            chunk = max(1, len(batch) // (workers * 4))
-            for result in pool.imap(_work, batch, chunksize=chunk):
-                yield result
-                done += 1
+        for results in pool.map(_chunks(chain(head, stream), size)):
+            yield from results
+            done += len(results)
             if progress:
                 progress(done)
 
@@ -708,5 +829,5 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         results.close()  # stops the workers at once on an error or a Ctrl-C
 
 
-__all__ = ["Impact", "Invalid", "compare", "decide_all", "iter_cases", "max_jobs", "summarise",
-           "usable_cpus"]
+__all__ = ["Impact", "Invalid", "WorkerDied", "compare", "decide_all", "iter_cases", "max_jobs",
+           "summarise", "usable_cpus"]

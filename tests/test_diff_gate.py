@@ -7,6 +7,7 @@ processes behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -244,38 +245,84 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_ctrl_c_stops_every_worker_and_exits_130() -> None:
-    """SIGINT to the process group of `luk diff --jobs 4` in full swing: exit 130 with one
-    line, no traceback from any worker, and no process of the group left."""
-    corpus = [str(PAST)] * 500  # 200,000 cases: far from done when the signal comes
+def _start_a_long_diff() -> subprocess.Popen[str]:
+    """`luk diff --jobs 4` on 200,000 cases, in a process group of its own, once its four
+    workers are running (far from done when the test signals it)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "luk_rules.cli", "diff", str(VOLTIJD), str(WHAT_IF), *corpus,
-         "--jobs", "4"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [sys.executable, "-m", "luk_rules.cli", "diff", str(VOLTIJD), str(WHAT_IF),
+         *[str(PAST)] * 500, "--jobs", "4"], cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 4 and process.poll() is None:
+        if time.monotonic() > deadline:
+            _kill_group(process)
+            pytest.fail("the workers never started")
+        time.sleep(0.05)
+    assert process.poll() is None
+    return process
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Its output once it has exited, and a check that no process of its group is left."""
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(process.pid)) < 4 and process.poll() is None:
-            assert time.monotonic() < deadline, "the workers never started"
-            time.sleep(0.05)
-        assert process.poll() is None
-        os.killpg(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode == 130, err
-    assert err == "luk diff: interrupted\n"
-    assert "Traceback" not in err and out == ""
+            _kill_group(process)
     deadline = time.monotonic() + 10
-    while True:  # the workers are gone with their parent (a zombie would still count)
+    while True:  # its workers must be gone with it (a zombie would still count)
         try:
             os.killpg(process.pid, 0)
         except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "a worker process outlived luk diff"
+            return out, err
+        if time.monotonic() > deadline:
+            _kill_group(process)
+            pytest.fail("a worker process outlived luk diff")
         time.sleep(0.05)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+def test_ctrl_c_stops_every_worker_and_exits_130() -> None:
+    """SIGINT to the process group of `luk diff --jobs 4` in full swing (Ctrl-C): exit 130
+    with one line, no traceback from any worker, and no process of the group left."""
+    process = _start_a_long_diff()
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = _finish(process)
+    assert process.returncode == 130, err
+    assert err == "luk diff: interrupted\n" and out == ""
+
+
+@needs_proc
+def test_sigterm_to_luk_diff_alone_stops_its_workers() -> None:
+    """SIGTERM to the parent only (a CI runner cancelling the job): its workers are stopped
+    too, exit 143 with one line."""
+    process = _start_a_long_diff()
+    os.kill(process.pid, signal.SIGTERM)
+    out, err = _finish(process)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert err == "luk diff: stopped by SIGTERM\n" and out == ""
+
+
+@needs_proc
+def test_a_killed_worker_ends_the_run_instead_of_hanging_it() -> None:
+    """A worker killed mid-run (the kernel's out-of-memory killer) used to hang
+    multiprocessing.Pool for ever; now the run ends, exit 2, saying what happened."""
+    process = _start_a_long_diff()
+    os.kill(_children(process.pid)[1], signal.SIGKILL)
+    out, err = _finish(process)
+    assert process.returncode == 2, err
+    assert err.startswith("luk diff: a worker process ended (killed by SIGKILL) before "
+                          "deciding its cases")
+    assert "Traceback" not in err and out == ""
 
 
 def test_too_many_jobs_are_lowered_with_a_note() -> None:
