@@ -120,16 +120,17 @@ def _parser() -> argparse.ArgumentParser:
                           "files, .jsonl files (one submission a line) or folders of them. "
                           "Exit 0 when no status changed, 1 when some did (a case valid under "
                           "one ruleset only has changed), 2 on errors: a broken ruleset, no "
-                          "cases, no case valid under either ruleset, or more cases invalid "
-                          "under both than --max-invalid allows. Ctrl-C: exit 130.")
+                          "cases, no case valid under either ruleset, more cases invalid "
+                          "under both than --max-invalid allows, or a worker process killed. "
+                          "Ctrl-C: exit 130; SIGTERM: 143.")
     diff.add_argument("before", metavar="BEFORE")
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("cases", nargs="+", metavar="CASES")
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     diff.add_argument("--jobs", type=_positive, default=None, metavar="N",
-                      help="worker processes (default: the number of CPUs). Never more than "
-                      f"there are cases; more than {impact.JOBS_PER_CPU} per CPU (or more "
-                      f"than {impact.MAX_JOBS}) is lowered to that, with a note on stderr")
+                      help="worker processes (default: the number of CPUs). At most one per "
+                      f"{impact.PER_WORKER} cases; more than {impact.JOBS_PER_CPU} per CPU (or "
+                      f"more than {impact.MAX_JOBS}) is lowered to that, with a note on stderr")
     diff.add_argument("--max-invalid", type=_count, default=0, metavar="N",
                       help="cases invalid under both rulesets (not compared) to accept "
                       "(default 0); more is an error, exit 2")
@@ -453,7 +454,7 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
             return EXIT_USAGE
     jobs = impact.usable_cpus() if args.jobs is None else args.jobs
     if jobs > impact.max_jobs():
-        print(f"luk diff: --jobs {jobs} is more than this machine can use; using "
+        print(f"luk diff: --jobs {jobs} is more than this machine can use; using at most "
               f"{impact.max_jobs()} ({impact.JOBS_PER_CPU} per CPU, at most {impact.MAX_JOBS})",
               file=sys.stderr)
         jobs = impact.max_jobs()

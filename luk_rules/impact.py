@@ -7,8 +7,8 @@ the diploma): an object with ``results`` and no ``units``/``evidence`` is a reco
 submission files (``.json``, one submission or a list of them), JSON Lines files
 (``.jsonl``, one submission a line; blank lines are skipped) or folders of both;
 they are streamed, so memory stays flat however long the corpus. With ``jobs > 1``
-the cases are decided in worker processes (never more than there are cases, nor
-more than :func:`max_jobs`), each of which compiles both rulesets once.
+the cases are decided in worker processes (one per 50 cases at most, and never more
+than :func:`max_jobs`), each of which compiles both rulesets once.
 
 A case *changed* when its status differs between the two sides. A case that is
 invalid on one side only has the status ``error`` there, so it changed, with the
@@ -45,6 +45,7 @@ from luk_rules.submission import Record, Submission, structure
 
 BATCH = 2_000  # cases read ahead to size the workers' chunks
 CHUNK = 100  # at most this many cases handed to a worker at a time
+PER_WORKER = 50  # a worker process is started for every 50 cases at most (it costs more)
 EXAMPLES = 3  # example cases shown per group
 JOBS_PER_CPU = 4  # at most this many worker processes per usable CPU ...
 MAX_JOBS = 64  # ... and never more than this many
@@ -627,10 +628,10 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                ) -> Generator[CaseResult, None, None]:
     """Decide cases under both rulesets, in order, with up to ``jobs`` processes.
 
-    No more workers are started than there are chunks of cases (read ahead up to
-    :data:`BATCH` cases), nor more than :func:`max_jobs`; with one case, or ``jobs`` 1,
-    no worker is started. Closing the generator (an exception, a Ctrl-C) kills the
-    workers.
+    No more workers are started than one per :data:`PER_WORKER` cases (read ahead up
+    to :data:`BATCH` cases), nor more than :func:`max_jobs`; with fewer than twice that
+    many cases, or ``jobs`` 1, no worker is started and the cases are decided here.
+    Closing the generator (an exception, a Ctrl-C) kills the workers.
 
     Raises:
         RulesetError: when either ruleset is invalid (checked before any case runs).
@@ -640,7 +641,7 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
     second = Ruleset(after, engine=engine)
     stream = iter(cases)
     head = list(islice(stream, BATCH)) if jobs > 1 else []
-    workers = min(jobs, max_jobs(), len(head))
+    workers = min(jobs, max_jobs(), -(-len(head) // PER_WORKER))
     done = 0
     if workers <= 1:
         for raw in chain(head, stream):
@@ -650,7 +651,6 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                 progress(done)
         return
     size = max(1, min(CHUNK, len(head) // (workers * 4)))
-    workers = min(workers, -(-len(head) // size))
     with _pool(workers, os.fspath(before), os.fspath(after), engine) as pool:
         for results in pool.map(_chunks(chain(head, stream), size)):
             yield from results
@@ -808,8 +808,8 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     """Decide every case under both rulesets and report what changed.
 
     ``cases`` are paths (files and folders of ``.json`` / ``.jsonl``) or
-    submission dicts. ``jobs`` worker processes decide them (fewer when there are
-    fewer cases, at most :func:`max_jobs`). A case that cannot be read or is invalid
+    submission dicts. ``jobs`` worker processes decide them (at most one per 50 cases
+    and at most :func:`max_jobs`). A case that cannot be read or is invalid
     does not stop the run: see :class:`Impact`, and :meth:`Impact.gate_problem` before
     trusting an empty result.
 

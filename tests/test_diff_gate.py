@@ -330,7 +330,8 @@ def test_too_many_jobs_are_lowered_with_a_note() -> None:
     result = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--jobs", "1000000000000",
                  "--format", "json")
     assert result.returncode == 1, result.stderr
-    note = f"using {impact.max_jobs()} ({impact.JOBS_PER_CPU} per CPU, at most {impact.MAX_JOBS})"
+    note = (f"using at most {impact.max_jobs()} ({impact.JOBS_PER_CPU} per CPU, at most "
+            f"{impact.MAX_JOBS})")
     assert "luk diff: --jobs 1000000000000 is more than this machine can use" in result.stderr
     assert note in result.stderr
     assert json.loads(result.stdout)["summary"]["changed"] == 16
@@ -339,7 +340,7 @@ def test_too_many_jobs_are_lowered_with_a_note() -> None:
 
 
 def test_never_more_workers_than_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pool gets at most one worker per case and at most max_jobs(); one case, or one
+    """One worker per 50 cases at most, and at most max_jobs(); a small corpus, or one
     job, starts no worker process at all."""
     started: list[int] = []
     real_pool = impact._pool
@@ -350,12 +351,14 @@ def test_never_more_workers_than_cases(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(impact, "_pool", spy)
     monkeypatch.setattr(impact, "usable_cpus", lambda: 2)
-    assert impact.max_jobs() == 8
+    assert impact.max_jobs() == 8 and impact.PER_WORKER == 50
     compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(3)], jobs=50)
-    compare(VOLTIJD, WHAT_IF, [case("alone")], jobs=50)
-    compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(20)], jobs=10**12)
-    compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(20)], jobs=1)
+    compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(50)], jobs=50)
+    many = compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(120)], jobs=50)
+    compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(500)], jobs=10**12)
+    compare(VOLTIJD, WHAT_IF, [case(f"c{i}") for i in range(500)], jobs=1)
     assert started == [3, 8]
+    assert len(many.findings_changed) == 120  # decided under the proposal: its law differs
 
 
 # ------------------------------------------------------------------ records
