@@ -481,15 +481,22 @@ def _serve(conn: Connection, before: str, after: str, engine: str, inherited: li
     for fd in inherited:  # the parent's ends of the pipes: an EOF must mean it is gone
         with contextlib.suppress(OSError):
             os.close(fd)
+    rulesets: tuple[Ruleset, Ruleset] | str
     try:
-        first, second = Ruleset(before, engine=engine), Ruleset(after, engine=engine)
+        rulesets = (Ruleset(before, engine=engine), Ruleset(after, engine=engine))
+    except Exception as exc:  # the parent compiled them: a bug, which it raises
+        rulesets = f"{type(exc).__name__}: {exc}"
+    try:
         while True:
             request = conn.recv()
             if request is None:
                 return
             number, chunk = request
             try:
-                reply: _Reply = (number, [decide_case(first, second, raw) for raw in chunk])
+                if isinstance(rulesets, str):
+                    reply: _Reply = (number, rulesets)
+                else:
+                    reply = (number, [decide_case(*rulesets, raw) for raw in chunk])
             except Exception as exc:  # a bug: the parent raises it
                 reply = (number, f"{type(exc).__name__}: {exc}")
             conn.send(reply)
@@ -576,8 +583,10 @@ class _Workers:
     def _died(self, worker: int) -> WorkerDied:
         process = self.processes[worker]
         process.join(1.0)
+        hint = ("; out of memory? (fewer --jobs use less)"
+                if process.exitcode == -getattr(signal, "SIGKILL", 9) else "")
         return WorkerDied(f"a worker process ended ({_how(process)}) before deciding its "
-                          "cases; out of memory? (fewer --jobs use less)")
+                          f"cases{hint}")
 
     def close(self) -> None:
         """Kill and reap every worker (a no-op for those already gone)."""
@@ -654,9 +663,9 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
     with _pool(workers, os.fspath(before), os.fspath(after), engine) as pool:
         for results in pool.map(_chunks(chain(head, stream), size)):
             yield from results
+            if progress and (done + len(results)) // 500 > done // 500:
+                progress(done + len(results))
             done += len(results)
-            if progress:
-                progress(done)
 
 
 # ------------------------------------------------------------------ comparing

@@ -361,6 +361,22 @@ def test_never_more_workers_than_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(many.findings_changed) == 120  # decided under the proposal: its law differs
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the patch reaches forked workers only")
+def test_a_bug_in_a_worker_is_raised_in_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception while a worker decides a case ends the run with that error
+    (the command reports it as an internal error), and every worker is stopped."""
+    real = impact.decide_case
+
+    def broken(before: Any, after: Any, raw: impact.RawCase) -> impact.CaseResult:
+        if raw.source.endswith(":300"):
+            raise ZeroDivisionError("the bug")
+        return real(before, after, raw)
+
+    monkeypatch.setattr(impact, "decide_case", broken)  # the workers are forked after this
+    with pytest.raises(RuntimeError, match="in a worker process: ZeroDivisionError: the bug"):
+        compare(VOLTIJD, WHAT_IF, [PAST], jobs=2)
+
+
 # ------------------------------------------------------------------ records
 
 
