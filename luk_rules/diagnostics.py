@@ -150,16 +150,18 @@ class Suggester:
     :attr:`EXACT` names every name is compared, as :func:`difflib.get_close_matches`
     does (``n=1``, ``cutoff=0.6``). A larger set compares each asked name with at most
     :attr:`LIMIT` of its names: first those one edit away (a character left out, added
-    or replaced), then the nearest in sorted order by prefix and by suffix. So asking
-    costs the same however large the set is, and the answer is the exact one whenever
-    the closest name is among these, as it is for a typo of one character. Names
-    longer than :attr:`LONGEST` characters get no suggestion (but still the one that
-    differs only in case).
+    or replaced), then the nearest in sorted order by prefix and by suffix. The answer
+    is the exact one whenever the closest name is among these, as it is for a typo of
+    one character. Once :attr:`BUDGET` comparisons have been made, a further name is
+    compared only with the names one edit away from it: however many names are asked,
+    the work stays small. Names longer than :attr:`LONGEST` characters get no
+    suggestion (but still the one that differs only in case).
     """
 
     EXACT = 100
     LIMIT = 64
     LONGEST = 100
+    BUDGET = 200_000
     _NEAREST = 4
 
     def __init__(self, candidates: Iterable[str]) -> None:
@@ -167,21 +169,18 @@ class Suggester:
         self._known = frozenset(self._pool)
         self._lowered = {c.lower(): c for c in self._pool}
         self._answers: dict[str, str | None] = {}
-        self._by_suffix: list[str] = []
-        self._by_deletion: dict[str, list[str]] = {}
-        if len(self._pool) > self.EXACT:
-            self._by_suffix = sorted(c[::-1] for c in self._pool)
-            for c in self._pool:
-                if len(c) <= self.LONGEST:
-                    for variant in _deletions(c):
-                        self._by_deletion.setdefault(variant, []).append(c)
+        self._spent = 0
+        self._index: tuple[list[str], dict[str, list[str]]] | None = None
 
     def closest(self, name: str) -> str | None:
         """The closest name with a similarity of at least 0.6, or None."""
         if len(name) > self.LONGEST:
             return None
         if name not in self._answers:
-            pool = self._pool if len(self._pool) <= self.EXACT else self._shortlist(name)
+            within = self._spent < self.BUDGET
+            pool = (self._pool if within and len(self._pool) <= self.EXACT
+                    else self._shortlist(name, nearest=within))
+            self._spent += len(pool)
             close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
             self._answers[name] = close[0] if close else None
         return self._answers[name]
@@ -190,19 +189,33 @@ class Suggester:
         """:meth:`closest`, else the name that differs only in case, else None."""
         return self.closest(name) or self._lowered.get(name.lower())
 
-    def _shortlist(self, name: str) -> list[str]:
-        """At most :attr:`LIMIT` names of a large set worth comparing with ``name``."""
+    def _indexes(self) -> tuple[list[str], dict[str, list[str]]]:
+        """The names reversed and sorted, and each name by its one-deletion variants."""
+        if self._index is None:
+            by_deletion: dict[str, list[str]] = {}
+            for c in self._pool:
+                if len(c) <= self.LONGEST:
+                    for variant in _deletions(c):
+                        by_deletion.setdefault(variant, []).append(c)
+            self._index = (sorted(c[::-1] for c in self._pool), by_deletion)
+        return self._index
+
+    def _shortlist(self, name: str, nearest: bool) -> list[str]:
+        """At most :attr:`LIMIT` names worth comparing with ``name``: those one edit away,
+        and (when ``nearest``) its neighbours in sorted order by prefix and by suffix."""
+        by_suffix, by_deletion = self._indexes()
         chosen: dict[str, None] = {}
         shorter = _deletions(name)
         chosen.update(dict.fromkeys(c for c in (name, *shorter) if c in self._known))
-        chosen.update(dict.fromkeys(self._by_deletion.get(name, ())))  # one added
+        chosen.update(dict.fromkeys(by_deletion.get(name, ())))  # one added
         for variant in shorter:  # one replaced
-            chosen.update(dict.fromkeys(self._by_deletion.get(variant, ())))
-        k = self._NEAREST
-        at = bisect.bisect_left(self._pool, name)
-        chosen.update(dict.fromkeys(self._pool[max(at - k, 0):at + k]))
-        at = bisect.bisect_left(self._by_suffix, name[::-1])
-        chosen.update(dict.fromkeys(c[::-1] for c in self._by_suffix[max(at - k, 0):at + k]))
+            chosen.update(dict.fromkeys(by_deletion.get(variant, ())))
+        if nearest:
+            k = self._NEAREST
+            at = bisect.bisect_left(self._pool, name)
+            chosen.update(dict.fromkeys(self._pool[max(at - k, 0):at + k]))
+            at = bisect.bisect_left(by_suffix, name[::-1])
+            chosen.update(dict.fromkeys(c[::-1] for c in by_suffix[max(at - k, 0):at + k]))
         return list(chosen)[:self.LIMIT]
 
 

@@ -161,6 +161,19 @@ def test_a_one_character_typo_in_a_large_set_finds_a_name_as_close_as_the_intend
         assert ratio >= difflib.SequenceMatcher(None, intended, typo).ratio(), (typo, got)
 
 
+def test_past_the_budget_a_name_is_compared_only_with_names_one_edit_away(
+    comparisons: list[int]
+) -> None:
+    """30,000 different unknown names among 100 known ones (as in a hostile ruleset) cost
+    Suggester.BUDGET comparisons and then a few each; a one-character typo asked last still
+    gets its suggestion."""
+    suggester = Suggester(f"unit-{i}" for i in range(100))
+    for i in range(30_000):
+        suggester.closest(f"q{i}")
+    assert comparisons[0] <= Suggester.BUDGET + 30_000 * 3
+    assert suggester.closest("unit-4x2") == "unit-42"
+
+
 def test_a_very_long_unknown_name_gets_no_suggestion_but_costs_nothing(
     comparisons: list[int]
 ) -> None:
