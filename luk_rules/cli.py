@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="fail (exit 1) when less than P%% of the rules fired")
     test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     test.add_argument("--engine", choices=ENGINES, default="native")
+    _add_roots(test, size=False)
     test.set_defaults(run=_test)
 
     diff = sub.add_parser("diff", help="compare two rulesets on a corpus of cases",
@@ -135,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="cases invalid under both rulesets (not compared) to accept "
                       "(default 0); more is an error, exit 2")
     diff.add_argument("--engine", choices=ENGINES, default="native")
+    _add_roots(diff, size=False)
     diff.set_defaults(run=_diff)
 
     audit = sub.add_parser("audit", help="audit a study record for the diploma",
@@ -158,11 +160,14 @@ def _parser() -> argparse.ArgumentParser:
     return top
 
 
-def _add_roots(command: argparse.ArgumentParser) -> None:
+def _add_roots(command: argparse.ArgumentParser, size: bool = True) -> None:
     command.add_argument(
         "--root", action="append", default=[], metavar="DIR", dest="roots",
         help="a further folder the ruleset may read from (include, replaces, law regimes); "
-        "by default only the ruleset's own folder and the shipped law; repeatable")
+        "by default only the ruleset's own folder, a `law` folder beside it and the shipped "
+        "law; repeatable")
+    if not size:
+        return
     command.add_argument(
         "--max-file-size", type=_positive, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES",
         help=f"the largest file a ruleset may read (default {DEFAULT_MAX_FILE_SIZE:,} bytes)")
@@ -348,7 +353,7 @@ def _test(args: argparse.Namespace) -> int:
     if not files:
         print("luk test: no scenario tests (*.scenarios.json) found", file=sys.stderr)
         return EXIT_USAGE
-    run = scenarios.run_files(files, engine=args.engine)
+    run = scenarios.run_files(files, engine=args.engine, roots=args.roots)
     for line in report.test_run_lines(run, args.verbose):
         print(line)
     below = False
@@ -460,7 +465,7 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         jobs = impact.max_jobs()
     try:
         result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
-                                engine=args.engine, progress=progress)
+                                engine=args.engine, progress=progress, roots=args.roots)
     except RulesetError as exc:
         progress.close()
         _print_errors(exc)

@@ -468,8 +468,8 @@ _WORKER_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGH
 _Reply = tuple[int, list[CaseResult] | str]
 
 
-def _serve(conn: Connection, before: str, after: str, engine: str, inherited: list[int]
-           ) -> None:
+def _serve(conn: Connection, before: str, after: str, engine: str, roots: tuple[str, ...],
+           inherited: list[int]) -> None:
     """A worker: decide the chunks of cases the parent sends until it sends None or is
     gone. Every worker has a pipe of its own, so a worker that dies takes no lock with it.
     """
@@ -483,7 +483,8 @@ def _serve(conn: Connection, before: str, after: str, engine: str, inherited: li
             os.close(fd)
     rulesets: tuple[Ruleset, Ruleset] | str
     try:
-        rulesets = (Ruleset(before, engine=engine), Ruleset(after, engine=engine))
+        rulesets = (Ruleset(before, engine=engine, roots=roots),
+                    Ruleset(after, engine=engine, roots=roots))
     except Exception as exc:  # the parent compiled them: a bug, which it raises
         rulesets = f"{type(exc).__name__}: {exc}"
     try:
@@ -513,7 +514,8 @@ class _Workers:
     Ctrl-C, the end) kills and reaps every one.
     """
 
-    def __init__(self, workers: int, before: str, after: str, engine: str) -> None:
+    def __init__(self, workers: int, before: str, after: str, engine: str,
+                 roots: tuple[str, ...] = ()) -> None:
         fork = os.name == "posix"
         context: Any = multiprocessing.get_context("fork" if fork else "spawn")
         self.processes: list[BaseProcess] = []
@@ -528,7 +530,7 @@ class _Workers:
                 self.conns.append(mine)
                 inherited = [c.fileno() for c in self.conns] if fork else []
                 process = context.Process(target=_serve, daemon=True, args=(
-                    theirs, before, after, engine, inherited))
+                    theirs, before, after, engine, roots, inherited))
                 process.start()
                 self.processes.append(process)
                 theirs.close()
@@ -611,9 +613,10 @@ def _how(process: BaseProcess) -> str:
 
 
 @contextlib.contextmanager
-def _pool(workers: int, before: str, after: str, engine: str) -> Iterator[_Workers]:
+def _pool(workers: int, before: str, after: str, engine: str, roots: tuple[str, ...]
+          ) -> Iterator[_Workers]:
     """``workers`` worker processes, killed and reaped on leaving however it is left."""
-    pool = _Workers(workers, before, after, engine)
+    pool = _Workers(workers, before, after, engine, roots)
     try:
         yield pool
     finally:
@@ -633,7 +636,8 @@ def _chunks(items: Iterable[RawCase], size: int) -> Iterator[list[RawCase]]:
 
 def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                cases: Iterable[RawCase], *, jobs: int = 1, engine: str = "native",
-               progress: Callable[[int], None] | None = None
+               progress: Callable[[int], None] | None = None,
+               roots: Iterable[str | os.PathLike[str]] = (),
                ) -> Generator[CaseResult, None, None]:
     """Decide cases under both rulesets, in order, with up to ``jobs`` processes.
 
@@ -646,8 +650,9 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
         RulesetError: when either ruleset is invalid (checked before any case runs).
         WorkerDied: when a worker process ends before deciding its cases.
     """
-    first = Ruleset(before, engine=engine)
-    second = Ruleset(after, engine=engine)
+    folders = tuple(os.fspath(r) for r in roots)
+    first = Ruleset(before, engine=engine, roots=folders)
+    second = Ruleset(after, engine=engine, roots=folders)
     stream = iter(cases)
     head = list(islice(stream, BATCH)) if jobs > 1 else []
     workers = min(jobs, max_jobs(), -(-len(head) // PER_WORKER))
@@ -660,7 +665,7 @@ def decide_all(before: str | os.PathLike[str], after: str | os.PathLike[str],
                 progress(done)
         return
     size = max(1, min(CHUNK, len(head) // (workers * 4)))
-    with _pool(workers, os.fspath(before), os.fspath(after), engine) as pool:
+    with _pool(workers, os.fspath(before), os.fspath(after), engine, folders) as pool:
         for results in pool.map(_chunks(chain(head, stream), size)):
             yield from results
             if progress and (done + len(results)) // 500 > done // 500:
@@ -813,11 +818,13 @@ def _raw_cases(cases: Iterable[Any]) -> Iterator[RawCase]:
 def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
             cases: Iterable[str | os.PathLike[str] | Mapping[str, Any]], *,
             jobs: int = 1, engine: str = "native",
-            progress: Callable[[int], None] | None = None) -> Impact:
+            progress: Callable[[int], None] | None = None,
+            roots: Iterable[str | os.PathLike[str]] = ()) -> Impact:
     """Decide every case under both rulesets and report what changed.
 
     ``cases`` are paths (files and folders of ``.json`` / ``.jsonl``) or
-    submission dicts. ``jobs`` worker processes decide them (at most one per 50 cases
+    submission dicts. ``roots`` are further folders the rulesets may read from
+    (see :func:`luk_rules.load`). ``jobs`` worker processes decide them (at most one per 50 cases
     and at most :func:`max_jobs`). A case that cannot be read or is invalid
     does not stop the run: see :class:`Impact`, and :meth:`Impact.gate_problem` before
     trusting an empty result.
@@ -831,7 +838,7 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         >>> impact.to_dict()["summary"]["changed"]  # doctest: +SKIP
     """
     results = decide_all(before, after, _raw_cases(cases), jobs=jobs, engine=engine,
-                         progress=progress)
+                         progress=progress, roots=roots)
     try:
         return summarise(display_path(Path(before)), display_path(Path(after)), results)
     finally:

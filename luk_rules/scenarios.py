@@ -20,6 +20,7 @@ short) and ``findings``. ``luk test`` runs them; :func:`run_files` is its engine
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -249,11 +250,11 @@ def compare_audit(expect: dict[str, Any], result: Audit) -> list[tuple[str, Any,
     return out
 
 
-def _load_ruleset(path: Path, engine: str) -> Ruleset | str:
+def _load_ruleset(path: Path, engine: str, roots: tuple[str, ...] = ()) -> Ruleset | str:
     """The ruleset of a scenario file, or why it cannot be used (never raises)."""
     shown = display_path(path)
     try:
-        return Ruleset(path, engine=engine)
+        return Ruleset(path, engine=engine, roots=roots)
     except RulesetUnreadable as exc:
         return f"{shown}: cannot read: {exc.reason}"
     except RulesetError as exc:
@@ -291,8 +292,11 @@ def _error_message(exc: BaseException, sc: dict[str, Any]) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
-def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
+def run_files(files: Sequence[Path], *, engine: str = "native",
+              roots: Iterable[str | os.PathLike[str]] = ()) -> TestRun:
     """Run every scenario of the files; each ruleset is loaded once.
+
+    ``roots`` are further folders the rulesets may read from (see :func:`luk_rules.load`).
 
     Problems with a file (unreadable, bad shape, broken ruleset), invalid
     submissions and records, a ruleset that cannot audit, even a bug met on one
@@ -301,6 +305,7 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
     """
     import time
 
+    folders = tuple(os.fspath(r) for r in roots)
     results: list[ScenarioResult] = []
     rulesets: dict[Path, Ruleset | str] = {}
     sites: set[tuple[str, str]] = set()
@@ -316,7 +321,7 @@ def run_files(files: Sequence[Path], *, engine: str = "native") -> TestRun:
             continue
         key = _resolved(ruleset_path)
         if key not in rulesets:
-            loaded = rulesets[key] = _load_ruleset(ruleset_path, engine)
+            loaded = rulesets[key] = _load_ruleset(ruleset_path, engine, folders)
             if not isinstance(loaded, str):
                 own_sites[key] = tuple(loaded.rule_sites())
                 sites.update(own_sites[key])

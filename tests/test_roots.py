@@ -240,3 +240,21 @@ def test_audits_are_byte_identical_from_any_working_folder(tmp_path: Path) -> No
     outputs = [luk("audit", "--format", "json", "--explain", str(ruleset), str(record),
                    cwd=cwd).stdout for cwd in (REPO, tmp_path)]
     assert outputs[0] == outputs[1] and '"source"' in outputs[0]
+
+
+def test_root_works_for_test_and_diff(tmp_path: Path, outside: Path) -> None:
+    """`luk test` and `luk diff` take `--root` too: refused without it, read with it."""
+    path = ruleset_with(tmp_path, "../secret/units.luk")
+    scenarios = path.with_name("vp.scenarios.json")
+    scenarios.write_text(json.dumps({"ruleset": "vp.luk", "scenarios": [
+        {"name": "portfolio", "submission": CASE, "expect": {"status": "admissible"}}]}),
+        encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(CASE), encoding="utf-8")
+    root = str(outside.parent)
+    assert luk("test", str(scenarios), cwd=tmp_path).returncode == 2
+    tested = luk("test", "--root", root, str(scenarios), cwd=tmp_path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert luk("diff", str(path), str(path), str(case), cwd=tmp_path).returncode == 2
+    diffed = luk("diff", "--root", root, str(path), str(path), str(case), cwd=tmp_path)
+    assert diffed.returncode == 0, diffed.stdout + diffed.stderr
