@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -92,11 +93,17 @@ class Problem:
         return hash((self.path, self.message))
 
 
+def _path_key(path: str) -> tuple[tuple[int, str], ...]:
+    """A JSON path sorted as a person reads it: ``outcomes[9]`` before ``outcomes[10]``."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part)
+                 for part in re.split(r"\[(\d+)\]", path))
+
+
 class SubmissionError(LukError):
     """A submission (or record) is invalid; ``problems`` says where and why."""
 
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.path, p.message))
+        self.problems = sorted(set(problems), key=lambda p: (_path_key(p.path), p.message))
         self.source = source
         prefix = f"{source}: " if source else ""
         super().__init__(prefix + "; ".join(str(p) for p in self.problems))

@@ -256,3 +256,13 @@ def test_check_goes_on_after_a_file_that_exhausts_recursion(tmp_path: Path) -> N
     assert "b-fine.luk:1:10: warning[LUK050]" in done.stdout
     assert done.stdout.splitlines()[-1] == ("checked 1 file: 0 errors, 1 warning; "
                                             "1 could not be read")
+
+
+def test_problems_are_listed_in_reading_order_of_their_paths() -> None:
+    """`outcomes[9]` comes before `outcomes[10]`: indexes sort as numbers, not as text."""
+    from luk_rules.errors import Problem, SubmissionError
+
+    error = SubmissionError([Problem("$.evidence[10].id", "a"), Problem("$.evidence[9].id", "b"),
+                             Problem("$.date", "c"), Problem("$.evidence[9]", "d")])
+    assert [p.path for p in error.problems] == [
+        "$.date", "$.evidence[9]", "$.evidence[9].id", "$.evidence[10].id"]
