@@ -116,7 +116,22 @@ def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     else:
         width = max(len(line.rstrip()) - start, 1)
     width = max(min(width, max(len(line) - start, 1)), 1)
+    line, start, width = _window(line, start, width)
     return [f" {pad} |", f" {number} | {line}", f" {pad} | {' ' * start}{'^' * width}"]
+
+
+_EXCERPT_WIDTH = 120
+
+
+def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """A long line cut to about :data:`_EXCERPT_WIDTH` characters around the caret."""
+    if len(line) <= _EXCERPT_WIDTH:
+        return line, start, width
+    left = max(start - 20, 0)
+    shown = min(width, _EXCERPT_WIDTH - 40)
+    right = min(start + shown + 20, len(line))
+    piece = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
+    return piece, start - left + (1 if left else 0), shown
 
 
 def render_text(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:

@@ -139,3 +139,17 @@ def test_the_reserved_codes_are_the_codes_the_engine_and_audit_give() -> None:
                                                       "entry-requirement-not-met"}
     for code in audit_codes:
         assert re.search(rf"`{re.escape(code)}`", audit_doc), code
+
+
+def test_a_long_line_is_shown_cut_around_the_caret(tmp_path: Path) -> None:
+    """The excerpt of a 5,000-character line shows a window around the caret, not it all."""
+    from luk_rules.diagnostics import render_text
+
+    path = write(tmp_path, f'rule groot "Groot"\n  warn when number of evidence >= {"9" * 5000}\n'
+                           '  basis "OER"\n')
+    with pytest.raises(luk_rules.RulesetError) as failed:
+        luk_rules.load(path)
+    diagnostics, texts = failed.value.for_person()
+    shown = render_text(diagnostics[0], texts)
+    assert max(len(line) for line in shown.splitlines()) < 200
+    assert "…" in shown and "^" in shown
