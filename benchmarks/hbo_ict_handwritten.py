@@ -191,7 +191,8 @@ def check(sub: dict[str, Any]) -> dict[str, Any]:
 
     # 4. scope: the law in force on the date
     law = law_in_force(on)
-    for kind in sorted({UNIT_KIND[u] for u in units}):
+    for unit in units:  # one finding per unit
+        kind = UNIT_KIND[unit]
         if not kind_permitted(law, kind, form, on):
             findings.append("unit-kind-not-permitted")
         if not combination_allowed(law, kind, combination, assessment):
@@ -216,8 +217,19 @@ def check(sub: dict[str, Any]) -> dict[str, Any]:
             if oldest_result <= dt.date.fromisoformat(r["date"]) <= on
             and (r.get("how", "passed") == "passed"
                  or (r.get("grounds") in EXEMPTION_GROUNDS and r.get("decision")))}
-        if not {"ICT-SE", "ICT-ARCH", "ICT-ONZ"} <= completed:
-            findings.append("entry-requirement-not-met")
+        results = sub.get("results", [])
+        for earlier in {"ICT-SE", "ICT-ARCH", "ICT-ONZ"} - completed:
+            # one finding for each reason a result of the earlier unit does not count
+            mine = [r for r in results if r["unit"] == earlier]
+            reasons = 0 if mine else 1
+            for r in mine:
+                date = dt.date.fromisoformat(r["date"])
+                exempted = r.get("how", "passed") == "exempted"
+                reasons += date < oldest_result
+                reasons += date > on
+                reasons += exempted and r.get("grounds") not in EXEMPTION_GROUNDS
+                reasons += exempted and not r.get("decision")
+            findings.extend(["entry-requirement-not-met"] * reasons)
 
     deny = {"unit-kind-not-permitted", "combination-not-allowed", "unit-not-assessed",
             "too-many-units", "entry-requirement-not-met"}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
 
 from luk_rules import ir
-from luk_rules.compile import Compiled, Fact, Value
+from luk_rules.compile import Compiled, Fact, Param, Report, Value
 from luk_rules.compile.rules import BUILT_IN
 from luk_rules.engine import Derivation
 from luk_rules.submission import Submission
@@ -30,7 +31,7 @@ class Finding:
     rule: str
     source: str
     facts: tuple[str, ...]
-    derived: tuple[Value, ...] = attrs.field(default=(), eq=False, repr=False)
+    derived: Fact = attrs.field(default=("", ()), eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of DESIGN.md §4."""
@@ -132,7 +133,8 @@ class Verdict:
 # ------------------------------------------------------------------ building
 
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
-                   "in-force": (1,), "claimed-item": (4,)}
+                   "in-force": (1,), "claimed-item": (4,), "result": (1, 5),
+                   "result-cutoff": (0,)}
 
 
 def _date(ordinal: Value) -> str:
@@ -171,31 +173,17 @@ class DecisionBuilder:
         rs = compiled.ruleset
         self.rs = rs
         self.units = {u.code: u for u in rs.units}
-        self.types = {t.name: t for t in rs.evidence_types}
-        self.assessments = {a.name: a for a in rs.assessments}
-        self.regimes = {r.name: r for r in rs.programme.regimes}
-        self.rules = {r.name: r for r in rs.rules}
-        self.max_age = {(unit, name): age for unit, accepted in compiled.accepted.items()
-                        for name, age, _ in accepted}
-        # Texts every decision may need, made once.
-        self.programme_source = str(rs.programme.span)
-        self.accepts_source = {u.code: str(u.accepts_span) for u in rs.units}
-        self.accepts_text = {u.code: ", ".join(sorted(u.accepts)) for u in rs.units}
         self.accepted_sorted = {u.code: tuple(sorted(u.accepts)) for u in rs.units}
-        self.age_texts = {
-            key: (_age_text(age), str(age.span if age else self.units[key[0]].span))
-            for key, age in self.max_age.items()}
-        self.finding_rules = {
-            str(r.head.args[0]): r for r in reversed(compiled.program.rules)
-            if r.head.pred == "finding"}
+        self.reports = tuple(sorted(compiled.program.reports.items()))
 
     def verdict(self, derivation: Derivation) -> Verdict:
         """The decision in brief, without messages: what impact analysis compares."""
         law = min((str(f[0]) for f in derivation.of("law")), default=None)
         combination = min((str(c[0]) for c in derivation.of("combination")), default="A")
         missing = tuple(sorted(str(o) for _, o in derivation.of("missing")))
-        findings = tuple(sorted((str(f[0]), "deny" if f[1] == "deny" else "warning")
-                                for f in derivation.of("finding")))
+        findings = tuple(sorted((report.code, report.severity)
+                                for pred, report in self.reports
+                                for _ in derivation.of(pred)))
         if any(severity == "deny" for _, severity in findings):
             status: Status = "inadmissible"
         elif missing:
@@ -225,9 +213,9 @@ class DecisionBuilder:
             (self._missing(str(u), str(o), len(counting.get(str(o), ())))
              for u, o in derivation.of("missing")),
             key=lambda m: (m.unit, m.outcome)))
-        context = _Context(submission, derivation.of("entry-missing"))
         findings = tuple(sorted(
-            (self._finding(args, context, law) for args in derivation.of("finding")),
+            (render_finding(report, (pred, args), derivation)
+             for pred, report in self.reports for args in derivation.of(pred)),
             key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
         if any(f.severity == "deny" for f in findings):
             status: Status = "inadmissible"
@@ -244,142 +232,47 @@ class DecisionBuilder:
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
 
-    @staticmethod
-    def _failing_clause(regime: ir.Regime, code: str, a: str, b: str) -> ir.Cite | None:
-        """The clause of the regime that would have permitted this, had its condition held."""
-        if code == "unit-kind-not-permitted":
-            permits = [p.cite for p in regime.permits if p.kind == a and b in p.forms]
-            return permits[-1] if permits else None
-        allows = [x.cite for x in regime.allows if a in x.combinations and b in x.kinds]
-        return allows[-1] if allows else None
-
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         u = self.units[unit]
         return Missing(unit, outcome, max(u.min_items - have, 1), self.accepted_sorted[unit])
 
-    # -- findings
-
-    def _finding(self, args: tuple[Value, ...], context: _Context, law: str | None) -> Finding:
-        code, severity, a, b = args[0], args[1], args[2], args[3]
-        if not isinstance(b, str):
-            b = str(b)
-        assert isinstance(code, str) and isinstance(a, str)
-        sub, items, on = context.submission, context.items, context.on
-        rule = self.finding_rules[code]
-        basis, source = rule.cite.basis, rule.cite.source
-        if source == BUILT_IN:
-            source = self.programme_source
-        facts: tuple[str, ...] = ()
-        regime = self.regimes.get(law or "")
-        if rule.cite.from_regime and regime is not None:
-            basis, source = regime.basis, str(regime.span)
-        message = code
-        if code in {"evidence-type-not-accepted", "evidence-too-old", "evidence-after-submission",
-                    "evidence-not-verified", "outcome-not-claimed"}:
-            item = items[a]
-            unit = self.units.get(b.rpartition(".")[0])
-            facts = (a,)
-            if code == "evidence-type-not-accepted" and unit:
-                message = (f"{a} ({item.type}) does not count for {b}: {unit.code} accepts "
-                           f"{self.accepts_text[unit.code]}")
-                source = self.accepts_source[unit.code]
-            elif code == "evidence-too-old" and unit:
-                limit, source = self.age_texts[(unit.code, item.type)]
-                message = (f"{a} ({item.type}, {item.date.isoformat()}) does not count for {b}: "
-                           f"older than {limit} on {on}")
-            elif code == "evidence-after-submission":
-                message = (f"{a} is dated {item.date.isoformat()}, after the submission date "
-                           f"{on}; it does not count for {b}")
-            elif code == "evidence-not-verified":
-                etype = self.types.get(item.type)
-                message = f"{a} ({item.type}) does not count for {b}: it needs verification"
-                if etype:
-                    source = str(etype.span)
-            else:
-                message = f"{a} covers {b}, but unit {b.rpartition('.')[0]} is not claimed"
-        elif code == "no-regime-in-force":
-            names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
-            message = (f"no law regime of this programme is in force on {on} "
-                       f"(it stands under {names})")
-        elif code in ("unit-kind-not-permitted", "combination-not-allowed") and regime:
-            clause = self._failing_clause(regime, code, a, b)
-            if clause is not None:
-                basis, source = clause.basis, str(clause.span)
-        if code == "unit-kind-not-permitted":
-            facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == a)
-            message = (f"{law} does not permit {a} units in a {b} programme on {on} "
-                       f"({', '.join(facts)})")
-        if code == "combination-not-allowed":
-            facts = tuple(u for u in sorted(set(sub.units)) if self.units[u].kind == b)
-            message = f"{law} does not allow combination {a} for {b} units ({', '.join(facts)})"
-            if b == "onderwijseenheid" and a in {"B", "C"}:
-                message += f"; {sub.assessment} is not path-independent"
-        if code == "unit-not-assessed":
-            facts = (a,)
-            assessment = self.assessments.get(b)
-            covers = ", ".join(assessment.units) if assessment else "-"
-            message = f"assessment {b} does not assess unit {a} (it assesses {covers})"
-            if assessment:
-                source = str(assessment.span)
-        elif code == "too-many-units":
-            assessment = self.assessments[a]
-            facts = tuple(sorted(set(sub.units)))
-            message = (f"assessment {a} assesses at most {assessment.max_units} units at once; "
-                       f"{b} are claimed")
-            source = str(assessment.span)
-        elif code == "entry-requirement-not-met":
-            entry = next((e for e in self.rs.exam.entry if e.unit == a), None) \
-                if self.rs.exam else None
-            todo = tuple(sorted(str(p) for u, p in context.entry_missing if u == a))
-            facts = todo
-            after = ", ".join(entry.after) if entry else ""
-            message = (f"{a} may only be assessed once {after} are completed; "
-                       f"still to complete: {', '.join(todo)}")
-        elif code in self.rules:
-            r = self.rules[code]
-            message = r.message
-            facts = _condition_facts(r.when, sub)
-        return Finding(code, "deny" if severity == "deny" else "warning", message, basis,
-                       rule.cite.rule, source, facts, args)
 
 
-class _Context:
-    """What every finding of one decision reads: the submission, its items by id, its date."""
+def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Finding:
+    """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
+    values = {p.name: _show(p, arg) for p, arg in zip(report.params, fact[1], strict=True)}
+    facts = {values[name] for name in report.facts}
+    if report.facts_from:
+        facts.update(str(f[0]) for f in derivation.of(report.facts_from))
+    return Finding(report.code, report.severity, fill(report.message, values),
+                   _cited(report.basis, values), report.rule, _cited(report.source, values),
+                   tuple(sorted(facts)), fact)
 
-    __slots__ = ("entry_missing", "items", "on", "submission")
 
-    def __init__(self, submission: Submission,
-                 entry_missing: Iterable[tuple[Value, ...]] = ()) -> None:
-        self.submission = submission
-        self.entry_missing = tuple(entry_missing)
-        self.items = {e.id: e for e in submission.evidence}
-        self.on = submission.date.isoformat()
+def _show(param: Param, value: Value) -> str:
+    if param.kind == "date":
+        return _date(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_-]*)\}")
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """A message template with each ``{name}`` of ``values`` replaced; other text kept."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _cited(text: str, values: Mapping[str, str]) -> str:
+    """A citation: the text itself, or the value of the param it names (``{source}``)."""
+    match = _PLACEHOLDER.fullmatch(text)
+    return values[match.group(1)] if match and match.group(1) in values else text
 
 
 def _age_text(age: ir.MaxAge | None) -> str:
     return age.describe() if age is not None else "the maximum age"
-
-
-def _condition_facts(cond: ir.Cond, sub: Submission) -> tuple[str, ...]:
-    """The submission's units and items a rule's condition speaks about."""
-    found: set[str] = set()
-
-    def walk(c: ir.Cond) -> None:
-        match c:
-            case ir.AllOf(items) | ir.AnyOf(items):
-                for i in items:
-                    walk(i)
-            case ir.Negation(item):
-                walk(item)
-            case ir.Claimed(unit) if unit in sub.units:
-                found.add(unit)
-            case ir.EvidenceTypes(_, types) | ir.Count("evidence", types):
-                found.update(e.id for e in sub.evidence if not types or e.type in types)
-            case _:
-                pass
-
-    walk(cond)
-    return tuple(sorted(found))
 
 
 class _Explainer:
@@ -388,19 +281,30 @@ class _Explainer:
     def __init__(self, builder: DecisionBuilder, derivation: Derivation) -> None:
         self.builder = builder
         self.derivation = derivation
-        self.rules = builder.compiled.program.rules
+        program = builder.compiled.program
+        self.rules = program.rules
+        self.reports = program.reports
+        self.static = frozenset(pred for pred, _ in program.static)
+
+    def shown(self, fact: Fact) -> str:
+        """A fact as text; a finding as ``finding(code, severity, values...)``."""
+        report = self.reports.get(fact[0])
+        if report is None:
+            return render_fact(fact)
+        values = [_show(p, a) for p, a in zip(report.params, fact[1], strict=True)]
+        return f"finding({', '.join([report.code, report.severity, *values])})"
 
     def node(self, fact: Fact, depth: int = 0) -> dict[str, Any]:
         proof = self.derivation.proofs.get(fact)
         if proof is None:
-            given = ("ruleset" if fact[0] in _STATIC
-                     else "ruleset, on the submission date" if fact[0] == "accept"
+            given = ("ruleset" if fact[0] in self.static
+                     else "ruleset, on the submission date" if fact[0] in _ON_THE_DATE
                      else "submission")
             return {"fact": render_fact(fact), "given": given}
         rule_index, used = proof
         rule = self.rules[rule_index]
         shown = (f"the condition at {rule.cite.source} holds" if _is_condition(fact)
-                 else render_fact(fact))
+                 else self.shown(fact))
         node: dict[str, Any] = {
             "fact": shown,
             "rule": rule.cite.rule,
@@ -436,7 +340,7 @@ class _Explainer:
         }
         for f in findings:
             out["findings"].append({"code": f.code, "message": f.message,
-                                    "proof": self.node(("finding", f.derived))})
+                                    "proof": self.node(f.derived)})
         return out
 
 
@@ -444,8 +348,8 @@ def _is_condition(fact: Fact) -> bool:
     return fact[0].startswith("cond")
 
 
-_STATIC = frozenset({"unit", "unitmin", "outcome", "recommended", "assess", "assessment",
-                     "max-units", "regime", "entry"})
+_ON_THE_DATE = frozenset({"accept", "result-cutoff"})
+"""Input facts that the ruleset gives for the submission's date (cutoff dates)."""
 
 
 FINDING_SCHEMA: dict[str, Any] = {

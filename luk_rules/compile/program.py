@@ -92,6 +92,52 @@ class Cite:
     from_regime: bool = False
 
 
+ParamKind: TypeAlias = Literal["text", "date", "number"]
+
+
+@attrs.frozen
+class Param:
+    """A value a finding reports, by name: an argument of the finding rule's head.
+
+    ``kind`` says how it is shown: ``date`` values are day numbers shown as dates.
+    """
+
+    name: str
+    kind: ParamKind = "text"
+
+
+@attrs.frozen
+class Report:
+    """What the facts of one finding predicate mean: each is a finding.
+
+    Every rule whose head has the predicate reports through this: the finding's
+    ``code``, ``severity``, ``message`` (a template naming ``params`` in braces,
+    ``{item}``), and its citation: the ``rule`` by name, its legal ``basis`` and the
+    ``source`` line it is written at. ``basis`` and ``source`` are the citation's text,
+    or, written ``{name}``, the value of a param (a clause that depends on the
+    derivation, such as the permit of the regime in force). ``facts`` names the
+    params that are the finding's facts; ``facts_from`` a predicate whose facts
+    (one value each) are added to them.
+    """
+
+    code: str
+    severity: Literal["deny", "warning", "info"]
+    message: str
+    params: tuple[Param, ...]
+    rule: str
+    basis: str
+    source: str
+    facts: tuple[str, ...] = ()
+    facts_from: str | None = None
+
+    def value(self, name: str, args: Args) -> Value:
+        """The value of the param ``name`` in a fact's arguments."""
+        for param, arg in zip(self.params, args, strict=True):
+            if param.name == name:
+                return arg
+        raise KeyError(name)
+
+
 @attrs.frozen
 class Rule:
     """``head :- body``; the body is written in evaluation order."""
@@ -128,10 +174,11 @@ class Program:
     static: tuple[Fact, ...]
     inputs: frozenset[str]
     phases: Mapping[str, int]
+    reports: Mapping[str, Report] = attrs.field(factory=dict)
 
     @classmethod
-    def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str]
-              ) -> Program:
+    def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str],
+              reports: Mapping[str, Report] | None = None) -> Program:
         """Order the rules into strata (topological order of their dependency SCCs).
 
         Raises:
@@ -174,7 +221,15 @@ class Program:
                 phase[p] = level
             idx = tuple(sorted(i for p in component for i in heads[p]))
             strata.append((idx, recursive))
-        return cls(rules, tuple(strata), tuple(static), inputs, phase)
+        reports = dict(reports or {})
+        for pred, report in reports.items():
+            if pred not in heads:
+                raise ValueError(f"the finding `{report.code}` has no rule deriving `{pred}`")
+            arity = {len(rules[i].head.args) for i in heads[pred]}
+            if arity != {len(report.params)}:
+                raise ValueError(f"the finding `{report.code}`: {len(report.params)} params "
+                                 f"for a predicate of arity {sorted(arity)}")
+        return cls(rules, tuple(strata), tuple(static), inputs, phase, reports)
 
 
 def _sccs(graph: Mapping[str, set[tuple[str, bool]]]) -> list[list[str]]:

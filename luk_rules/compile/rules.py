@@ -7,7 +7,8 @@ become rules of the same program. ``docs/semantics.md`` lists them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Literal
 
 import attrs
 
@@ -21,7 +22,9 @@ from luk_rules.compile.program import (
     FactSet,
     Literal_,
     Neg,
+    Param,
     Program,
+    Report,
     Rule,
     Test,
     Var,
@@ -33,14 +36,19 @@ from luk_rules.submission import Submission
 #   claimed(unit)               item(id, type, date, activity, verified)
 #   claim(item, unit, outcome)  followed(activity)
 #   accept(unit, type, oldest_date, needs_verification)
-#   completed(unit)             (a result still valid on the date: passed, or exempted
-#                                on an allowed ground with a decision reference)
+#   result(unit, date, how, grounds, decision, expires)   result-cutoff(oldest_date)
 # Static predicates, from the declarations:
 #   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
 #   assess(assessment, unit)  assessment(assessment, method, path_independent)
-#   max-units(assessment, n)
+#   max-units(assessment, n)  exemption-ground(ground)
 #   regime(name, start, end)  entry(unit, unit that must be completed first)
-INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "completed"})
+# and the texts and places findings cite: accepts-text(unit, text, source),
+#   age-limit(unit, type, text, source), type-source(type, source),
+#   assessment-text(assessment, units, source), regime-cite(regime, basis, source),
+#   permit-clause(regime, kind, form, basis, source),
+#   allow-clause(regime, combination, kind, basis, source)
+INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "result",
+                    "result-cutoff"})
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
@@ -66,8 +74,7 @@ def _item(i: Var | str = _, t: Var = _, d: Var = _, act: Var | str = _,
     return Atom("item", (i, t, d, act, verified))
 
 
-def _finding(code: str, severity: str, a: Var | str = "", b: Var | str = "") -> Atom:
-    return Atom("finding", (code, severity, a, b))
+Term_ = Var | str | int | bool
 
 
 @attrs.frozen
@@ -96,14 +103,11 @@ class Compiled:
                           e.verified))
             claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
         validity = rs.exam.validity if rs.exam else None
-        oldest_result = validity.cutoff(submission.date) if validity else None
-        grounds = rs.exam.grounds if rs.exam else ()
-        # A result counts as completed when it is still valid on the date and, for an
-        # exemption, granted on an allowed ground with a decision reference (as in an audit).
-        completed = list({
-            r.unit for r in submission.results
-            if r.date <= submission.date and (oldest_result is None or r.date >= oldest_result)
-            and (r.how == "passed" or (r.grounds in grounds and bool(r.decision)))})
+        oldest_result = validity.cutoff(submission.date).toordinal() if validity else 0
+        results = [
+            (r.unit, r.date.toordinal(), r.how, r.grounds or "", r.decision or "",
+             validity.expiry(r.date).toordinal() if validity else NO_END)
+            for r in submission.results]
         accept: list[Args] = []
         cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
         for code in units:
@@ -119,7 +123,8 @@ class Compiled:
             "item": items,
             "claim": claims,
             "followed": [(a,) for a in activities],
-            "completed": [(u,) for u in completed],
+            "result": results,
+            "result-cutoff": [(oldest_result,)],
             "accept": accept,
         }
 
@@ -132,12 +137,54 @@ def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | No
     return min(ages, key=lambda a: a.in_months) if ages else None
 
 
+def _text(name: str) -> Param:
+    return Param(name)
+
+
+def _date_param(name: str) -> Param:
+    return Param(name, "date")
+
+
+def _number(name: str) -> Param:
+    return Param(name, "number")
+
+
+def _words(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 class _Builder:
     def __init__(self, rs: ir.Ruleset) -> None:
         self.rs = rs
         self.rules: list[Rule] = []
         self.conditions = 0
         self.oer = f"OER {rs.programme.title} ({rs.programme.code})"
+        self.programme_source = str(rs.programme.span)
+        self.reports: dict[str, Report] = {}
+
+    def finding(self, rule: str, cite: Cite, code: str,
+                severity: Literal["deny", "warning", "info"], message: str,
+                params: Sequence[tuple[Term_, Param]], body: list[Literal_], *,
+                basis: str | None = None, source: str | None = None,
+                facts: tuple[str, ...] = (), facts_from: str | None = None,
+                variant: str = "") -> None:
+        """A rule deriving a finding, and what its facts report (see :class:`Report`).
+
+        ``basis`` and ``source`` default to the rule's citation (the programme's own
+        line for a built-in rule); ``variant`` tells apart rules of one code whose
+        findings report different values.
+        """
+        pred = f"finding:{code}" + (f":{variant}" if variant else "")
+        report = Report(
+            code, severity, message, tuple(p for _, p in params), cite.rule,
+            basis if basis is not None else cite.basis,
+            source if source is not None else (
+                self.programme_source if cite.source == BUILT_IN else cite.source),
+            facts, facts_from)
+        if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
+            raise ValueError(f"two reports for `{pred}`")
+        self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
 
     def cite(self, rule: str, basis: str | None = None, source: str | None = None,
              from_regime: bool = False) -> Cite:
@@ -237,23 +284,47 @@ class _Builder:
         self.add("valid-evidence", Atom("counts", (I, U, O)),
                  [Atom("claimed-item", (I, U, O, T, D, True)), Atom("accept", (U, T, E, True)),
                   _sub(date=SD), Test(D, "<=", SD), Test(D, ">=", E)], cite)
-        self.add("evidence-type-not-accepted",
-                 _finding("evidence-type-not-accepted", "warning", I, O),
-                 [claimed_item, Neg(Atom("accept", (U, T, _, _)))],
-                 self.cite("evidence-type-not-accepted"))
-        self.add("evidence-too-old", _finding("evidence-too-old", "warning", I, O),
-                 [claimed_item, Atom("accept", (U, T, E, _)), Test(D, "<", E)],
-                 self.cite("evidence-too-old"))
-        self.add("evidence-after-submission",
-                 _finding("evidence-after-submission", "warning", I, O),
-                 [_sub(date=SD), claimed_item, Test(D, ">", SD)],
-                 self.cite("evidence-after-submission"))
-        self.add("evidence-not-verified", _finding("evidence-not-verified", "warning", I, O),
-                 [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True))],
-                 self.cite("evidence-not-verified"))
-        self.add("outcome-not-claimed", _finding("outcome-not-claimed", "warning", I, O),
-                 [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))],
-                 self.cite("outcome-not-claimed"))
+        SRC, LIM, TXT = Var("SRC"), Var("LIM"), Var("TXT")
+        self.finding(
+            "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
+            "evidence-type-not-accepted", "warning",
+            "{item} ({type}) does not count for {outcome}: {unit} accepts {accepted}",
+            [(I, _text("item")), (T, _text("type")), (O, _text("outcome")), (U, _text("unit")),
+             (TXT, _text("accepted")), (SRC, _text("source"))],
+            [claimed_item, Neg(Atom("accept", (U, T, _, _))),
+             Atom("accepts-text", (U, TXT, SRC))],
+            source="{source}", facts=("item",))
+        self.finding(
+            "evidence-too-old", self.cite("evidence-too-old"), "evidence-too-old", "warning",
+            "{item} ({type}, {date}) does not count for {outcome}: older than {limit} on {on}",
+            [(I, _text("item")), (T, _text("type")), (D, _date_param("date")),
+             (O, _text("outcome")), (LIM, _text("limit")), (SD, _date_param("on")),
+             (SRC, _text("source"))],
+            [claimed_item, Atom("accept", (U, T, E, _)), Test(D, "<", E), _sub(date=SD),
+             Atom("age-limit", (U, T, LIM, SRC))],
+            source="{source}", facts=("item",))
+        self.finding(
+            "evidence-after-submission", self.cite("evidence-after-submission"),
+            "evidence-after-submission", "warning",
+            "{item} is dated {date}, after the submission date {on}; it does not count for "
+            "{outcome}",
+            [(I, _text("item")), (D, _date_param("date")), (SD, _date_param("on")),
+             (O, _text("outcome"))],
+            [_sub(date=SD), claimed_item, Test(D, ">", SD)], facts=("item",))
+        self.finding(
+            "evidence-not-verified", self.cite("evidence-not-verified"),
+            "evidence-not-verified", "warning",
+            "{item} ({type}) does not count for {outcome}: it needs verification",
+            [(I, _text("item")), (T, _text("type")), (O, _text("outcome")),
+             (SRC, _text("source"))],
+            [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True)),
+             Atom("type-source", (T, SRC))],
+            source="{source}", facts=("item",))
+        self.finding(
+            "outcome-not-claimed", self.cite("outcome-not-claimed"), "outcome-not-claimed",
+            "warning", "{item} covers {outcome}, but unit {unit} is not claimed",
+            [(I, _text("item")), (O, _text("outcome")), (U, _text("unit"))],
+            [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))], facts=("item",))
 
     def coverage(self) -> None:
         """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
@@ -308,8 +379,12 @@ class _Builder:
                  [Atom("in-force", (R, S)), Atom("in-force", (r2, S)), Test(r2, ">", R)], c)
         self.add("law-in-force", Atom("law", (R,)),
                  [Atom("in-force", (R, _)), Neg(Atom("superseded", (R,)))], c)
-        self.add("no-regime-in-force", _finding("no-regime-in-force", "deny"),
-                 [_sub(), Neg(Atom("law", (_,)))], self.cite("no-regime-in-force"))
+        names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
+        self.finding(
+            "no-regime-in-force", self.cite("no-regime-in-force"), "no-regime-in-force", "deny",
+            "no law regime of this programme is in force on {on} (it stands under "
+            + names + ")",
+            [(SD, _date_param("on"))], [_sub(date=SD), Neg(Atom("law", (_,)))])
 
     def scope(self) -> None:
         """Scope (§3.4): unit kinds per form and combinations per kind, per the regime."""
@@ -339,41 +414,134 @@ class _Builder:
                       Atom("kind-used", (K,)), Test(K, "in", tuple(sorted(a.kinds))),
                       Atom("combination", (X,)), Test(X, "in", tuple(sorted(a.combinations))),
                       Atom(cond, ())], cite)
-        self.add("unit-kind-not-permitted", _finding("unit-kind-not-permitted", "deny", K, F),
-                 [Atom("kind-used", (K,)), Atom("law", (R,)), _sub(form=F),
-                  Neg(Atom("permitted", (K,)))],
-                 self.cite("unit-kind-not-permitted", from_regime=True))
-        self.add("combination-not-allowed", _finding("combination-not-allowed", "deny", X, K),
-                 [Atom("kind-used", (K,)), Atom("law", (R,)), Atom("combination", (X,)),
-                  Neg(Atom("allowed", (K,)))],
-                 self.cite("combination-not-allowed", from_regime=True))
+        # The findings cite the clause of the regime in force that would have permitted
+        # (allowed) this, had its condition held; without one, the regime itself.
+        B, SRC = Var("B"), Var("SRC")
+        kind_cite = self.cite("unit-kind-not-permitted", from_regime=True)
+        kind_params: list[tuple[Term_, Param]] = [
+            (R, _text("law")), (K, _text("kind")), (U, _text("unit")), (F, _text("form")),
+            (SD, _date_param("on")), (B, _text("basis")), (SRC, _text("source"))]
+        kind_message = "{law} does not permit {kind} unit {unit} in a {form} programme on {on}"
+        kind_body: list[Literal_] = [
+            Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
+            _sub(form=F, date=SD), Neg(Atom("permitted", (K,)))]
+        self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
+                     kind_message + ": the clause at {source} permits such units only when "
+                     "its condition holds", kind_params,
+                     [*kind_body, Atom("permit-clause", (R, K, F, B, SRC))],
+                     basis="{basis}", source="{source}", facts=("unit",), variant="clause")
+        self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
+                     kind_message + ": no clause of it permits such units", kind_params,
+                     [*kind_body, Neg(Atom("permit-clause", (R, K, F, _, _))),
+                      Atom("regime-cite", (R, B, SRC))],
+                     basis="{basis}", source="{source}", facts=("unit",), variant="regime")
+        combination_cite = self.cite("combination-not-allowed", from_regime=True)
+        combination_params: list[tuple[Term_, Param]] = [
+            (R, _text("law")), (X, _text("combination")), (K, _text("kind")),
+            (U, _text("unit")), (B, _text("basis")), (SRC, _text("source"))]
+        combination_body: list[Literal_] = [
+            Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
+            Atom("combination", (X,)), Neg(Atom("allowed", (K,)))]
+        combination_message = ("{law} does not allow combination {combination} for "
+                               "{kind} unit {unit}")
+        self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
+                     "deny", combination_message + ": the clause at {source} allows it only "
+                     "when its condition holds", combination_params,
+                     [*combination_body, Atom("allow-clause", (R, X, K, B, SRC))],
+                     basis="{basis}", source="{source}", facts=("unit",), variant="clause")
+        self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
+                     "deny", combination_message + ": no clause of it allows it",
+                     combination_params,
+                     [*combination_body, Neg(Atom("allow-clause", (R, X, K, _, _))),
+                      Atom("regime-cite", (R, B, SRC))],
+                     basis="{basis}", source="{source}", facts=("unit",), variant="regime")
 
     def institution(self) -> None:
         """Institution rules (§3.5): the assessment assesses the units; the ruleset's rules."""
-        self.add("assessment-covers-units", _finding("unit-not-assessed", "deny", U, A),
-                 [Atom("claimed", (U,)), _sub(assessment=A), Neg(Atom("assess", (A, U)))],
-                 self.cite("assessment-covers-units"))
-        m = Var("M")
-        self.add("assessment-max-units", _finding("too-many-units", "deny", A, N),
-                 [_sub(assessment=A, units=N), Atom("max-units", (A, m)), Test(N, ">", m)],
-                 self.cite("assessment-max-units"))
+        TXT, SRC, M = Var("TXT"), Var("SRC"), Var("M")
+        self.finding(
+            "assessment-covers-units", self.cite("assessment-covers-units"),
+            "unit-not-assessed", "deny",
+            "assessment {assessment} does not assess unit {unit} (it assesses {covers})",
+            [(A, _text("assessment")), (U, _text("unit")), (TXT, _text("covers")),
+             (SRC, _text("source"))],
+            [Atom("claimed", (U,)), _sub(assessment=A), Neg(Atom("assess", (A, U))),
+             Atom("assessment-text", (A, TXT, SRC))],
+            source="{source}", facts=("unit",))
+        self.finding(
+            "assessment-max-units", self.cite("assessment-max-units"), "too-many-units", "deny",
+            "assessment {assessment} assesses at most {most} units at once; {claimed} are "
+            "claimed",
+            [(A, _text("assessment")), (M, _number("most")), (N, _number("claimed")),
+             (SRC, _text("source"))],
+            [_sub(assessment=A, units=N), Atom("max-units", (A, M)), Test(N, ">", M),
+             Atom("assessment-text", (A, _, SRC))],
+            source="{source}", facts=("assessment",))
+        self.results()
         if self.rs.exam and self.rs.exam.entry:
-            exam_basis = self.rs.exam.basis or self.oer
-            p = Var("P")
-            self.add("entry-requirement", Atom("entry-missing", (U, p)),
-                     [Atom("claimed", (U,)), Atom("entry", (U, p)),
-                      Neg(Atom("completed", (p,)))],
-                     self.cite("entry-requirement", exam_basis))
-            for requirement in self.rs.exam.entry:
-                cite = self.cite(f"entry {requirement.unit}", exam_basis,
-                                 str(requirement.span))
-                self.add(cite.rule,
-                         _finding("entry-requirement-not-met", "deny", requirement.unit),
-                         [Atom("entry-missing", (requirement.unit, _))], cite)
+            self.entry(self.rs.exam)
         for rule in self.rs.rules:
             cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
             cond = self.condition(rule.when, cite)
-            self.add(rule.name, _finding(rule.name, rule.severity), [Atom(cond, ())], cite)
+            about = f"about:{rule.name}"
+            for body in _mentions(rule.when):
+                self.add(rule.name, Atom(about, (X,)), [Atom(cond, ()), *body], cite)
+            self.finding(rule.name, cite, rule.name, rule.severity, rule.message, [],
+                         [Atom(cond, ())], facts_from=about)
+
+    def results(self) -> None:
+        """A result counts (DESIGN §9): passed, or exempted on an allowed ground with a
+        decision reference, dated on or before the date and still valid on it."""
+        exam = self.rs.exam
+        cite = self.cite("result-counts", exam.basis or self.oer if exam else self.oer)
+        C = Var("C")
+        valid: list[Literal_] = [_sub(date=SD), Test(D, "<=", SD),
+                                 Atom("result-cutoff", (C,)), Test(D, ">=", C)]
+        self.add("result-counts", Atom("counts-result", (U,)),
+                 [Atom("result", (U, D, "passed", _, _, _)), *valid], cite)
+        G, DEC = Var("G"), Var("DEC")
+        self.add("result-counts", Atom("counts-result", (U,)),
+                 [Atom("result", (U, D, "exempted", G, DEC, _)), Atom("exemption-ground", (G,)),
+                  Test(DEC, "!=", ""), *valid], cite)
+
+    def entry(self, exam: ir.ExamProgramme) -> None:
+        """Entry requirements: a claimed unit whose earlier units' results do not count is
+        refused, one finding per earlier unit and reason, citing its own requirement."""
+        P, C, G, EX = Var("P"), Var("C"), Var("G"), Var("EX")
+        basis = exam.basis or self.oer
+        self.add("entry-requirement", Atom("entry-missing", (U, P)),
+                 [Atom("claimed", (U,)), Atom("entry", (U, P)), Neg(Atom("counts-result", (P,)))],
+                 self.cite("entry-requirement", basis))
+        self.add("entry-requirement", Atom("has-result", (P,)),
+                 [Atom("result", (P, _, _, _, _, _))], self.cite("entry-requirement", basis))
+        reasons: list[tuple[str, str, list[tuple[Term_, Param]], list[Literal_]]] = [
+            ("no-result", "there is no result for {earlier}", [],
+             [Neg(Atom("has-result", (P,)))]),
+            ("expired", "the result for {earlier} of {date} expired on {expired}",
+             [(D, _date_param("date")), (EX, _date_param("expired"))],
+             [Atom("result", (P, D, _, _, _, EX)), Atom("result-cutoff", (C,)),
+              Test(D, "<", C)]),
+            ("ground", "{earlier} was exempted on the ground {ground}, which the programme "
+             "does not allow", [(G, _text("ground"))],
+             [Atom("result", (P, _, "exempted", G, _, _)),
+              Neg(Atom("exemption-ground", (G,)))]),
+            ("decision", "the exemption for {earlier} has no decision reference", [],
+             [Atom("result", (P, _, "exempted", _, "", _))]),
+            ("later", "the result for {earlier} is dated {date}, after the submission date",
+             [(D, _date_param("date"))],
+             [Atom("result", (P, D, _, _, _, _)), _sub(date=SD), Test(D, ">", SD)]),
+        ]
+        for requirement in exam.entry:
+            cite = self.cite(f"entry {requirement.unit}", basis, str(requirement.span))
+            after = _words(requirement.after)
+            for variant, why, extra, body in reasons:
+                self.finding(
+                    cite.rule, cite, "entry-requirement-not-met", "deny",
+                    "{unit} may only be assessed once " + after
+                    + (" is" if len(requirement.after) == 1 else " are") + " completed; " + why,
+                    [(requirement.unit, _text("unit")), (P, _text("earlier")), *extra],
+                    [Atom("entry-missing", (requirement.unit, P)), *body],
+                    facts=("earlier",), variant=f"{requirement.unit}:{variant}")
 
     def static(self) -> Iterator[Fact]:
         rs = self.rs
@@ -398,6 +566,39 @@ class _Builder:
                 start = r.start.toordinal() if r.start else 0
                 end = r.end.toordinal() if r.end else NO_END
                 yield "regime", (r.name, start, end)
+        for ground in rs.exam.grounds if rs.exam else ():
+            yield "exemption-ground", (ground,)
+        yield from self.citations()
+
+    def citations(self) -> Iterator[Fact]:
+        """The texts and places findings cite, as facts (see the module comment)."""
+        rs = self.rs
+        types = {t.name: t for t in rs.evidence_types}
+        for t in rs.evidence_types:
+            yield "type-source", (t.name, str(t.span))
+        for u in rs.units:
+            yield "accepts-text", (u.code, ", ".join(sorted(u.accepts)), str(u.accepts_span))
+            for name in u.accepts:
+                age = effective_max_age(rs, u, types.get(name))
+                yield "age-limit", (u.code, name, age.describe() if age else "the maximum age",
+                                    str(age.span if age else u.span))
+        for a in rs.assessments:
+            yield "assessment-text", (a.name, ", ".join(a.units) or "-", str(a.span))
+        for r in rs.programme.regimes:
+            yield "regime-cite", (r.name, r.basis, str(r.span))
+            permits: dict[tuple[str, str], ir.Cite] = {}
+            for p in r.permits:
+                for form in p.forms:
+                    permits[(p.kind, form)] = p.cite
+            for (kind, form), cite in permits.items():
+                yield "permit-clause", (r.name, kind, form, cite.basis, str(cite.span))
+            allows: dict[tuple[str, str], ir.Cite] = {}
+            for allow in r.allows:
+                for combination in allow.combinations:
+                    for kind in allow.kinds:
+                        allows[(combination, kind)] = allow.cite
+            for (combination, kind), cite in allows.items():
+                yield "allow-clause", (r.name, combination, kind, cite.basis, str(cite.span))
 
 
 def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
@@ -414,7 +615,7 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
     b.scope()
     b.institution()
     static = sorted(set(b.static()), key=_fact_key)
-    program = Program.build(b.rules, static, INPUTS)
+    program = Program.build(b.rules, static, INPUTS, b.reports)
     types = {t.name: t for t in ruleset.evidence_types}
     accepted = {
         unit.code: tuple(
@@ -424,6 +625,23 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
         for unit in ruleset.units
     }
     return Compiled(ruleset, program, b.conditions, accepted)
+
+
+def _mentions(cond: ir.Cond) -> Iterator[list[Literal_]]:
+    """Bodies binding ``X`` to each unit and item a rule's condition speaks about: the
+    facts its findings list."""
+    match cond:
+        case ir.AllOf(items) | ir.AnyOf(items):
+            for c in items:
+                yield from _mentions(c)
+        case ir.Negation(item):
+            yield from _mentions(item)
+        case ir.Claimed(unit):
+            yield [Atom("claimed", (X,)), Test(X, "in", (unit,))]
+        case ir.EvidenceTypes(_, types) | ir.Count("evidence", types):
+            yield [_item(i=X, t=T), *([Test(T, "in", tuple(sorted(types)))] if types else [])]
+        case _:
+            pass
 
 
 def _fact_key(fact: Fact) -> tuple[str, tuple[tuple[str, str], ...]]:
