@@ -8,6 +8,7 @@ submission into input facts.
 """
 
 from luk_rules.compile.program import (
+    Aggregate,
     Atom,
     Cite,
     CountAtLeast,
@@ -26,6 +27,7 @@ from luk_rules.compile.program import (
 from luk_rules.compile.rules import Compiled, compile_ruleset
 
 __all__ = [
+    "Aggregate",
     "Atom",
     "Cite",
     "Compiled",

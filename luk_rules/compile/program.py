@@ -1,7 +1,7 @@
 """The engine-neutral rule program a ruleset compiles to.
 
 A program is a set of Datalog-style rules over flat facts ``pred(arg, ...)``:
-positive atoms join on shared variables; ``Neg`` and ``CountAtLeast`` look only
+positive atoms join on shared variables; ``Neg``, ``CountAtLeast`` and ``Aggregate`` look only
 at predicates computed in an earlier stratum (stratified negation and
 counting); ``Test`` compares bound values. Both engines run this, so it is the
 contract between the compiler and them.
@@ -62,6 +62,22 @@ class CountAtLeast:
     at_least: bool = True
 
 
+@attrs.frozen
+class Aggregate:
+    """``result`` is the number (``count``) of facts that match the atom, or the sum
+    (``sum``) of their ``value``; 0 when none match.
+
+    Variables of the atom bound before the literal group the facts; the others are
+    free (``value`` among them, for a sum). Like counting, it reads only predicates
+    of an earlier stratum.
+    """
+
+    op: Literal["count", "sum"]
+    atom: Atom
+    result: Var
+    value: Var | None = None
+
+
 TestOp: TypeAlias = Literal["<", "<=", ">", ">=", "=", "!=", "in", "not in"]
 
 
@@ -76,7 +92,7 @@ class Test:
     right: Term | tuple[Value, ...]
 
 
-Literal_: TypeAlias = Atom | Neg | CountAtLeast | Test
+Literal_: TypeAlias = Atom | Neg | CountAtLeast | Aggregate | Test
 
 
 @attrs.frozen
@@ -152,7 +168,7 @@ class Rule:
         for lit in self.body:
             if isinstance(lit, Atom):
                 yield lit.pred, False
-            elif isinstance(lit, Neg | CountAtLeast):
+            elif isinstance(lit, Neg | CountAtLeast | Aggregate):
                 yield lit.atom.pred, True
 
 

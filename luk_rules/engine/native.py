@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
-from luk_rules.compile import Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
+from luk_rules.compile import Aggregate, Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
 from luk_rules.compile.program import Rule
 from luk_rules.engine import Derivation
 
@@ -29,6 +29,7 @@ RuleFn = Callable[[list[Index], list[dict[Args, None]], Any], None]
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
 _EMPTY: tuple[Args, ...] = ()
+_ALL = -1  # in a traced rule's used facts: every fact of an aggregate's bucket
 _MAX_NESTING = 12  # levels of one rule's loops and tests before it is evaluated in segments
 
 
@@ -228,11 +229,29 @@ class _Generator:
                 if lit.at_least and self.trace:
                     self.used.append((self.const(lit.atom.pred), bucket, lit.n))
                 self.depth += 1
+            elif isinstance(lit, Aggregate):
+                self.aggregate(lit)
         for arg in self.rule.head.args:
             if isinstance(arg, Var) and arg.name not in self.vars:
                 raise ValueError(f"rule {self.rule.name}: head variable {arg.name} is not bound")
         self.head()
         return self.lines
+
+    def aggregate(self, lit: Aggregate) -> None:
+        """Bind the count or sum of the matching facts; when traced, all of them are used."""
+        positions, key, _, _ = self.key(lit.atom, binding=False)
+        bucket = self.fresh("b")
+        self.emit(f"{bucket} = {self.rows(lit.atom.pred, positions, key)}")
+        result = self.fresh("v")
+        if lit.op == "count":
+            self.emit(f"{result} = len({bucket})")
+        else:
+            assert lit.value is not None
+            at = lit.atom.args.index(lit.value)
+            self.emit(f"{result} = sum([f[{at}] for f in {bucket}])")
+        self.vars[lit.result.name] = result
+        if self.trace:
+            self.used.append((self.const(lit.atom.pred), bucket, _ALL))
 
     def head(self) -> None:
         args = "(" + "".join(self.term(a) + ", " for a in self.rule.head.args) + ")"
@@ -258,7 +277,9 @@ class _Generator:
         if self.trace:
             pieces = []
             for pred_const, fact, n in self.used:
-                if n is not None:
+                if n == _ALL:
+                    pieces.append(f"*(({pred_const}, x) for x in {fact})")
+                elif n is not None:
                     # The n smallest counted facts: what every engine reports.
                     pieces.append(
                         f"*(({pred_const}, x) for x in sorted({fact}, key=repr)[:{n}])")
