@@ -16,7 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
-from luk_rules.compile import Aggregate, Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
+from luk_rules.compile import (
+    Aggregate,
+    Atom,
+    CountAtLeast,
+    Fact,
+    FactSet,
+    Neg,
+    Program,
+    Test,
+    Value,
+    Var,
+)
 from luk_rules.compile.program import Rule
 from luk_rules.engine import Derivation
 
