@@ -94,6 +94,11 @@ class Ruleset:
         return earlier
 
     @property
+    def fields(self) -> tuple[str, ...]:
+        """The names of the further fields of evidence items this ruleset declares."""
+        return tuple(f.name for f in self._compiled.ruleset.fields)
+
+    @property
     def ir(self) -> ir.Ruleset:
         """The checked ruleset (programme, units, assessments, regimes, rules)."""
         return self._compiled.ruleset
@@ -106,7 +111,8 @@ class Ruleset:
             SubmissionError: when the submission is malformed or refers to
                 something the ruleset does not know; every problem has a JSON path.
         """
-        parsed = submission if isinstance(submission, Submission) else structure(submission)
+        parsed = submission if isinstance(submission, Submission) else structure(
+            submission, fields=self.fields)
         chosen = self.for_date(parsed.date)
         if chosen is not self:
             return chosen.decide(parsed, explain=explain)
@@ -137,7 +143,8 @@ class Ruleset:
         Raises:
             SubmissionError: as :meth:`decide`.
         """
-        parsed = submission if isinstance(submission, Submission) else structure(submission)
+        parsed = submission if isinstance(submission, Submission) else structure(
+            submission, fields=self.fields)
         return self.for_date(parsed.date)._verdict(parsed)
 
     def _verdict(self, parsed: Submission) -> Verdict:

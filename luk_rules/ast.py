@@ -235,37 +235,207 @@ class RecommendedRoute:
     span: Span = span_field()
 
 
+# ------------------------------------------- item sets, values, scoped atoms
+
+
+@attrs.frozen
+class Ref:
+    """A name where a value belongs: a binding (``outcome``, ``n``) or a declared name
+    (``ICT-PM``, ``certificaat``); the checks decide which."""
+
+    name: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Covering:
+    """``covering O``: the item is offered for outcome ``O`` (or for an outcome of unit ``O``)."""
+
+    target: Ref
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CountingFor:
+    """``counting for O``: the item counts for outcome ``O`` (or for an outcome of unit ``O``)."""
+
+    target: Ref
+    span: Span = span_field()
+
+
+@attrs.frozen
+class From:
+    """``from ORG``: the item's organisation is ``ORG`` (a binding or a quoted text)."""
+
+    source: Ref | Text
+    span: Span = span_field()
+
+
+@attrs.frozen
+class VerifiedOnly:
+    """``that are verified``: only items marked verified."""
+
+    span: Span = span_field()
+
+
+ItemFilter: TypeAlias = Covering | CountingFor | From | VerifiedOnly
+
+
+@attrs.frozen
+class ItemFilters:
+    """Which items: ``of type T`` (or ``one of``), then filters in the order written."""
+
+    types: tuple[Name, ...]
+    filters: tuple[ItemFilter, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CountItems:
+    """``number of items [of type T] [covering O] ...``: how many items match."""
+
+    items: ItemFilters
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CountNamed:
+    """``number of NAME``: how many items a ``where NAME are items ...`` holds."""
+
+    name: Name
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CreditsOfResults:
+    """``credits of results that count``: the credits of every unit with a result that counts."""
+
+    span: Span = span_field()
+
+
+AttributeName: TypeAlias = Literal["credits", "minimum", "age", "date", "organisation", "issuer"]
+
+
+@attrs.frozen
+class Attribute:
+    """``credits of UNIT``, ``minimum of OUTCOME``, ``age of ITEM``, ``date of ITEM``,
+    ``organisation of ITEM``, ``issuer of ITEM``."""
+
+    attribute: AttributeName
+    of: Ref
+    span: Span = span_field()
+
+
+@attrs.frozen
+class FieldOf:
+    """``uren of item``: a declared field of an evidence item."""
+
+    field: Name
+    of: Ref
+    span: Span = span_field()
+
+
+@attrs.frozen
+class PercentOf:
+    """``50% of number of items``: a share of a count."""
+
+    percent: Integer
+    of: Value
+    span: Span = span_field()
+
+
+Value: TypeAlias = (
+    Ref | CountItems | CountNamed | CreditsOfResults | Attribute | FieldOf | PercentOf
+    | Integer | DateLit | Text | Age
+)
+"""What a comparison compares and a ``where`` names."""
+
+CompareOp: TypeAlias = Literal["<", "<=", ">", ">=", "=", "is", "is not"]
+
+
+@attrs.frozen
+class Compare:
+    """``n > 2``, ``item is certificaat``, ``organisation of item is not "X"``."""
+
+    left: Value
+    op: CompareOp
+    right: Value
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Verified:
+    """``verified``, as in ``item is verified``."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class AgeTest:
+    """``younger than 12 months`` / ``older than 5 years``."""
+
+    comparison: Literal["younger", "older"]
+    age: Age
+    span: Span = span_field()
+
+
+ItemTest: TypeAlias = Verified | AgeTest
+
+
+@attrs.frozen
+class IsTest:
+    """``item is [not] verified``, ``item is [not] older than 5 years``."""
+
+    subject: Value
+    test: ItemTest
+    negated: bool = False
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ItemsQuantified:
+    """``some|no|every item [of type T] [covering O] ... is verified|younger than A|T``."""
+
+    quantifier: Quantifier
+    items: ItemFilters
+    test: ItemTest | Name
+    span: Span = span_field()
+
+
 Condition: TypeAlias = (
     Or | And | Not | UnitClaimed | AssessmentIs | AssessmentPathIndependent
     | AssessmentPathDependent | AssessmentMethod | EvidenceQuantified | CountUnits
     | CountEvidence | CombinationIs | FormIs | LevelIs | ActivityFollowed | Submitted
-    | InstitutionParticipates | OptedIn | RecommendedRoute
+    | InstitutionParticipates | OptedIn | RecommendedRoute | Compare | IsTest
+    | ItemsQuantified
 )
 
 # ------------------------------------------------------ shared clauses
 
 
 @attrs.frozen
+class Basis:
+    """``basis "WHW art. 7.3"``: the legal basis a rule (or a policy clause) cites."""
+
+    text: Text
+    span: Span = span_field()
+
+
+@attrs.frozen
 class MaxAge:
-    """``max age 2 years`` on an evidence type or a unit."""
+    """``max age 2 years [basis "..."]`` on an evidence type or a unit."""
 
     age: Age
+    basis: Basis | None = None
     span: Span = span_field()
 
 
 @attrs.frozen
 class MinItems:
-    """``at least 2 items per outcome`` on a programme (default) or a unit."""
+    """``at least 2 items per outcome [basis "..."]`` on a programme (default) or a unit."""
 
     count: Integer
-    span: Span = span_field()
-
-
-@attrs.frozen
-class Basis:
-    """``basis "WHW art. 7.3"``: the legal basis a rule cites."""
-
-    text: Text
+    basis: Basis | None = None
     span: Span = span_field()
 
 
@@ -338,9 +508,11 @@ class DefaultKind:
 
 @attrs.frozen
 class DefaultMaxAge:
-    """``max evidence age 5 years``: how old evidence may be unless its type says less."""
+    """``max evidence age 5 years [basis "..."]``: how old evidence may be unless its
+    type says less."""
 
     age: Age
+    basis: Basis | None = None
     span: Span = span_field()
 
 
@@ -374,8 +546,9 @@ class Programme:
 
 @attrs.frozen
 class NeedsVerification:
-    """``needs verification``: an item counts only when verified."""
+    """``needs verification [basis "..."]``: an item counts only when verified."""
 
+    basis: Basis | None = None
     span: Span = span_field()
 
 
@@ -436,7 +609,31 @@ class Recommended:
     span: Span = span_field()
 
 
-UnitClause: TypeAlias = Credits | Kind | Outcome | Accepts | Recommended | MaxAge | MinItems
+@attrs.frozen
+class OutcomeAccepts:
+    """``outcome 2 accepts werkplekproduct [basis "..."]``: the outcome narrows the unit's
+    accepted evidence types."""
+
+    id: Name
+    types: tuple[Name, ...]
+    basis: Basis | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class OutcomeMinItems:
+    """``outcome 3 needs at least 3 items [basis "..."]``: the outcome raises the minimum."""
+
+    id: Name
+    count: Integer
+    basis: Basis | None = None
+    span: Span = span_field()
+
+
+UnitClause: TypeAlias = (
+    Credits | Kind | Outcome | Accepts | Recommended | MaxAge | MinItems | OutcomeAccepts
+    | OutcomeMinItems
+)
 
 
 @attrs.frozen
@@ -556,15 +753,71 @@ class Regime:
 # ------------------------------------------------------------------ rules
 
 
+Noun: TypeAlias = Literal["unit", "outcome", "item", "result", "organisation", "issuer"]
+
+
+@attrs.frozen
+class Binder:
+    """``for each NOUN [called NAME] ...``: the rule holds for each one it ranges over.
+
+    ``of`` is the unit an outcome binder ranges in (``for each outcome of ICT-PM``);
+    ``items`` the filters of an item binder (``for each item covering outcome``).
+    """
+
+    noun: Noun
+    called: Name | None = None
+    of: Ref | None = None
+    items: ItemFilters | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class WhereValue:
+    """``where n is VALUE``: a name for a value, for the condition and the message."""
+
+    name: Name
+    value: Value
+    span: Span = span_field()
+
+
+@attrs.frozen
+class WhereItems:
+    """``where certificaten are items ...``: a name for a set of items."""
+
+    name: Name
+    items: ItemFilters
+    span: Span = span_field()
+
+
+Where: TypeAlias = WhereValue | WhereItems
+Severity: TypeAlias = Literal["deny", "warn", "info"]
+
+
 @attrs.frozen
 class Rule:
-    """``rule NAME "message" deny|warn when CONDITION basis "..."``: an institution rule."""
+    """``rule NAME "message" [for each ...] [where ...] deny|warn|info when CONDITION
+    basis "..."``: an institution rule."""
 
     name: Name
     message: Text
-    severity: Literal["deny", "warn"]
+    severity: Severity
     when: Condition
     basis: Basis
+    binders: tuple[Binder, ...] = ()
+    wheres: tuple[Where, ...] = ()
+    span: Span = span_field()
+
+
+FieldType: TypeAlias = Literal["text", "date", "number", "yes/no"]
+
+
+@attrs.frozen
+class Field:
+    """``evidence field uren "Aantal uren" number``: a further, typed field of items."""
+
+    name: Name
+    title: Text
+    type: FieldType
     span: Span = span_field()
 
 
@@ -654,6 +907,7 @@ class Include:
 
 Declaration: TypeAlias = (
     Include | Programme | ExamProgramme | EvidenceType | Unit | Assessment | Regime | Rule
+    | Field
 )
 
 

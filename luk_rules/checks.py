@@ -31,6 +31,7 @@ import attrs
 
 from luk_rules import ast
 from luk_rules.diagnostics import Diagnostic, Label, error, sort_key, suggest, warning
+from luk_rules.scoping import Names, Scope, check_fields, scoped_atoms
 from luk_rules.sources import SourceFile, Workspace
 from luk_rules.span import Span
 
@@ -341,6 +342,10 @@ def references(table: SymbolTable) -> Iterator[Reference]:
             for accepts in _clauses(decl, ast.Accepts):
                 for name in accepts.types:
                     yield Reference(name, "evidence type", "`accepts` lists evidence types")
+            for narrowed in _clauses(decl, ast.OutcomeAccepts):
+                for name in narrowed.types:
+                    yield Reference(name, "evidence type",
+                                    "`outcome ... accepts` lists evidence types")
         elif isinstance(decl, ast.Assessment):
             for assesses in _clauses(decl, ast.Assesses):
                 for name in assesses.units:
@@ -396,6 +401,8 @@ def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]
                     yield unit_clause.types, "accepts"
                 elif isinstance(unit_clause, ast.Recommended):
                     yield unit_clause.activities, "recommended activity"
+                elif isinstance(unit_clause, ast.OutcomeAccepts):
+                    yield unit_clause.types, "outcome ... accepts"
         elif isinstance(decl, ast.Assessment):
             for assesses in _clauses(decl, ast.Assesses):
                 yield assesses.units, "assesses"
@@ -832,7 +839,7 @@ _NOUN: dict[type, str] = {
 def check_repeated_clauses(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
     """LUK030: a clause that may appear once in a declaration appears once."""
     for decl in table.declarations:
-        if isinstance(decl, ast.Include | ast.Rule):
+        if isinstance(decl, ast.Include | ast.Rule | ast.Field):
             continue
         once = _ONCE.get(type(decl), {})
         name = _decl_name(decl).value
@@ -1352,6 +1359,80 @@ def check_idle_assessments(workspace: Workspace, table: SymbolTable) -> Iterator
             )
 
 
+def check_scoped_rules(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+    """LUK070-LUK075: binders, `where` names, values and placeholders of rules resolve."""
+    names = Names.of(table.declarations, table.complete)
+    yield from check_fields(table.declarations)
+    for decl in table.declarations:
+        if isinstance(decl, ast.Rule):
+            scope = Scope.of_rule(decl, names)
+            for atom in scoped_atoms(decl.when):
+                scope.atom(atom)
+            yield from scope.diagnostics
+        elif isinstance(decl, ast.Regime):
+            for clause in decl.clauses:
+                if isinstance(clause, ast.Permit | ast.Allow) and clause.when is not None:
+                    bare = Scope.bare(names)
+                    for atom in scoped_atoms(clause.when):
+                        bare.atom(atom)
+                    yield from bare.diagnostics
+
+
+def check_outcome_requirements(workspace: Workspace, table: SymbolTable
+                               ) -> Iterator[Diagnostic]:
+    """LUK076, LUK077: outcome requirements name an outcome, narrow types, raise minimums."""
+    programme = table.programme
+    default = _first(programme, ast.MinItems) if programme is not None else None
+    for decl in table.declarations:
+        if not isinstance(decl, ast.Unit):
+            continue
+        ids = [o.id.value for o in _clauses(decl, ast.Outcome)]
+        accepted = {n.value for c in _clauses(decl, ast.Accepts) for n in c.types}
+        own = _first(decl, ast.MinItems) or default
+        minimum = own.count.value if own is not None else 1
+        seen: dict[tuple[type, str], ast.OutcomeAccepts | ast.OutcomeMinItems] = {}
+        for clause in decl.clauses:
+            if not isinstance(clause, ast.OutcomeAccepts | ast.OutcomeMinItems):
+                continue
+            outcome = clause.id.value
+            unit = decl.name.value
+            if outcome not in ids:
+                close = suggest(outcome, ids)
+                yield error(
+                    "LUK076", f"unit `{unit}` has no outcome `{outcome}`", clause.id.span,
+                    hint=f"did you mean `{close}`?" if close else
+                    f"declare it first: `outcome {outcome} \"...\"`; the unit's outcomes "
+                    f"are {_quoted(ids) or 'none'}")
+                continue
+            first = seen.setdefault((type(clause), outcome), clause)
+            if first is not clause:
+                written = "accepts" if isinstance(clause, ast.OutcomeAccepts) else "needs"
+                yield error("LUK030", f"`outcome {outcome} {written}` appears more than once "
+                            f"in unit `{unit}`", clause.span,
+                            hint="keep one of them", labels=[Label(first.span, "first given here")])
+                continue
+            if isinstance(clause, ast.OutcomeAccepts):
+                for name in clause.types:
+                    if name.value in accepted or name.value not in table.evidence:
+                        continue
+                    yield error(
+                        "LUK077", f"outcome {outcome} accepts `{name.value}`, which unit "
+                        f"`{unit}` does not accept", name.span,
+                        hint=f"an outcome can only narrow its unit's types: add "
+                        f"`{name.value}` to the unit's `accepts`, or leave it out here")
+            elif clause.count.value <= 0:
+                yield error("LUK024", f"`outcome {outcome} needs at least {clause.count.value} "
+                            "items` asks for no evidence", clause.count.span,
+                            hint="write 1 or more, or leave the clause out")
+            elif clause.count.value < minimum:
+                yield error(
+                    "LUK077", f"outcome {outcome} needs at least {clause.count.value} "
+                    f"{'item' if clause.count.value == 1 else 'items'}, fewer than the "
+                    f"{minimum} every outcome of `{unit}` needs", clause.count.span,
+                    hint=f"an outcome can only raise the minimum: write {minimum} or more, "
+                    "or lower the unit's `at least ... items per outcome`")
+
+
 PASSES: tuple[Pass, ...] = (
     check_reserved_rule_names,
     check_programme_count,
@@ -1376,6 +1457,8 @@ PASSES: tuple[Pass, ...] = (
     check_idle_assessments,
     check_empty_files,
     check_programme_units,
+    check_scoped_rules,
+    check_outcome_requirements,
 )
 """Every static check, in the order they run."""
 

@@ -309,7 +309,7 @@ def _decide(args: argparse.Namespace) -> int:
     text = _read_submission_text(args.submission)
     source = "<stdin>" if args.submission == "-" else args.submission
     try:
-        submission = loads(text, source)
+        submission = loads(text, source, fields=ruleset.fields)
         decision = ruleset.decide(submission, explain=args.explain)
     except SubmissionError as exc:
         print(f"luk decide: {source} is not a valid submission:", file=sys.stderr)

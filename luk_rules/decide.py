@@ -134,7 +134,7 @@ class Verdict:
 
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
                    "in-force": (1,), "claimed-item": (4,), "result": (1, 5),
-                   "result-cutoff": (0,)}
+                   "result-cutoff": (0,), "age-cutoff": (1,)}
 
 
 def _date(ordinal: Value) -> str:
@@ -173,7 +173,6 @@ class DecisionBuilder:
         rs = compiled.ruleset
         self.rs = rs
         self.units = {u.code: u for u in rs.units}
-        self.accepted_sorted = {u.code: tuple(sorted(u.accepts)) for u in rs.units}
         self.reports = tuple(sorted(compiled.program.reports.items()))
 
     def verdict(self, derivation: Derivation) -> Verdict:
@@ -233,15 +232,28 @@ class DecisionBuilder:
                         explanation, fired)
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
+        """What an outcome lacks: its own minimum and accepted types (or its unit's)."""
         u = self.units[unit]
-        return Missing(unit, outcome, max(u.min_items - have, 1), self.accepted_sorted[unit])
+        needed = u.outcome(outcome).minimum.count
+        return Missing(unit, outcome, max(needed - have, 1),
+                       tuple(sorted(u.accepted_for(outcome))))
 
 
 
 def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Finding:
     """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
+    raw = dict(zip((p.name for p in report.params), fact[1], strict=True))
     values = {p.name: _show(p, arg) for p, arg in zip(report.params, fact[1], strict=True)}
-    facts = {values[name] for name in report.facts}
+    gathered: dict[str, list[str]] = {}
+    for collected in report.collected:
+        key = tuple(raw[name] for name in collected.key)
+        width = len(key)
+        gathered[collected.name] = sorted({
+            str(f[-1]) for f in derivation.of(collected.pred) if f[:width] == key})
+        values[collected.name] = ", ".join(gathered[collected.name])
+    facts: set[str] = set()
+    for name in report.facts:
+        facts.update(gathered[name] if name in gathered else (values[name],))
     if report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
     return Finding(report.code, report.severity, fill(report.message, values),
@@ -305,6 +317,8 @@ class _Explainer:
         rule = self.rules[rule_index]
         shown = (f"the condition at {rule.cite.source} holds" if _is_condition(fact)
                  else self.shown(fact))
+        if _is_condition(fact) and fact[1]:
+            shown += " for " + render_fact(("", fact[1]))[1:-1]
         node: dict[str, Any] = {
             "fact": shown,
             "rule": rule.cite.rule,
@@ -348,7 +362,7 @@ def _is_condition(fact: Fact) -> bool:
     return fact[0].startswith("cond")
 
 
-_ON_THE_DATE = frozenset({"accept", "result-cutoff"})
+_ON_THE_DATE = frozenset({"accept", "result-cutoff", "age-cutoff"})
 """Input facts that the ruleset gives for the submission's date (cutoff dates)."""
 
 

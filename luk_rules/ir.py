@@ -24,10 +24,12 @@ COMBINATIONS = ("A", "B", "C", "D")
 
 @attrs.frozen
 class MaxAge:
-    """A maximum age of evidence, in years and months."""
+    """A maximum age of evidence, in years and months; ``basis`` is the article the clause
+    cites (empty: the programme's OER)."""
 
     years: int = 0
     months: int = 0
+    basis: str = ""
     span: Span = span_field()
 
     def cutoff(self, on: dt.date) -> dt.date:
@@ -187,9 +189,237 @@ class DateFrom:
     span: Span = span_field()
 
 
+# ------------------------------------------------- scoped rules: terms and sets
+
+Noun: TypeAlias = Literal["unit", "outcome", "item", "result", "organisation", "issuer"]
+ValueType: TypeAlias = Literal["number", "date", "text", "yes/no", "unit", "outcome", "item",
+                               "result", "items"]
+
+
+@attrs.frozen
+class Bound:
+    """A name bound by the rule: a binder (``outcome``) or a ``where`` (``n``)."""
+
+    name: str
+
+
+Term: TypeAlias = Bound | str
+"""A binder's value, or a declared name (a unit code)."""
+
+
+@attrs.frozen
+class Target:
+    """What ``covering`` / ``counting for`` names: an outcome binder, or a unit (a binder
+    or a code): then any outcome of that unit."""
+
+    kind: Literal["outcome", "unit"]
+    ref: Term
+
+
+@attrs.frozen
+class ItemSet:
+    """The evidence items of the submission that match: of one of ``types`` (any when
+    empty), offered for every ``covering`` target, counting for every ``counting_for``
+    target, from each of ``organisations``, verified when ``verified``."""
+
+    types: tuple[str, ...] = ()
+    covering: tuple[Target, ...] = ()
+    counting_for: tuple[Target, ...] = ()
+    organisations: tuple[Term, ...] = ()
+    verified: bool = False
+    span: Span = span_field()
+
+    @property
+    def unfiltered(self) -> bool:
+        """Every item of the submission."""
+        return not (self.types or self.covering or self.counting_for or self.organisations
+                    or self.verified)
+
+
+@attrs.frozen
+class Binder:
+    """``for each NOUN``: the rule holds for each claimed unit, outcome of a claimed unit,
+    item (of ``items``), result, or distinct organisation or issuer of the items.
+
+    ``unit`` is the unit an outcome binder ranges in (a binder or a code; None: every
+    claimed unit).
+    """
+
+    name: str
+    noun: Noun
+    unit: Term | None = None
+    items: ItemSet | None = None
+    span: Span = span_field()
+
+
+# ---------------------------------------------------------------- values
+
+
+@attrs.frozen
+class CountOf:
+    """The number of items of a set (or of a ``where NAME are items`` set, by name)."""
+
+    items: ItemSet | str
+    span: Span = span_field()
+
+
+@attrs.frozen
+class CreditsOfResults:
+    """The credits of every unit whose result counts on the date (a sum)."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
+class UnitCredits:
+    """The credits of a unit."""
+
+    unit: Term
+    span: Span = span_field()
+
+
+@attrs.frozen
+class OutcomeMinimum:
+    """How many counting items an outcome needs."""
+
+    outcome: Bound
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DateOf:
+    """The date of an item or a result."""
+
+    subject: Bound
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ItemText:
+    """The organisation or issuer of an item (absent when the item has none)."""
+
+    attribute: Literal["organisation", "issuer"]
+    item: Bound
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ItemField:
+    """A declared field of an item (absent when the item has none)."""
+
+    field: str
+    item: Bound
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Constant:
+    """A number, a text or a date written in the rule."""
+
+    value: int | str | dt.date
+    span: Span = span_field()
+
+
+Value: TypeAlias = (
+    Bound | CountOf | CreditsOfResults | UnitCredits | OutcomeMinimum | DateOf | ItemText
+    | ItemField | Constant
+)
+
+
+@attrs.frozen
+class Definition:
+    """``where NAME is VALUE`` / ``where NAME are items ...``: ``partial`` when the value
+    may be absent (a field an item lacks)."""
+
+    name: str
+    value: Value | ItemSet
+    type: ValueType
+    partial: bool = False
+    span: Span = span_field()
+
+
+# ----------------------------------------------------------- item tests
+
+
+@attrs.frozen
+class TypeTest:
+    """The item is of one of the types."""
+
+    types: tuple[str, ...]
+
+
+@attrs.frozen
+class VerifiedTest:
+    """The item is marked verified."""
+
+
+@attrs.frozen
+class FieldTest:
+    """The item's yes/no field is yes."""
+
+    field: str
+
+
+@attrs.frozen
+class AgeTest:
+    """The item's (or result's) age on the date compares to ``months``."""
+
+    op: Literal["<", "<=", ">", ">="]
+    months: int
+
+
+ItemTest: TypeAlias = TypeTest | VerifiedTest | FieldTest | AgeTest
+
+
+# ------------------------------------------------------- scoped conditions
+
+
+@attrs.frozen
+class Comparison:
+    """Two values compared (``=`` and ``!=`` for every type, the others for numbers and
+    dates); false when a value is absent."""
+
+    left: Value
+    op: Literal["<", "<=", ">", ">=", "=", "!="]
+    right: Value
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Share:
+    """``left_weight`` times a count compared to ``right_weight`` times another:
+    ``number of items from org > 50% of number of items`` is 100 x left > 50 x right."""
+
+    left: CountOf
+    left_weight: int
+    op: Literal["<", "<=", ">", ">=", "="]
+    right: CountOf
+    right_weight: int
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Has:
+    """A bound item (or result, for ages) passes a test."""
+
+    subject: Bound
+    test: ItemTest
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Quantified:
+    """``some``/``no``/``every`` item of a set passes a test (``every`` needs one item)."""
+
+    quantifier: Literal["every", "some", "no"]
+    items: ItemSet
+    test: ItemTest
+    span: Span = span_field()
+
+
 Cond: TypeAlias = (
     Const | AllOf | AnyOf | Negation | Claimed | RequestedAssessment | EvidenceTypes | Count
-    | CombinationIn | FormIn | Followed | DateFrom
+    | CombinationIn | FormIn | Followed | DateFrom | Comparison | Share | Has | Quantified
 )
 
 # --------------------------------------------------------------- declarations
@@ -206,23 +436,53 @@ class Cite:
 
 @attrs.frozen
 class EvidenceType:
-    """A type of evidence item."""
+    """A type of evidence item; ``verification`` cites the ``needs verification`` clause."""
 
     name: str
     title: str
     max_age: MaxAge | None
     needs_verification: bool
     span: Span = span_field()
+    verification_basis: str = ""
+    verification_span: Span = span_field()
+
+
+FieldType: TypeAlias = Literal["text", "date", "number", "yes/no"]
+
+
+@attrs.frozen
+class Field:
+    """A further, typed field of evidence items, declared by the ruleset."""
+
+    name: str
+    title: str
+    type: FieldType
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Minimum:
+    """How many counting items an outcome needs, and the clause that says so (``basis``
+    empty: the programme's OER; ``span`` unknown: the default of 1)."""
+
+    count: int
+    basis: str = ""
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Outcome:
-    """A learning outcome ``<unit>.<id>``."""
+    """A learning outcome ``<unit>.<id>``; ``accepts`` narrows the unit's accepted types
+    (None: the unit's), ``minimum`` is the number of counting items it needs."""
 
     ref: str
     unit: str
     text: str
     span: Span = span_field()
+    accepts: tuple[str, ...] | None = None
+    accepts_basis: str = ""
+    accepts_span: Span = span_field()
+    minimum: Minimum = Minimum(1)
 
 
 @attrs.frozen
@@ -240,6 +500,18 @@ class Unit:
     min_items: int
     span: Span = span_field()
     accepts_span: Span = span_field()
+
+    def outcome(self, ref: str) -> Outcome:
+        """The outcome with this ref (KeyError when unknown)."""
+        for o in self.outcomes:
+            if o.ref == ref:
+                return o
+        raise KeyError(ref)
+
+    def accepted_for(self, ref: str) -> tuple[str, ...]:
+        """The evidence types that can count for an outcome: its own list, or the unit's."""
+        narrowed = self.outcome(ref).accepts
+        return self.accepts if narrowed is None else narrowed
 
 
 @attrs.frozen
@@ -303,13 +575,16 @@ class Regime:
 
 @attrs.frozen
 class Rule:
-    """An institution rule: a deny or warn finding when the condition holds."""
+    """An institution rule: a deny, warning or info finding when the condition holds,
+    for each combination of its binders' values (once when it has none)."""
 
     name: str
     message: str
-    severity: Literal["deny", "warning"]
+    severity: Literal["deny", "warning", "info"]
     when: Cond
     cite: Cite
+    binders: tuple[Binder, ...] = ()
+    definitions: tuple[Definition, ...] = ()
 
 
 @attrs.frozen
@@ -402,6 +677,7 @@ class Ruleset:
     assessments: tuple[Assessment, ...]
     rules: tuple[Rule, ...]
     exam: ExamProgramme | None = None
+    fields: tuple[Field, ...] = ()
 
     def unit(self, code: str) -> Unit:
         """The unit with this code (KeyError when unknown)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Literal
 
 from luk_rules import ast, ir
+from luk_rules.scoping import Names, Scope
 from luk_rules.sources import Workspace
 from luk_rules.span import Span
 
@@ -23,10 +25,12 @@ def _date(lit: ast.DateLit | None) -> dt.date | None:
     return None if lit is None else dt.date.fromisoformat(lit.value)
 
 
-def _age(age: ast.Age) -> ir.MaxAge:
+def _age(age: ast.Age, basis: ast.Basis | None = None) -> ir.MaxAge:
+    """A maximum age; its span is the clause's age, its basis the clause's own (if any)."""
+    cited = basis.text.value if basis is not None else ""
     if age.unit == "years":
-        return ir.MaxAge(years=age.amount.value, span=age.span)
-    return ir.MaxAge(months=age.amount.value, span=age.span)
+        return ir.MaxAge(years=age.amount.value, basis=cited, span=age.span)
+    return ir.MaxAge(months=age.amount.value, basis=cited, span=age.span)
 
 
 def _first(clauses: Iterable[object], kind: type[object]) -> object | None:
@@ -46,9 +50,12 @@ class _Lowerer:
         self.assessments: dict[str, ast.Assessment] = {}
         self.regimes: dict[str, ast.Regime] = {}
         self.rules: list[ast.Rule] = []
+        self.fields: dict[str, ast.Field] = {}
         self.exam: ast.ExamProgramme | None = None
         self.programme_file = ws.root
+        every: list[ast.Declaration] = []
         for file, decl in ws.declarations():
+            every.append(decl)
             match decl:
                 case ast.Programme():
                     if self.programme is None:
@@ -65,8 +72,12 @@ class _Lowerer:
                     self.rules.append(decl)
                 case ast.ExamProgramme():
                     self.exam = self.exam or decl
+                case ast.Field():
+                    self.fields.setdefault(decl.name.value, decl)
                 case _:
                     pass
+        self.names = Names.of(every)
+        self.scope = Scope.bare(self.names)
 
     # -- the programme-level facts conditions may fold to constants
 
@@ -107,6 +118,8 @@ class _Lowerer:
     def cond(self, c: ast.Condition) -> ir.Cond:
         sp = c.span
         match c:
+            case ast.Compare() | ast.IsTest() | ast.ItemsQuantified():
+                return self.scope.atom(c)
             case ast.Or(items):
                 return ir.AnyOf(tuple(self.cond(i) for i in items), span=sp)
             case ast.And(items):
@@ -187,6 +200,7 @@ class _Lowerer:
             permits.extend(parent.permits)
             allows.extend(parent.allows)
         for c in decl.clauses:
+            self.scope = Scope.bare(self.names)
             if isinstance(c, ast.Permit):
                 cite = ir.Cite(f"{name}: permit {c.kind.value}", c.basis.text.value, c.span)
                 when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
@@ -222,6 +236,7 @@ class _Lowerer:
         forms = tuple(n.value for c in clauses if isinstance(c, ast.Forms) for n in c.forms)
         institution = _first(clauses, ast.Institution)
         default_age = _first(clauses, ast.DefaultMaxAge)
+        self.default_min = _first(clauses, ast.MinItems)
         default_min = _first(clauses, ast.MinItems)
         replaces = _first(clauses, ast.Replaces)
         predecessor = None
@@ -241,8 +256,8 @@ class _Lowerer:
             else "",
             participates=self.participates(),
             opted_in=self.opted_in(),
-            max_age=_age(default_age.age) if isinstance(default_age, ast.DefaultMaxAge)
-            else None,
+            max_age=_age(default_age.age, default_age.basis)
+            if isinstance(default_age, ast.DefaultMaxAge) else None,
             min_items=default_min.count.value if isinstance(default_min, ast.MinItems) else 1,
             regimes=regimes,
             replaces=predecessor,
@@ -251,18 +266,32 @@ class _Lowerer:
         evidence = tuple(self.evidence_type(e) for e in self.evidence.values())
         units = tuple(self.unit(u, programme) for u in self.units.values())
         assessments = tuple(self.assessment(a) for a in self.assessments.values())
-        rules = tuple(
-            ir.Rule(
-                name=r.name.value,
-                message=r.message.value,
-                severity="deny" if r.severity == "deny" else "warning",
-                when=self.cond(r.when),
-                cite=ir.Cite(r.name.value, r.basis.text.value, r.span),
-            )
-            for r in self.rules
-        )
+        rules = tuple(self.rule(r) for r in self.rules)
         exam = self.exam_programme(self.exam) if self.exam else None
-        return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules, exam)
+        fields = tuple(ir.Field(f.name.value, f.title.value, f.type, span=f.span)
+                       for f in self.fields.values())
+        return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules, exam,
+                          fields)
+
+    def rule(self, r: ast.Rule) -> ir.Rule:
+        """A rule with its binders and ``where`` names, resolved by its :class:`Scope`."""
+        self.scope = Scope.of_rule(r, self.names)
+        when = self.cond(r.when)
+        severities: dict[str, Literal["deny", "warning", "info"]] = {
+            "deny": "deny", "warn": "warning", "info": "info"}
+        rule = ir.Rule(
+            name=r.name.value,
+            message=r.message.value,
+            severity=severities[r.severity],
+            when=when,
+            cite=ir.Cite(r.name.value, r.basis.text.value, r.span),
+            binders=tuple(self.scope.binders),
+            definitions=tuple(self.scope.definitions.values()),
+        )
+        if self.scope.diagnostics:  # pragma: no cover - the checks reported them
+            raise LoweringError(self.scope.diagnostics[0].message, self.scope.diagnostics[0].span)
+        self.scope = Scope.bare(self.names)
+        return rule
 
     def exam_programme(self, e: ast.ExamProgramme) -> ir.ExamProgramme:
         required = [c for c in e.clauses if isinstance(c, ast.Required)]
@@ -297,13 +326,26 @@ class _Lowerer:
 
     def evidence_type(self, e: ast.EvidenceType) -> ir.EvidenceType:
         age = _first(e.clauses, ast.MaxAge)
+        verification = _first(e.clauses, ast.NeedsVerification)
         return ir.EvidenceType(
             name=e.name.value,
             title=e.title.value,
-            max_age=_age(age.age) if isinstance(age, ast.MaxAge) else None,
-            needs_verification=any(isinstance(c, ast.NeedsVerification) for c in e.clauses),
+            max_age=_age(age.age, age.basis) if isinstance(age, ast.MaxAge) else None,
+            needs_verification=verification is not None,
             span=e.span,
+            verification_basis=verification.basis.text.value
+            if isinstance(verification, ast.NeedsVerification) and verification.basis else "",
+            verification_span=verification.span
+            if isinstance(verification, ast.NeedsVerification) else e.span,
         )
+
+    def minimum(self, clause: ast.MinItems | ast.OutcomeMinItems | None) -> ir.Minimum:
+        """How many items an outcome needs, cited by the clause that says so."""
+        if clause is None:
+            return ir.Minimum(1)
+        return ir.Minimum(clause.count.value,
+                          clause.basis.text.value if clause.basis is not None else "",
+                          span=clause.span)
 
     def unit(self, u: ast.Unit, programme: ir.Programme) -> ir.Unit:
         code = u.name.value
@@ -311,8 +353,22 @@ class _Lowerer:
         age = _first(u.clauses, ast.MaxAge)
         minimum = _first(u.clauses, ast.MinItems)
         accepts = [c for c in u.clauses if isinstance(c, ast.Accepts)]
+        narrowed = {c.id.value: c for c in reversed(u.clauses)
+                    if isinstance(c, ast.OutcomeAccepts)}
+        raised = {c.id.value: c for c in reversed(u.clauses)
+                  if isinstance(c, ast.OutcomeMinItems)}
+        unit_minimum = self.minimum(minimum if isinstance(minimum, ast.MinItems)
+                                    else self.default_min if isinstance(self.default_min,
+                                                                        ast.MinItems) else None)
         outcomes = tuple(
-            ir.Outcome(f"{code}.{c.id.value}", code, c.text.value, span=c.span)
+            ir.Outcome(
+                f"{code}.{c.id.value}", code, c.text.value, span=c.span,
+                accepts=_names(narrowed[c.id.value].types) if c.id.value in narrowed else None,
+                accepts_basis=(b.text.value if c.id.value in narrowed
+                               and (b := narrowed[c.id.value].basis) is not None else ""),
+                accepts_span=narrowed[c.id.value].span if c.id.value in narrowed else c.span,
+                minimum=self.minimum(raised[c.id.value]) if c.id.value in raised
+                else unit_minimum)
             for c in u.clauses if isinstance(c, ast.Outcome)
         )
         return ir.Unit(
@@ -324,7 +380,7 @@ class _Lowerer:
             accepts=_names(n for c in accepts for n in c.types),
             recommended=_names(
                 n for c in u.clauses if isinstance(c, ast.Recommended) for n in c.activities),
-            max_age=_age(age.age) if isinstance(age, ast.MaxAge) else None,
+            max_age=_age(age.age, age.basis) if isinstance(age, ast.MaxAge) else None,
             min_items=minimum.count.value if isinstance(minimum, ast.MinItems)
             else programme.min_items,
             span=u.span,

@@ -81,7 +81,7 @@ _TERMINALS = {
     "DATE": "a date (YYYY-MM-DD)",
     "OUTCOME_ID": "an outcome id",
     "AGE_UNIT": "`years` or `months`",
-    "SEVERITY": "`deny` or `warn`",
+    "SEVERITY": "`deny`, `warn` or `info`",
     "QUANTIFIER": "`every`, `some` or `no`",
     "COMPARE": "a comparison (<, <=, >, >=, =)",
     "PORTFOLIO": "`portfolio`",
@@ -378,17 +378,197 @@ class _Builder:
         return ast.Regime(*self._head(t), span=sp)
 
     def r_rule(self, t: Tree[Token], sp: Span) -> ast.Rule:
-        name, message, verdict, basis = t.children
+        name, message, *scope, verdict, basis = t.children
         verdict = cast(Tree[Token], verdict)
         severity, condition = verdict.children
+        built = [self.build(cast(Tree[Token], c)) for c in scope]
         return ast.Rule(
             self.name(cast(Token, name)),
             self.text(cast(Token, message)),
             cast(Any, str(severity)),
             self.build(cast(Tree[Token], condition)),
             self.build(cast(Tree[Token], basis)),
+            binders=tuple(b for b in built if isinstance(b, ast.Binder)),
+            wheres=tuple(w for w in built if not isinstance(w, ast.Binder)),
             span=sp,
         )
+
+    def r_field(self, t: Tree[Token], sp: Span) -> ast.Field:
+        name, title, kind = t.children
+        word = str(cast(Tree[Token], kind).children[0])
+        return ast.Field(self.name(cast(Token, name)), self.text(cast(Token, title)),
+                         cast(Any, word), span=sp)
+
+    # -- binders, where, item filters
+
+    def _called(self, children: list[Tree[Token] | Token]) -> ast.Name | None:
+        for c in children:
+            if isinstance(c, Tree) and c.data == "called":
+                return self.name(cast(Token, c.children[0]))
+        return None
+
+    def _binder(self, noun: ast.Noun, t: Tree[Token], sp: Span) -> ast.Binder:
+        of = next((self.ref(c) for c in t.children if isinstance(c, Tree) and c.data == "ref"),
+                  None)
+        items = next((self.item_filters(c) for c in t.children
+                      if isinstance(c, Tree) and c.data == "item_filters"), None)
+        return ast.Binder(noun, self._called(t.children), of, items, span=sp)
+
+    def r_each_unit(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("unit", t, sp)
+
+    def r_each_outcome(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("outcome", t, sp)
+
+    def r_each_item(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("item", t, sp)
+
+    def r_each_result(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("result", t, sp)
+
+    def r_each_organisation(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("organisation", t, sp)
+
+    def r_each_issuer(self, t: Tree[Token], sp: Span) -> ast.Binder:
+        return self._binder("issuer", t, sp)
+
+    def r_where_value(self, t: Tree[Token], sp: Span) -> ast.WhereValue:
+        name, value = t.children
+        return ast.WhereValue(self.name(cast(Token, name)), self.value(value), span=sp)
+
+    def r_where_items(self, t: Tree[Token], sp: Span) -> ast.WhereItems:
+        name, items = t.children
+        return ast.WhereItems(self.name(cast(Token, name)),
+                              self.item_filters(cast(Tree[Token], items)), span=sp)
+
+    def ref(self, t: Tree[Token]) -> ast.Ref:
+        token = cast(Token, t.children[0])
+        return ast.Ref(self.name(token), span=self.span(t))
+
+    def item_filters(self, t: Tree[Token]) -> ast.ItemFilters:
+        types: tuple[ast.Name, ...] = ()
+        filters: list[ast.ItemFilter] = []
+        for c in t.children:
+            c = cast(Tree[Token], c)
+            sp = self.span(c)
+            if c.data == "item_type":
+                types = self.names(cast(Tree[Token], c.children[0]))
+            elif c.data == "covering":
+                filters.append(ast.Covering(self.ref(cast(Tree[Token], c.children[0])), span=sp))
+            elif c.data == "counting_for":
+                filters.append(ast.CountingFor(self.ref(cast(Tree[Token], c.children[0])),
+                                               span=sp))
+            elif c.data == "from_":
+                source = c.children[0]
+                filters.append(ast.From(
+                    self.ref(source) if isinstance(source, Tree) else self.text(source),
+                    span=sp))
+            else:
+                filters.append(ast.VerifiedOnly(span=sp))
+        return ast.ItemFilters(types, tuple(filters), span=self.span(t))
+
+    # -- values
+
+    def value(self, item: Tree[Token] | Token) -> ast.Value:
+        if isinstance(item, Token):  # pragma: no cover - every value is a tree
+            raise AssertionError(f"a value token {item!r}")
+        if item.data == "ref":
+            return self.ref(item)
+        built: ast.Value = self.build(item)
+        return built
+
+    def r_count_items(self, t: Tree[Token], sp: Span) -> ast.CountItems:
+        return ast.CountItems(self.item_filters(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_count_named(self, t: Tree[Token], sp: Span) -> ast.CountNamed:
+        return ast.CountNamed(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_credits_of_results(self, t: Tree[Token], sp: Span) -> ast.CreditsOfResults:
+        return ast.CreditsOfResults(span=sp)
+
+    def _attribute(self, attribute: ast.AttributeName, t: Tree[Token], sp: Span
+                   ) -> ast.Attribute:
+        return ast.Attribute(attribute, self.ref(cast(Tree[Token], t.children[0])), span=sp)
+
+    def r_credits_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("credits", t, sp)
+
+    def r_minimum_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("minimum", t, sp)
+
+    def r_age_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("age", t, sp)
+
+    def r_date_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("date", t, sp)
+
+    def r_organisation_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("organisation", t, sp)
+
+    def r_issuer_of(self, t: Tree[Token], sp: Span) -> ast.Attribute:
+        return self._attribute("issuer", t, sp)
+
+    def r_field_of(self, t: Tree[Token], sp: Span) -> ast.FieldOf:
+        field, of = t.children
+        return ast.FieldOf(self.name(cast(Token, field)), self.ref(cast(Tree[Token], of)),
+                           span=sp)
+
+    def r_percent_of(self, t: Tree[Token], sp: Span) -> ast.PercentOf:
+        percent, of = t.children
+        return ast.PercentOf(self.integer(cast(Token, percent)), self.value(of), span=sp)
+
+    def r_number_lit(self, t: Tree[Token], sp: Span) -> ast.Integer:
+        return self.integer(cast(Token, t.children[0]))
+
+    def r_date_lit(self, t: Tree[Token], sp: Span) -> ast.DateLit:
+        return self.date(cast(Token, t.children[0]))
+
+    def r_text_lit(self, t: Tree[Token], sp: Span) -> ast.Text:
+        return self.text(cast(Token, t.children[0]))
+
+    def r_age_lit(self, t: Tree[Token], sp: Span) -> ast.Age:
+        built: ast.Age = self.build(cast(Tree[Token], t.children[0]))
+        return built
+
+    # -- scoped atoms
+
+    def _compare(self, op: ast.CompareOp, left: Any, right: Any, sp: Span) -> ast.Compare:
+        return ast.Compare(self.value(left), op, self.value(right), span=sp)
+
+    def r_compare(self, t: Tree[Token], sp: Span) -> ast.Compare:
+        left, op, right = t.children
+        return self._compare(cast(Any, str(op)), left, right, sp)
+
+    def r_is_equal(self, t: Tree[Token], sp: Span) -> ast.Compare:
+        left, right = t.children
+        return self._compare("is", left, right, sp)
+
+    def r_is_not_equal(self, t: Tree[Token], sp: Span) -> ast.Compare:
+        left, _, right = t.children
+        return self._compare("is not", left, right, sp)
+
+    def item_test(self, t: Tree[Token]) -> ast.ItemTest:
+        sp = self.span(t)
+        if t.data == "test_verified":
+            return ast.Verified(span=sp)
+        age: ast.Age = self.build(cast(Tree[Token], t.children[0]))
+        return ast.AgeTest("younger" if t.data == "test_younger" else "older", age, span=sp)
+
+    def r_is_test(self, t: Tree[Token], sp: Span) -> ast.IsTest:
+        subject, test = t.children
+        return ast.IsTest(self.value(subject), self.item_test(cast(Tree[Token], test)),
+                          span=sp)
+
+    def r_is_not_test(self, t: Tree[Token], sp: Span) -> ast.IsTest:
+        subject, _, test = t.children
+        return ast.IsTest(self.value(subject), self.item_test(cast(Tree[Token], test)),
+                          negated=True, span=sp)
+
+    def r_items_quantified(self, t: Tree[Token], sp: Span) -> ast.ItemsQuantified:
+        quantifier, items, test = t.children
+        return ast.ItemsQuantified(
+            cast(Any, str(quantifier)), self.item_filters(cast(Tree[Token], items)),
+            self.item_test(test) if isinstance(test, Tree) else self.name(test), span=sp)
 
     # -- programme clauses
 
@@ -421,8 +601,16 @@ class _Builder:
     def r_default_kind(self, t: Tree[Token], sp: Span) -> ast.DefaultKind:
         return ast.DefaultKind(self.name(cast(Token, t.children[0])), span=sp)
 
+    def _basis_of(self, t: Tree[Token]) -> ast.Basis | None:
+        for c in t.children:
+            if isinstance(c, Tree) and c.data == "basis":
+                basis: ast.Basis = self.build(c)
+                return basis
+        return None
+
     def r_default_max_age(self, t: Tree[Token], sp: Span) -> ast.DefaultMaxAge:
-        return ast.DefaultMaxAge(self.build(cast(Tree[Token], t.children[0])), span=sp)
+        return ast.DefaultMaxAge(self.build(cast(Tree[Token], t.children[0])),
+                                 self._basis_of(t), span=sp)
 
     def r_default_min_items(self, t: Tree[Token], sp: Span) -> ast.MinItems:
         built: ast.MinItems = self.build(cast(Tree[Token], t.children[0]))
@@ -435,15 +623,16 @@ class _Builder:
         return ast.Age(self.integer(cast(Token, amount)), normalised, span=sp)
 
     def r_min_items(self, t: Tree[Token], sp: Span) -> ast.MinItems:
-        return ast.MinItems(self.integer(cast(Token, t.children[0])), span=sp)
+        return ast.MinItems(self.integer(cast(Token, t.children[0])), self._basis_of(t), span=sp)
 
     # -- evidence and unit clauses
 
     def r_max_age(self, t: Tree[Token], sp: Span) -> ast.MaxAge:
-        return ast.MaxAge(self.build(cast(Tree[Token], t.children[0])), span=sp)
+        return ast.MaxAge(self.build(cast(Tree[Token], t.children[0])), self._basis_of(t),
+                          span=sp)
 
     def r_needs_verification(self, t: Tree[Token], sp: Span) -> ast.NeedsVerification:
-        return ast.NeedsVerification(span=sp)
+        return ast.NeedsVerification(self._basis_of(t), span=sp)
 
     def r_credits(self, t: Tree[Token], sp: Span) -> ast.Credits:
         return ast.Credits(self.integer(cast(Token, t.children[0])), span=sp)
@@ -454,6 +643,17 @@ class _Builder:
     def r_outcome(self, t: Tree[Token], sp: Span) -> ast.Outcome:
         ident, text = t.children
         return ast.Outcome(self.name(cast(Token, ident)), self.text(cast(Token, text)), span=sp)
+
+    def r_outcome_accepts(self, t: Tree[Token], sp: Span) -> ast.OutcomeAccepts:
+        ident, types, *_ = t.children
+        return ast.OutcomeAccepts(self.name(cast(Token, ident)),
+                                  self.names(cast(Tree[Token], types)), self._basis_of(t),
+                                  span=sp)
+
+    def r_outcome_min_items(self, t: Tree[Token], sp: Span) -> ast.OutcomeMinItems:
+        ident, count, *_ = t.children
+        return ast.OutcomeMinItems(self.name(cast(Token, ident)),
+                                   self.integer(cast(Token, count)), self._basis_of(t), span=sp)
 
     def r_accepts(self, t: Tree[Token], sp: Span) -> ast.Accepts:
         return ast.Accepts(self.names(cast(Tree[Token], t.children[0])), span=sp)

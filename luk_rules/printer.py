@@ -120,9 +120,8 @@ def _between(first: Span, last: Span) -> Span:
 def _module_lines(declarations: Sequence[ast.Declaration]) -> Iterator[_Line]:
     previous: ast.Declaration | None = None
     for decl in declarations:
-        together = isinstance(decl, ast.Include | ast.EvidenceType) and type(decl) is type(
-            previous
-        )
+        together = isinstance(decl, ast.Include | ast.EvidenceType | ast.Field) and type(
+            decl) is type(previous)
         first = True
         for line in _declaration_lines(decl):
             if first:
@@ -166,10 +165,16 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
         case ast.Regime(name, title, clauses):
             yield _header("regime", name, title, decl.span)
             yield from _regime_lines(clauses)
-        case ast.Rule(name, message, severity, when, basis):
+        case ast.Rule(name, message, severity, when, basis, binders, wheres):
             yield _header("rule", name, message, decl.span)
+            for binder in binders:
+                yield _Line(binder_text(binder), 1, binder.span)
+            for where in wheres:
+                yield _Line(where_text(where), 1, where.span)
             yield _Line(f"{severity} when {condition_text(when)}", 1, when.span)
             yield _Line(_basis(basis), 1, basis.span)
+        case ast.Field(name, title, kind):
+            yield _Line(f"evidence field {name.value} {_string(title)} {kind}", 0, decl.span)
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(decl)
 
@@ -264,8 +269,8 @@ def _programme_clause(clause: ast.ProgrammeClause) -> str:
             return f"replaces {_string(path)} from {date.value}"
         case ast.DefaultKind(kind):
             return f"units are {kind.value}"
-        case ast.DefaultMaxAge(age):
-            return f"max evidence age {_age(age)}"
+        case ast.DefaultMaxAge(age, basis):
+            return f"max evidence age {_age(age)}{_clause_basis(basis)}"
         case ast.MinItems():
             return _min_items(clause)
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
@@ -296,10 +301,10 @@ def _exam_clause(clause: ast.ExamClause) -> str:
 
 def _evidence_clause(clause: ast.EvidenceClause) -> str:
     match clause:
-        case ast.MaxAge(age):
-            return f"max age {_age(age)}"
-        case ast.NeedsVerification():
-            return "needs verification"
+        case ast.MaxAge(age, basis):
+            return f"max age {_age(age)}{_clause_basis(basis)}"
+        case ast.NeedsVerification(basis):
+            return f"needs verification{_clause_basis(basis)}"
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(clause)
 
@@ -316,10 +321,15 @@ def _unit_clause(clause: ast.UnitClause) -> str:
             return f"accepts {_names(types)}"
         case ast.Recommended(activities):
             return f"recommended activity {_names(activities)}"
-        case ast.MaxAge(age):
-            return f"max age {_age(age)}"
+        case ast.MaxAge(age, basis):
+            return f"max age {_age(age)}{_clause_basis(basis)}"
         case ast.MinItems():
             return _min_items(clause)
+        case ast.OutcomeAccepts(ident, types, basis):
+            return f"outcome {ident.value} accepts {_names(types)}{_clause_basis(basis)}"
+        case ast.OutcomeMinItems(ident, count, basis):
+            return (f"outcome {ident.value} needs at least {_count(count, 'item')}"
+                    f"{_clause_basis(basis)}")
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(clause)
 
@@ -362,7 +372,12 @@ def _period(period: ast.Period) -> str:
 
 
 def _min_items(clause: ast.MinItems) -> str:
-    return f"at least {_count(clause.count, 'item')} per outcome"
+    return f"at least {_count(clause.count, 'item')} per outcome{_clause_basis(clause.basis)}"
+
+
+def _clause_basis(basis: ast.Basis | None) -> str:
+    """`` basis "..."`` after a policy clause, or nothing."""
+    return f" {_basis(basis)}" if basis is not None else ""
 
 
 def _count(count: ast.Integer, noun: str) -> str:
@@ -483,5 +498,98 @@ def condition_text(condition: ast.Condition) -> str:
             return "opted in"
         case ast.RecommendedRoute():
             return "recommended route"
+        case ast.Compare(left, op, right):
+            return f"{value_text(left)} {op} {value_text(right)}"
+        case ast.IsTest(subject, test, negated):
+            return f"{value_text(subject)} is {'not ' if negated else ''}{_item_test(test)}"
+        case ast.ItemsQuantified(quantifier, items, test):
+            shown = test.value if isinstance(test, ast.Name) else _item_test(test)
+            return f"{quantifier} item{_filters(items)} is {shown}"
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(condition)
+
+
+# ------------------------------------------------- binders, item sets, values
+
+
+def binder_text(binder: ast.Binder) -> str:
+    """``for each item called other covering outcome``.
+
+    Example:
+        >>> binder_text(ast.Binder("outcome", of=ast.Ref(ast.Name("ICT-PM"))))
+        'for each outcome of ICT-PM'
+    """
+    text = f"for each {binder.noun}"
+    if binder.called is not None:
+        text += f" called {binder.called.value}"
+    if binder.of is not None:
+        text += f" of {binder.of.name.value}"
+    if binder.items is not None:
+        text += _filters(binder.items)
+    return text
+
+
+def where_text(where: ast.Where) -> str:
+    """``where n is number of items ...`` or ``where c are items of type certificaat``."""
+    if isinstance(where, ast.WhereValue):
+        return f"where {where.name.value} is {value_text(where.value)}"
+    return f"where {where.name.value} are items{_filters(where.items)}"
+
+
+def _filters(items: ast.ItemFilters) -> str:
+    """The filters of an item set, each with a space before it (empty for none)."""
+    parts = [f"of type {_name_or_list(items.types)}"] if items.types else []
+    for f in items.filters:
+        match f:
+            case ast.Covering(target):
+                parts.append(f"covering {target.name.value}")
+            case ast.CountingFor(target):
+                parts.append(f"counting for {target.name.value}")
+            case ast.From(source):
+                shown = _string(source) if isinstance(source, ast.Text) else source.name.value
+                parts.append(f"from {shown}")
+            case ast.VerifiedOnly():
+                parts.append("that are verified")
+            case _:  # pragma: no cover - mypy checks that the match is exhaustive
+                assert_never(f)
+    return "".join(f" {p}" for p in parts)
+
+
+def _item_test(test: ast.ItemTest) -> str:
+    if isinstance(test, ast.Verified):
+        return "verified"
+    return f"{test.comparison} than {_age(test.age)}"
+
+
+def value_text(value: ast.Value) -> str:
+    """A value as written: ``number of items covering outcome``, ``50% of n``, ``5 years``.
+
+    Example:
+        >>> value_text(ast.Attribute("age", ast.Ref(ast.Name("item"))))
+        'age of item'
+    """
+    match value:
+        case ast.Ref(name):
+            return name.value
+        case ast.CountItems(items):
+            return f"number of items{_filters(items)}"
+        case ast.CountNamed(name):
+            return f"number of {name.value}"
+        case ast.CreditsOfResults():
+            return "credits of results that count"
+        case ast.Attribute(attribute, of):
+            return f"{attribute} of {of.name.value}"
+        case ast.FieldOf(field, of):
+            return f"{field.value} of {of.name.value}"
+        case ast.PercentOf(percent, of):
+            return f"{percent.value}% of {value_text(of)}"
+        case ast.Integer(number):
+            return str(number)
+        case ast.DateLit(date):
+            return date
+        case ast.Text():
+            return _string(value)
+        case ast.Age():
+            return _age(value)
+        case _:  # pragma: no cover - mypy checks that the match is exhaustive
+            assert_never(value)

@@ -3,20 +3,23 @@ reported with its JSON path, then checked against the ruleset's names."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import attrs
 import cattrs
 from cattrs.errors import (
+    AttributeValidationNote,
     ClassValidationError,
     ForbiddenExtraKeysError,
     IterableValidationError,
     IterableValidationNote,
 )
+from cattrs.gen import make_dict_structure_fn, override
 
 from luk_rules import ir
 from luk_rules.diagnostics import Suggester
@@ -24,11 +27,19 @@ from luk_rules.errors import Problem, SubmissionError
 
 FormName = Literal["voltijd", "deeltijd", "duaal"]
 HowName = Literal["passed", "exempted"]
+FieldValue: TypeAlias = str | int | float | bool
+"""A value of a ruleset's own field of an item, as read; :func:`validate` checks its type."""
 
 
 @attrs.frozen
 class EvidenceItem:
-    """One item of evidence, covering one or more outcomes (``BK-ONT.1``)."""
+    """One item of evidence, covering one or more outcomes (``BK-ONT.1``).
+
+    ``issuer`` is who issued or verified it, ``organisation`` where the work was done;
+    ``fields`` holds the item's further keys by name (sorted): the fields a ruleset
+    declares (``evidence field uren "Aantal uren" number``). Which keys are allowed, and
+    of which type, depends on the ruleset: :func:`validate` checks them.
+    """
 
     id: str
     type: str
@@ -36,6 +47,9 @@ class EvidenceItem:
     date: dt.date
     activity: str | None = None
     verified: bool = False
+    issuer: str | None = None
+    organisation: str | None = None
+    fields: tuple[tuple[str, FieldValue], ...] = ()
 
 
 @attrs.frozen
@@ -239,7 +253,53 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 
     for item_type in (str, EvidenceItem, Result):
         conv.register_structure_hook_func(is_tuple_of(item_type), tuple_hook(item_type))
+    if detailed:
+        conv.register_structure_hook(EvidenceItem, _item_hook(conv))
     return conv
+
+
+def _item_hook(conv: cattrs.Converter) -> Any:
+    """Structure an item: its own keys strictly, every further key into ``fields``.
+
+    A further key must hold a single value (the ruleset decides later whether it is
+    a field it declares, and of the right type); every problem keeps its path.
+    """
+    own = make_dict_structure_fn(EvidenceItem, conv, _cattrs_forbid_extra_keys=True,
+                                 _cattrs_detailed_validation=True, fields=override(omit=True))
+
+    def hook(value: Any, _: Any) -> EvidenceItem:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_json_type(value)}")
+        errors: list[Exception] = []
+        item: EvidenceItem | None = None
+        try:
+            item = own({k: v for k, v in value.items() if k in _ITEM_KEYS}, EvidenceItem)
+        except ClassValidationError as exc:
+            errors.extend(exc.exceptions)
+        fields: list[tuple[str, FieldValue]] = []
+        declared = _DECLARED.get()
+        undeclared = {k for k in value if k not in _ITEM_KEYS and declared is not None
+                      and k not in declared}
+        if undeclared:
+            errors.append(ForbiddenExtraKeysError("", EvidenceItem, undeclared))
+        for key, field in value.items():
+            if key in _ITEM_KEYS or key in undeclared:
+                continue
+            if not isinstance(key, str):
+                errors.append(ForbiddenExtraKeysError("", EvidenceItem, {key}))
+            elif isinstance(field, str | int | float | bool):
+                fields.append((key, field))
+            else:
+                problem = _Invalid("expected a single value (a text, number, date or "
+                                   f"true/false), got {_json_type(field)}")
+                problem.__notes__ = [AttributeValidationNote(
+                    f"Structuring class EvidenceItem @ attribute {key}", key, object)]
+                errors.append(problem)
+        if errors or item is None:
+            raise ClassValidationError("While structuring EvidenceItem", errors, EvidenceItem)
+        return attrs.evolve(item, fields=tuple(sorted(fields, key=lambda kv: kv[0])))
+
+    return hook
 
 
 # Two converters with the same strict hooks: the fast one reads valid input; when it
@@ -261,13 +321,23 @@ def _optional_word(value: Any) -> str | None:
     return None if value is None else _word(value)
 
 
-_ITEM_KEYS = frozenset({"id", "type", "outcomes", "date", "activity", "verified"})
+_ITEM_KEYS = frozenset({"id", "type", "outcomes", "date", "activity", "verified", "issuer",
+                        "organisation"})
 
 
 def _fast_item(data: Any, _: Any) -> EvidenceItem:
     """The fast path for the most frequent object: exactly the checks of the strict hooks."""
-    if type(data) is not dict or not _ITEM_KEYS.issuperset(data):
+    if type(data) is not dict:
         raise ValueError
+    fields: list[tuple[str, FieldValue]] = []
+    if not _ITEM_KEYS.issuperset(data):
+        for key, value in data.items():
+            if key in _ITEM_KEYS:
+                continue
+            if type(key) is not str or not isinstance(value, str | int | float | bool):
+                raise ValueError
+            fields.append((key, value))
+        fields.sort(key=lambda kv: kv[0])
     outcomes = data["outcomes"]
     if type(outcomes) is not list:
         raise ValueError
@@ -276,7 +346,9 @@ def _fast_item(data: Any, _: Any) -> EvidenceItem:
         raise ValueError
     return EvidenceItem(_word(data["id"]), _word(data["type"]),
                         tuple([_word(o) for o in outcomes]), _date(data["date"], None),
-                        _optional_word(data.get("activity")), verified)
+                        _optional_word(data.get("activity")), verified,
+                        _optional_word(data.get("issuer")),
+                        _optional_word(data.get("organisation")), tuple(fields))
 
 
 _FAST.register_structure_hook(EvidenceItem, _fast_item)
@@ -341,8 +413,18 @@ def _problems(exc: BaseException, path: str = "$") -> list[Problem]:
     return [Problem(path, _error_text(exc))]
 
 
-def structure(data: Any, kind: type[Any] = Submission) -> Any:
+_DECLARED: contextvars.ContextVar[Collection[str] | None] = contextvars.ContextVar(
+    "luk_declared_fields", default=None)
+"""The fields the ruleset declares, while a submission is read again for its problems."""
+
+
+def structure(data: Any, kind: type[Any] = Submission,
+              fields: Collection[str] | None = None) -> Any:
     """Read a decoded JSON value into ``kind`` (a :class:`Submission` by default).
+
+    An evidence item's further keys are kept in its ``fields``; :func:`validate` checks
+    them against the ruleset. When ``fields`` (the ruleset's declared fields) is given,
+    a key outside them is reported here too, with the other problems of the document.
 
     Raises:
         SubmissionError: listing every problem with its JSON path.
@@ -353,12 +435,15 @@ def structure(data: Any, kind: type[Any] = Submission) -> Any:
         return _FAST.structure(data, kind)
     except Exception:  # read it again below, to say precisely what is wrong
         pass
+    token = _DECLARED.set(fields)
     try:
         return _DETAILED.structure(dict(data), kind)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         raise SubmissionError(_problems(exc)) from None
     except (TypeError, ValueError, KeyError, RecursionError) as exc:
         raise SubmissionError([Problem("$", _error_text(exc))]) from None
+    finally:
+        _DECLARED.reset(token)
 
 
 def _parse_int(digits: str) -> int | float:
@@ -390,10 +475,12 @@ def decode_json(text: str) -> Any:
         raise SubmissionError([Problem("$", "not valid JSON: nested too deeply")]) from None
 
 
-def loads(text: str, source: str | None = None, kind: type[Any] = Submission) -> Any:
-    """Parse JSON text into a submission (or ``kind``), with located errors."""
+def loads(text: str, source: str | None = None, kind: type[Any] = Submission,
+          fields: Collection[str] | None = None) -> Any:
+    """Parse JSON text into a submission (or ``kind``), with located errors; ``fields``
+    as for :func:`structure`."""
     try:
-        return structure(decode_json(text), kind)
+        return structure(decode_json(text), kind, fields)
     except SubmissionError as exc:
         raise SubmissionError(exc.problems, source) from None
 
@@ -404,8 +491,10 @@ def unstructure(submission: Submission) -> dict[str, Any]:
     conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     data: dict[str, Any] = conv.unstructure(submission)
     for item in data["evidence"]:
-        if item.get("activity") is None:
-            item.pop("activity", None)
+        for key in ("activity", "issuer", "organisation"):
+            if item.get(key) is None:
+                item.pop(key, None)
+        item.update(dict(item.pop("fields", ())))
     if not data.get("results"):
         data.pop("results", None)
     return data
@@ -476,6 +565,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
     units = {u.code: u for u in ruleset.units}
     outcomes = {o.ref for u in ruleset.units for o in u.outcomes}
     types = {e.name for e in ruleset.evidence_types}
+    fields = {f.name: f.type for f in ruleset.fields}
     assessments = {a.name for a in ruleset.assessments}
     seen_units: set[str] = set()
     for i, code in enumerate(submission.units):
@@ -502,6 +592,10 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         if not item.outcomes:
             problems.append(Problem(f"$.evidence[{i}].outcomes",
                                     "must list at least one outcome"))
+        for key, value in item.fields:
+            problem = _field_problem(key, value, fields, unknown)
+            if problem is not None:
+                problems.append(Problem(_key_path(f"$.evidence[{i}]", key), problem))
         seen_outcomes: set[str] = set()
         for j, ref in enumerate(item.outcomes):
             if ref not in outcomes:
@@ -517,6 +611,39 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         raise SubmissionError(problems)
 
 
+_FIELD_TYPES = {"text": "a text", "date": "a date (YYYY-MM-DD)", "number": "a whole number",
+                "yes/no": "true or false"}
+
+
+def _field_problem(key: str, value: FieldValue, fields: Mapping[str, str],
+                   unknown: _Unknown) -> str | None:
+    """Why a further key of an item is wrong for the ruleset, or None when it is a declared
+    field with a value of its type."""
+    kind = fields.get(key)
+    if kind is None:
+        close = unknown.closest("field", key, fields) if fields else None
+        return "unknown field" + (f"; did you mean {_quote(close)}?" if close else "")
+    wanted = _FIELD_TYPES[kind]
+    if kind == "yes/no":
+        fits = isinstance(value, bool)
+    elif kind == "number":
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(value, str):
+        if kind == "date":
+            try:
+                _date(value, None)
+            except _Invalid as exc:
+                return f"field {key} is a date: {exc}"
+            return None
+        problem = _name_problem(value)
+        return None if problem is None else f"field {key} is a text: {problem}"
+    else:
+        fits = False
+    if fits:
+        return None
+    return f"field {key} is {wanted}, got {_json_type(value)}"
+
+
 class _Unknown:
     """Messages for names the ruleset does not know, with a "did you mean" hint.
 
@@ -528,11 +655,15 @@ class _Unknown:
     def __init__(self) -> None:
         self._suggesters: dict[str, Suggester] = {}
 
-    def __call__(self, what: str, name: str, known: Collection[str]) -> str:
+    def closest(self, what: str, name: str, known: Collection[str]) -> str | None:
+        """The known name of this kind closest to ``name``, if one is close."""
         suggester = self._suggesters.get(what)
         if suggester is None:
             suggester = self._suggesters[what] = Suggester(known)
-        close = suggester.closest(name)
+        return suggester.closest(name)
+
+    def __call__(self, what: str, name: str, known: Collection[str]) -> str:
+        close = self.closest(what, name, known)
         hint = f"; did you mean {_quote(close)}?" if close else ""
         return f"unknown {what} {_quote(name)}{hint}"
 

@@ -120,9 +120,88 @@ def bases() -> st.SearchStrategy[ast.Basis]:
 _COMPARISONS: list[ast.Comparison] = ["<", "<=", ">", ">=", "="]
 
 
+# ------------------------------------------------- item sets, values, binders
+
+NOUNS: list[ast.Noun] = ["unit", "outcome", "item", "result", "organisation", "issuer"]
+REF_KEYWORDS = ("unit", "outcome", "item", "result", "organisation", "issuer", "credits",
+                "minimum", "age", "date")
+"""The keywords a ``ref`` may be (the default names of binders and common ``where`` names)."""
+
+
+def refs() -> st.SearchStrategy[ast.Ref]:
+    """A name where a value belongs: a plain name or one of the ref keywords."""
+    return st.one_of(names(), st.sampled_from(REF_KEYWORDS).map(ast.Name)).map(ast.Ref)
+
+
+def item_filters() -> st.SearchStrategy[ast.ItemFilters]:
+    """``[of type T] [covering R] [counting for R] [from R|"text"] [that are verified]``."""
+    one = st.one_of(
+        st.builds(ast.Covering, refs()),
+        st.builds(ast.CountingFor, refs()),
+        st.builds(ast.From, st.one_of(refs(), texts())),
+        st.just(ast.VerifiedOnly()),
+    )
+    return st.builds(ast.ItemFilters, st.one_of(st.just(()), name_lists(3)),
+                     st.lists(one, max_size=3).map(tuple))
+
+
+def values() -> st.SearchStrategy[ast.Value]:
+    """Every kind of value a comparison compares."""
+    leaves: st.SearchStrategy[ast.Value] = st.one_of(
+        refs(),
+        st.builds(ast.CountItems, item_filters()),
+        st.builds(ast.CountNamed, names()),
+        st.just(ast.CreditsOfResults()),
+        st.builds(ast.Attribute, st.sampled_from(
+            ["credits", "minimum", "age", "date", "organisation", "issuer"]), refs()),
+        st.builds(ast.FieldOf, names(), refs()),
+        integers(),
+        dates(),
+        texts(),
+        ages(),
+    )
+    return st.recursive(leaves, lambda inner: st.builds(ast.PercentOf, integers(), inner),
+                        max_leaves=2)
+
+
+def item_tests() -> st.SearchStrategy[ast.ItemTest]:
+    """``verified``, ``younger than A``, ``older than A``."""
+    return st.one_of(st.just(ast.Verified()),
+                     st.builds(ast.AgeTest, st.sampled_from(["younger", "older"]), ages()))
+
+
+def scoped_atoms() -> st.SearchStrategy[ast.Condition]:
+    """Comparisons of values, ``X is [not] verified``, and quantified items."""
+    return st.one_of(
+        st.builds(ast.Compare, values(),
+                  st.sampled_from(["<", "<=", ">", ">=", "=", "is", "is not"]), values()),
+        st.builds(ast.IsTest, values(), item_tests(), st.booleans()),
+        st.builds(ast.ItemsQuantified, st.sampled_from(["every", "some", "no"]),
+                  item_filters(), st.one_of(item_tests(), names())),
+    )
+
+
+def binders() -> st.SearchStrategy[ast.Binder]:
+    """``for each NOUN [called N]``, an outcome ``of R``, an item with its filters."""
+    called = st.none() | names()
+    return st.one_of(
+        st.builds(ast.Binder, st.sampled_from(["unit", "result", "organisation", "issuer"]),
+                  called),
+        st.builds(ast.Binder, st.just("outcome"), called, st.none() | refs()),
+        st.builds(ast.Binder, st.just("item"), called, st.none(), item_filters()),
+    )
+
+
+def wheres() -> st.SearchStrategy[ast.Where]:
+    """``where N is VALUE`` or ``where N are items ...``."""
+    return st.one_of(st.builds(ast.WhereValue, names(), values()),
+                     st.builds(ast.WhereItems, names(), item_filters()))
+
+
 def atoms() -> st.SearchStrategy[ast.Condition]:
     """Every condition that is not ``and``, ``or`` or ``not``."""
     return st.one_of(
+        scoped_atoms(),
         st.builds(ast.UnitClaimed, names()),
         st.builds(ast.AssessmentIs, names()),
         st.just(ast.AssessmentPathIndependent()),
@@ -183,8 +262,8 @@ def programme_clauses() -> st.SearchStrategy[ast.ProgrammeClause]:
         st.builds(ast.OptedInOn, dates()),
         st.builds(ast.Replaces, texts(), dates()),
         st.builds(ast.DefaultKind, names()),
-        st.builds(ast.DefaultMaxAge, ages()),
-        st.builds(ast.MinItems, integers()),
+        st.builds(ast.DefaultMaxAge, ages(), st.none() | bases()),
+        st.builds(ast.MinItems, integers(), st.none() | bases()),
     )
 
 
@@ -204,7 +283,8 @@ def exam_clauses() -> st.SearchStrategy[ast.ExamClause]:
 
 def evidence_clauses() -> st.SearchStrategy[ast.EvidenceClause]:
     """Every kind of clause an ``evidence`` declaration takes."""
-    return st.one_of(st.builds(ast.MaxAge, ages()), st.just(ast.NeedsVerification()))
+    return st.one_of(st.builds(ast.MaxAge, ages(), st.none() | bases()),
+                     st.builds(ast.NeedsVerification, st.none() | bases()))
 
 
 def unit_clauses() -> st.SearchStrategy[ast.UnitClause]:
@@ -215,8 +295,10 @@ def unit_clauses() -> st.SearchStrategy[ast.UnitClause]:
         st.builds(ast.Outcome, outcome_ids(), texts()),
         st.builds(ast.Accepts, name_lists()),
         st.builds(ast.Recommended, name_lists()),
-        st.builds(ast.MaxAge, ages()),
-        st.builds(ast.MinItems, integers()),
+        st.builds(ast.MaxAge, ages(), st.none() | bases()),
+        st.builds(ast.MinItems, integers(), st.none() | bases()),
+        st.builds(ast.OutcomeAccepts, outcome_ids(), name_lists(), st.none() | bases()),
+        st.builds(ast.OutcomeMinItems, outcome_ids(), integers(), st.none() | bases()),
     )
 
 
@@ -277,10 +359,14 @@ def declarations() -> st.SearchStrategy[ast.Declaration]:
             ast.Rule,
             names(),
             texts(),
-            st.sampled_from(["deny", "warn"]),
+            st.sampled_from(["deny", "warn", "info"]),
             conditions(),
             bases(),
+            st.lists(binders(), max_size=3).map(tuple),
+            st.lists(wheres(), max_size=2).map(tuple),
         ),
+        st.builds(ast.Field, names(), texts(),
+                  st.sampled_from(["text", "date", "number", "yes/no"])),
     )
 
 

@@ -123,6 +123,20 @@ class Param:
 
 
 @attrs.frozen
+class Collected:
+    """A value a finding gathers from other facts: the last argument of each fact of
+    ``pred`` whose first arguments are the finding's values of the params ``key``.
+
+    A message shows it as a sorted, comma-separated list (``{certificaten}``: ``c1,
+    c2, c3``); named in ``facts``, each value is a fact of the finding.
+    """
+
+    name: str
+    pred: str
+    key: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Report:
     """What the facts of one finding predicate mean: each is a finding.
 
@@ -132,8 +146,8 @@ class Report:
     ``source`` line it is written at. ``basis`` and ``source`` are the citation's text,
     or, written ``{name}``, the value of a param (a clause that depends on the
     derivation, such as the permit of the regime in force). ``facts`` names the
-    params that are the finding's facts; ``facts_from`` a predicate whose facts
-    (one value each) are added to them.
+    params (or ``collected`` values) that are the finding's facts; ``facts_from`` a
+    predicate whose facts (one value each) are added to them.
     """
 
     code: str
@@ -145,6 +159,7 @@ class Report:
     source: str
     facts: tuple[str, ...] = ()
     facts_from: str | None = None
+    collected: tuple[Collected, ...] = ()
 
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""

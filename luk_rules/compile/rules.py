@@ -7,6 +7,7 @@ become rules of the same program. ``docs/semantics.md`` lists them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal
 
@@ -17,6 +18,7 @@ from luk_rules.compile.program import (
     Args,
     Atom,
     Cite,
+    Collected,
     CountAtLeast,
     Fact,
     FactSet,
@@ -29,6 +31,7 @@ from luk_rules.compile.program import (
     Test,
     Var,
 )
+from luk_rules.compile.scoped import UNSCOPED, Scope, ScopedCompiler
 from luk_rules.submission import Submission
 
 # Input predicates, asserted per submission:
@@ -37,18 +40,23 @@ from luk_rules.submission import Submission
 #   claim(item, unit, outcome)  followed(activity)
 #   accept(unit, type, oldest_date, needs_verification)
 #   result(unit, date, how, grounds, decision, expires)   result-cutoff(oldest_date)
+#   item-org(item, organisation)  item-issuer(item, issuer)  field(item, field, value)
+#   age-cutoff(months, oldest_date)
 # Static predicates, from the declarations:
-#   unit(unit, kind)  unitmin(unit, n)  outcome(unit, outcome)  recommended(unit, activity)
+#   unit(unit, kind)  outcome(unit, outcome)  recommended(unit, activity)
 #   assess(assessment, unit)  assessment(assessment, method, path_independent)
 #   max-units(assessment, n)  exemption-ground(ground)
 #   regime(name, start, end)  entry(unit, unit that must be completed first)
+#   unit-credits(unit, credits)  minimum(outcome, n, basis, source)
+#   outcome-accepts(outcome, type)  narrowed-out(outcome, type)
 # and the texts and places findings cite: accepts-text(unit, text, source),
-#   age-limit(unit, type, text, source), type-source(type, source),
+#   age-limit(unit, type, text, basis, source), verification-cite(type, basis, source),
+#   outcome-accepts-text(outcome, text, basis, source),
 #   assessment-text(assessment, units, source), regime-cite(regime, basis, source),
 #   permit-clause(regime, kind, form, basis, source),
 #   allow-clause(regime, combination, kind, basis, source)
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "result",
-                    "result-cutoff"})
+                    "result-cutoff", "item-org", "item-issuer", "field", "age-cutoff"})
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
@@ -85,6 +93,8 @@ class Compiled:
     program: Program
     condition_count: int
     accepted: Mapping[str, tuple[tuple[str, ir.MaxAge | None, bool], ...]]
+    ages: tuple[int, ...] = ()
+    """The ages (in months) the rules compare items with: ``age-cutoff`` facts."""
 
     def facts(self, submission: Submission) -> FactSet:
         """The input facts of a (validated) submission, by predicate.
@@ -98,10 +108,23 @@ class Compiled:
         activities.update(dict.fromkeys(e.activity for e in submission.evidence if e.activity))
         items: list[Args] = []
         claims: list[Args] = []
+        organisations: list[Args] = []
+        issuers: list[Args] = []
+        fields: list[Args] = []
+        types = {f.name: f.type for f in rs.fields}
         for e in submission.evidence:
             items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
                           e.verified))
             claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
+            if e.organisation is not None:
+                organisations.append((e.id, e.organisation))
+            if e.issuer is not None:
+                issuers.append((e.id, e.issuer))
+            for name, value in e.fields:
+                if types.get(name) == "date" and isinstance(value, str):
+                    fields.append((e.id, name, dt.date.fromisoformat(value).toordinal()))
+                elif isinstance(value, str | int):
+                    fields.append((e.id, name, value))
         validity = rs.exam.validity if rs.exam else None
         oldest_result = validity.cutoff(submission.date).toordinal() if validity else 0
         results = [
@@ -126,6 +149,11 @@ class Compiled:
             "result": results,
             "result-cutoff": [(oldest_result,)],
             "accept": accept,
+            "item-org": organisations,
+            "item-issuer": issuers,
+            "field": fields,
+            "age-cutoff": [(months, ir.MaxAge(months=months).cutoff(submission.date).toordinal())
+                           for months in self.ages],
         }
 
 
@@ -162,13 +190,14 @@ class _Builder:
         self.oer = f"OER {rs.programme.title} ({rs.programme.code})"
         self.programme_source = str(rs.programme.span)
         self.reports: dict[str, Report] = {}
+        self.scoped = ScopedCompiler(self)
 
     def finding(self, rule: str, cite: Cite, code: str,
                 severity: Literal["deny", "warning", "info"], message: str,
                 params: Sequence[tuple[Term_, Param]], body: list[Literal_], *,
                 basis: str | None = None, source: str | None = None,
                 facts: tuple[str, ...] = (), facts_from: str | None = None,
-                variant: str = "") -> None:
+                variant: str = "", collected: tuple[Collected, ...] = ()) -> None:
         """A rule deriving a finding, and what its facts report (see :class:`Report`).
 
         ``basis`` and ``source`` default to the rule's citation (the programme's own
@@ -181,7 +210,7 @@ class _Builder:
             basis if basis is not None else cite.basis,
             source if source is not None else (
                 self.programme_source if cite.source == BUILT_IN else cite.source),
-            facts, facts_from)
+            facts, facts_from, collected)
         if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
             raise ValueError(f"two reports for `{pred}`")
         self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
@@ -197,64 +226,78 @@ class _Builder:
 
     # ------------------------------------------------------------ conditions
 
-    def condition(self, c: ir.Cond, cite: Cite) -> str:
-        """Compile a condition to a nullary predicate that holds when it does."""
+    def condition(self, c: ir.Cond, cite: Cite, scope: Scope = UNSCOPED) -> str:
+        """Compile a condition to a predicate that holds when it does: nullary, or, in a
+        scoped rule, per value of its binders (``cond7(O, I)``)."""
         self.conditions += 1
         pred = f"cond{self.conditions}"
-        head = Atom(pred, ())
+        head = Atom(pred, scope.vars)
         name = f"{cite.rule} (condition)"
         if c.span.line:  # each part of a condition cites its own place
             cite = Cite(cite.rule, cite.basis, str(c.span), cite.from_regime)
+        guard: list[Literal_] = [scope.atom] if scope.atom is not None else []
         match c:
             case ir.Const(True):
-                self.add(name, head, [], cite)
+                self.add(name, head, guard, cite)
             case ir.Const(False):
                 pass
             case ir.AllOf(items):
-                self.add(name, head, [Atom(self.condition(i, cite), ()) for i in items], cite)
+                parts: list[Literal_] = [Atom(self.condition(i, cite, scope), scope.vars)
+                                         for i in items]
+                self.add(name, head, parts or guard, cite)
             case ir.AnyOf(items):
                 for i in items:
-                    self.add(name, head, [Atom(self.condition(i, cite), ())], cite)
+                    self.add(name, head, [Atom(self.condition(i, cite, scope), scope.vars)],
+                             cite)
             case ir.Negation(item):
-                self.add(name, head, [_sub(), Neg(Atom(self.condition(item, cite), ()))], cite)
+                self.add(name, head, [*scope.guard(), Neg(Atom(self.condition(item, cite, scope),
+                                                                scope.vars))], cite)
+            case ir.Comparison() | ir.Share() | ir.Has() | ir.Quantified():
+                for body in self.scoped.bodies(c, scope, cite):
+                    self.add(name, head, [*scope.guard(), *body], cite)
+            case _:
+                for body in self._atom_bodies(c, pred, name, cite):
+                    self.add(name, head, [*guard, *body], cite)
+        return pred
+
+    def _atom_bodies(self, c: ir.Cond, pred: str, name: str, cite: Cite
+                     ) -> list[list[Literal_]]:
+        """The bodies of an atom about the whole submission (helper rules written here)."""
+        match c:
             case ir.Claimed(unit):
-                self.add(name, head, [Atom("claimed", (unit,))], cite)
+                return [[Atom("claimed", (unit,))]]
             case ir.RequestedAssessment(names):
-                self.add(name, head, [_sub(assessment=A), Test(A, "in", tuple(sorted(names)))],
-                         cite)
+                return [[_sub(assessment=A), Test(A, "in", tuple(sorted(names)))]]
             case ir.EvidenceTypes("some", types):
-                self.add(name, head, [_item(t=T), Test(T, "in", tuple(sorted(types)))], cite)
+                return [[_item(t=T), Test(T, "in", tuple(sorted(types)))]]
             case ir.EvidenceTypes("every", types):
                 other = f"{pred}_other"
                 self.add(name, Atom(other, ()), [_item(t=T), Test(T, "not in",
                                                                   tuple(sorted(types)))], cite)
-                self.add(name, head, [_sub(items=N), Test(N, ">", 0), Neg(Atom(other, ()))],
-                         cite)
+                return [[_sub(items=N), Test(N, ">", 0), Neg(Atom(other, ()))]]
             case ir.EvidenceTypes(_, types):  # "no"
                 some = f"{pred}_some"
                 self.add(name, Atom(some, ()), [_item(t=T), Test(T, "in",
                                                                  tuple(sorted(types)))], cite)
-                self.add(name, head, [_sub(), Neg(Atom(some, ()))], cite)
+                return [[_sub(), Neg(Atom(some, ()))]]
             case ir.Count("units", _, op, value):
-                self.add(name, head, [_sub(units=N), Test(N, op, value)], cite)
+                return [[_sub(units=N), Test(N, op, value)]]
             case ir.Count(_, (), op, value):
-                self.add(name, head, [_sub(items=N), Test(N, op, value)], cite)
+                return [[_sub(items=N), Test(N, op, value)]]
             case ir.Count(_, types, op, value):
                 of_type = f"{pred}_item"
                 self.add(name, Atom(of_type, (I,)),
                          [_item(i=I, t=T), Test(T, "in", tuple(sorted(types)))], cite)
-                self.add(name, head, [_sub(), *self._count(Atom(of_type, (_,)), op, value)],
-                         cite)
+                return [[_sub(), *self._count(Atom(of_type, (_,)), op, value)]]
             case ir.CombinationIn(combos):
-                self.add(name, head, [Atom("combination", (X,)),
-                                      Test(X, "in", tuple(sorted(combos)))], cite)
+                return [[Atom("combination", (X,)), Test(X, "in", tuple(sorted(combos)))]]
             case ir.FormIn(forms):
-                self.add(name, head, [_sub(form=F), Test(F, "in", tuple(sorted(forms)))], cite)
+                return [[_sub(form=F), Test(F, "in", tuple(sorted(forms)))]]
             case ir.Followed(activity):
-                self.add(name, head, [Atom("followed", (activity,))], cite)
+                return [[Atom("followed", (activity,))]]
             case ir.DateFrom(date):
-                self.add(name, head, [_sub(date=SD), Test(SD, ">=", date.toordinal())], cite)
-        return pred
+                return [[_sub(date=SD), Test(SD, ">=", date.toordinal())]]
+        raise AssertionError(f"unknown condition {c!r}")  # pragma: no cover
 
     @staticmethod
     def _count(atom: Atom, op: str, value: int) -> list[Literal_]:
@@ -278,31 +321,46 @@ class _Builder:
         self.add("valid-evidence", Atom("claimed-item", (I, U, O, T, D, v)),
                  [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, v)], cite)
         claimed_item = Atom("claimed-item", (I, U, O, T, D, v))
+        # An outcome that narrows its unit's types (`outcome 2 accepts ...`) refuses the rest.
+        narrowing = any(o.accepts is not None for u in self.rs.units for o in u.outcomes)
+        narrowed: list[Literal_] = [Neg(Atom("narrowed-out", (O, T)))] if narrowing else []
         self.add("valid-evidence", Atom("counts", (I, U, O)),
-                 [claimed_item, Atom("accept", (U, T, E, False)), _sub(date=SD),
+                 [claimed_item, Atom("accept", (U, T, E, False)), *narrowed, _sub(date=SD),
                   Test(D, "<=", SD), Test(D, ">=", E)], cite)
         self.add("valid-evidence", Atom("counts", (I, U, O)),
                  [Atom("claimed-item", (I, U, O, T, D, True)), Atom("accept", (U, T, E, True)),
-                  _sub(date=SD), Test(D, "<=", SD), Test(D, ">=", E)], cite)
-        SRC, LIM, TXT = Var("SRC"), Var("LIM"), Var("TXT")
+                  *narrowed, _sub(date=SD), Test(D, "<=", SD), Test(D, ">=", E)], cite)
+        SRC, LIM, TXT, B = Var("SRC"), Var("LIM"), Var("TXT"), Var("B")
+        own: list[Literal_] = [Neg(Atom("outcome-accepts-text", (O, _, _, _)))] if narrowing else []
         self.finding(
             "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
             "evidence-type-not-accepted", "warning",
             "{item} ({type}) does not count for {outcome}: {unit} accepts {accepted}",
             [(I, _text("item")), (T, _text("type")), (O, _text("outcome")), (U, _text("unit")),
              (TXT, _text("accepted")), (SRC, _text("source"))],
-            [claimed_item, Neg(Atom("accept", (U, T, _, _))),
+            [claimed_item, Neg(Atom("accept", (U, T, _, _))), *own,
              Atom("accepts-text", (U, TXT, SRC))],
             source="{source}", facts=("item",))
+        if narrowing:
+            self.finding(
+                "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
+                "evidence-type-not-accepted", "warning",
+                "{item} ({type}) does not count for {outcome}: {outcome} accepts only "
+                "{accepted}",
+                [(I, _text("item")), (T, _text("type")), (O, _text("outcome")),
+                 (TXT, _text("accepted")), (B, _text("basis")), (SRC, _text("source"))],
+                [claimed_item, Atom("outcome-accepts-text", (O, TXT, B, SRC)),
+                 Neg(Atom("outcome-accepts", (O, T)))],
+                basis="{basis}", source="{source}", facts=("item",), variant="outcome")
         self.finding(
             "evidence-too-old", self.cite("evidence-too-old"), "evidence-too-old", "warning",
             "{item} ({type}, {date}) does not count for {outcome}: older than {limit} on {on}",
             [(I, _text("item")), (T, _text("type")), (D, _date_param("date")),
              (O, _text("outcome")), (LIM, _text("limit")), (SD, _date_param("on")),
-             (SRC, _text("source"))],
-            [claimed_item, Atom("accept", (U, T, E, _)), Test(D, "<", E), _sub(date=SD),
-             Atom("age-limit", (U, T, LIM, SRC))],
-            source="{source}", facts=("item",))
+             (B, _text("basis")), (SRC, _text("source"))],
+            [claimed_item, Atom("accept", (U, T, E, _)), *narrowed, Test(D, "<", E),
+             _sub(date=SD), Atom("age-limit", (U, T, LIM, B, SRC))],
+            basis="{basis}", source="{source}", facts=("item",))
         self.finding(
             "evidence-after-submission", self.cite("evidence-after-submission"),
             "evidence-after-submission", "warning",
@@ -316,10 +374,10 @@ class _Builder:
             "evidence-not-verified", "warning",
             "{item} ({type}) does not count for {outcome}: it needs verification",
             [(I, _text("item")), (T, _text("type")), (O, _text("outcome")),
-             (SRC, _text("source"))],
+             (B, _text("basis")), (SRC, _text("source"))],
             [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True)),
-             Atom("type-source", (T, SRC))],
-            source="{source}", facts=("item",))
+             *narrowed, Atom("verification-cite", (T, B, SRC))],
+            basis="{basis}", source="{source}", facts=("item",))
         self.finding(
             "outcome-not-claimed", self.cite("outcome-not-claimed"), "outcome-not-claimed",
             "warning", "{item} covers {outcome}, but unit {unit} is not claimed",
@@ -331,9 +389,10 @@ class _Builder:
         cite = self.cite("coverage", f"{self.oer}: evidence per outcome")
         self.add("coverage", Atom("needs-evidence", ()),
                  [_sub(assessment=A), Atom("assessment", (A, "portfolio", _))], cite)
-        for n in sorted({u.min_items for u in self.rs.units}):
+        for n in sorted({o.minimum.count for u in self.rs.units for o in u.outcomes}):
             self.add("coverage", Atom("covered", (U, O)),
-                     [Atom("claimed", (U,)), Atom("unitmin", (U, n)), Atom("outcome", (U, O)),
+                     [Atom("claimed", (U,)), Atom("outcome", (U, O)),
+                      Atom("minimum", (O, n, _, _)),
                       CountAtLeast(Atom("counts", (_, U, O)), n)], cite)
         self.add("coverage", Atom("missing", (U, O)),
                  [Atom("needs-evidence", ()), Atom("claimed", (U,)), Atom("outcome", (U, O)),
@@ -482,6 +541,9 @@ class _Builder:
             self.entry(self.rs.exam)
         for rule in self.rs.rules:
             cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
+            if rule.binders or rule.definitions or _scoped(rule.when):
+                self.scoped.rule(rule, cite, list(_mentions(rule.when)))
+                continue
             cond = self.condition(rule.when, cite)
             about = f"about:{rule.name}"
             for body in _mentions(rule.when):
@@ -547,9 +609,19 @@ class _Builder:
         rs = self.rs
         for u in rs.units:
             yield "unit", (u.code, u.kind)
-            yield "unitmin", (u.code, u.min_items)
+            yield "unit-credits", (u.code, u.credits)
             for o in u.outcomes:
                 yield "outcome", (u.code, o.ref)
+                minimum = o.minimum
+                yield "minimum", (o.ref, minimum.count, minimum.basis or self.oer,
+                                  str(minimum.span) if minimum.span.line else
+                                  self.programme_source)
+                if o.accepts is not None:
+                    for name in o.accepts:
+                        yield "outcome-accepts", (o.ref, name)
+                    for name in u.accepts:
+                        if name not in o.accepts:
+                            yield "narrowed-out", (o.ref, name)
             for activity in u.recommended:
                 yield "recommended", (u.code, activity)
         for a in rs.assessments:
@@ -575,13 +647,21 @@ class _Builder:
         rs = self.rs
         types = {t.name: t for t in rs.evidence_types}
         for t in rs.evidence_types:
-            yield "type-source", (t.name, str(t.span))
+            if t.needs_verification:
+                yield "verification-cite", (t.name, t.verification_basis or self.oer,
+                                            str(t.verification_span))
         for u in rs.units:
             yield "accepts-text", (u.code, ", ".join(sorted(u.accepts)), str(u.accepts_span))
             for name in u.accepts:
                 age = effective_max_age(rs, u, types.get(name))
                 yield "age-limit", (u.code, name, age.describe() if age else "the maximum age",
+                                    (age.basis if age else "") or self.oer,
                                     str(age.span if age else u.span))
+            for o in u.outcomes:
+                if o.accepts is not None:
+                    yield "outcome-accepts-text", (o.ref, ", ".join(sorted(o.accepts)),
+                                                   o.accepts_basis or self.oer,
+                                                   str(o.accepts_span))
         for a in rs.assessments:
             yield "assessment-text", (a.name, ", ".join(a.units) or "-", str(a.span))
         for r in rs.programme.regimes:
@@ -624,7 +704,7 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
             for name in sorted(unit.accepts))
         for unit in ruleset.units
     }
-    return Compiled(ruleset, program, b.conditions, accepted)
+    return Compiled(ruleset, program, b.conditions, accepted, tuple(sorted(b.scoped.months)))
 
 
 def _mentions(cond: ir.Cond) -> Iterator[list[Literal_]]:
@@ -642,6 +722,20 @@ def _mentions(cond: ir.Cond) -> Iterator[list[Literal_]]:
             yield [_item(i=X, t=T), *([Test(T, "in", tuple(sorted(types)))] if types else [])]
         case _:
             pass
+
+
+def _scoped(cond: ir.Cond) -> bool:
+    """Whether a condition compares values or tests items (its findings list the items)."""
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.AllOf | ir.AnyOf):
+            stack.extend(node.items)
+        elif isinstance(node, ir.Negation):
+            stack.append(node.item)
+        elif isinstance(node, ir.Comparison | ir.Share | ir.Has | ir.Quantified):
+            return True
+    return False
 
 
 def _fact_key(fact: Fact) -> tuple[str, tuple[tuple[str, str], ...]]:
