@@ -44,7 +44,13 @@ from luk_rules.sources import (
     display_path,
     read_text,
 )
-from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, Record, loads
+from luk_rules.submission import (
+    RECORD_SCHEMA,
+    SUBMISSION_SCHEMA,
+    Record,
+    loads,
+    submission_schema,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -156,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
                             description="Print the JSON Schema of a submission, a decision, "
                             "a study record or an audit.")
     schema.add_argument("which", choices=("submission", "decision", "record", "audit"))
+    schema.add_argument("--ruleset", metavar="FILE",
+                        help="for `submission`: include the evidence fields this ruleset "
+                        "declares")
+    _add_roots(schema)
     schema.set_defaults(run=_schema)
     return top
 
@@ -529,6 +539,20 @@ def _audit(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
               "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA}[args.which]
+    if args.ruleset is not None:
+        if args.which != "submission":
+            print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            ruleset = api.load(args.ruleset, roots=args.roots, max_file_size=args.max_file_size)
+        except RulesetUnreadable as exc:
+            print(f"luk schema: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except RulesetError as exc:
+            _print_errors(exc)
+            print(f"luk schema: {args.ruleset} is not a valid ruleset", file=sys.stderr)
+            return EXIT_USAGE
+        schema = submission_schema(ruleset.ir)
     print(json.dumps(schema, indent=2, ensure_ascii=False))
     return EXIT_OK
 

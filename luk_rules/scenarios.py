@@ -9,9 +9,9 @@ each a submission with what the author expects of its decision::
                                "law": "wet-leeruitkomsten", "missing": ["BK-INS.1"],
                                "findings": ["unit-not-assessed"]}}]}
 
-``status`` is required; ``combination``, ``law``, ``missing`` (outcome refs) and
-``findings`` (finding codes, sorted, duplicates kept) are compared exactly when
-present. A scenario may hold a study ``record`` instead of a ``submission``: it is
+``status`` is required; ``combination``, ``law``, ``missing`` (outcome refs),
+``findings`` (finding codes, sorted, duplicates kept) and ``messages`` (every finding's
+message, sorted, duplicates kept) are compared exactly when present. A scenario may hold a study ``record`` instead of a ``submission``: it is
 audited (``luk audit``), and its ``expect`` may give ``status`` (complete or
 incomplete), ``missing`` (required units still missing), ``credits`` (credits
 short) and ``findings``. ``luk test`` runs them; :func:`run_files` is its engine.
@@ -38,7 +38,7 @@ from luk_rules.submission import decode_json
 SUFFIX = ".scenarios.json"
 MAX_FILE_SIZE = 16 << 20
 """The largest scenario file read (16 MiB)."""
-EXPECT_KEYS = ("status", "combination", "law", "missing", "findings")
+EXPECT_KEYS = ("status", "combination", "law", "missing", "findings", "messages")
 RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings")
 Outcome = Literal["passed", "failed", "error"]
 
@@ -144,6 +144,8 @@ _EXPECT_TYPES: dict[str, tuple[str, Any]] = {
                 lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
     "findings": ("a list of strings",
                  lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "messages": ("a list of strings",
+                 lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
     "credits": ("a whole number",
                 lambda v: isinstance(v, int) and not isinstance(v, bool)),
 }
@@ -220,13 +222,14 @@ def compare(expect: dict[str, Any], decision: Decision) -> list[tuple[str, Any, 
         "law": decision.law,
         "missing": sorted(m.outcome for m in decision.missing),
         "findings": sorted(f.code for f in decision.findings),
+        "messages": sorted(f.message for f in decision.findings),
     }
     out = []
     for key in EXPECT_KEYS:
         if key not in expect:
             continue
         wanted = expect[key]
-        if key in ("missing", "findings") and isinstance(wanted, list):
+        if key in ("missing", "findings", "messages") and isinstance(wanted, list):
             wanted = sorted(wanted)
         if wanted != got[key]:
             out.append((key, expect[key], got[key]))

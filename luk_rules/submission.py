@@ -737,9 +737,38 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                     "date": _DATE_SCHEMA,
                     "activity": _OPTIONAL_NAME,
                     "verified": {"type": "boolean"},
+                    "issuer": _OPTIONAL_NAME,
+                    "organisation": _OPTIONAL_NAME,
                 },
             },
         },
         "results": {"type": "array", "items": _RESULT_SCHEMA},
     },
 }
+
+
+_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "text": _NAME_SCHEMA,
+    "date": _DATE_SCHEMA,
+    "number": {"type": "integer"},
+    "yes/no": {"type": "boolean"},
+}
+
+
+def submission_schema(ruleset: ir.Ruleset | None = None) -> dict[str, Any]:
+    """The JSON Schema of a submission; for a ruleset, with the fields of evidence items it
+    declares (``evidence field uren "Aantal uren" number``).
+
+    Example:
+        >>> submission_schema()["title"]
+        'Submission'
+    """
+    if ruleset is None or not ruleset.fields:
+        return SUBMISSION_SCHEMA
+    schema = json.loads(json.dumps(SUBMISSION_SCHEMA))
+    item = schema["properties"]["evidence"]["items"]
+    for field in ruleset.fields:
+        item["properties"][field.name] = {**_FIELD_SCHEMAS[field.type],
+                                          "description": field.title}
+    schema["description"] += f" Evidence items may have the fields of {ruleset.programme.code}."
+    return dict(schema)
