@@ -11,10 +11,11 @@ each a submission with what the author expects of its decision::
 
 ``status`` is required; ``combination``, ``law``, ``missing`` (outcome refs),
 ``findings`` (finding codes, sorted, duplicates kept) and ``messages`` (every finding's
-message, sorted, duplicates kept) are compared exactly when present. A scenario may hold a study ``record`` instead of a ``submission``: it is
-audited (``luk audit``), and its ``expect`` may give ``status`` (complete or
-incomplete), ``missing`` (required units still missing), ``credits`` (credits
-short) and ``findings``. ``luk test`` runs them; :func:`run_files` is its engine.
+message, sorted, duplicates kept) are compared exactly when present. A scenario may
+hold a study ``record`` instead of a ``submission``: it is audited (``luk audit``), and
+its ``expect`` may give ``status`` (complete or incomplete), ``missing`` (required units
+still missing), ``credits`` (credits short) and ``findings``. ``luk test`` runs them;
+:func:`run_files` is its engine.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 A scenario file names its ruleset (relative to the file) and lists scenarios. A scenario holds
 either a ``submission`` (DESIGN.md §4), decided for admissibility, or a study ``record``
 (DESIGN.md §9), audited for the diploma. In ``expect``, ``status`` is required. For a
-submission, ``combination``, ``law``, ``missing`` (sorted outcome refs) and ``findings`` (sorted
-finding codes, duplicates kept) are compared exactly when present; for a record, ``missing``
+submission, ``combination``, ``law``, ``missing`` (sorted outcome refs), ``findings`` (sorted
+finding codes, duplicates kept) and ``messages`` (sorted finding messages) are compared exactly
+when present; for a record, ``missing``
 (sorted required units still missing), ``credits`` (credits short) and ``findings``.
 
 Reading the files and comparing is :mod:`luk_rules.scenarios`'s work, so that pytest and
@@ -70,7 +71,7 @@ def _expect_problems(where: str, expect: dict[str, Any], is_record: bool) -> lis
         and expect["credits"] >= 0
     ):
         problems.append(f"{where}: 'credits' must be a whole number of credits short (0 or more)")
-    for key in ("missing", "findings"):
+    for key in ("missing", "findings", "messages"):
         if key not in expect:
             continue
         value = expect[key]
