@@ -98,6 +98,7 @@ class ScopedCompiler:
         self.sets: dict[tuple[str, ir.ItemSet | str], tuple[str, tuple[Var, ...]]] = {}
         self.helpers: dict[tuple[str, object], str] = {}
         self.months: set[int] = set()
+        self.per_rule: dict[str, int] = {}
         self.counter = itertools.count(1)
         self.credits = False
 
@@ -154,7 +155,8 @@ class ScopedCompiler:
             found = self.item_set(definition.value, scope, cite)
             self.sets[key] = found
             return found
-        pred = f"items:{scope.rule}:{len(self.sets) + 1}"
+        self.per_rule[scope.rule] = number = self.per_rule.get(scope.rule, 0) + 1
+        pred = f"items:{scope.rule}:{number}"
         member = Var("J")
         body = self.members(items, member, scope)
         named = {a.name for lit in body if isinstance(lit, Atom) for a in lit.args
