@@ -126,6 +126,7 @@ class Vocabulary:
     types: tuple[str, ...]
     law_dates: tuple[dt.date, ...]
     predecessor: tuple[dt.date, Vocabulary] | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, ruleset: ir.Ruleset) -> Vocabulary:
@@ -148,6 +149,7 @@ class Vocabulary:
             tuple(e.name for e in ruleset.evidence_types),
             tuple(sorted(d for d in dates if dt.date(2016, 1, 1) <= d <= dt.date(2027, 12, 31))),
             predecessor,
+            tuple((f.name, f.type) for f in ruleset.fields),
         )
 
     def on(self, date: dt.date) -> Vocabulary:
@@ -217,7 +219,7 @@ def submission_from(c: Choices, v: Vocabulary) -> dict[str, Any]:
     evidence: list[dict[str, Any]] = []
     if _chance(c, 30):  # a complete portfolio: enough counting items for every outcome
         for unit in claimed:
-            for _ in range(unit.min_items):
+            for _ in range(max(o.minimum.count for o in unit.outcomes)):
                 if len(evidence) < 8:
                     evidence.append(_complete_item(c, v, unit, on, ids[len(evidence)]))
     for _ in range(c.integer(0, 8 - len(evidence))):
@@ -233,7 +235,7 @@ def submission_from(c: Choices, v: Vocabulary) -> dict[str, Any]:
     }
     if _chance(c, 50):
         sub["activities"] = [_activity(c, v, claimed) for _ in range(c.integer(0, 3))]
-    if _chance(c, 15):
+    if _chance(c, 25):
         sub["results"] = [_result(c, u.code, on) for u in c.subset(v.units, 0, 2)]
     return sub
 
@@ -243,14 +245,21 @@ def _complete_item(
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": id_,
-        "type": _pick(c, unit.accepts),
+        "type": _pick(c, _narrowest(unit)),
         "outcomes": c.subset([o.ref for o in unit.outcomes], len(unit.outcomes), 3),
         "date": c.date(on - dt.timedelta(days=300), on).isoformat(),
         "verified": True,
     }
     if unit.recommended and _chance(c, 80):
         item["activity"] = _pick(c, unit.recommended)
+    _item_extras(c, v, item, on)
     return item
+
+
+def _narrowest(unit: ir.Unit) -> tuple[str, ...]:
+    """The types every outcome of the unit accepts (the unit's, when none narrows them)."""
+    common = [t for t in unit.accepts if all(t in unit.accepted_for(o.ref) for o in unit.outcomes)]
+    return tuple(common) or unit.accepts
 
 
 def _random_item(
@@ -271,7 +280,31 @@ def _random_item(
         item["activity"] = _activity(c, v, claimed)
     if _chance(c, 70):
         item["verified"] = _chance(c, 60)
+    _item_extras(c, v, item, on)
     return item
+
+
+ORGANISATIONS = ("O1", "O2", "O3")
+ISSUERS = ("I1", "I2")
+
+
+def _item_extras(c: Choices, v: Vocabulary, item: dict[str, Any], on: dt.date) -> None:
+    """An item's organisation and issuer (often), and values for the ruleset's fields."""
+    if _chance(c, 60):
+        item["organisation"] = _pick(c, ORGANISATIONS)
+    if _chance(c, 40):
+        item["issuer"] = _pick(c, ISSUERS)
+    for name, kind in v.fields:
+        if not _chance(c, 60):
+            continue
+        if kind == "number":
+            item[name] = c.integer(0, 60)
+        elif kind == "yes/no":
+            item[name] = _chance(c, 50)
+        elif kind == "date":
+            item[name] = _item_date(c, on).isoformat()
+        else:
+            item[name] = _pick(c, ("K1", "K2"))
 
 
 def _result(c: Choices, unit: str, on: dt.date) -> dict[str, Any]:
@@ -281,7 +314,9 @@ def _result(c: Choices, unit: str, on: dt.date) -> dict[str, Any]:
         result["how"] = "passed"
     elif _chance(c, 50):
         result.update(
-            how="exempted", by="examencommissie", grounds="eerdere-opleiding", decision="EC-2025-1"
+            how="exempted", by="examencommissie",
+            grounds=_pick(c, ("eerdere-opleiding", "eerdere-opleiding", "werkervaring")),
+            decision="EC-2025-1"
         )
     return result
 
@@ -611,8 +646,171 @@ def condition_text(c: Choices, d: _Decls, depth: int = 0) -> str:
     return f"({joined})" if _chance(c, 30) else joined
 
 
-def ruleset_text_from(c: Choices) -> str:
-    """A random ruleset that passes the checks (under the shipped law regimes)."""
+_FIELD_TYPES = ("number", "text", "date", "yes/no")
+_AGE_OPS = ("<", "<=", ">", ">=")
+
+
+@attrs.frozen
+class _Scope:
+    """What a generated scoped rule binds: names by kind, and the ruleset's fields."""
+
+    units: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    results: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+def _basis(c: Choices, article: str) -> str:
+    return f' basis "OER art. {article}"' if _chance(c, 40) else ""
+
+
+def _items(c: Choices, d: _Decls, s: _Scope, aggregates: bool) -> str:
+    """Item filters that name what the scope binds (or a unit code)."""
+    parts: list[str] = []
+    if _chance(c, 50):
+        parts.append(f"of type {_pick(c, d.types)}" if aggregates or _chance(c, 100)
+                     else f"of type {_one_or_list(c, d.types)}")
+    targets = [*s.outcomes, *s.units] or list(d.units)
+    if _chance(c, 60):
+        keyword = "counting for" if _chance(c, 35) else "covering"
+        parts.append(f"{keyword} {_pick(c, targets if _chance(c, 80) else d.units)}")
+    if s.organisations and _chance(c, 50):
+        parts.append(f"from {_pick(c, s.organisations)}")
+    elif _chance(c, 15):
+        parts.append(f'from "{_pick(c, ORGANISATIONS)}"')
+    if _chance(c, 15):
+        parts.append("that are verified")
+    return "".join(f" {p}" for p in parts)
+
+
+def _item_test(c: Choices, d: _Decls, s: _Scope) -> str:
+    yes_no = [name for name, kind in s.fields if kind == "yes/no"]
+    match c.integer(0, 4):
+        case 0:
+            return "verified"
+        case 1:
+            return f"younger than {_age(c)}"
+        case 2:
+            return f"older than {_age(c)}"
+        case 3 if yes_no:
+            return _pick(c, yes_no)
+        case _:
+            return _pick(c, d.types)
+
+
+def _field_compare(c: Choices, item: str, name: str, kind: str) -> str:
+    if kind == "number":
+        return f"{name} of {item} {_pick(c, ('<', '>=', '='))} {c.integer(0, 60)}"
+    if kind == "date":
+        return f"{name} of {item} < {_rule_date(c)}"
+    if kind == "yes/no":
+        return f"{item} is {'not ' if _chance(c, 30) else ''}{name}"
+    return f'{name} of {item} is {"not " if _chance(c, 30) else ""}"{_pick(c, ("K1", "K2"))}"'
+
+
+def _scoped_atom(c: Choices, d: _Decls, s: _Scope, aggregates: bool) -> str:
+    """A condition about what the rule binds (with counts only when ``aggregates``)."""
+    options: list[Callable[[], str]] = [lambda: _atom(c, d)]
+    for item in s.items:
+        options += [
+            lambda item=item: f"{item} is {_pick(c, d.types)}",
+            lambda item=item: f"{item} is {'not ' if _chance(c, 30) else ''}verified",
+            lambda item=item: f"{item} is {_pick(c, ('older', 'younger'))} than {_age(c)}",
+            lambda item=item: f"age of {item} {_pick(c, _AGE_OPS)} {_age(c)}",
+            lambda item=item: f"date of {item} {_pick(c, _AGE_OPS)} {_rule_date(c)}",
+            lambda item=item: f'organisation of {item} is "{_pick(c, ORGANISATIONS)}"',
+        ]
+        options += [lambda item=item, f=f: _field_compare(c, item, *f) for f in s.fields]
+    for unit in s.units:
+        options += [lambda unit=unit: f"{unit} is {_pick(c, d.units)}",
+                    lambda unit=unit: f"credits of {unit} > {c.integer(0, 20)}"]
+    for result in s.results:
+        options += [lambda result=result: f"age of {result} > {_age(c)}",
+                    lambda result=result: f"date of {result} >= {_rule_date(c)}"]
+    options.append(lambda: f"{_pick(c, ('some', 'no', 'every'))} item{_items(c, d, s, aggregates)} "
+                   f"is {_item_test(c, d, s)}")
+    if aggregates:
+        op = ("<", "<=", ">", ">=", "=")
+        options += [
+            lambda: f"number of items{_items(c, d, s, True)} {_pick(c, op)} {c.integer(0, 3)}",
+            lambda: f"credits of results that count {_pick(c, op)} {c.integer(0, 30)}",
+            lambda: f"number of items{_items(c, d, s, True)} > {c.integer(10, 90)}% of number "
+            f"of items{_items(c, d, s, True)}",
+        ]
+        for outcome in s.outcomes:
+            options.append(lambda outcome=outcome: f"number of items counting for {outcome} = "
+                           f"minimum of {outcome}")
+    return _pick(c, options)()
+
+
+def _scoped_condition(c: Choices, d: _Decls, s: _Scope, aggregates: bool, depth: int = 0) -> str:
+    shape = c.integer(0, 9) if depth < 2 else 0
+    if shape <= 5:
+        return _scoped_atom(c, d, s, aggregates)
+    if shape == 6:
+        return f"not ({_scoped_condition(c, d, s, aggregates, depth + 1)})"
+    op = "and" if shape in (7, 8) else "or"
+    parts = [_scoped_condition(c, d, s, aggregates, depth + 1) for _ in range(2)]
+    return f" {op} ".join(f"({p})" for p in parts)
+
+
+def scoped_rule_text(c: Choices, d: _Decls, number: int, fields: tuple[tuple[str, str], ...],
+                     aggregates: bool) -> list[str]:
+    """A rule with binders, `where` names and a message that names them."""
+    s = _Scope(fields=fields)
+    binders: list[str] = []
+    shape = c.integer(0, 5)
+    if shape in (0, 1):
+        if _chance(c, 30):
+            binders.append(f"for each outcome of {_pick(c, d.units)}")
+        else:
+            binders.append("for each outcome")
+        s = attrs.evolve(s, outcomes=("outcome",))
+        if shape == 1:
+            binders.append("for each item covering outcome")
+            s = attrs.evolve(s, items=("item",))
+    elif shape == 2:
+        binders.append("for each unit")
+        s = attrs.evolve(s, units=("unit",))
+    elif shape == 3:
+        of_type = f" of type {_pick(c, d.types)}" if _chance(c, 50) else ""
+        binders.append(f"for each item called ding{of_type}")
+        s = attrs.evolve(s, items=("ding",))
+    elif shape == 4:
+        binders.append("for each organisation")
+        s = attrs.evolve(s, organisations=("organisation",))
+    else:
+        binders.append("for each result")
+        s = attrs.evolve(s, results=("result",))
+    wheres: list[str] = []
+    shown: list[str] = []
+    if s.items and fields and _chance(c, 50):
+        name, _ = _pick(c, fields)
+        wheres.append(f"where veld is {name} of {s.items[0]}")
+        shown.append("veld")
+    if s.items and _chance(c, 30):
+        wheres.append(f"where datum is date of {s.items[0]}")
+        shown.append("datum")
+    if aggregates and _chance(c, 50):
+        wheres.append(f"where aantal is number of items{_items(c, d, s, True)}")
+        shown.append("aantal")
+    if aggregates and _chance(c, 25):
+        wheres.append(f"where groep are items{_items(c, d, s, True)}")
+        shown.append("groep")
+    names = [*s.units, *s.outcomes, *s.items, *s.results, *s.organisations, *shown]
+    message = f"Regel {number}: " + ", ".join(f"{{{n}}}" for n in names)
+    severity = _pick(c, ("deny", "warn", "info"))
+    return [f'rule scoped-{number} "{message}"', *(f"  {b}" for b in binders),
+            *(f"  {w}" for w in wheres),
+            f"  {severity} when {_scoped_condition(c, d, s, aggregates)}",
+            f'  basis "OER art. 9.{number}"', ""]
+
+
+def ruleset_text_from(c: Choices, aggregates: bool = True) -> str:
+    """A random ruleset that passes the checks (under the shipped law regimes); its scoped
+    rules count and sum only when ``aggregates`` (the durable backend has no aggregates)."""
     code = _pick(c, ("GP", "XA", "Q7"))
     forms = c.subset(FORMS, 1, 3)
     proposal = _chance(c, 35)
@@ -641,18 +839,23 @@ def ruleset_text_from(c: Choices) -> str:
     if default_kind:
         lines.append(f"  units are {default_kind}")
     if _chance(c, 50):
-        lines.append(f"  max evidence age {_age(c)}")
+        lines.append(f"  max evidence age {_age(c)}{_basis(c, '1.1')}")
+    programme_min = 1
     if _chance(c, 30):
-        lines.append(f"  at least {c.integer(1, 3)} items per outcome")
+        programme_min = c.integer(1, 3)
+        lines.append(f"  at least {programme_min} items per outcome{_basis(c, '1.2')}")
     lines.append("")
 
     types = c.subset(_TYPE_NAMES, 2, 5)
     for t in types:
         lines.append(f'evidence {t} "Type {t}"')
         if _chance(c, 30):
-            lines.append(f"  max age {_age(c)}")
+            lines.append(f"  max age {_age(c)}{_basis(c, '2.1')}")
         if _chance(c, 25):
-            lines.append("  needs verification")
+            lines.append(f"  needs verification{_basis(c, '2.2')}")
+    fields = tuple((f"veld{i + 1}", _pick(c, _FIELD_TYPES)) for i in range(c.integer(0, 2)))
+    for name, kind in fields:
+        lines.append(f'evidence field {name} "Veld {name}" {kind}')
     lines.append("")
 
     units = [f"{code}-U{i + 1}" for i in range(n_units)]
@@ -662,17 +865,28 @@ def ruleset_text_from(c: Choices) -> str:
         lines.append(f"  credits {c.integer(1, 30)}")
         if kind != default_kind or _chance(c, 30):
             lines.append(f"  kind {kind}")
-        for i in range(c.integer(1, 3)):
+        n_outcomes = c.integer(1, 3)
+        for i in range(n_outcomes):
             lines.append(f'  outcome {i + 1} "Leeruitkomst {i + 1} van {name}"')
-        lines.append(f"  accepts {', '.join(c.subset(types, 1, 4))}")
+        accepted = c.subset(types, 1, 4)
+        lines.append(f"  accepts {', '.join(accepted)}")
+        unit_min = programme_min
+        if _chance(c, 20):
+            narrowed = c.subset(accepted, 1, len(accepted))
+            lines.append(f"  outcome {c.integer(1, n_outcomes)} accepts {', '.join(narrowed)}"
+                         f"{_basis(c, '3.1')}")
         if kind == EVL or _chance(c, 60):
             recommended = c.subset(_ACTIVITIES, 1, 2)
             activities += recommended
             lines.append(f"  recommended activity {', '.join(recommended)}")
         if _chance(c, 25):
-            lines.append(f"  max age {_age(c)}")
+            lines.append(f"  max age {_age(c)}{_basis(c, '3.2')}")
         if _chance(c, 25):
-            lines.append(f"  at least {c.integer(1, 3)} items per outcome")
+            unit_min = c.integer(1, 3)
+            lines.append(f"  at least {unit_min} items per outcome{_basis(c, '3.3')}")
+        if _chance(c, 15):
+            lines.append(f"  outcome {c.integer(1, n_outcomes)} needs at least "
+                         f"{c.integer(unit_min, unit_min + 2)} items{_basis(c, '3.4')}")
         lines.append("")
 
     assessed: list[list[str]] = [c.subset(units, 1, 3) for _ in range(c.integer(1, 3))]
@@ -703,6 +917,8 @@ def ruleset_text_from(c: Choices) -> str:
         lines.append(f"  {severity} when {condition_text(c, decls)}")
         lines.append(f'  basis "OER art. {i + 1}"')
         lines.append("")
+    for i in range(c.integer(0, 3)):
+        lines += scoped_rule_text(c, decls, i + 1, fields, aggregates)
     return "\n".join(lines)
 
 
@@ -719,20 +935,26 @@ def write_ruleset(text: str) -> Path:
     return path
 
 
-def ruleset_texts() -> st.SearchStrategy[str]:
-    """The text of random valid rulesets."""
+def ruleset_texts(aggregates: bool = True) -> st.SearchStrategy[str]:
+    """The text of random valid rulesets (counts and sums only with ``aggregates``)."""
 
     @st.composite
     def draw(draw_: Any) -> str:
-        return ruleset_text_from(_Drawn(draw_))
+        return ruleset_text_from(_Drawn(draw_), aggregates)
 
     return draw()
 
 
-def rulesets() -> st.SearchStrategy[Path]:
+def rulesets(aggregates: bool = True) -> st.SearchStrategy[Path]:
     """Random valid rulesets, written to a temporary folder (no includes: the law regimes
     come from the package's law folder)."""
-    return ruleset_texts().map(write_ruleset)
+    return ruleset_texts(aggregates).map(write_ruleset)
+
+
+def random_ruleset_texts(count: int, seed: int, aggregates: bool = True) -> list[str]:
+    """A fixed corpus of ``count`` ruleset texts, the same for the same seed."""
+    choices = _Seeded(random.Random(seed))
+    return [ruleset_text_from(choices, aggregates) for _ in range(count)]
 
 
 def load_generated(path: Path, engine: str = "native") -> luk_rules.Ruleset:
