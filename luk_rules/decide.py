@@ -173,6 +173,8 @@ class DecisionBuilder:
         rs = compiled.ruleset
         self.rs = rs
         self.units = {u.code: u for u in rs.units}
+        self.needs = {o.ref: (o.minimum.count, tuple(sorted(u.accepted_for(o.ref))))
+                      for u in rs.units for o in u.outcomes}
         self.reports = tuple(sorted(compiled.program.reports.items()))
 
     def verdict(self, derivation: Derivation) -> Verdict:
@@ -233,18 +235,17 @@ class DecisionBuilder:
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         """What an outcome lacks: its own minimum and accepted types (or its unit's)."""
-        u = self.units[unit]
-        needed = u.outcome(outcome).minimum.count
-        return Missing(unit, outcome, max(needed - have, 1),
-                       tuple(sorted(u.accepted_for(outcome))))
+        needed, accepted = self.needs[outcome]
+        return Missing(unit, outcome, max(needed - have, 1), accepted)
 
 
 
 def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Finding:
     """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
-    raw = dict(zip((p.name for p in report.params), fact[1], strict=True))
     values = {p.name: _show(p, arg) for p, arg in zip(report.params, fact[1], strict=True)}
     gathered: dict[str, list[str]] = {}
+    raw = dict(zip((p.name for p in report.params), fact[1], strict=True)) if (
+        report.collected) else {}
     for collected in report.collected:
         key = tuple(raw[name] for name in collected.key)
         width = len(key)

@@ -347,8 +347,9 @@ def _fast_item(data: Any, _: Any) -> EvidenceItem:
     return EvidenceItem(_word(data["id"]), _word(data["type"]),
                         tuple([_word(o) for o in outcomes]), _date(data["date"], None),
                         _optional_word(data.get("activity")), verified,
-                        _optional_word(data.get("issuer")),
-                        _optional_word(data.get("organisation")), tuple(fields))
+                        None if (issuer := data.get("issuer")) is None else _word(issuer),
+                        None if (where := data.get("organisation")) is None else _word(where),
+                        tuple(fields))
 
 
 _FAST.register_structure_hook(EvidenceItem, _fast_item)

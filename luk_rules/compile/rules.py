@@ -55,8 +55,9 @@ from luk_rules.submission import Submission
 #   assessment-text(assessment, units, source), regime-cite(regime, basis, source),
 #   permit-clause(regime, kind, form, basis, source),
 #   allow-clause(regime, combination, kind, basis, source)
+SCOPED_INPUTS = frozenset({"item-org", "item-issuer", "field", "age-cutoff"})
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "result",
-                    "result-cutoff", "item-org", "item-issuer", "field", "age-cutoff"})
+                    "result-cutoff"}) | SCOPED_INPUTS
 NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
@@ -95,6 +96,9 @@ class Compiled:
     accepted: Mapping[str, tuple[tuple[str, ir.MaxAge | None, bool], ...]]
     ages: tuple[int, ...] = ()
     """The ages (in months) the rules compare items with: ``age-cutoff`` facts."""
+    reads: frozenset[str] = frozenset()
+    """The input predicates of scoped rules that some rule reads: only those are built."""
+    field_types: Mapping[str, str] = attrs.field(factory=dict)
 
     def facts(self, submission: Submission) -> FactSet:
         """The input facts of a (validated) submission, by predicate.
@@ -108,23 +112,10 @@ class Compiled:
         activities.update(dict.fromkeys(e.activity for e in submission.evidence if e.activity))
         items: list[Args] = []
         claims: list[Args] = []
-        organisations: list[Args] = []
-        issuers: list[Args] = []
-        fields: list[Args] = []
-        types = {f.name: f.type for f in rs.fields}
         for e in submission.evidence:
             items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
                           e.verified))
             claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
-            if e.organisation is not None:
-                organisations.append((e.id, e.organisation))
-            if e.issuer is not None:
-                issuers.append((e.id, e.issuer))
-            for name, value in e.fields:
-                if types.get(name) == "date" and isinstance(value, str):
-                    fields.append((e.id, name, dt.date.fromisoformat(value).toordinal()))
-                elif isinstance(value, str | int):
-                    fields.append((e.id, name, value))
         validity = rs.exam.validity if rs.exam else None
         oldest_result = validity.cutoff(submission.date).toordinal() if validity else 0
         results = [
@@ -139,7 +130,7 @@ class Compiled:
                 if oldest is None and age is not None:
                     oldest = cutoffs[age] = age.cutoff(submission.date).toordinal()
                 accept.append((code, type_name, oldest or 0, needs))
-        return {
+        facts: dict[str, Sequence[Args]] = {
             "sub": [(submission.form, submission.assessment, submission.date.toordinal(),
                      len(units), len(submission.evidence), len(submission.activities))],
             "claimed": [(u,) for u in units],
@@ -149,12 +140,30 @@ class Compiled:
             "result": results,
             "result-cutoff": [(oldest_result,)],
             "accept": accept,
-            "item-org": organisations,
-            "item-issuer": issuers,
-            "field": fields,
-            "age-cutoff": [(months, ir.MaxAge(months=months).cutoff(submission.date).toordinal())
-                           for months in self.ages],
         }
+        if self.reads:
+            facts.update(self._scoped_facts(submission))
+        return facts
+
+    def _scoped_facts(self, submission: Submission) -> dict[str, list[Args]]:
+        """The facts only scoped rules read: organisations, issuers, fields, age cutoffs."""
+        found: dict[str, list[Args]] = {
+            "item-org": [(e.id, e.organisation) for e in submission.evidence
+                         if e.organisation is not None],
+            "item-issuer": [(e.id, e.issuer) for e in submission.evidence
+                            if e.issuer is not None],
+            "age-cutoff": [(months, ir.MaxAge(months=months).cutoff(submission.date)
+                            .toordinal()) for months in self.ages],
+            "field": [],
+        }
+        for e in submission.evidence:
+            for name, value in e.fields:
+                if self.field_types.get(name) == "date" and isinstance(value, str):
+                    found["field"].append((e.id, name,
+                                           dt.date.fromisoformat(value).toordinal()))
+                elif isinstance(value, str | int):
+                    found["field"].append((e.id, name, value))
+        return {pred: rows for pred, rows in found.items() if pred in self.reads}
 
 
 def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | None
@@ -704,7 +713,9 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
             for name in sorted(unit.accepts))
         for unit in ruleset.units
     }
-    return Compiled(ruleset, program, b.conditions, accepted, tuple(sorted(b.scoped.months)))
+    read = {pred for rule in program.rules for pred, _ in rule.depends()}
+    return Compiled(ruleset, program, b.conditions, accepted, tuple(sorted(b.scoped.months)),
+                    frozenset(read & SCOPED_INPUTS), {f.name: f.type for f in ruleset.fields})
 
 
 def _mentions(cond: ir.Cond) -> Iterator[list[Literal_]]:
