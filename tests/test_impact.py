@@ -220,7 +220,7 @@ def test_entry_requirement_gates_only_its_unit() -> None:
     assert denied.status == "inadmissible"
     found = [f for f in denied.findings if f.code == "entry-requirement-not-met"]
     assert [f.facts for f in found] == [("ICT-ARCH",), ("ICT-ONZ",), ("ICT-SE",)]
-    assert all(f.message.endswith(f"there is no result for {f.facts[0]}") for f in found)
+    assert all(f.message.endswith(f"still to complete: {f.facts[0]} (no result)") for f in found)
     done = [{"unit": u, "date": "2025-06-01", "how": "passed"}
             for u in ("ICT-SE", "ICT-ARCH", "ICT-ONZ")]
     allowed = rs.decide({**afs, "results": done})
