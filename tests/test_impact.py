@@ -103,6 +103,38 @@ def test_records_are_audited_in_a_diff(tmp_path: Path) -> None:
     assert impact.cases == 1 and not impact.errors and not impact.changed
 
 
+def test_records_in_a_diff_are_audited_by_the_chosen_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The audit runs the compiled program on the engine the diff was asked for: every record
+    of the corpus is run, as `audit()` facts, by a runner made for that engine."""
+    from luk_rules import pipeline
+
+    made: list[str] = []
+    audited: list[str] = []
+    real = pipeline.make_runner
+
+    class Spy:
+        def __init__(self, runner: Any, engine: str) -> None:
+            self.runner, self.engine = runner, engine
+
+        def run(self, facts: Any, *, trace: bool = False) -> Any:
+            if "audit" in facts:
+                audited.append(self.engine)
+            return self.runner.run(facts, trace=trace)
+
+    def spy(program: Any, engine: str = "native") -> Spy:
+        made.append(engine)
+        return Spy(real(program, engine), engine)
+
+    monkeypatch.setattr(pipeline, "make_runner", spy)
+    record = {"id": "R1", "programme": "BK", "form": "voltijd", "date": "2026-06-30",
+              "results": [{"unit": "BK-ONT", "date": "2025-06-01"}]}
+    impact = compare(VOLTIJD, VOLTIJD, [record], engine="native")
+    assert impact.cases == 1 and not impact.errors
+    assert set(made) == {"native"} and audited == ["native", "native"]
+
+
 def test_luk_diff_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     """luk diff exits 1 with changes, 0 without, 2 on a missing path; json and markdown."""
     changed = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--format", "json",

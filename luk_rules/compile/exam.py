@@ -195,13 +195,15 @@ def _results(b: Builder, exam: ir.ExamProgramme, basis: str
               validity)
     b.add(counts.rule, Atom("result-later", (U, D, SD)),
           [_result(U, D), Atom("on", (SD,)), Test(D, ">", SD)], counts)
+    # An expired exemption no longer counts whatever its grounds: those are then moot.
+    live = [Neg(Atom("result-expired", (U, _, _)))] if exam.validity is not None else []
     b.add(grounds.rule, Atom("ground-not-allowed", (U, G)),
           [_result(U, how="exempted", grounds=G), Test(G, "!=", ""),
-           Neg(Atom("exemption-ground", (G,)))], grounds)
-    b.add(grounds.rule, Atom("no-ground", (U,)), [_result(U, how="exempted", grounds="")],
-          grounds)
-    b.add(grounds.rule, Atom("no-decision", (U,)), [_result(U, how="exempted", decision="")],
-          grounds)
+           Neg(Atom("exemption-ground", (G,))), *live], grounds)
+    b.add(grounds.rule, Atom("no-ground", (U,)),
+          [_result(U, how="exempted", grounds=""), *live], grounds)
+    b.add(grounds.rule, Atom("no-decision", (U,)),
+          [_result(U, how="exempted", decision=""), *live], grounds)
     out: list[tuple[str, str, list[tuple[Term, Param]], Atom]] = []
     for pred, words, params in _REASONS:
         if pred == "result-expired" and exam.validity is None:
@@ -232,7 +234,7 @@ def _entry(b: Builder, exam: ir.ExamProgramme, basis: str,
     cite = b.cite("entry-requirement", basis)
     b.add(cite.rule, Atom("entry-missing", (U, P)),
           [Atom("claimed", (U,)), Atom("entry", (U, P)), Neg(Atom("counts-result", (P,)))], cite)
-    for requirement in exam.entry:
+    for i, requirement in enumerate(exam.entry):
         own = b.cite(f"entry {requirement.unit}", basis, str(requirement.span))
         verb = " is" if len(requirement.after) == 1 else " are"
         for reason, words, params, atom in reasons:
@@ -241,8 +243,9 @@ def _entry(b: Builder, exam: ir.ExamProgramme, basis: str,
                 "{unit} may only be assessed once " + _words(requirement.after) + verb
                 + " completed; still to complete: {earlier} (" + words + ")",
                 [(requirement.unit, Param("unit")), (P, Param("earlier")), *params],
-                [Atom("entry-missing", (requirement.unit, P)), _about(atom, P)],
-                facts=("earlier",), variant=f"{requirement.unit}:{reason}")
+                [Atom("entry-missing", (requirement.unit, P)),
+                 Test(P, "in", tuple(sorted(set(requirement.after)))), _about(atom, P)],
+                facts=("earlier",), variant=f"{i + 1}:{reason}")
 
 
 def _required(b: Builder, exam: ir.ExamProgramme, basis: str,
@@ -298,20 +301,19 @@ def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         name = group.describe()
         cite = b.cite("elective group", basis, str(group.span))
         if group.units is not None:
-            kind, done = "unit", Aggregate("count", Atom("group-completed", (name, _)), K)
-            of_them = "{done} of them completed"
+            done = Aggregate("count", Atom("group-completed", (name, _)), K)
+            some = "{done} of them completed"
         else:
-            kind = "credit"
             done = Aggregate("sum", Atom("group-credits", (name, _, C)), K, C)
-            of_them = "{done} credits of them count"
+            some = "{done} credits of them count"
         b.add(cite.rule, Atom("elective-short", (name, S, K)),
               [Atom("audit", ()), Atom("elective", (name, _, N)), done, Test(K, "<", N),
                Compute(S, N, "-", K)], cite)
-        for variant, test, more in (("one", Test(S, "=", 1), f"1 more {kind}"),
-                                    ("more", Test(S, ">", 1), "{short} more " + kind + "s")):
+        for variant, test, completed in (("none", Test(K, "=", 0), "completed: none"),
+                                         ("some", Test(K, ">", 0), some)):
             b.finding(
                 cite.rule, cite, "elective-group-short", "deny",
-                "{group}: " + more + " needed (" + of_them + ")",
+                "{group}: {short} more needed (" + completed + ")",
                 [(name, Param("group")), (S, Param("short", "number")),
                  (K, Param("done", "number"))],
                 [Atom("elective-short", (name, S, K)), test],
