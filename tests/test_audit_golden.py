@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,12 @@ import pytest
 import luk_rules
 from luk_rules import report
 
+try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
+    from tests.golden import REPO, at_repo, compare
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from golden import REPO, at_repo, compare  # type: ignore[import-not-found, no-redef]
+
 HERE = Path(__file__).resolve().parent / "audit"
-REPO = HERE.parent.parent
-UPDATE = os.environ.get("LUK_UPDATE_GOLDEN") == "1"
 GOOD = sorted(p for p in (HERE / "good").glob("*.json") if not p.name.endswith(".audit.json"))
 BAD = sorted((HERE / "bad").glob("*.json"))
 
@@ -32,17 +34,7 @@ def _case(path: Path) -> tuple[luk_rules.Ruleset, dict[str, Any]]:
     return luk_rules.load(REPO / data["ruleset"]), data["record"]
 
 
-def _compare(expected: Path, actual: str) -> None:
-    if UPDATE:
-        expected.write_text(actual, encoding="utf-8")
-        return
-    assert expected.exists(), f"no {expected.name}; run with LUK_UPDATE_GOLDEN=1"
-    assert actual == expected.read_text(encoding="utf-8")
-
-
-@pytest.fixture(autouse=True)
-def _at_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO)  # sources in audits are shown relative to the repository
+pytestmark = pytest.mark.usefixtures(at_repo.__name__)
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
@@ -52,10 +44,10 @@ def test_good_case_gives_the_expected_audit(path: Path) -> None:
     ruleset, record = _case(path)
     audit = ruleset.audit(record, explain=True)
     text = json.dumps(audit.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    _compare(path.with_name(path.stem + ".audit.json"), text)
+    compare(path.with_name(path.stem + ".audit.json"), text)
     date = dt.date.fromisoformat(record["date"])
     shown = report.audit_text(audit, ruleset.for_date(date).ir, record["date"]) + "\n"
-    _compare(path.with_name(path.stem + ".audit.txt"), shown)
+    compare(path.with_name(path.stem + ".audit.txt"), shown)
 
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
@@ -65,7 +57,7 @@ def test_bad_case_gives_the_expected_problems(path: Path) -> None:
     with pytest.raises(luk_rules.SubmissionError) as raised:
         ruleset.audit(record)
     text = "".join(f"{p}\n" for p in raised.value.problems)
-    _compare(path.with_name(path.stem + ".problems"), text)
+    compare(path.with_name(path.stem + ".problems"), text)
 
 
 def test_the_audit_stage_has_golden_cases() -> None:

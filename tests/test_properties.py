@@ -70,8 +70,9 @@ def permuted(sub: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return out
 
 
-def assert_same(a: luk_rules.Decision, b: luk_rules.Decision, what: str) -> None:
-    """Two decisions serialise identically (diffable JSON on failure)."""
+def assert_same(a: luk_rules.Decision | luk_rules.Audit, b: luk_rules.Decision | luk_rules.Audit,
+                what: str) -> None:
+    """Two decisions (or audits) serialise identically (diffable JSON on failure)."""
     left = json.dumps(a.to_dict(), indent=1, sort_keys=True)
     right = json.dumps(b.to_dict(), indent=1, sort_keys=True)
     assert left == right, what
@@ -445,13 +446,6 @@ def permuted_record(record: dict[str, Any], data: st.DataObject) -> dict[str, An
     return {**record, "results": data.draw(st.permutations(record["results"]), label="results")}
 
 
-def assert_same_audit(a: luk_rules.Audit, b: luk_rules.Audit, what: str) -> None:
-    """Two audits serialise identically (diffable JSON on failure)."""
-    left = json.dumps(a.to_dict(), indent=1, sort_keys=True)
-    right = json.dumps(b.to_dict(), indent=1, sort_keys=True)
-    assert left == right, what
-
-
 def assert_audit_consistent(rs: luk_rules.Ruleset, record: dict[str, Any],
                             audit: luk_rules.Audit) -> None:
     """The audit's figures agree with its findings and with a plain reading of the record:
@@ -486,7 +480,7 @@ def test_audit_does_not_depend_on_result_order(name: str, data: st.DataObject) -
     record = data.draw(gen.records(rs.ir), label="record")
     other = permuted_record(record, data)
     audit = rs.audit(record, explain=True)
-    assert_same_audit(audit, rs.audit(other, explain=True), "audit depends on result order")
+    assert_same(audit, rs.audit(other, explain=True), "audit depends on result order")
     assert_audit_consistent(rs, record, audit)
     AUDIT_VALIDATOR.validate(audit.to_dict())
 
@@ -504,7 +498,7 @@ def test_audits_on_generated_rulesets_are_consistent_and_order_independent(
     for _ in range(3):
         record = data.draw(gen.records(rs.ir), label="record")
         audit = rs.audit(record, explain=True)
-        assert_same_audit(audit, rs.audit(permuted_record(record, data), explain=True),
+        assert_same(audit, rs.audit(permuted_record(record, data), explain=True),
                           "audit depends on result order")
         assert_audit_consistent(rs, record, audit)
         assert {f["code"] for f in audit.to_dict()["explanation"]["findings"]} == {
@@ -519,7 +513,7 @@ def test_engines_agree_on_audits_of_examples(name: str, data: st.DataObject) -> 
     require_durable()
     native, durable = example(name), example(name, "durable")
     record = data.draw(gen.records(native.ir), label="record")
-    assert_same_audit(native.audit(record, explain=True), durable.audit(record, explain=True),
+    assert_same(native.audit(record, explain=True), durable.audit(record, explain=True),
                       "engines disagree on the audit")
 
 
@@ -535,8 +529,8 @@ def test_engines_agree_on_audits_of_generated_rulesets(path: Path, data: st.Data
     durable = gen.load_generated(path, "durable")
     for _ in range(3):
         record = data.draw(gen.records(native.ir), label="record")
-        assert_same_audit(native.audit(record), durable.audit(record), "engines disagree")
-        assert_same_audit(native.audit(record, explain=True), durable.audit(record, explain=True),
+        assert_same(native.audit(record), durable.audit(record), "engines disagree")
+        assert_same(native.audit(record, explain=True), durable.audit(record, explain=True),
                           "engines disagree on the explanation")
 
 
