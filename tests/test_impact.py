@@ -224,6 +224,37 @@ def test_luk_audit_complete_and_incomplete(tmp_path: Path) -> None:
     assert "required-unit-missing" in short.stdout and "ICT-AFS" in short.stdout
 
 
+def test_luk_audit_explains_every_finding_like_a_decision(tmp_path: Path) -> None:
+    """`luk audit --explain` prints a proof tree for every finding; with `--format json` each
+    finding has a proof of nodes shaped as a decision's (fact, rule, source, basis, because;
+    fact and given at the leaves), and the JSON fits the audit schema."""
+    record = {"id": "R2", "programme": "ICT", "form": "deeltijd", "date": "2026-06-30",
+              "results": [{"unit": "ICT-ARCH", "date": "2019-11-15"},
+                          {"unit": "ICT-PM", "date": "2025-02-01", "how": "exempted",
+                           "grounds": "anders", "decision": "EC-1"}]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    text = luk("audit", str(ICT), str(path), "--explain")
+    assert text.returncode == 1, text.stderr
+    audit = json.loads(luk("audit", str(ICT), str(path), "--format", "json",
+                           "--explain").stdout)
+    jsonschema.validate(audit, AUDIT_SCHEMA)
+    explained = audit["explanation"]["findings"]
+    assert [(f["code"], f["message"]) for f in explained] == [
+        (f["code"], f["message"]) for f in audit["findings"]]
+    for finding in explained:
+        assert f"  Finding {finding['code']}:" in text.stdout
+        assert f"- {finding['proof']['fact']}  by {finding['proof']['rule']}" in text.stdout
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("because", []) for n in nodes(child))]
+
+    for node in (n for f in explained for n in nodes(f["proof"])):
+        assert set(node) in ({"fact", "given"}, {"fact", "rule", "source", "basis", "because"})
+    assert {n["given"] for f in explained for n in nodes(f["proof"]) if "given" in n} == {
+        "record", "ruleset", "ruleset, on the record date"}
+
+
 def test_luk_audit_invalid_record_names_the_json_path(tmp_path: Path) -> None:
     """A result dated after the record's date is an input error at its JSON path (exit 2)."""
     record = {"id": "R1", "programme": "ICT", "form": "deeltijd", "date": "2026-06-30",
