@@ -115,6 +115,9 @@ class Ruleset:
     def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False) -> Audit:
         """Audit a study record against the exam programme (DESIGN.md §9).
 
+        The record's facts run through the compiled program on this ruleset's engine;
+        ``explain`` adds the proof of every finding and of the credits counted.
+
         Raises:
             SubmissionError: when the record is malformed or names unknown units, with
                 every problem's JSON path.
