@@ -161,7 +161,9 @@ def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
     """The rules written in the ruleset and its law regimes: (name, source), sorted.
 
     These are what ``luk test --coverage`` counts: each ``permit`` and ``allow``
-    of a regime the programme stands under, and each of the ruleset's ``rule``s.
+    of a regime the programme stands under, each of the ruleset's ``rule``s, and
+    each clause of its examination programme that a rule cites (entry requirements,
+    and what an audit applies); decisions and audits alike make them fire.
     """
     return sorted({(r.name, r.cite.source) for r in compiled.program.rules
                    if r.cite.source != BUILT_IN and not r.name.endswith("(condition)")})
