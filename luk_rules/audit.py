@@ -23,6 +23,7 @@ from luk_rules.decide import (
     Explainer,
     Finding,
     date_text,
+    fired_sites,
     render_findings,
     render_note,
     reports_of,
@@ -106,8 +107,9 @@ class Audit:
 
 
 def _number(value: Value) -> int:
-    """A whole number read from a fact (the engines derive only whole numbers here)."""
-    assert isinstance(value, int) and not isinstance(value, bool), value
+    """A whole number read from a fact (the exam programme's rules derive only these)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number in a derived fact, got {value!r}")
     return value
 
 
@@ -134,13 +136,14 @@ class AuditBuilder:
                 str(unit), date_text(date), str(how), credits[str(unit)], str(unit) in counted,
                 "; ".join(sorted(why[str(unit)])) if str(unit) in why else None)
             for unit, date, how, *_ in d.of("result")}
-        kinds = {str(g): "units" if k == "units" else "credits" for g, k, _ in d.of("elective")}
+        counted_in: dict[str, Literal["units", "credits"]] = {
+            str(g): "units" if k == "units" else "credits" for g, k, _ in d.of("elective")}
         members: dict[str, list[str]] = {}
         for group, unit in d.of("elective-member"):
             members.setdefault(str(group), []).append(str(unit))
         electives = tuple(sorted(
-            (ElectiveShortfall(str(g), _number(short), "units" if kinds[str(g)] == "units"
-                               else "credits", tuple(sorted(members[str(g)])))
+            (ElectiveShortfall(str(g), _number(short), counted_in[str(g)],
+                               tuple(sorted(members[str(g)])))
              for g, short, _ in d.of("elective-short")),
             key=lambda e: (e.group, e.needed)))
         findings = render_findings(self.reports, d)
@@ -159,8 +162,7 @@ class AuditBuilder:
                             for unit in sorted(counted)},
                 "findings": explainer.findings(findings),
             }
-            rules = self.program.rules
-            fired = frozenset((rules[i].name, rules[i].cite.source) for i in d.fired)
+            fired = fired_sites(self.program, d)
         return Audit(record.id, status, earned, required, results,
                      tuple(sorted(str(u) for (u,) in d.of("required-missing"))), electives,
                      short, findings, explanation, fired)

@@ -169,6 +169,13 @@ def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
                    if r.cite.source != BUILT_IN and not r.name.endswith("(condition)")})
 
 
+def fired_sites(program: Program, derivation: Derivation) -> frozenset[tuple[str, str]]:
+    """The (name, source) of every rule that fired in a traced derivation: what
+    ``luk test --coverage`` compares with :func:`rule_sites`."""
+    return frozenset((program.rules[i].name, program.rules[i].cite.source)
+                     for i in derivation.fired)
+
+
 class DecisionBuilder:
     """Reads a derivation into a :class:`Decision`; one per compiled ruleset."""
 
@@ -228,8 +235,7 @@ class DecisionBuilder:
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
             explanation = self._explain(derivation, findings, missing, law, combination)
-            rules = self.compiled.program.rules
-            fired = frozenset((rules[i].name, rules[i].cite.source) for i in derivation.fired)
+            fired = fired_sites(self.compiled.program, derivation)
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
 
