@@ -333,36 +333,28 @@ def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
             [Atom("audit", ()), Atom("result-expired", (U, D, EX)), Atom("on", (SD,))],
             facts=("unit",), verdict="audit")
     cite = b.cite("exemption grounds", basis, str(exam.grounds_span))
-    allowed = ", ".join(exam.grounds) or "none"
-    not_allowed = (" which the exam programme does not allow (allowed: " + allowed
-                   + "); the exemption does not count")
-    b.finding(
-        cite.rule, cite, "exemption-grounds-not-allowed", "deny",
-        "{unit} was exempted on grounds {grounds}," + not_allowed,
-        [(U, Param("unit")), (G, _GROUNDS)],
-        [Atom("audit", ()), Atom("ground-not-allowed", (U, G))],
-        facts=("unit",), verdict="audit", variant="ground")
-    b.finding(
-        cite.rule, cite, "exemption-grounds-not-allowed", "deny",
-        "{unit} was exempted on grounds (none recorded)," + not_allowed,
-        [(U, Param("unit"))], [Atom("audit", ()), Atom("no-ground", (U,))],
-        facts=("unit",), verdict="audit", variant="none")
-    b.finding(
-        cite.rule, cite, "exemption-without-decision", "deny",
-        "the exemption for {unit} has no decision reference; an exemption is a recorded "
-        "decision of the exam committee",
-        [(U, Param("unit"))], [Atom("audit", ()), Atom("no-decision", (U,))],
-        facts=("unit",), verdict="audit")
-    exempted = [Atom("audit", ()), _result(U, D, "exempted", G, DEC, BY),
-                Atom("counts-result", (U,))]
-    shown = [(U, Param("unit")), (G, _GROUNDS), (DEC, Param("decision")), (D, _DATE)]
-    b.finding(
-        cite.rule, cite, "exemption", "info",
-        "{unit} exempted by {by} on grounds {grounds} (decision {decision}, {date})",
-        [*shown, (BY, Param("by"))], [*exempted, Test(BY, "!=", "")],
-        facts=("unit",), verdict="audit", variant="by")
-    b.finding(
-        cite.rule, cite, "exemption", "info",
-        "{unit} exempted by (not recorded) on grounds {grounds} (decision {decision}, {date})",
-        shown, [*exempted, Test(BY, "=", "")],
-        facts=("unit",), verdict="audit", variant="unrecorded")
+
+    def finding(code: str, severity: Severity, message: str,
+                params: list[tuple[Term, Param]], body: list[Literal_], variant: str = "") -> None:
+        b.finding(cite.rule, cite, code, severity, message, [(U, Param("unit")), *params],
+                  [Atom("audit", ()), *body], facts=("unit",), verdict="audit", variant=variant)
+
+    not_allowed = (", which the exam programme does not allow (allowed: "
+                   + (", ".join(exam.grounds) or "none") + "); the exemption does not count")
+    finding("exemption-grounds-not-allowed", "deny",
+            "{unit} was exempted on grounds {grounds}" + not_allowed,
+            [(G, _GROUNDS)], [Atom("ground-not-allowed", (U, G))], "ground")
+    finding("exemption-grounds-not-allowed", "deny",
+            "{unit} was exempted on grounds (none recorded)" + not_allowed,
+            [], [Atom("no-ground", (U,))], "none")
+    finding("exemption-without-decision", "deny",
+            "the exemption for {unit} has no decision reference; an exemption is a recorded "
+            "decision of the exam committee", [], [Atom("no-decision", (U,))])
+    exempted = [_result(U, D, "exempted", G, DEC, BY), Atom("counts-result", (U,))]
+    shown: list[tuple[Term, Param]] = [(G, _GROUNDS), (DEC, Param("decision")), (D, _DATE)]
+    finding("exemption", "info",
+            "{unit} exempted by {by} on grounds {grounds} (decision {decision}, {date})",
+            [*shown, (BY, Param("by"))], [*exempted, Test(BY, "!=", "")], "by")
+    finding("exemption", "info",
+            "{unit} exempted by (not recorded) on grounds {grounds} (decision {decision}, "
+            "{date})", shown, [*exempted, Test(BY, "=", "")], "unrecorded")
