@@ -29,6 +29,8 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Literal, Protocol
 
+import attrs
+
 from luk_rules import ir
 from luk_rules.compile.program import (
     Aggregate,
@@ -165,6 +167,21 @@ _REASONS: tuple[tuple[str, str, tuple[tuple[Var, Param], ...]], ...] = (
 _NO_RESULT = "no result"
 
 
+@attrs.frozen
+class _Reason:
+    """Why a unit's result does not count, as the findings that cite it use it."""
+
+    name: str
+    words: str
+    params: tuple[tuple[Term, Param], ...]
+    atom: Atom  # holds for the unit ``U``; "no result" is its negation
+
+    def about(self, unit: Var) -> Literal_:
+        """The literal that holds when this is why ``unit``'s result does not count."""
+        atom = Atom(self.atom.pred, (unit, *self.atom.args[1:]))
+        return Neg(atom) if self.name == "no-result" else atom
+
+
 def rules(b: Builder) -> None:
     """Every rule of the exam programme: results, entry requirements and the audit."""
     exam = b.rs.exam
@@ -179,12 +196,10 @@ def rules(b: Builder) -> None:
     _result_findings(b, exam, basis)
 
 
-def _results(b: Builder, exam: ir.ExamProgramme, basis: str
-             ) -> list[tuple[str, str, list[tuple[Term, Param]], Atom]]:
+def _results(b: Builder, exam: ir.ExamProgramme, basis: str) -> list[_Reason]:
     """A result counts unless a reason says it does not; each reason cites its clause.
 
-    Returns, per reason (and "no result"): its name, its words, the params it reports
-    and the literal that holds for the unit bound to ``U``.
+    Returns the reasons, "no result" first, for the findings that say why.
     """
     validity = b.cite("result validity", basis, str(exam.validity_span))
     grounds = b.cite("exemption grounds", basis, str(exam.grounds_span))
@@ -204,29 +219,21 @@ def _results(b: Builder, exam: ir.ExamProgramme, basis: str
           [_result(U, how="exempted", grounds=""), *live], grounds)
     b.add(grounds.rule, Atom("no-decision", (U,)),
           [_result(U, how="exempted", decision=""), *live], grounds)
-    out: list[tuple[str, str, list[tuple[Term, Param]], Atom]] = []
+    out = [_Reason("no-result", _NO_RESULT, (), Atom("has-result", (U,)))]
     for pred, words, params in _REASONS:
         if pred == "result-expired" and exam.validity is None:
             continue
         atom = Atom(pred, (U, *(v for v, _ in params)))
         b.add(counts.rule, Atom("result-fails", (U,)), [atom], counts)
         b.notes[pred] = Note(words, (Param("unit"), *(p for _, p in params)), "unit")
-        out.append((pred, words, list(params), atom))
+        out.append(_Reason(pred, words, params, atom))
     b.add(counts.rule, Atom("counts-result", (U,)),
           [_result(U), Neg(Atom("result-fails", (U,)))], counts)
     b.add(counts.rule, Atom("has-result", (U,)), [_result(U)], counts)
-    out.insert(0, ("no-result", _NO_RESULT, [], Atom("has-result", (U,))))
     return out
 
 
-def _about(atom: Atom, unit: Var) -> Literal_:
-    """The reason's literal for the unit ``unit``; "no result" is a negation."""
-    about = Atom(atom.pred, (unit, *atom.args[1:]))
-    return Neg(about) if atom.pred == "has-result" else about
-
-
-def _entry(b: Builder, exam: ir.ExamProgramme, basis: str,
-           reasons: list[tuple[str, str, list[tuple[Term, Param]], Atom]]) -> None:
+def _entry(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason]) -> None:
     """Entry requirements: a claimed unit whose earlier units' results do not count is
     refused, one finding per earlier unit and reason, citing its own requirement."""
     if not exam.entry:
@@ -237,32 +244,31 @@ def _entry(b: Builder, exam: ir.ExamProgramme, basis: str,
     for i, requirement in enumerate(exam.entry):
         own = b.cite(f"entry {requirement.unit}", basis, str(requirement.span))
         verb = " is" if len(requirement.after) == 1 else " are"
-        for reason, words, params, atom in reasons:
+        for reason in reasons:
             b.finding(
                 own.rule, own, "entry-requirement-not-met", "deny",
                 "{unit} may only be assessed once " + _words(requirement.after) + verb
-                + " completed; still to complete: {earlier} (" + words + ")",
-                [(requirement.unit, Param("unit")), (P, Param("earlier")), *params],
+                + " completed; still to complete: {earlier} (" + reason.words + ")",
+                [(requirement.unit, Param("unit")), (P, Param("earlier")), *reason.params],
                 [Atom("entry-missing", (requirement.unit, P)),
-                 Test(P, "in", tuple(sorted(set(requirement.after)))), _about(atom, P)],
-                facts=("earlier",), variant=f"{i + 1}:{reason}")
+                 Test(P, "in", tuple(sorted(set(requirement.after)))), reason.about(P)],
+                facts=("earlier",), variant=f"{i + 1}:{reason.name}")
 
 
-def _required(b: Builder, exam: ir.ExamProgramme, basis: str,
-              reasons: list[tuple[str, str, list[tuple[Term, Param]], Atom]]) -> None:
+def _required(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason]) -> None:
     """Every required unit needs a result that counts; the finding says why it has none."""
     if not exam.required:
         return
     cite = b.cite("required units", basis, str(exam.required_span))
     b.add(cite.rule, Atom("required-missing", (U,)),
           [Atom("audit", ()), Atom("required", (U,)), Neg(Atom("counts-result", (U,)))], cite)
-    for reason, words, params, atom in reasons:
+    for reason in reasons:
         b.finding(
             cite.rule, cite, "required-unit-missing", "deny",
-            "{unit} ({title}) is required and not completed (" + words + ")",
-            [(U, Param("unit")), (T, Param("title")), *params],
-            [Atom("required-missing", (U,)), Atom("unit-title", (U, T)), _about(atom, U)],
-            facts=("unit",), verdict="audit", variant=reason)
+            "{unit} ({title}) is required and not completed (" + reason.words + ")",
+            [(U, Param("unit")), (T, Param("title")), *reason.params],
+            [Atom("required-missing", (U,)), Atom("unit-title", (U, T)), reason.about(U)],
+            facts=("unit",), verdict="audit", variant=reason.name)
 
 
 def _credits(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
