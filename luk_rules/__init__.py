@@ -7,6 +7,7 @@ for units of learning outcomes is admissible, and explain why.
 """
 
 from luk_rules.api import Ruleset, load, loads
+from luk_rules.audit import Audit
 from luk_rules.decide import Decision, Finding, Missing
 from luk_rules.errors import (
     EngineUnavailable,
@@ -17,9 +18,10 @@ from luk_rules.errors import (
     SubmissionError,
 )
 from luk_rules.impact import Impact, compare
-from luk_rules.submission import EvidenceItem, Submission
+from luk_rules.submission import EvidenceItem, Record, Submission
 
 __all__ = [
+    "Audit",
     "Decision",
     "EngineUnavailable",
     "EvidenceItem",
@@ -28,6 +30,7 @@ __all__ = [
     "LukError",
     "Missing",
     "Problem",
+    "Record",
     "Ruleset",
     "RulesetError",
     "RulesetUnreadable",

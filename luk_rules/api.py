@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from luk_rules import ir, pipeline
-from luk_rules.audit import Audit
-from luk_rules.audit import audit as audit_record
+from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE, Roots
-from luk_rules.submission import Record, Submission, structure, validate_record
+from luk_rules.submission import Record, Submission, structure
 
 
 class Ruleset:
@@ -58,6 +57,7 @@ class Ruleset:
         compiled = pipeline.build(analysis)
         self._compiled = compiled
         self._runner, self._builder = pipeline.prepare(compiled, engine)
+        self._auditor = AuditBuilder(compiled)
         self.engine = engine
         self.path = analysis.workspace.root
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
@@ -121,6 +121,9 @@ class Ruleset:
     def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False) -> Audit:
         """Audit a study record against the exam programme (DESIGN.md §9).
 
+        The record's facts run through the compiled program on this ruleset's engine;
+        ``explain`` adds the proof of every finding and of the credits counted.
+
         Raises:
             SubmissionError: when the record is malformed or names unknown units, with
                 every problem's JSON path.
@@ -134,8 +137,7 @@ class Ruleset:
                 "to audit a record against", span,
                 hint="add an `examination programme` (docs/audit.md)")], chosen._texts,
                 chosen._paths)
-        validate_record(parsed, chosen.ir)
-        return audit_record(chosen.ir, parsed, explain=explain)
+        return pipeline.audit(chosen._compiled, chosen._runner, chosen._auditor, parsed, explain)
 
     def verdict(self, submission: Mapping[str, Any] | Submission) -> Verdict:
         """The decision in brief (status, law, route, missing, finding codes), faster.

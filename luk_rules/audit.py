@@ -1,11 +1,11 @@
 """The diploma audit (DESIGN.md §9): has this student completed the exam programme?
 
-An audit reads a study record (results: passed, or exempted by the exam
-committee) against the ruleset's ``exam programme``: which results still count
-on the record's date, which required units, elective groups and credits are
-still missing, and which exemptions were granted outside the allowed grounds or
-without a decision reference. Every finding cites the clause of the exam
-programme it comes from, its line and the OER's basis, like a decision's.
+An audit runs the ruleset's compiled program on a study record's facts (its results
+on its date, and ``audit()``): the exam programme is rules of that program
+(``compile/exam.py``). This module only reads the derivation: which results count
+and why the others do not (their notes), the credits counted and short, the
+required units and elective groups still missing, and the audit's findings, each
+rendered from its report alone, like a decision's, with the same proof trees.
 """
 
 from __future__ import annotations
@@ -15,13 +15,23 @@ from typing import Any, Literal
 
 import attrs
 
-from luk_rules import ir
-from luk_rules.decide import FINDING_SCHEMA, Finding
-from luk_rules.span import Span
-from luk_rules.submission import Record, Result
+from luk_rules.compile import Compiled, Value
+from luk_rules.decide import (
+    EXPLAINED_FINDINGS_SCHEMA,
+    FINDING_SCHEMA,
+    NODE_SCHEMA,
+    Explainer,
+    Finding,
+    date_text,
+    fired_sites,
+    render_findings,
+    render_note,
+    reports_of,
+)
+from luk_rules.engine import Derivation
+from luk_rules.submission import Record
 
 AuditStatus = Literal["complete", "incomplete"]
-_ORDER = {"deny": 0, "warning": 1, "info": 2}
 
 
 @attrs.frozen
@@ -70,6 +80,7 @@ class Audit:
     credits_short: int
     findings: tuple[Finding, ...]
     explanation: Mapping[str, Any] | None = None
+    fired: frozenset[tuple[str, str]] = attrs.field(default=frozenset(), eq=False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -95,144 +106,66 @@ class Audit:
         return out
 
 
-def audit(ruleset: ir.Ruleset, record: Record, *, explain: bool = False) -> Audit:
-    """Audit a validated record against the ruleset's exam programme."""
-    return _Auditor(ruleset, record).run(explain)
+def _number(value: Value) -> int:
+    """A whole number read from a fact (the exam programme's rules derive only these)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number in a derived fact, got {value!r}")
+    return value
 
 
-class _Auditor:
-    def __init__(self, ruleset: ir.Ruleset, record: Record) -> None:
-        self.rs = ruleset
-        self.record = record
-        self.exam = ruleset.exam or ir.ExamProgramme(
-            title="", required=(), electives=(), diploma_credits=None, entry=(),
-            validity=None, grounds=(), basis="", span=ruleset.programme.span,
-            required_span=ruleset.programme.span, diploma_span=ruleset.programme.span,
-            grounds_span=ruleset.programme.span)
-        self.units = {u.code: u for u in ruleset.units}
-        self.on = record.date.isoformat()
-        self.basis = self.exam.basis or f"OER {ruleset.programme.title}"
-        self.findings: list[Finding] = []
-        self.because: dict[int, list[str]] = {}
+class AuditBuilder:
+    """Reads a derivation of a record's facts into an :class:`Audit`; one per ruleset."""
 
-    def finding(self, code: str, severity: Literal["deny", "warning", "info"], message: str,
-                rule: str, source: Span | str, facts: tuple[str, ...],
-                because: list[str]) -> None:
-        self.because[len(self.findings)] = because
-        self.findings.append(Finding(code, severity, message, self.basis, rule, str(source),
-                                     tuple(sorted(facts))))
+    def __init__(self, compiled: Compiled) -> None:
+        self.program = compiled.program
+        self.reports = reports_of(compiled, "audit")
+        self.notes = tuple(sorted(compiled.program.notes.items()))
 
-    def run(self, explain: bool) -> Audit:
-        exam = self.exam
-        oldest = exam.validity.cutoff(self.record.date) if exam.validity else None
-        statuses: dict[str, ResultStatus] = {}
-        for result in sorted(self.record.results, key=lambda r: r.unit):
-            statuses[result.unit] = self.result_status(result, oldest)
-        counted = {u for u, s in statuses.items() if s.counts}
-        earned = sum(self.units[u].credits for u in counted)
-        missing = tuple(sorted(u for u in exam.required if u not in counted))
-        for unit in missing:
-            why = statuses[unit].reason if unit in statuses else "no result"
-            self.finding(
-                "required-unit-missing", "deny",
-                f"{unit} ({self.units[unit].title}) is required and not completed ({why})",
-                "required units", exam.required_span, (unit,),
-                [f"required: {', '.join(exam.required)}", f"{unit}: {why}"])
-        shortfalls = []
-        for group in exam.electives:
-            have = [u for u in group.members if u in counted]
-            if group.units is not None:
-                short = group.units - len(have)
-                kind: Literal["units", "credits"] = "units"
-            else:
-                short = (group.credits or 0) - sum(self.units[u].credits for u in have)
-                kind = "credits"
-            if short > 0:
-                shortfalls.append(ElectiveShortfall(group.describe(), short, kind,
-                                                    group.members))
-                done = ", ".join(have) or "none"
-                self.finding(
-                    "elective-group-short", "deny",
-                    f"{group.describe()}: {short} more {kind if short != 1 else kind[:-1]} "
-                    f"needed (completed: {done})",
-                    "elective group", group.span, tuple(group.members),
-                    [f"completed of the group: {done}"])
-        credits_short = 0
-        if exam.diploma_credits is not None and earned < exam.diploma_credits:
-            credits_short = exam.diploma_credits - earned
-            self.finding(
-                "credits-short", "deny",
-                f"the diploma needs {exam.diploma_credits} credits; {earned} count on "
-                f"{self.on}, {credits_short} short",
-                "diploma credits", exam.diploma_span, tuple(sorted(counted)),
-                [f"{u}: {self.units[u].credits} credits" for u in sorted(counted)])
-        denied = any(f.severity == "deny" for f in self.findings)
-        status: AuditStatus = "incomplete" if denied else "complete"
-        order = sorted(range(len(self.findings)), key=lambda i: (
-            _ORDER[self.findings[i].severity], self.findings[i].code, self.findings[i].facts,
-            self.findings[i].message))
-        findings = tuple(self.findings[i] for i in order)
+    def build(self, record: Record, derivation: Derivation, explain: bool) -> Audit:
+        """Assemble the audit (and, with ``explain``, the proof of every finding)."""
+        d = derivation
+        credits = {str(u): _number(c) for u, c in d.of("unit-credits")}
+        counted = {str(u) for (u,) in d.of("counts-result")}
+        why: dict[str, list[str]] = {}
+        for pred, note in self.notes:
+            for args in d.of(pred):
+                why.setdefault(str(note.value(note.about, args)), []).append(
+                    render_note(note, args))
+        results = {
+            str(unit): ResultStatus(
+                str(unit), date_text(date), str(how), credits[str(unit)], str(unit) in counted,
+                "; ".join(sorted(why[str(unit)])) if str(unit) in why else None)
+            for unit, date, how, *_ in d.of("result")}
+        counted_in: dict[str, Literal["units", "credits"]] = {
+            str(g): "units" if k == "units" else "credits" for g, k, _ in d.of("elective")}
+        members: dict[str, list[str]] = {}
+        for group, unit in d.of("elective-member"):
+            members.setdefault(str(group), []).append(str(unit))
+        electives = tuple(sorted(
+            (ElectiveShortfall(str(g), _number(short), counted_in[str(g)],
+                               tuple(sorted(members[str(g)])))
+             for g, short, _ in d.of("elective-short")),
+            key=lambda e: (e.group, e.needed)))
+        findings = render_findings(self.reports, d)
+        status: AuditStatus = ("incomplete" if any(f.severity == "deny" for f in findings)
+                               else "complete")
+        earned = next((_number(e) for (e,) in d.of("credits-earned")), 0)
+        required = next((_number(n) for (n,) in d.of("diploma-credits")), None)
+        short = next((_number(s) for _, _, s in d.of("credits-short")), 0)
         explanation = None
+        fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
+            explainer = Explainer(self.program, d, "record")
             explanation = {
-                "counted": [
-                    {"unit": u, "credits": self.units[u].credits, "how": statuses[u].how,
-                     "date": statuses[u].date} for u in sorted(counted)],
-                "findings": [
-                    {"code": self.findings[i].code, "rule": self.findings[i].rule,
-                     "source": self.findings[i].source, "basis": self.findings[i].basis,
-                     "because": self.because[i]} for i in order],
+                "credits": explainer.node(("credits-earned", (earned,))),
+                "results": {unit: explainer.node(("counts-result", (unit,)))
+                            for unit in sorted(counted)},
+                "findings": explainer.findings(findings),
             }
-        return Audit(self.record.id, status, earned, exam.diploma_credits, statuses, missing,
-                     tuple(shortfalls), credits_short, findings, explanation)
-
-    def result_status(self, result: Result, oldest: Any) -> ResultStatus:
-        exam = self.exam
-        unit = self.units[result.unit]
-        date = result.date.isoformat()
-        base = ResultStatus(result.unit, date, result.how, unit.credits, True)
-        if oldest is not None and result.date < oldest:
-            assert exam.validity is not None
-            expired = exam.validity.expiry(result.date).isoformat()
-            reason = f"the result of {date} expired on {expired}"
-            self.finding(
-                "result-expired", "warning",
-                f"the result for {result.unit} of {date} no longer counts on {self.on}: "
-                f"results are valid for {exam.validity.describe()} (it expired on {expired})",
-                "result validity", exam.validity_span, (result.unit,),
-                [f"{result.unit}: {result.how} on {date}",
-                 f"results dated before {oldest.isoformat()} no longer count on {self.on}"])
-            return attrs.evolve(base, counts=False, reason=reason)
-        if result.how != "exempted":
-            return base
-        who = result.by or "(not recorded)"
-        if not result.grounds or result.grounds not in exam.grounds:
-            allowed = ", ".join(exam.grounds) or "none"
-            grounds = result.grounds or "(none recorded)"
-            self.finding(
-                "exemption-grounds-not-allowed", "deny",
-                f"{result.unit} was exempted on grounds {grounds}, which the exam programme "
-                f"does not allow (allowed: {allowed}); the exemption does not count",
-                "exemption grounds", exam.grounds_span, (result.unit,),
-                [f"{result.unit}: exempted by {who} on grounds {grounds}"])
-            return attrs.evolve(base, counts=False,
-                                reason=f"exempted on grounds {grounds}, not allowed")
-        if not result.decision:
-            self.finding(
-                "exemption-without-decision", "deny",
-                f"the exemption for {result.unit} has no decision reference; an exemption is "
-                "a recorded decision of the exam committee",
-                "exemption grounds", exam.grounds_span, (result.unit,),
-                [f"{result.unit}: exempted by {who} on grounds {result.grounds}"])
-            return attrs.evolve(base, counts=False, reason="exemption without a decision")
-        self.finding(
-            "exemption", "info",
-            f"{result.unit} exempted by {who} on grounds {result.grounds} "
-            f"(decision {result.decision}, {date})",
-            "exemption grounds", exam.grounds_span, (result.unit,),
-            [f"{result.unit}: exempted by {who}, decision {result.decision}"])
-        return base
-
+            fired = fired_sites(self.program, d)
+        return Audit(record.id, status, earned, required, results,
+                     tuple(sorted(str(u) for (u,) in d.of("required-missing"))), electives,
+                     short, findings, explanation, fired)
 
 
 AUDIT_SCHEMA: dict[str, Any] = {
@@ -243,6 +176,7 @@ AUDIT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["record", "status", "complete", "credits", "results", "missing", "findings"],
+    "$defs": {"node": NODE_SCHEMA},
     "properties": {
         "record": {"type": "string"},
         "status": {"enum": ["complete", "incomplete"]},
@@ -272,6 +206,15 @@ AUDIT_SCHEMA: dict[str, Any] = {
                                    "of": {"type": "array", "items": {"type": "string"}}}}},
                 "credits": {"type": "integer", "minimum": 0}}},
         "findings": {"type": "array", "items": FINDING_SCHEMA},
-        "explanation": {"type": "object"},
+        "explanation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["credits", "results", "findings"],
+            "properties": {
+                "credits": {"$ref": "#/$defs/node"},
+                "results": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
+                "findings": EXPLAINED_FINDINGS_SCHEMA,
+            },
+        },
     },
 }

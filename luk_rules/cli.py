@@ -154,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the study record (JSON); - reads standard input")
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("--explain", action="store_true",
-                       help="add what each finding rests on")
+                       help="add the proof of every finding and of the credits counted")
+    audit.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(audit)
     audit.set_defaults(run=_audit)
 
@@ -508,13 +509,17 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     try:
-        ruleset = api.load(args.ruleset, roots=args.roots, max_file_size=args.max_file_size)
+        ruleset = api.load(args.ruleset, engine=args.engine, roots=args.roots,
+                           max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
         print(f"luk audit: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RulesetError as exc:
         _print_errors(exc)
         print(f"luk audit: {args.ruleset} is not a valid ruleset", file=sys.stderr)
+        return EXIT_USAGE
+    except EngineUnavailable as exc:
+        print(f"luk audit: {exc}", file=sys.stderr)
         return EXIT_USAGE
     text = _read_submission_text(args.record)
     source = "<stdin>" if args.record == "-" else args.record

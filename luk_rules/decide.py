@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from luk_rules import ir
-from luk_rules.compile import Compiled, Fact, Param, Report, Value
+from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Value
 from luk_rules.compile.rules import BUILT_IN
 from luk_rules.engine import Derivation
 from luk_rules.submission import Submission
@@ -133,11 +133,13 @@ class Verdict:
 # ------------------------------------------------------------------ building
 
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
-                   "in-force": (1,), "claimed-item": (4,), "result": (1, 5),
-                   "result-cutoff": (0,), "age-cutoff": (1,)}
+                   "in-force": (1,), "claimed-item": (4,), "result": (1, 6),
+                   "result-cutoff": (0,), "age-cutoff": (1,), "on": (0,),
+                   "result-expired": (1, 2), "result-later": (1, 2)}
 
 
-def _date(ordinal: Value) -> str:
+def date_text(ordinal: Value) -> str:
+    """A date of a fact (an ordinal) as ISO text; ``-`` for none, ``open`` for no end."""
     if isinstance(ordinal, int) and 0 < ordinal < 3_652_060:
         return dt.date.fromordinal(ordinal).isoformat()
     return "-" if ordinal == 0 else "open"
@@ -148,7 +150,7 @@ def render_fact(fact: Fact) -> str:
     pred, args = fact
     dates = _DATE_POSITIONS.get(pred, ())
     shown = [
-        _date(a) if i in dates else ("true" if a is True else "false" if a is False
+        date_text(a) if i in dates else ("true" if a is True else "false" if a is False
                                      else "-" if a == "" else str(a))
         for i, a in enumerate(args)
     ]
@@ -159,10 +161,19 @@ def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
     """The rules written in the ruleset and its law regimes: (name, source), sorted.
 
     These are what ``luk test --coverage`` counts: each ``permit`` and ``allow``
-    of a regime the programme stands under, and each of the ruleset's ``rule``s.
+    of a regime the programme stands under, each of the ruleset's ``rule``s, and
+    each clause of its examination programme that a rule cites (entry requirements,
+    and what an audit applies); decisions and audits alike make them fire.
     """
     return sorted({(r.name, r.cite.source) for r in compiled.program.rules
                    if r.cite.source != BUILT_IN and not r.name.endswith("(condition)")})
+
+
+def fired_sites(program: Program, derivation: Derivation) -> frozenset[tuple[str, str]]:
+    """The (name, source) of every rule that fired in a traced derivation: what
+    ``luk test --coverage`` compares with :func:`rule_sites`."""
+    return frozenset((program.rules[i].name, program.rules[i].cite.source)
+                     for i in derivation.fired)
 
 
 class DecisionBuilder:
@@ -175,7 +186,7 @@ class DecisionBuilder:
         self.units = {u.code: u for u in rs.units}
         self.needs = {o.ref: (o.minimum.count, tuple(sorted(u.accepted_for(o.ref))))
                       for u in rs.units for o in u.outcomes}
-        self.reports = tuple(sorted(compiled.program.reports.items()))
+        self.reports = reports_of(compiled, "decision")
 
     def verdict(self, derivation: Derivation) -> Verdict:
         """The decision in brief, without messages: what impact analysis compares."""
@@ -214,10 +225,7 @@ class DecisionBuilder:
             (self._missing(str(u), str(o), len(counting.get(str(o), ())))
              for u, o in derivation.of("missing")),
             key=lambda m: (m.unit, m.outcome)))
-        findings = tuple(sorted(
-            (render_finding(report, (pred, args), derivation)
-             for pred, report in self.reports for args in derivation.of(pred)),
-            key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
+        findings = render_findings(self.reports, derivation)
         if any(f.severity == "deny" for f in findings):
             status: Status = "inadmissible"
         elif missing:
@@ -227,9 +235,8 @@ class DecisionBuilder:
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
-            explanation = _Explainer(self, derivation).explain(findings, missing, law, combination)
-            rules = self.compiled.program.rules
-            fired = frozenset((rules[i].name, rules[i].cite.source) for i in derivation.fired)
+            explanation = self._explain(derivation, findings, missing, law, combination)
+            fired = fired_sites(self.compiled.program, derivation)
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
 
@@ -237,6 +244,50 @@ class DecisionBuilder:
         """What an outcome lacks: its own minimum and accepted types (or its unit's)."""
         needed, accepted = self.needs[outcome]
         return Missing(unit, outcome, max(needed - have, 1), accepted)
+
+    def _explain(self, derivation: Derivation, findings: Iterable[Finding],
+                 missing: Iterable[Missing], law: str | None, combination: str
+                 ) -> dict[str, Any]:
+        """The proof trees of ``--explain``: the law, the route, scope, outcomes, findings
+        and, for each missing outcome, what to add and why it is missing."""
+        explainer = Explainer(self.compiled.program, derivation, "submission")
+        d = derivation
+        return {
+            "law": explainer.node(("law", (law,))) if law else None,
+            "combination": explainer.node(("combination", (combination,))),
+            "scope": [
+                explainer.node((pred, args))
+                for pred in ("permitted", "allowed")
+                for args in sorted(d.of(pred), key=repr)
+            ],
+            "outcomes": {
+                str(o): explainer.node(("covered", (u, o)))
+                for u, o in sorted(d.of("covered"), key=lambda t: (str(t[0]), str(t[1])))
+            },
+            "findings": explainer.findings(findings),
+            "missing": [
+                {"unit": m.unit, "outcome": m.outcome, "add": m.advice(),
+                 "why_not": explainer.node(("missing", (m.unit, m.outcome)))}
+                for m in missing
+            ],
+        }
+
+
+def reports_of(compiled: Compiled, verdict: Literal["decision", "audit"]
+               ) -> tuple[tuple[str, Report], ...]:
+    """The finding predicates of a decision's (or an audit's) findings, with their reports."""
+    return tuple(sorted((pred, report) for pred, report in compiled.program.reports.items()
+                        if report.verdict == verdict))
+
+
+def render_findings(reports: Iterable[tuple[str, Report]], derivation: Derivation
+                    ) -> tuple[Finding, ...]:
+    """Every finding the derivation holds for these reports, most severe first, then by
+    code, facts and message: equal derivations give equal lists."""
+    return tuple(sorted(
+        (render_finding(report, (pred, args), derivation)
+         for pred, report in reports for args in derivation.of(pred)),
+        key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
 
 
 
@@ -255,16 +306,25 @@ def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Findin
     facts: set[str] = set()
     for name in report.facts:
         facts.update(gathered[name] if name in gathered else (values[name],))
-    if report.facts_from:
+    if report.facts_from and report.facts_key:
+        key_value = report.value(report.facts_key, fact[1])
+        facts.update(str(f[1]) for f in derivation.of(report.facts_from) if f[0] == key_value)
+    elif report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
     return Finding(report.code, report.severity, fill(report.message, values),
                    _cited(report.basis, values), report.rule, _cited(report.source, values),
                    tuple(sorted(facts)), fact)
 
 
+def render_note(note: Note, args: tuple[Value, ...]) -> str:
+    """A fact of a predicate with a :class:`Note` in words."""
+    return fill(note.message, {p.name: _show(p, a)
+                               for p, a in zip(note.params, args, strict=True)})
+
+
 def _show(param: Param, value: Value) -> str:
     if param.kind == "date":
-        return _date(value)
+        return date_text(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
@@ -288,16 +348,24 @@ def _age_text(age: ir.MaxAge | None) -> str:
     return age.describe() if age is not None else "the maximum age"
 
 
-class _Explainer:
-    """Builds the proof tree of ``--explain`` from the derivation's proofs."""
+Subject = Literal["submission", "record"]
 
-    def __init__(self, builder: DecisionBuilder, derivation: Derivation) -> None:
-        self.builder = builder
+
+class Explainer:
+    """The proof trees of ``--explain``, for decisions and audits alike.
+
+    A node for a derived fact names the fact, the rule that derived it (its name,
+    source and basis) and, under ``because``, the nodes of the facts it used; a leaf
+    says who gave it: the ruleset, the ``subject`` (the submission or the record), or
+    the ruleset on the subject's date (a cutoff date).
+    """
+
+    def __init__(self, program: Program, derivation: Derivation, subject: Subject) -> None:
         self.derivation = derivation
-        program = builder.compiled.program
         self.rules = program.rules
         self.reports = program.reports
         self.static = frozenset(pred for pred, _ in program.static)
+        self.subject = subject
 
     def shown(self, fact: Fact) -> str:
         """A fact as text; a finding as ``finding(code, severity, values...)``."""
@@ -308,11 +376,12 @@ class _Explainer:
         return f"finding({', '.join([report.code, report.severity, *values])})"
 
     def node(self, fact: Fact, depth: int = 0) -> dict[str, Any]:
+        """The proof of ``fact`` as a tree (``because`` left out below depth 12)."""
         proof = self.derivation.proofs.get(fact)
         if proof is None:
             given = ("ruleset" if fact[0] in self.static
-                     else "ruleset, on the submission date" if fact[0] in _ON_THE_DATE
-                     else "submission")
+                     else f"ruleset, on the {self.subject} date" if fact[0] in _ON_THE_DATE
+                     else self.subject)
             return {"fact": render_fact(fact), "given": given}
         rule_index, used = proof
         rule = self.rules[rule_index]
@@ -331,32 +400,10 @@ class _Explainer:
                 self.node(f, depth + 1) for f in used if _is_condition(f)]
         return node
 
-    def explain(self, findings: Iterable[Finding], missing: Iterable[Missing], law: str | None,
-                combination: str) -> dict[str, Any]:
-        d = self.derivation
-        out: dict[str, Any] = {
-            "law": self.node(("law", (law,))) if law else None,
-            "combination": self.node(("combination", (combination,))),
-            "scope": [
-                self.node((pred, args))
-                for pred in ("permitted", "allowed")
-                for args in sorted(d.of(pred), key=repr)
-            ],
-            "outcomes": {
-                str(o): self.node(("covered", (u, o)))
-                for u, o in sorted(d.of("covered"), key=lambda t: (str(t[0]), str(t[1])))
-            },
-            "findings": [],
-            "missing": [
-                {"unit": m.unit, "outcome": m.outcome, "add": m.advice(),
-                 "why_not": self.node(("missing", (m.unit, m.outcome)))}
-                for m in missing
-            ],
-        }
-        for f in findings:
-            out["findings"].append({"code": f.code, "message": f.message,
-                                    "proof": self.node(f.derived)})
-        return out
+    def findings(self, findings: Iterable[Finding]) -> list[dict[str, Any]]:
+        """Each finding with its code, message and proof."""
+        return [{"code": f.code, "message": f.message, "proof": self.node(f.derived)}
+                for f in findings]
 
 
 def _is_condition(fact: Fact) -> bool:
@@ -364,7 +411,7 @@ def _is_condition(fact: Fact) -> bool:
 
 
 _ON_THE_DATE = frozenset({"accept", "result-cutoff", "age-cutoff"})
-"""Input facts that the ruleset gives for the submission's date (cutoff dates)."""
+"""Input facts that the ruleset gives for the submission's (record's) date: cutoff dates."""
 
 
 FINDING_SCHEMA: dict[str, Any] = {
@@ -383,18 +430,27 @@ FINDING_SCHEMA: dict[str, Any] = {
 }
 """The JSON Schema of one finding, in a decision and in an audit."""
 
-_NODE_SCHEMA: dict[str, Any] = {
+NODE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["fact"],
     "properties": {
         "fact": {"type": "string"},
-        "given": {"enum": ["ruleset", "submission", "ruleset, on the submission date"]},
+        "given": {"enum": ["ruleset", "submission", "ruleset, on the submission date",
+                           "record", "ruleset, on the record date"]},
         "rule": {"type": "string"},
         "source": {"type": "string"},
         "basis": {"type": "string"},
         "because": {"type": "array", "items": {"$ref": "#/$defs/node"}},
     },
 }
+"""The JSON Schema of a node of a proof tree (``$defs/node`` in the decision and audit
+schemas)."""
+
+EXPLAINED_FINDINGS_SCHEMA: dict[str, Any] = {"type": "array", "items": {
+    "type": "object", "required": ["code", "message", "proof"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "proof": {"$ref": "#/$defs/node"}}}}
+"""The JSON Schema of ``explanation.findings``, in a decision and in an audit."""
 
 DECISION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -405,7 +461,7 @@ DECISION_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["case", "status", "admissible", "combination", "law", "units", "missing",
                  "findings"],
-    "$defs": {"node": _NODE_SCHEMA},
+    "$defs": {"node": NODE_SCHEMA},
     "properties": {
         "case": {"type": "string"},
         "status": {"enum": ["admissible", "incomplete", "inadmissible"]},
@@ -447,10 +503,7 @@ DECISION_SCHEMA: dict[str, Any] = {
                 "combination": {"$ref": "#/$defs/node"},
                 "scope": {"type": "array", "items": {"$ref": "#/$defs/node"}},
                 "outcomes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
-                "findings": {"type": "array", "items": {
-                    "type": "object", "required": ["code", "message", "proof"],
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                                   "proof": {"$ref": "#/$defs/node"}}}},
+                "findings": EXPLAINED_FINDINGS_SCHEMA,
                 "missing": {"type": "array", "items": {
                     "type": "object", "required": ["unit", "outcome", "add", "why_not"],
                     "properties": {"unit": {"type": "string"}, "outcome": {"type": "string"},

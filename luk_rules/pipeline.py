@@ -1,6 +1,7 @@
 """The whole chain in one place:
 
     text --parse--> AST --checks--> IR --compile--> program --engine--> derivation --> Decision
+                                                                              (record) --> Audit
 
 Each function here runs one or more stages in order and raises a
 :class:`~luk_rules.errors.LukError` when its input is not good enough.
@@ -15,7 +16,8 @@ from pathlib import Path
 import attrs
 
 from luk_rules import checks
-from luk_rules.compile import Compiled, StratificationError, compile_ruleset
+from luk_rules.audit import Audit, AuditBuilder
+from luk_rules.compile import Compiled, StratificationError, compile_ruleset, exam
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
@@ -30,7 +32,7 @@ from luk_rules.sources import (
     load_workspace,
 )
 from luk_rules.span import Span
-from luk_rules.submission import Submission, validate
+from luk_rules.submission import Record, Submission, validate, validate_record
 
 
 @attrs.frozen
@@ -124,3 +126,15 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
     validate(submission, compiled.ruleset)
     derivation = runner.run(compiled.facts(submission), trace=explain)
     return builder.build(submission, derivation, explain)
+
+
+def audit(compiled: Compiled, runner: Runner, builder: AuditBuilder, record: Record,
+          explain: bool = False) -> Audit:
+    """Validate a record against the ruleset, run the engine on its facts, build the audit.
+
+    Raises:
+        SubmissionError: when the record refers to what the ruleset does not know.
+    """
+    validate_record(record, compiled.ruleset)
+    derivation = runner.run(exam.record_facts(compiled.ruleset, record), trace=explain)
+    return builder.build(record, derivation, explain)

@@ -82,37 +82,43 @@ def _findings_lines(findings: Sequence[Finding]) -> list[str]:
     return lines
 
 
+def _tree(lines: list[str], node: Any, indent: int) -> None:
+    """A proof tree, one fact a line, indented under the fact it supports."""
+    if node is None:
+        return
+    pad = "  " * indent
+    if "given" in node:
+        lines.append(f"{pad}- {node['fact']}  (given by the {node['given']})")
+        return
+    lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}; "
+                 f"{node['source']})")
+    for child in node.get("because", []):
+        _tree(lines, child, indent + 1)
+
+
+def _explained_findings(lines: list[str], explanation: Any) -> None:
+    for f in explanation.get("findings", []):
+        lines.append(f"  Finding {f['code']}:")
+        _tree(lines, f.get("proof"), 2)
+
+
 def _explanation_lines(explanation: Any) -> list[str]:
     lines = ["Explanation"]
 
-    def tree(node: Any, indent: int) -> None:
-        if node is None:
-            return
-        pad = "  " * indent
-        if "given" in node:
-            lines.append(f"{pad}- {node['fact']}  (given by the {node['given']})")
-            return
-        lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}; "
-                     f"{node['source']})")
-        for child in node.get("because", []):
-            tree(child, indent + 1)
-
     lines.append("  Law in force:")
-    tree(explanation.get("law"), 2)
+    _tree(lines, explanation.get("law"), 2)
     lines.append("  Combination:")
-    tree(explanation.get("combination"), 2)
+    _tree(lines, explanation.get("combination"), 2)
     for node in explanation.get("scope", []):
         what = "Permitted" if node.get("fact", "").startswith("permitted") else "Allowed"
         lines.append(f"  {what} by the law in force:")
-        tree(node, 2)
+        _tree(lines, node, 2)
     for outcome, node in explanation.get("outcomes", {}).items():
         lines.append(f"  Outcome {outcome} is covered:")
-        tree(node, 2)
+        _tree(lines, node, 2)
     for m in explanation.get("missing", []):
         lines.append(f"  Outcome {m['outcome']} is missing: add {m['add']}")
-    for f in explanation.get("findings", []):
-        lines.append(f"  Finding {f['code']}:")
-        tree(f.get("proof"), 2)
+    _explained_findings(lines, explanation)
     return lines
 
 
@@ -269,8 +275,7 @@ def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
     if result.explanation is not None:
         lines.append("")
         lines.append("Explanation")
-        for item in result.explanation.get("findings", []):
-            lines.append(f"  {item['code']} ({item['rule']}, {item['source']}):")
-            for because in item["because"]:
-                lines.append(f"    - {because}")
+        lines.append("  Credits counted (each result that counts):")
+        _tree(lines, result.explanation.get("credits"), 2)
+        _explained_findings(lines, result.explanation)
     return "\n".join(lines)

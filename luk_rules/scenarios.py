@@ -272,16 +272,18 @@ def _load_ruleset(path: Path, engine: str, roots: tuple[str, ...] = ()) -> Rules
 
 
 def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any, Any]],
-                                                            Decision | None]:
-    """The differences from what the scenario expects, and its decision (None for a record).
+                                                            frozenset[tuple[str, str]]]:
+    """The differences from what the scenario expects, and the rules that fired in its
+    decision or audit.
 
     Raises:
         LukError: an invalid submission or record, or a ruleset that cannot audit.
     """
     if "record" in sc:
-        return compare_audit(sc["expect"], ruleset.audit(sc["record"])), None
+        audit = ruleset.audit(sc["record"], explain=True)
+        return compare_audit(sc["expect"], audit), audit.fired
     decision = ruleset.decide(sc["submission"], explain=True)
-    return compare(sc["expect"], decision), decision
+    return compare(sc["expect"], decision), decision.fired
 
 
 def _error_message(exc: BaseException, sc: dict[str, Any]) -> str:
@@ -337,14 +339,13 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
                 continue
             started = time.perf_counter()
             try:
-                diffs, decision = _run_one(ruleset, sc)
+                diffs, rules_fired = _run_one(ruleset, sc)
             except Exception as exc:  # LukError, RecursionError, or a bug: this case only
                 results.append(ScenarioResult(shown, name, "error",
                                               message=_error_message(exc, sc)))
                 continue
-            if decision is not None:
-                fired.update(decision.fired)
-                fired_by.setdefault(key, set()).update(decision.fired)
+            fired.update(rules_fired)
+            fired_by.setdefault(key, set()).update(rules_fired)
             results.append(ScenarioResult(
                 shown, name, "failed" if diffs else "passed", tuple(diffs),
                 seconds=time.perf_counter() - started))

@@ -860,9 +860,11 @@ def ruleset_text_from(c: Choices, aggregates: bool = True) -> str:
 
     units = [f"{code}-U{i + 1}" for i in range(n_units)]
     activities: list[str] = []
+    credits: dict[str, int] = {}
     for name, kind in zip(units, kinds, strict=True):
         lines.append(f'unit {name} "Eenheid {name}"')
-        lines.append(f"  credits {c.integer(1, 30)}")
+        credits[name] = c.integer(1, 30)
+        lines.append(f"  credits {credits[name]}")
         if kind != default_kind or _chance(c, 30):
             lines.append(f"  kind {kind}")
         n_outcomes = c.integer(1, 3)
@@ -919,7 +921,126 @@ def ruleset_text_from(c: Choices, aggregates: bool = True) -> str:
         lines.append("")
     for i in range(c.integer(0, 3)):
         lines += scoped_rule_text(c, decls, i + 1, fields, aggregates)
+    if _chance(c, 75):
+        lines.extend(exam_programme_lines(c, credits))
     return "\n".join(lines)
+
+
+GROUNDS = ("eerdere-opleiding", "ervaringscertificaat", "elders-behaald")
+_OTHER_GROUNDS = ("anders", "mondelinge-toezegging")
+
+
+def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
+    """An examination programme for units with these credits that passes LUK036-LUK039:
+    required units, elective groups of units or credits, diploma credits, entry
+    requirements in one order (no cycles), often a short validity, allowed grounds."""
+    codes = list(credits)
+    lines = ['examination programme "Examenprogramma gegenereerd"']
+    required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
+    if required:
+        lines.append(f"  required {', '.join(required)}")
+    for _ in range(c.integer(0, 2)):
+        members = c.subset(codes, 1, 3)
+        if _chance(c, 50):
+            n = c.integer(1, len(members))
+            lines.append(f"  choose at least {n} unit{'s' if n != 1 else ''} of "
+                         f"{', '.join(members)}")
+        else:
+            n = c.integer(1, sum(credits[m] for m in members))
+            lines.append(f"  choose at least {n} credits of {', '.join(members)}")
+    if _chance(c, 65):
+        low = max(1, sum(credits[r] for r in required))
+        lines.append(f"  diploma {c.integer(low, sum(credits.values()))} credits")
+    order = c.subset(codes, len(codes), len(codes))  # entry requirements follow this order
+    if len(order) >= 2 and _chance(c, 50):
+        for _ in range(c.integer(1, 2)):
+            i = c.integer(1, len(order) - 1)
+            lines.append(f"  {order[i]} only after {', '.join(c.subset(order[:i], 1, 3))}")
+    if _chance(c, 65):
+        n = c.integer(1, 6)
+        lines.append(f"  results valid for {n} year{'s' if n != 1 else ''}" if _chance(c, 60)
+                     else f"  results valid for {n * 5} months")
+    if _chance(c, 75):
+        lines.append(f"  exemptions on grounds {', '.join(c.subset(GROUNDS, 1, 2))}")
+    if _chance(c, 60):
+        lines.append('  basis "OER art. 3.1"')
+    lines.append("")
+    return lines
+
+
+def _result_date(c: Choices, on: dt.date, validity: ir.MaxAge | None) -> dt.date:
+    """A result's date on or before ``on``: often recent, often expired, sometimes right at
+    the expiry (the last day it counts, or the first it does not)."""
+    earliest = dt.date(2005, 1, 1)
+    if validity is not None and _chance(c, 50):
+        cutoff = validity.cutoff(on)
+        pick = c.integer(0, 2)
+        if pick == 0:
+            date = cutoff + dt.timedelta(days=c.integer(-1, 0))
+        elif pick == 1:
+            date = c.date(max(earliest, cutoff - dt.timedelta(days=2000)),
+                          max(earliest, cutoff - dt.timedelta(days=1)))
+        else:
+            date = c.date(max(earliest, cutoff), on)
+        return min(max(date, earliest), on)
+    return c.date(max(earliest, on - dt.timedelta(days=3 * 366)), on)
+
+
+def record_result(c: Choices, unit: str, on: dt.date, exam: ir.ExamProgramme | None
+                  ) -> dict[str, Any]:
+    """A valid result for ``unit``: passed, or exempted on an allowed ground, on another,
+    on none, with or without a decision reference and ``by``."""
+    validity = exam.validity if exam is not None else None
+    result: dict[str, Any] = {"unit": unit, "date": _result_date(c, on, validity).isoformat()}
+    if _chance(c, 55):
+        if _chance(c, 50):
+            result["how"] = "passed"
+        return result
+    result["how"] = "exempted"
+    allowed = exam.grounds if exam is not None and exam.grounds else GROUNDS
+    ground = c.integer(0, 5)
+    if ground <= 3:
+        result["grounds"] = _pick(c, allowed)
+    elif ground == 4:
+        result["grounds"] = _pick(c, _OTHER_GROUNDS)
+    if _chance(c, 80):
+        result["by"] = "examencommissie"
+    if _chance(c, 80):
+        result["decision"] = f"EC-{c.integer(2015, 2027)}-{c.integer(1, 999)}"
+    return result
+
+
+def record_from(c: Choices, ruleset: ir.Ruleset) -> dict[str, Any]:
+    """A valid study record for ``ruleset`` (one without ``replaces``): results of its
+    units, none after the record's date; often every unit, so that groups and credits
+    are met as often as they fall short."""
+    v = Vocabulary.of(ruleset)
+    on = _submission_date(c, v)
+    codes = [u.code for u in ruleset.units]
+    units = codes if _chance(c, 35) else c.subset(codes, 0, len(codes))
+    return {
+        "id": _pick(c, ("R1", "ICT-2026-0042", "dossier_7")),
+        "programme": v.programme,
+        "form": _pick(c, v.forms),
+        "date": on.isoformat(),
+        "results": [record_result(c, u, on, ruleset.exam) for u in units],
+    }
+
+
+def records(ruleset: ir.Ruleset) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid study records for ``ruleset`` (the IR: ``luk_rules.load(path).ir``)."""
+
+    @st.composite
+    def draw(draw_: Any) -> dict[str, Any]:
+        return record_from(_Drawn(draw_), ruleset)
+
+    return draw()
+
+
+def random_records(ruleset: ir.Ruleset, count: int, seed: int) -> list[dict[str, Any]]:
+    """A fixed corpus of ``count`` valid records, the same for the same seed."""
+    choices = _Seeded(random.Random(seed))
+    return [record_from(choices, ruleset) for _ in range(count)]
 
 
 _TMP = tempfile.TemporaryDirectory(prefix="luk-generated-")

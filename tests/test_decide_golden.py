@@ -9,7 +9,6 @@ the expected files instead of comparing, then review the change in the diff.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,12 @@ import pytest
 
 import luk_rules
 
+try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
+    from tests.golden import REPO, at_repo, compare, compare_problems
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from golden import REPO, at_repo, compare, compare_problems  # type: ignore[import-not-found, no-redef]
+
 HERE = Path(__file__).resolve().parent / "decide"
-REPO = HERE.parent.parent
-UPDATE = os.environ.get("LUK_UPDATE_GOLDEN") == "1"
 GOOD = sorted(p for p in (HERE / "good").glob("*.json") if not p.name.endswith(".decision.json"))
 BAD = sorted((HERE / "bad").glob("*.json"))
 
@@ -29,17 +31,7 @@ def _case(path: Path) -> tuple[luk_rules.Ruleset, dict[str, Any]]:
     return luk_rules.load(REPO / data["ruleset"]), data["submission"]
 
 
-def _compare(expected: Path, actual: str) -> None:
-    if UPDATE:
-        expected.write_text(actual, encoding="utf-8")
-        return
-    assert expected.exists(), f"no {expected.name}; run with LUK_UPDATE_GOLDEN=1"
-    assert actual == expected.read_text(encoding="utf-8")
-
-
-@pytest.fixture(autouse=True)
-def _at_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO)  # sources in decisions are shown relative to the repository
+pytestmark = pytest.mark.usefixtures(at_repo.__name__)
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
@@ -48,17 +40,14 @@ def test_good_case_gives_the_expected_decision(path: Path) -> None:
     ruleset, submission = _case(path)
     decision = ruleset.decide(submission, explain=True).to_dict()
     text = json.dumps(decision, indent=2, ensure_ascii=False) + "\n"
-    _compare(path.with_name(path.stem + ".decision.json"), text)
+    compare(path.with_name(path.stem + ".decision.json"), text)
 
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_bad_case_gives_the_expected_problems(path: Path) -> None:
     """An invalid submission raises SubmissionError with exactly the problems kept beside it."""
     ruleset, submission = _case(path)
-    with pytest.raises(luk_rules.SubmissionError) as raised:
-        ruleset.decide(submission)
-    text = "".join(f"{p}\n" for p in raised.value.problems)
-    _compare(path.with_name(path.stem + ".problems"), text)
+    compare_problems(path, lambda: ruleset.decide(submission))
 
 
 def test_every_stage_has_golden_cases() -> None:

@@ -103,6 +103,38 @@ def test_records_are_audited_in_a_diff(tmp_path: Path) -> None:
     assert impact.cases == 1 and not impact.errors and not impact.changed
 
 
+def test_records_in_a_diff_are_audited_by_the_chosen_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The audit runs the compiled program on the engine the diff was asked for: every record
+    of the corpus is run, as `audit()` facts, by a runner made for that engine."""
+    from luk_rules import pipeline
+
+    made: list[str] = []
+    audited: list[str] = []
+    real = pipeline.make_runner
+
+    class Spy:
+        def __init__(self, runner: Any, engine: str) -> None:
+            self.runner, self.engine = runner, engine
+
+        def run(self, facts: Any, *, trace: bool = False) -> Any:
+            if "audit" in facts:
+                audited.append(self.engine)
+            return self.runner.run(facts, trace=trace)
+
+    def spy(program: Any, engine: str = "native") -> Spy:
+        made.append(engine)
+        return Spy(real(program, engine), engine)
+
+    monkeypatch.setattr(pipeline, "make_runner", spy)
+    record = {"id": "R1", "programme": "BK", "form": "voltijd", "date": "2026-06-30",
+              "results": [{"unit": "BK-ONT", "date": "2025-06-01"}]}
+    impact = compare(VOLTIJD, VOLTIJD, [record], engine="native")
+    assert impact.cases == 1 and not impact.errors
+    assert set(made) == {"native"} and audited == ["native", "native"]
+
+
 def test_luk_diff_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     """luk diff exits 1 with changes, 0 without, 2 on a missing path; json and markdown."""
     changed = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--format", "json",
@@ -192,6 +224,37 @@ def test_luk_audit_complete_and_incomplete(tmp_path: Path) -> None:
     assert "required-unit-missing" in short.stdout and "ICT-AFS" in short.stdout
 
 
+def test_luk_audit_explains_every_finding_like_a_decision(tmp_path: Path) -> None:
+    """`luk audit --explain` prints a proof tree for every finding; with `--format json` each
+    finding has a proof of nodes shaped as a decision's (fact, rule, source, basis, because;
+    fact and given at the leaves), and the JSON fits the audit schema."""
+    record = {"id": "R2", "programme": "ICT", "form": "deeltijd", "date": "2026-06-30",
+              "results": [{"unit": "ICT-ARCH", "date": "2019-11-15"},
+                          {"unit": "ICT-PM", "date": "2025-02-01", "how": "exempted",
+                           "grounds": "anders", "decision": "EC-1"}]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    text = luk("audit", str(ICT), str(path), "--explain")
+    assert text.returncode == 1, text.stderr
+    audit = json.loads(luk("audit", str(ICT), str(path), "--format", "json",
+                           "--explain").stdout)
+    jsonschema.validate(audit, AUDIT_SCHEMA)
+    explained = audit["explanation"]["findings"]
+    assert [(f["code"], f["message"]) for f in explained] == [
+        (f["code"], f["message"]) for f in audit["findings"]]
+    for finding in explained:
+        assert f"  Finding {finding['code']}:" in text.stdout
+        assert f"- {finding['proof']['fact']}  by {finding['proof']['rule']}" in text.stdout
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("because", []) for n in nodes(child))]
+
+    for node in (n for f in explained for n in nodes(f["proof"])):
+        assert set(node) in ({"fact", "given"}, {"fact", "rule", "source", "basis", "because"})
+    assert {n["given"] for f in explained for n in nodes(f["proof"]) if "given" in n} == {
+        "record", "ruleset", "ruleset, on the record date"}
+
+
 def test_luk_audit_invalid_record_names_the_json_path(tmp_path: Path) -> None:
     """A result dated after the record's date is an input error at its JSON path (exit 2)."""
     record = {"id": "R1", "programme": "ICT", "form": "deeltijd", "date": "2026-06-30",
@@ -220,7 +283,7 @@ def test_entry_requirement_gates_only_its_unit() -> None:
     assert denied.status == "inadmissible"
     found = [f for f in denied.findings if f.code == "entry-requirement-not-met"]
     assert [f.facts for f in found] == [("ICT-ARCH",), ("ICT-ONZ",), ("ICT-SE",)]
-    assert all(f.message.endswith(f"there is no result for {f.facts[0]}") for f in found)
+    assert all(f.message.endswith(f"still to complete: {f.facts[0]} (no result)") for f in found)
     done = [{"unit": u, "date": "2025-06-01", "how": "passed"}
             for u in ("ICT-SE", "ICT-ARCH", "ICT-ONZ")]
     allowed = rs.decide({**afs, "results": done})

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import luk_rules
+from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.submission import SUBMISSION_SCHEMA, loads
 
@@ -72,8 +73,9 @@ def permuted(sub: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return out
 
 
-def assert_same(a: luk_rules.Decision, b: luk_rules.Decision, what: str) -> None:
-    """Two decisions serialise identically (diffable JSON on failure)."""
+def assert_same(a: luk_rules.Decision | luk_rules.Audit, b: luk_rules.Decision | luk_rules.Audit,
+                what: str) -> None:
+    """Two decisions (or audits) serialise identically (diffable JSON on failure)."""
     left = json.dumps(a.to_dict(), indent=1, sort_keys=True)
     right = json.dumps(b.to_dict(), indent=1, sort_keys=True)
     assert left == right, what
@@ -472,3 +474,173 @@ def test_mangled_json_text_is_a_located_submission_error(text: str) -> None:
         example("bouwkunde-deeltijd").decide(loads(text, "case.json"))
     assert raised.value.problems
     assert all(p.path.startswith("$") for p in raised.value.problems)
+
+
+# ------------------------------------------------------------------ audits
+
+AUDIT_VALIDATOR = Draft202012Validator(
+    AUDIT_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+)
+
+
+def permuted_record(record: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    """The same record with its results reordered."""
+    return {**record, "results": data.draw(st.permutations(record["results"]), label="results")}
+
+
+def assert_audit_consistent(rs: luk_rules.Ruleset, record: dict[str, Any],
+                            audit: luk_rules.Audit) -> None:
+    """The audit's figures agree with its findings and with a plain reading of the record:
+    the credits earned are those of the results that count, the missing units are the
+    required ones without such a result, complete iff no deny finding."""
+    exam = rs.for_date(dt.date.fromisoformat(record["date"])).ir.exam
+    assert exam is not None
+    credits = {u.code: u.credits for u in rs.ir.units}
+    counted = {u for u, r in audit.results.items() if r.counts}
+    assert {r["unit"] for r in record["results"]} == set(audit.results)
+    assert all((r.reason is None) == r.counts for r in audit.results.values())
+    assert audit.credits_earned == sum(credits[u] for u in counted)
+    assert audit.missing_units == tuple(sorted(set(exam.required) - counted))
+    assert set(audit.missing_units) == {
+        f.facts[0] for f in audit.findings if f.code == "required-unit-missing"}
+    short = exam.diploma_credits - audit.credits_earned if exam.diploma_credits else 0
+    assert audit.credits_short == max(short, 0)
+    assert audit.complete == (not any(f.severity == "deny" for f in audit.findings))
+    AUDIT_VALIDATOR.validate(audit.to_dict())
+
+
+AUDITED = ("bouwkunde-deeltijd", "bouwkunde-voltijd-evl", "hbo-ict-deeltijd")
+
+
+@pytest.mark.parametrize("name", AUDITED)
+@NATIVE
+@given(data=st.data())
+def test_audit_does_not_depend_on_result_order(name: str, data: st.DataObject) -> None:
+    """Reordering a record's results changes neither the audit nor its explanation, and the
+    audit's figures agree with its findings and the record."""
+    rs = example(name)
+    record = data.draw(gen.records(rs.ir), label="record")
+    other = permuted_record(record, data)
+    audit = rs.audit(record, explain=True)
+    assert_same(audit, rs.audit(other, explain=True), "audit depends on result order")
+    assert_audit_consistent(rs, record, audit)
+    AUDIT_VALIDATOR.validate(audit.to_dict())
+
+
+@GENERATED
+@given(path=gen.rulesets(), data=st.data())
+def test_audits_on_generated_rulesets_are_consistent_and_order_independent(
+    path: Path, data: st.DataObject
+) -> None:
+    """On random rulesets with examination programmes, an audit (with its explanation) does
+    not depend on the order of the results and agrees with a plain reading of the record."""
+    rs = gen.load_generated(path)
+    if rs.ir.exam is None:
+        return
+    for _ in range(3):
+        record = data.draw(gen.records(rs.ir), label="record")
+        audit = rs.audit(record, explain=True)
+        assert_same(audit, rs.audit(permuted_record(record, data), explain=True),
+                          "audit depends on result order")
+        assert_audit_consistent(rs, record, audit)
+        assert {f["code"] for f in audit.to_dict()["explanation"]["findings"]} == {
+            f.code for f in audit.findings}
+
+
+@pytest.mark.parametrize("name", AUDITED)
+@DURABLE
+@given(data=st.data())
+def test_engines_agree_on_audits_of_examples(name: str, data: st.DataObject) -> None:
+    """native and durable give the same audit and explanation on the example rulesets."""
+    require_durable()
+    native, durable = example(name), example(name, "durable")
+    record = data.draw(gen.records(native.ir), label="record")
+    assert_same(native.audit(record, explain=True), durable.audit(record, explain=True),
+                      "engines disagree on the audit")
+
+
+@GENERATED
+@given(path=gen.rulesets(), data=st.data())
+def test_engines_agree_on_audits_of_generated_rulesets(path: Path, data: st.DataObject) -> None:
+    """native and durable give the same audits (explanations included) on random rulesets
+    with examination programmes and random records."""
+    require_durable()
+    native = gen.load_generated(path)
+    if native.ir.exam is None:
+        return
+    durable = gen.load_generated(path, "durable")
+    for _ in range(3):
+        record = data.draw(gen.records(native.ir), label="record")
+        assert_same(native.audit(record), durable.audit(record), "engines disagree")
+        assert_same(native.audit(record, explain=True), durable.audit(record, explain=True),
+                          "engines disagree on the explanation")
+
+
+@GENERATED
+@given(path=gen.rulesets(), data=st.data())
+def test_entry_findings_name_the_units_whose_results_the_audit_does_not_count(
+    path: Path, data: st.DataObject
+) -> None:
+    """One definition of a result that counts: a submission claiming a unit with entry
+    requirements is refused for exactly the earlier units whose results the audit of the
+    same results on the same date does not count."""
+    rs = gen.load_generated(path)
+    exam = rs.ir.exam
+    if exam is None or not exam.entry:
+        return
+    record = data.draw(gen.records(rs.ir), label="record")
+    requirement = data.draw(st.sampled_from(exam.entry), label="requirement")
+    covering = [a for a in rs.ir.assessments if requirement.unit in a.units]
+    submission = {
+        "id": "S1", "programme": record["programme"], "form": record["form"],
+        "date": record["date"], "units": [requirement.unit],
+        "assessment": covering[0].name, "evidence": [], "results": record["results"]}
+    counted = {u for u, r in rs.audit(record).results.items() if r.counts}
+    after = {u for r in exam.entry if r.unit == requirement.unit for u in r.after}
+    refused = {f.facts[0] for f in rs.decide(submission).findings
+               if f.code == "entry-requirement-not-met"}
+    event("entry requirement: " + ("unmet" if refused else "met"))
+    assert refused == after - counted
+
+
+_REACH_MINIMUM = 5.0  # per cent of the audits in the corpus below
+
+
+def test_audit_strategies_reach_every_finding() -> None:
+    """The record and ruleset generators reach every audit finding, met and unmet elective
+    groups and diploma credits, complete and incomplete records: each in at least 5% of a
+    fixed corpus of audits (5 records for each of 60 random rulesets that has an
+    examination programme; the shares are printed with -s)."""
+    reach: dict[str, int] = dict.fromkeys(
+        ["complete", "incomplete", "elective group met", "elective group short",
+         "credits met", "credits short", "result expired", "grounds not allowed",
+         "exemption without decision", "valid exemption", "required unit missing"], 0)
+    codes = {"result-expired": "result expired",
+             "exemption-grounds-not-allowed": "grounds not allowed",
+             "exemption-without-decision": "exemption without decision",
+             "exemption": "valid exemption", "required-unit-missing": "required unit missing"}
+    audits = 0
+    for text in gen.random_ruleset_texts(60, seed=11):
+        rs = gen.load_generated(gen.write_ruleset(text))
+        exam = rs.ir.exam
+        if exam is None:
+            continue
+        for record in gen.random_records(rs.ir, 5, seed=len(text)):
+            audit = rs.audit(record)
+            audits += 1
+            reach[audit.status] += 1
+            short = {e.group for e in audit.electives}
+            if {g.describe() for g in exam.electives} - short:
+                reach["elective group met"] += 1
+            if short:
+                reach["elective group short"] += 1
+            if exam.diploma_credits is not None:
+                reach["credits short" if audit.credits_short else "credits met"] += 1
+            for code in {f.code for f in audit.findings} & set(codes):
+                reach[codes[code]] += 1
+    shares = {what: 100.0 * n / audits for what, n in reach.items()}
+    print(f"\naudit reach over {audits} audits:")
+    for what, share in shares.items():
+        print(f"  {what:28} {share:5.1f}%")
+    assert audits >= 150
+    assert all(share >= _REACH_MINIMUM for share in shares.values()), shares

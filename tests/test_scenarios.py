@@ -274,3 +274,17 @@ def test_junit_xml_is_well_formed_whatever_the_names_and_messages(tmp_path: Path
     assert [s.get("name") for s in root.iter("testsuite")] == [
         display_path(path).replace("\x1f", "\\u001f")]
     assert root.get("errors") == "1" and root.get("failures") == "1"
+
+
+def test_audit_scenarios_cover_the_exam_programme_clauses() -> None:
+    """The audit scenarios alone make every clause of HBO-ICT's exam programme that an audit
+    applies fire (required units, the elective group, diploma credits, result validity,
+    exemption grounds), and the clauses count as rules of the ruleset in the coverage."""
+    run = runner.run_files([RULESETS / "examples" / "hbo-ict-deeltijd.audit.scenarios.json"])
+    assert run.count("passed") == len(run.results) > 0
+    clauses = {"required units", "elective group", "diploma credits", "result validity",
+               "exemption grounds"}
+    sites = {rule for rule, _ in run.coverage.sites}
+    fired = {rule for rule, _ in run.coverage.fired}
+    assert clauses <= sites and clauses <= fired
+    assert "entry ICT-AFS" in sites - fired  # only a decision applies an entry requirement

@@ -23,11 +23,18 @@ EXAMPLES = ROOT / "rulesets" / "examples"
 THREADS = 8
 
 
+def _judged(rs: luk_rules.Ruleset, case: dict[str, Any], explain: bool) -> str:
+    """The JSON of the case's decision, or of its audit when the case is a study record."""
+    judge = rs.audit if "results" in case and "units" not in case else rs.decide
+    return json.dumps(judge(case, explain=explain).to_dict(), sort_keys=True)
+
+
 def _decide_in_threads(
     rs: luk_rules.Ruleset, cases: list[dict[str, Any]], explain: bool
 ) -> list[list[str]]:
-    """Every thread decides every case (each in its own shuffled order, all starting at
-    once); returns, per thread, the JSON of the decisions in the order of ``cases``."""
+    """Every thread decides (or audits) every case (each in its own shuffled order, all
+    starting at once); returns, per thread, the JSON of the outcomes in the order of
+    ``cases``."""
     barrier = threading.Barrier(THREADS)
     results: list[list[str]] = [[] for _ in range(THREADS)]
     errors: list[BaseException] = []
@@ -39,7 +46,7 @@ def _decide_in_threads(
         try:
             barrier.wait(timeout=60)
             for i in order:
-                out[i] = json.dumps(rs.decide(cases[i], explain=explain).to_dict(), sort_keys=True)
+                out[i] = _judged(rs, cases[i], explain)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         results[n] = [out.get(i, "") for i in range(len(cases))]
@@ -55,7 +62,7 @@ def _decide_in_threads(
 
 
 def _sequential(rs: luk_rules.Ruleset, cases: list[dict[str, Any]], explain: bool) -> list[str]:
-    return [json.dumps(rs.decide(c, explain=explain).to_dict(), sort_keys=True) for c in cases]
+    return [_judged(rs, c, explain) for c in cases]
 
 
 @pytest.mark.parametrize(
@@ -77,6 +84,17 @@ def test_native_threads_decide_as_sequential_calls(
         assert len(set(expected)) > count // 4, "the corpus should hold many decisions"
         for n, got in enumerate(_decide_in_threads(rs, cases, explain)):
             assert got == expected, f"thread {n} (explain={explain}) decided differently"
+
+
+def test_native_threads_audit_as_sequential_calls() -> None:
+    """Eight threads sharing one native Ruleset give exactly the sequential audits (with
+    their explanations) of generated records, interleaved with decisions."""
+    rs = luk_rules.load(EXAMPLES / "hbo-ict-deeltijd.luk")
+    cases = [*gen.random_records(rs.ir, 100, seed=7), *gen.random_submissions(rs.ir, 50, seed=7)]
+    expected = _sequential(rs, cases, True)
+    assert len(set(expected[:100])) > 50, "the corpus should hold many audits"
+    for n, got in enumerate(_decide_in_threads(rs, cases, True)):
+        assert got == expected, f"thread {n} audited differently"
 
 
 def test_two_rulesets_in_threads_do_not_share_state() -> None:

@@ -78,6 +78,16 @@ class Aggregate:
     value: Var | None = None
 
 
+@attrs.frozen
+class Compute:
+    """``result`` is ``left + right`` or ``left - right`` (whole numbers, both bound)."""
+
+    result: Var
+    left: Term
+    op: Literal["+", "-"]
+    right: Term
+
+
 TestOp: TypeAlias = Literal["<", "<=", ">", ">=", "=", "!=", "in", "not in"]
 
 
@@ -92,7 +102,7 @@ class Test:
     right: Term | tuple[Value, ...]
 
 
-Literal_: TypeAlias = Atom | Neg | CountAtLeast | Aggregate | Test
+Literal_: TypeAlias = Atom | Neg | CountAtLeast | Aggregate | Compute | Test
 
 
 @attrs.frozen
@@ -160,13 +170,36 @@ class Report:
     facts: tuple[str, ...] = ()
     facts_from: str | None = None
     collected: tuple[Collected, ...] = ()
+    facts_key: str | None = None
+    verdict: Literal["decision", "audit"] = "decision"
 
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""
-        for param, arg in zip(self.params, args, strict=True):
-            if param.name == name:
-                return arg
-        raise KeyError(name)
+        return _value(self.params, name, args)
+
+
+@attrs.frozen
+class Note:
+    """What the facts of a derived predicate say, in words: a ``message`` template naming
+    ``params`` in braces (as a :class:`Report`'s), about the value of the param ``about``.
+
+    An audit shows, per result, why it does not count with these.
+    """
+
+    message: str
+    params: tuple[Param, ...]
+    about: str
+
+    def value(self, name: str, args: Args) -> Value:
+        """The value of the param ``name`` in a fact's arguments."""
+        return _value(self.params, name, args)
+
+
+def _value(params: tuple[Param, ...], name: str, args: Args) -> Value:
+    for param, arg in zip(params, args, strict=True):
+        if param.name == name:
+            return arg
+    raise KeyError(name)
 
 
 @attrs.frozen
@@ -206,10 +239,12 @@ class Program:
     inputs: frozenset[str]
     phases: Mapping[str, int]
     reports: Mapping[str, Report] = attrs.field(factory=dict)
+    notes: Mapping[str, Note] = attrs.field(factory=dict)
 
     @classmethod
     def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str],
-              reports: Mapping[str, Report] | None = None) -> Program:
+              reports: Mapping[str, Report] | None = None,
+              notes: Mapping[str, Note] | None = None) -> Program:
         """Order the rules into strata (topological order of their dependency SCCs).
 
         Raises:
@@ -253,14 +288,16 @@ class Program:
             idx = tuple(sorted(i for p in component for i in heads[p]))
             strata.append((idx, recursive))
         reports = dict(reports or {})
-        for pred, report in reports.items():
+        notes = dict(notes or {})
+        for pred, params in [*((p, r.params) for p, r in reports.items()),
+                             *((p, n.params) for p, n in notes.items())]:
             if pred not in heads:
-                raise ValueError(f"the finding `{report.code}` has no rule deriving `{pred}`")
+                raise ValueError(f"no rule derives `{pred}`, which a finding or note reads")
             arity = {len(rules[i].head.args) for i in heads[pred]}
-            if arity != {len(report.params)}:
-                raise ValueError(f"the finding `{report.code}`: {len(report.params)} params "
-                                 f"for a predicate of arity {sorted(arity)}")
-        return cls(rules, tuple(strata), tuple(static), inputs, phase, reports)
+            if arity != {len(params)}:
+                raise ValueError(f"`{pred}`: {len(params)} params for a predicate of arity "
+                                 f"{sorted(arity)}")
+        return cls(rules, tuple(strata), tuple(static), inputs, phase, reports, notes)
 
 
 def _sccs(graph: Mapping[str, set[tuple[str, bool]]]) -> list[list[str]]:

@@ -14,6 +14,7 @@ from typing import Literal
 import attrs
 
 from luk_rules import ir
+from luk_rules.compile import exam
 from luk_rules.compile.program import (
     Args,
     Atom,
@@ -24,6 +25,7 @@ from luk_rules.compile.program import (
     FactSet,
     Literal_,
     Neg,
+    Note,
     Param,
     Program,
     Report,
@@ -39,14 +41,13 @@ from luk_rules.submission import Submission
 #   claimed(unit)               item(id, type, date, activity, verified)
 #   claim(item, unit, outcome)  followed(activity)
 #   accept(unit, type, oldest_date, needs_verification)
-#   result(unit, date, how, grounds, decision, expires)   result-cutoff(oldest_date)
 #   item-org(item, organisation)  item-issuer(item, issuer)  field(item, field, value)
 #   age-cutoff(months, oldest_date)
+#   and the results, with on(date): see compile/exam.py
 # Static predicates, from the declarations:
 #   unit(unit, kind)  outcome(unit, outcome)  recommended(unit, activity)
 #   assess(assessment, unit)  assessment(assessment, method, path_independent)
-#   max-units(assessment, n)  exemption-ground(ground)
-#   regime(name, start, end)  entry(unit, unit that must be completed first)
+#   max-units(assessment, n)  regime(name, start, end)  (the exam programme's: exam.py)
 #   unit-credits(unit, credits)  minimum(outcome, n, basis, source)
 #   outcome-accepts(outcome, type)  narrowed-out(outcome, type)
 # and the texts and places findings cite: accepts-text(unit, text, source),
@@ -56,9 +57,9 @@ from luk_rules.submission import Submission
 #   permit-clause(regime, kind, form, basis, source),
 #   allow-clause(regime, combination, kind, basis, source)
 SCOPED_INPUTS = frozenset({"item-org", "item-issuer", "field", "age-cutoff"})
-INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept", "result",
-                    "result-cutoff"}) | SCOPED_INPUTS
-NO_END = 99_999_999  # "until" of a regime without an end, as an ordinal date
+INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"}) | exam.INPUTS \
+    | SCOPED_INPUTS
+NO_END = exam.NO_END  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
 
@@ -116,12 +117,6 @@ class Compiled:
             items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
                           e.verified))
             claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
-        validity = rs.exam.validity if rs.exam else None
-        oldest_result = validity.cutoff(submission.date).toordinal() if validity else 0
-        results = [
-            (r.unit, r.date.toordinal(), r.how, r.grounds or "", r.decision or "",
-             validity.expiry(r.date).toordinal() if validity else NO_END)
-            for r in submission.results]
         accept: list[Args] = []
         cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
         for code in units:
@@ -137,9 +132,8 @@ class Compiled:
             "item": items,
             "claim": claims,
             "followed": [(a,) for a in activities],
-            "result": results,
-            "result-cutoff": [(oldest_result,)],
             "accept": accept,
+            **exam.result_facts(rs, submission.results, submission.date),
         }
         if self.reads:
             facts.update(self._scoped_facts(submission))
@@ -186,11 +180,6 @@ def _number(name: str) -> Param:
     return Param(name, "number")
 
 
-def _words(names: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 class _Builder:
     def __init__(self, rs: ir.Ruleset) -> None:
         self.rs = rs
@@ -200,12 +189,15 @@ class _Builder:
         self.programme_source = str(rs.programme.span)
         self.reports: dict[str, Report] = {}
         self.scoped = ScopedCompiler(self)
+        self.notes: dict[str, Note] = {}
 
     def finding(self, rule: str, cite: Cite, code: str,
                 severity: Literal["deny", "warning", "info"], message: str,
                 params: Sequence[tuple[Term_, Param]], body: list[Literal_], *,
                 basis: str | None = None, source: str | None = None,
                 facts: tuple[str, ...] = (), facts_from: str | None = None,
+                facts_key: str | None = None,
+                verdict: Literal["decision", "audit"] = "decision",
                 variant: str = "", collected: tuple[Collected, ...] = ()) -> None:
         """A rule deriving a finding, and what its facts report (see :class:`Report`).
 
@@ -219,7 +211,7 @@ class _Builder:
             basis if basis is not None else cite.basis,
             source if source is not None else (
                 self.programme_source if cite.source == BUILT_IN else cite.source),
-            facts, facts_from, collected)
+            facts, facts_from, collected, facts_key, verdict)
         if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
             raise ValueError(f"two reports for `{pred}`")
         self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
@@ -545,9 +537,7 @@ class _Builder:
             [_sub(assessment=A, units=N), Atom("max-units", (A, M)), Test(N, ">", M),
              Atom("assessment-text", (A, _, SRC))],
             source="{source}", facts=("assessment",))
-        self.results()
-        if self.rs.exam and self.rs.exam.entry:
-            self.entry(self.rs.exam)
+        exam.rules(self)
         for rule in self.rs.rules:
             cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
             if rule.binders or rule.definitions or _scoped(rule.when):
@@ -559,60 +549,6 @@ class _Builder:
                 self.add(rule.name, Atom(about, (X,)), [Atom(cond, ()), *body], cite)
             self.finding(rule.name, cite, rule.name, rule.severity, rule.message, [],
                          [Atom(cond, ())], facts_from=about)
-
-    def results(self) -> None:
-        """A result counts (DESIGN §9): passed, or exempted on an allowed ground with a
-        decision reference, dated on or before the date and still valid on it."""
-        exam = self.rs.exam
-        cite = self.cite("result-counts", exam.basis or self.oer if exam else self.oer)
-        C = Var("C")
-        valid: list[Literal_] = [_sub(date=SD), Test(D, "<=", SD),
-                                 Atom("result-cutoff", (C,)), Test(D, ">=", C)]
-        self.add("result-counts", Atom("counts-result", (U,)),
-                 [Atom("result", (U, D, "passed", _, _, _)), *valid], cite)
-        G, DEC = Var("G"), Var("DEC")
-        self.add("result-counts", Atom("counts-result", (U,)),
-                 [Atom("result", (U, D, "exempted", G, DEC, _)), Atom("exemption-ground", (G,)),
-                  Test(DEC, "!=", ""), *valid], cite)
-
-    def entry(self, exam: ir.ExamProgramme) -> None:
-        """Entry requirements: a claimed unit whose earlier units' results do not count is
-        refused, one finding per earlier unit and reason, citing its own requirement."""
-        P, C, G, EX = Var("P"), Var("C"), Var("G"), Var("EX")
-        basis = exam.basis or self.oer
-        self.add("entry-requirement", Atom("entry-missing", (U, P)),
-                 [Atom("claimed", (U,)), Atom("entry", (U, P)), Neg(Atom("counts-result", (P,)))],
-                 self.cite("entry-requirement", basis))
-        self.add("entry-requirement", Atom("has-result", (P,)),
-                 [Atom("result", (P, _, _, _, _, _))], self.cite("entry-requirement", basis))
-        reasons: list[tuple[str, str, list[tuple[Term_, Param]], list[Literal_]]] = [
-            ("no-result", "there is no result for {earlier}", [],
-             [Neg(Atom("has-result", (P,)))]),
-            ("expired", "the result for {earlier} of {date} expired on {expired}",
-             [(D, _date_param("date")), (EX, _date_param("expired"))],
-             [Atom("result", (P, D, _, _, _, EX)), Atom("result-cutoff", (C,)),
-              Test(D, "<", C)]),
-            ("ground", "{earlier} was exempted on the ground {ground}, which the programme "
-             "does not allow", [(G, _text("ground"))],
-             [Atom("result", (P, _, "exempted", G, _, _)),
-              Neg(Atom("exemption-ground", (G,)))]),
-            ("decision", "the exemption for {earlier} has no decision reference", [],
-             [Atom("result", (P, _, "exempted", _, "", _))]),
-            ("later", "the result for {earlier} is dated {date}, after the submission date",
-             [(D, _date_param("date"))],
-             [Atom("result", (P, D, _, _, _, _)), _sub(date=SD), Test(D, ">", SD)]),
-        ]
-        for requirement in exam.entry:
-            cite = self.cite(f"entry {requirement.unit}", basis, str(requirement.span))
-            after = _words(requirement.after)
-            for variant, why, extra, body in reasons:
-                self.finding(
-                    cite.rule, cite, "entry-requirement-not-met", "deny",
-                    "{unit} may only be assessed once " + after
-                    + (" is" if len(requirement.after) == 1 else " are") + " completed; " + why,
-                    [(requirement.unit, _text("unit")), (P, _text("earlier")), *extra],
-                    [Atom("entry-missing", (requirement.unit, P)), *body],
-                    facts=("earlier",), variant=f"{requirement.unit}:{variant}")
 
     def static(self) -> Iterator[Fact]:
         rs = self.rs
@@ -639,16 +575,12 @@ class _Builder:
                 yield "max-units", (a.name, a.max_units)
             for code in a.units:
                 yield "assess", (a.name, code)
-        for requirement in rs.exam.entry if rs.exam else ():
-            for before in requirement.after:
-                yield "entry", (requirement.unit, before)
         for r in rs.programme.regimes:
             if not r.never:
                 start = r.start.toordinal() if r.start else 0
                 end = r.end.toordinal() if r.end else NO_END
                 yield "regime", (r.name, start, end)
-        for ground in rs.exam.grounds if rs.exam else ():
-            yield "exemption-ground", (ground,)
+        yield from exam.static(rs)
         yield from self.citations()
 
     def citations(self) -> Iterator[Fact]:
@@ -704,7 +636,7 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
     b.scope()
     b.institution()
     static = sorted(set(b.static()), key=_fact_key)
-    program = Program.build(b.rules, static, INPUTS, b.reports)
+    program = Program.build(b.rules, static, INPUTS, b.reports, b.notes)
     types = {t.name: t for t in ruleset.evidence_types}
     accepted = {
         unit.code: tuple(

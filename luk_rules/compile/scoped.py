@@ -394,7 +394,7 @@ class ScopedCompiler:
             case "item":
                 return self.members(b.items or ir.ItemSet(), v, scope)
             case "result":
-                return [Atom("result", (v, date_var(b.name), _, _, _, _))]
+                return [Atom("result", (v, date_var(b.name), _, _, _, _, _))]
             case "organisation":
                 return [Atom("item-org", (_, v))]
             case "issuer":

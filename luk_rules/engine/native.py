@@ -19,6 +19,7 @@ from typing import Any
 from luk_rules.compile import (
     Aggregate,
     Atom,
+    Compute,
     CountAtLeast,
     Fact,
     FactSet,
@@ -39,6 +40,7 @@ RuleFn = Callable[[list[Index], list[dict[Args, None]], Any], None]
 
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
+_ARITHMETIC = {"+": "+", "-": "-"}
 _EMPTY: tuple[Args, ...] = ()
 _ALL = -1  # in a traced rule's used facts: every fact of an aggregate's bucket
 _MAX_NESTING = 12  # levels of one rule's loops and tests before it is evaluated in segments
@@ -242,6 +244,11 @@ class _Generator:
                 self.depth += 1
             elif isinstance(lit, Aggregate):
                 self.aggregate(lit)
+            elif isinstance(lit, Compute):
+                result = self.fresh("v")
+                op = _ARITHMETIC[lit.op]
+                self.emit(f"{result} = {self.term(lit.left)} {op} {self.term(lit.right)}")
+                self.vars[lit.result.name] = result
         for arg in self.rule.head.args:
             if isinstance(arg, Var) and arg.name not in self.vars:
                 raise ValueError(f"rule {self.rule.name}: head variable {arg.name} is not bound")

@@ -1,0 +1,175 @@
+"""The examination programme as rules of the compiled program (compile/exam.py): one
+definition of a result that counts, entry requirements that each cite their own line,
+audit findings that cite their own clauses, and the edges of validity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import luk_rules
+
+PROGRAMME = """\
+programme EX "Examenregels"
+  level hbo-bachelor
+  form deeltijd
+  institution "Hogeschool Voorbeeld"
+  under whw
+
+evidence verslag "Verslag"
+
+unit EX-A "A"
+  credits 10
+  kind onderwijseenheid
+  outcome 1 "Kent A"
+  accepts verslag
+
+unit EX-B "B"
+  credits 10
+  kind onderwijseenheid
+  outcome 1 "Kent B"
+  accepts verslag
+
+unit EX-Z "Afstuderen"
+  credits 10
+  kind onderwijseenheid
+  outcome 1 "Kent Z"
+  accepts verslag
+
+assessment EX-T "Toets"
+  exam
+  path-independent
+  assesses EX-A, EX-B, EX-Z
+
+examination programme "Examenprogramma"
+  required EX-A, EX-Z
+  choose at least 1 unit of EX-B
+  diploma 30 credits
+  EX-Z only after EX-A
+  EX-Z only after EX-B
+  results valid for 2 years
+  exemptions on grounds eerdere-opleiding
+  basis "OER art. 9"
+"""
+
+def _line(start: str) -> int:
+    """The line of PROGRAMME that starts (after its indent) with ``start``."""
+    return next(i for i, text in enumerate(PROGRAMME.splitlines(), 1)
+                if text.strip().startswith(start))
+
+
+LINE = {"required": _line("required"), "elective": _line("choose"),
+        "diploma": _line("diploma"), "entry A": _line("EX-Z only after EX-A"),
+        "entry B": _line("EX-Z only after EX-B"), "validity": _line("results valid"),
+        "grounds": _line("exemptions on")}
+
+
+def _load(tmp_path: Path) -> luk_rules.Ruleset:
+    path = tmp_path / "examen.luk"
+    path.write_text(PROGRAMME, encoding="utf-8")
+    return luk_rules.load(path)
+
+
+def _record(date: str, *results: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "R1", "programme": "EX", "form": "deeltijd", "date": date,
+            "results": list(results)}
+
+
+def _submission(date: str, *results: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "S1", "programme": "EX", "form": "deeltijd", "date": date,
+            "units": ["EX-Z"], "assessment": "EX-T", "evidence": [],
+            "activities": ["eigen"], "results": list(results)}
+
+
+def test_the_program_has_one_definition_of_a_result_that_counts(tmp_path: Path) -> None:
+    """Exactly one rule derives `counts-result`, and the entry requirements and the audit
+    both read it (never `result` facts directly to decide what counts)."""
+    program = _load(tmp_path)._compiled.program
+    deriving = [r for r in program.rules if r.head.pred == "counts-result"]
+    assert len(deriving) == 1
+    readers = {r.name for r in program.rules
+               for pred, _ in r.depends() if pred == "counts-result"}
+    assert {"entry-requirement", "required units", "credits-counted"} <= readers
+
+
+def test_two_entry_requirements_for_one_unit_each_cite_their_own_line(tmp_path: Path) -> None:
+    """`EX-Z only after EX-A` and `EX-Z only after EX-B` each refuse for their own unit only,
+    citing their own line, with the reason in the message."""
+    decision = _load(tmp_path).decide(_submission(
+        "2026-03-01", {"unit": "EX-A", "date": "2023-01-01"}))
+    found = sorted((f.facts, f.source, f.message) for f in decision.findings
+                   if f.code == "entry-requirement-not-met")
+    assert found == [
+        (("EX-A",), f"examen.luk:{LINE['entry A']}:3",
+         "EX-Z may only be assessed once EX-A is completed; still to complete: EX-A (the "
+         "result of 2023-01-01 expired on 2025-01-02)"),
+        (("EX-B",), f"examen.luk:{LINE['entry B']}:3",
+         "EX-Z may only be assessed once EX-B is completed; still to complete: EX-B (no "
+         "result)"),
+    ]
+
+
+def test_every_audit_finding_cites_its_own_clause_and_the_basis(tmp_path: Path) -> None:
+    """Each audit finding names the clause it comes from (rule and line) and the OER
+    article of the exam programme."""
+    audit = _load(tmp_path).audit(_record(
+        "2026-03-01",
+        {"unit": "EX-A", "date": "2023-01-01"},
+        {"unit": "EX-B", "date": "2025-01-01", "how": "exempted", "grounds": "elders"},
+        {"unit": "EX-Z", "date": "2025-06-01", "how": "exempted",
+         "grounds": "eerdere-opleiding"}))
+    cited = {(f.code, f.rule, f.source) for f in audit.findings}
+    assert cited == {
+        ("required-unit-missing", "required units", f"examen.luk:{LINE['required']}:3"),
+        ("elective-group-short", "elective group", f"examen.luk:{LINE['elective']}:3"),
+        ("credits-short", "diploma credits", f"examen.luk:{LINE['diploma']}:3"),
+        ("result-expired", "result validity", f"examen.luk:{LINE['validity']}:3"),
+        ("exemption-grounds-not-allowed", "exemption grounds", f"examen.luk:{LINE['grounds']}:3"),
+        ("exemption-without-decision", "exemption grounds", f"examen.luk:{LINE['grounds']}:3"),
+    }
+    assert {f.basis for f in audit.findings} == {"OER art. 9"}
+    assert audit.credits_earned == 0 and audit.credits_short == 30
+
+
+def test_a_result_counts_through_its_last_valid_day(tmp_path: Path) -> None:
+    """Valid for 2 years: a result of 2024-03-01 counts on 2026-03-01 and has expired on
+    2026-03-02, in the audit and for entry requirements alike."""
+    rs = _load(tmp_path)
+    results = ({"unit": "EX-A", "date": "2024-03-01"}, {"unit": "EX-B", "date": "2025-03-01"})
+    for date, counts in (("2026-03-01", True), ("2026-03-02", False)):
+        audit = rs.audit(_record(date, *results))
+        assert audit.results["EX-A"].counts is counts
+        refused = {f.facts for f in rs.decide(_submission(date, *results)).findings
+                   if f.code == "entry-requirement-not-met"}
+        assert refused == (set() if counts else {("EX-A",)})
+
+
+def test_an_expired_exemption_is_not_judged_on_its_grounds(tmp_path: Path) -> None:
+    """An exemption that has expired no longer counts whatever its grounds: only the expiry
+    is reported, so an old, irregular exemption the programme no longer needs does not
+    make a record incomplete."""
+    rs = _load(tmp_path)
+    old = {"unit": "EX-B", "date": "2020-01-01", "how": "exempted", "grounds": "elders"}
+    audit = rs.audit(_record("2026-03-01", old))
+    codes = {f.code for f in audit.findings if f.facts == ("EX-B",)}
+    assert "result-expired" in codes
+    assert not codes & {"exemption-grounds-not-allowed", "exemption-without-decision"}
+    assert audit.results["EX-B"].reason == "the result of 2020-01-01 expired on 2022-01-02"
+
+
+def test_an_exemption_shows_who_granted_it(tmp_path: Path) -> None:
+    """A valid exemption is an info finding with by, grounds, decision and date; without
+    `by` it says so."""
+    rs = _load(tmp_path)
+    granted = {"unit": "EX-B", "date": "2025-01-01", "how": "exempted",
+               "grounds": "eerdere-opleiding", "decision": "EC-1"}
+    messages = [
+        [f.message for f in rs.audit(_record("2026-03-01", result)).findings
+         if f.code == "exemption"]
+        for result in ({**granted, "by": "examencommissie"}, granted)]
+    assert messages == [
+        ["EX-B exempted by examencommissie on grounds eerdere-opleiding (decision EC-1, "
+         "2025-01-01)"],
+        ["EX-B exempted by (not recorded) on grounds eerdere-opleiding (decision EC-1, "
+         "2025-01-01)"],
+    ]
