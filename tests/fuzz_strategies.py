@@ -667,11 +667,13 @@ def bad_records(ruleset: luk_rules.Ruleset) -> st.SearchStrategy[Broken]:
 
 @attrs.frozen
 class Mangled:
-    """A valid document's JSON bytes mangled. ``must_fail``: no valid document can result."""
+    """A valid document's JSON bytes mangled: how (``kind``, in detail ``what``), and whether
+    no valid document can result (``must_fail``)."""
 
     data: bytes
     what: str
     must_fail: bool
+    kind: str = ""
 
 
 _SENTINEL = "\u0001LUK-FUZZ-SENTINEL\u0001"
@@ -711,51 +713,57 @@ def _value_paths(doc: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str |
     return found
 
 
-def mangled_from(c: Choices, document: dict[str, Any]) -> Mangled:
-    """The JSON bytes of a valid ``document`` (a submission or record), mangled."""
+def mangled_from(c: Choices, document: dict[str, Any], case: int | None = None,
+                 raw: int | None = None) -> Mangled:
+    """The JSON bytes of a valid ``document`` (a submission or record), mangled; ``case``
+    (0-8) and ``raw`` (an index of the raw tokens) choose how, when given."""
     data = json.dumps(document, ensure_ascii=_chance(c, 50)).encode("utf-8")
-    match c.integer(0, 8):
-        case 0:  # cut short
-            n = c.integer(0, len(data) - 1)
-            return Mangled(data[:n], f"truncated to {n} bytes", True)
+    match c.integer(0, 8) if case is None else case:
+        case 0:  # cut short (by one byte when drawn simplest)
+            n = len(data) - 1 - c.integer(0, len(data) - 1)
+            return Mangled(data[:n], f"truncated to {n} bytes", True, "truncated")
         case 1:  # not UTF-8
             at = c.integer(0, len(data))
             bad = _pick(c, _BAD_BYTES)
-            return Mangled(data[:at] + bad + data[at:], f"{bad!r} inserted at {at}", True)
+            return Mangled(data[:at] + bad + data[at:], f"{bad!r} inserted at {at}", True,
+                           "not UTF-8")
         case 2 | 3:  # a raw token in place of a value
             doc = copy.deepcopy(document)
             path = _pick(c, _value_paths(doc))
-            raw, what, must_fail = _pick(c, _RAW_VALUES)
+            token, what, must_fail = _pick(c, _RAW_VALUES) if raw is None else _RAW_VALUES[raw]
             gen._set(doc, path, _SENTINEL)
             text = json.dumps(doc).encode("utf-8")
             sentinel = json.dumps(_SENTINEL).encode("utf-8")
-            return Mangled(text.replace(sentinel, raw), f"{what} at {gen.render_path(path)}",
-                           must_fail)
+            return Mangled(text.replace(sentinel, token), f"{what} at {gen.render_path(path)}",
+                           must_fail, what)
         case 4:  # a raw control character somewhere
             at = c.integer(0, len(data))
             char = bytes([_pick(c, (0, 1, 8, 9, 10, 13, 27, 31, 127))])
             return Mangled(data[:at] + char + data[at:], f"byte {char!r} at {at}",
-                           char not in (b"\t", b"\n", b"\r"))
+                           char not in (b"\t", b"\n", b"\r"), "a raw control byte")
         case 5:  # nested in lists
             depth = _pick(c, (1, 2, 999, 100_000))
-            return Mangled(b"[" * depth + data + b"]" * depth, f"inside {depth} lists", True)
+            return Mangled(b"[" * depth + data + b"]" * depth, f"inside {depth} lists", True,
+                           "the document inside lists")
         case 6:  # another encoding, a byte order mark, or nothing
             variant = c.integer(0, 3)
             if variant == 0:
-                return Mangled(data.decode("utf-8").encode("utf-16"), "UTF-16", True)
+                return Mangled(data.decode("utf-8").encode("utf-16"), "UTF-16", True, "UTF-16")
             if variant == 1:
-                return Mangled(b"\xef\xbb\xbf" + data, "a byte order mark first", False)
+                return Mangled(b"\xef\xbb\xbf" + data, "a byte order mark first", False,
+                               "a byte order mark")
             if variant == 2:
-                return Mangled(_pick(c, (b"", b" \n\t", b"\xef\xbb\xbf")), "empty", True)
-            return Mangled(data + b"\x00", "a NUL after the document", True)
+                return Mangled(_pick(c, (b"", b" \n\t", b"\xef\xbb\xbf")), "empty", True, "empty")
+            return Mangled(data + b"\x00", "a NUL after the document", True, "a NUL after it")
         case 7:  # flip bytes (may still be valid)
             out = bytearray(data)
             for _ in range(c.integer(1, 3)):
                 out[c.integer(0, len(out) - 1)] = c.integer(0, 255)
-            return Mangled(bytes(out), "bytes flipped", False)
+            return Mangled(bytes(out), "bytes flipped", False, "bytes flipped")
         case _:  # two documents, or trailing junk
             junk = _pick(c, (b"{}", b",", b"]", b"}", b" x", data))
-            return Mangled(data + junk, f"{junk[:10]!r} after the document", True)
+            return Mangled(data + junk, f"{junk[:10]!r} after the document", True,
+                           "junk after it")
 
 
 def mangled(document: dict[str, Any]) -> st.SearchStrategy[Mangled]:
@@ -838,13 +846,21 @@ def hostile_workspace() -> HostileWorkspace:
     folder = tempfile.TemporaryDirectory(prefix="luk-fuzz-hostile-")
     _KEEP.append(folder)
     base = Path(folder.name)
-    secret, programme = base / "secret", base / "programme"
+    secret = base / "secret"
     secret.mkdir()
-    programme.mkdir()
-    secret_text = f'evidence geheim "{SECRET}"\n# {SECRET}\n'
     for name in ("units.luk", "passwd", "whw.luk", "link-out.luk"):
-        (secret / name).write_text(secret_text, encoding="utf-8")
-    (base / "units.luk").write_text(secret_text, encoding="utf-8")
+        (secret / name).write_text(_SECRET_TEXT, encoding="utf-8")
+    (base / "units.luk").write_text(_SECRET_TEXT, encoding="utf-8")
+    populate(base / "programme", secret)
+    return HostileWorkspace(base)
+
+
+_SECRET_TEXT = f'evidence geheim "{SECRET}"\n# {SECRET}\n'
+
+
+def populate(programme: Path, secret: Path) -> None:
+    """Make the hostile files of a ruleset's folder ``programme`` (see :data:`_TARGETS`)."""
+    programme.mkdir()
     (programme / "link-out.luk").symlink_to(secret / "units.luk")
     (programme / "link-rel.luk").symlink_to(Path("..") / "secret" / "units.luk")
     (programme / "link-dir").symlink_to(secret)
@@ -857,10 +873,9 @@ def hostile_workspace() -> HostileWorkspace:
     os.mkfifo(programme / "fifo.luk")
     (programme / "link-fifo.luk").symlink_to("fifo.luk")
     (programme / "folder.luk").mkdir()
-    (programme / "huge.luk").write_text(secret_text + "# " + "x" * (1 << 20) + "\n",
+    (programme / "huge.luk").write_text(_SECRET_TEXT + "# " + "x" * (1 << 20) + "\n",
                                         encoding="utf-8")
-    (programme / "latin1.luk").write_bytes(secret_text.encode() + b"# caf\xe9\n")
-    return HostileWorkspace(base)
+    (programme / "latin1.luk").write_bytes(_SECRET_TEXT.encode() + b"# caf\xe9\n")
 
 
 @attrs.frozen
