@@ -14,6 +14,7 @@ prints a ``@reproduce_failure`` blob; ``--hypothesis-seed`` replays a run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -56,18 +57,10 @@ RECORD_VALIDATOR = Draft202012Validator(
     RECORD_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@functools.cache
 def example(name: str) -> luk_rules.Ruleset:
     """An example ruleset (native), loaded once."""
-    return _example(name)
-
-
-_EXAMPLES: dict[str, luk_rules.Ruleset] = {}
-
-
-def _example(name: str) -> luk_rules.Ruleset:
-    if name not in _EXAMPLES:
-        _EXAMPLES[name] = luk_rules.load(EXAMPLES / f"{name}.luk")
-    return _EXAMPLES[name]
+    return luk_rules.load(EXAMPLES / f"{name}.luk")
 
 
 def durable_available() -> bool:
@@ -132,7 +125,7 @@ def check_entry_requirements(ruleset: luk_rules.Ruleset, sub: dict[str, Any],
 # `as if`), `replaces` and includes: load (and `loads` of the same text), decide (explained,
 # and in brief) and audit on both engines; entry findings agree with the audit's reading of
 # the same results.
-@fs.fuzz_settings(12, share=0.25)
+@fs.fuzz_settings(15, share=0.25)
 @given(project=fs.projects(), data=st.data())
 def test_generated_projects_decide_and_audit_alike_on_both_engines(
     project: fs.Project, data: st.DataObject
@@ -256,7 +249,7 @@ def _load_hostile(text: str, how: str, nested: bool) -> luk_rules.RulesetError:
 # Absolute paths, `..`, symlinks out, loops, FIFOs, devices, folders, huge or non-UTF-8 files,
 # NUL bytes, odd unicode, thousands of characters: LUK005/LUK007/LUK035 at the path, through
 # `load` and `loads(roots=...)`, with the secret in every outside file never shown.
-@fs.fuzz_settings(40)
+@fs.fuzz_settings(100)
 @given(paths=st.lists(fs.hostile_paths(), min_size=1, max_size=3),
        where=st.sampled_from(["include", "replaces", "nested include"]),
        how=st.sampled_from(["load", "loads", "loads without roots"]))
@@ -296,7 +289,7 @@ def test_hostile_paths_are_refused_where_written_and_never_read(
     assert not others, errors
 
 
-@fs.fuzz_settings(15)
+@fs.fuzz_settings(30)
 @given(names=st.lists(st.sampled_from(sorted(fs.HOSTILE_REGIMES)), min_size=1, max_size=3,
                       unique=True),
        how=st.sampled_from(["load", "loads"]))
@@ -450,7 +443,7 @@ def use(ruleset: luk_rules.Ruleset, kind: str, document: Any) -> None:
         ruleset.decide(document, explain=True)
 
 
-@fs.fuzz_settings(60)
+@fs.fuzz_settings(150)
 @given(data=st.data(), kind=st.sampled_from(["submission", "record"]))
 def test_mangled_bytes_through_the_api_are_located_submission_errors(
     data: st.DataObject, kind: str
@@ -471,7 +464,7 @@ def test_mangled_bytes_through_the_api_are_located_submission_errors(
     assert not mangled.must_fail, f"{mangled.what} was accepted"
 
 
-@fs.fuzz_settings(40)
+@fs.fuzz_settings(100)
 @given(data=st.data(), name=st.sampled_from(WITH_EXAM))
 def test_broken_records_are_located_submission_errors(data: st.DataObject, name: str) -> None:
     """A record broken in one place is a SubmissionError at that place (dict and JSON text)."""
