@@ -426,7 +426,11 @@ class _Loader:
                     if found is None:
                         continue
                     if isinstance(found, SourceFile):
+                        before = len(self.files)
+                        # A law file's includes are read like any other's (and confined).
+                        self.include_all(found, (found.real,) if found.real else ())
                         pending.append(found)
+                        pending.extend(self.files[before:])
                     break
         return available
 

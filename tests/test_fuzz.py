@@ -731,11 +731,6 @@ def test_an_entry_finding_names_every_unit_its_clauses_wait_for() -> None:
                                       "completed"), finding.message
 
 
-@pytest.mark.xfail(strict=True, reason="sources.py never follows an `include` in a law regime "
-                   "file and reports nothing, yet the include makes the workspace incomplete, "
-                   "which silences LUK010 and the other checks for the whole ruleset: this one "
-                   "loads, and `Ruleset.audit` (`luk audit`) fails with KeyError 'VP-NOPE' "
-                   "(internal error, exit 3); found by the fuzz suite")
 def test_an_include_in_a_law_regime_file_is_read_or_refused(tmp_path: Path) -> None:
     """A law regime file beside the ruleset that includes a file does not hide undefined names."""
     (tmp_path / "eigen.luk").write_text('include "ontbreekt.luk"\n\nregime eigen "Eigen"\n'
