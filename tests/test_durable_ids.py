@@ -4,14 +4,13 @@ ids never collide, whatever the evidence ids, and the engines decide alike."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import luk_rules
@@ -23,8 +22,10 @@ from luk_rules.engine import durable_backend  # noqa: E402 - after the skip
 from luk_rules.submission import loads  # noqa: E402
 
 try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
+    from tests import fuzz_strategies as fs
     from tests import submission_strategies as gen
 except ImportError:  # pragma: no cover - depends on how pytest was started
+    import fuzz_strategies as fs  # type: ignore[import-not-found, no-redef]
     import submission_strategies as gen  # type: ignore[import-not-found, no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,8 +199,7 @@ def adversarial_ids(draw: st.DrawFn) -> list[str]:
     return list(dict.fromkeys(ids)) or ["e1"]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@fs.fuzz_settings(60, share=0.5)
 @given(ids=adversarial_ids(), data=st.data())
 def test_engines_agree_on_adversarial_evidence_ids(tmp_path_factory: pytest.TempPathFactory,
                                                    ids: list[str], data: st.DataObject) -> None:
@@ -216,7 +216,7 @@ def test_engines_agree_on_adversarial_evidence_ids(tmp_path_factory: pytest.Temp
 
 # -- many generated submissions with adversarial ids on the example rulesets
 
-FUZZ = int(os.environ.get("LUK_DURABLE_FUZZ", "200"))
+FUZZ = fs.scaled(2000, share=10)  # about 7 s; `make fuzz` runs 20,000
 _EXAMPLES = ("bouwkunde-deeltijd", "bouwkunde-voltijd", "bouwkunde-voltijd-evl",
              "hbo-ict-deeltijd")
 
@@ -239,9 +239,9 @@ def _names(seed: int) -> Iterator[str]:
 
 
 def test_generated_submissions_with_adversarial_ids() -> None:
-    """LUK_DURABLE_FUZZ generated submissions (200 by default; `make fuzz` runs 2,000) over
-    the example rulesets, evidence renamed to colliding and tricky ids, decide the same on
-    both engines, explanations included."""
+    """2,000 generated submissions (`make fuzz`: 20,000) over the example rulesets, their
+    evidence renamed to colliding and tricky ids, decide the same on both engines,
+    explanations included."""
     for n, name in enumerate(_EXAMPLES):
         path = ROOT / "rulesets" / "examples" / f"{name}.luk"
         native, durable = luk_rules.load(path), luk_rules.load(path, engine="durable")
