@@ -304,3 +304,24 @@ def test_rulesets_no_runner_uses_are_released() -> None:
     gc.collect()
     assert keep.run({"e": [(6, 1)]}).of("d0") == {(6,)}
     assert len(host._ruleset_list) == before
+
+
+def test_a_number_beyond_64_bits_is_refused_cleanly() -> None:
+    """A number durable_rules cannot compare (it reads integers as 64-bit) in a joined
+    position is refused with EngineUnavailable naming it, not a wrong answer; the same
+    runner then decides the next facts; where nothing is joined on it, it is fine. In a
+    static fact, durable_limits names the rule that joins on it."""
+    require_durable()
+    program = _program([Rule("pair", Atom("pair", (X,)), (Atom("e", (X, Y)), Atom("e", (Y, X))),
+                             CITE)])
+    runner = make_runner(program, "durable")
+    with pytest.raises(EngineUnavailable, match=str(2**64)):
+        runner.run({"e": [(2**64, 1), (1, 2**64)]})
+    assert runner.run({"e": [(2**63 - 1, 1), (1, 2**63 - 1)]}).of("pair") == {(1,),
+                                                                             (2**63 - 1,)}
+    lone = _program([Rule("big", Atom("big", (X,)), (Atom("e", (X, Y)),), CITE)])
+    assert make_runner(lone, "durable").run({"e": [(1, 2**70)]}).of("big") == {(1,)}
+    static = _program([Rule("joined", Atom("joined", (X,)), (Atom("e", (X, Y)),
+                                                             Atom("s", (Y,))), CITE)],
+                      static=[("s", (2**64,))])
+    assert [name for name, _ in durable_limits(static)] == ["joined"]
