@@ -104,7 +104,7 @@ def build(analysis: Analysis) -> Compiled:
 
 
 def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
-    """LUK070: what ``engine`` cannot run in a ruleset that checks clean (none for native).
+    """LUK080: what ``engine`` cannot run in a ruleset that checks clean (none for native).
 
     A ruleset without a programme runs nowhere, so it has no limits to report.
 
@@ -119,7 +119,7 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
         return []
     sources = {rule.name: rule.cite.source for rule in compiled.program.rules}
     root = Span(analysis.workspace.root, 1, 1, 1, 1)
-    return [error("LUK070", f"the {engine} engine cannot run this: {message}",
+    return [error("LUK080", f"the {engine} engine cannot run this: {message}",
                   Span.parse(sources.get(rule, "")) or root,
                   hint="decide with the native engine (the default), or simplify the rule")
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]

@@ -156,7 +156,7 @@ def test_a_long_line_is_shown_cut_around_the_caret(tmp_path: Path) -> None:
 
 
 def test_luk_check_with_the_durable_engine_reports_its_limits(tmp_path: Path) -> None:
-    """`luk check --engine durable` adds LUK070 where durable_rules cannot run a rule that
+    """`luk check --engine durable` adds LUK080 where durable_rules cannot run a rule that
     checks clean (here: more patterns on one fact type than it handles); plain `luk check`
     and `--engine native` stay clean."""
     import subprocess
@@ -172,6 +172,6 @@ def test_luk_check_with_the_durable_engine_reports_its_limits(tmp_path: Path) ->
 
     durable = check("--engine", "durable")
     assert durable.returncode == 1, durable.stdout + durable.stderr
-    assert "error[LUK070]: the durable engine cannot run this" in durable.stdout
-    assert re.search(r"vp\.luk:\d+:\d+: error\[LUK070\]", durable.stdout)
+    assert "error[LUK080]: the durable engine cannot run this" in durable.stdout
+    assert re.search(r"vp\.luk:\d+:\d+: error\[LUK080\]", durable.stdout)
     assert check().returncode == 0 and check("--engine", "native").returncode == 0
