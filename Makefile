@@ -17,7 +17,7 @@ LINT_PATHS := $(wildcard luk_rules tests benchmarks)
 DEMO_RULESET := rulesets/examples/bouwkunde-deeltijd.luk
 DEMO_CASE    := rulesets/examples/cases/bouwkunde-selficient.json
 
-.PHONY: all venv .venv demo test lint typecheck imports pytest fmt clean
+.PHONY: all venv .venv demo test lint typecheck imports pytest fuzz fmt clean
 
 all: test
 
@@ -51,6 +51,17 @@ imports: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Nightly fuzzing (tests/test_fuzz.py): the fuzz suite with LUK_FUZZ_EXAMPLES random examples
+# per property (failures are kept in .hypothesis/ and printed with a reproduction blob), then
+# every test marked `fuzz` elsewhere (pytest's exit 5, no such test, is fine). Prints the reach
+# figures and hypothesis' statistics. `make fuzz LUK_FUZZ_EXAMPLES=200` for a shorter run.
+LUK_FUZZ_EXAMPLES ?= 2000
+FUZZ_PYTEST := LUK_FUZZ_EXAMPLES=$(LUK_FUZZ_EXAMPLES) $(BIN)/pytest -s --hypothesis-show-statistics
+
+fuzz: $(STAMP)
+	$(FUZZ_PYTEST) -m "" tests/test_fuzz.py
+	$(FUZZ_PYTEST) -m fuzz tests --ignore=tests/test_fuzz.py; rc=$$?; test $$rc -eq 0 -o $$rc -eq 5
 
 fmt: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)

@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
                            "path cannot be read.")
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--engine", choices=ENGINES, default="native",
+                       help="also report what this engine cannot run (durable has limits)")
     _add_roots(check)
     check.set_defaults(run=_check)
 
@@ -226,7 +228,8 @@ def _check(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             unreadable += 1
             continue
-        shown, texts = analysis.workspace.for_person(analysis.diagnostics)
+        limits = pipeline.engine_limits(analysis, args.engine)
+        shown, texts = analysis.workspace.for_person([*analysis.diagnostics, *limits])
         found.update(shown)
         sources.update(texts)
     diagnostics = sorted(found, key=sort_key)

@@ -129,7 +129,7 @@ def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
         return line, start, width
     left = max(start - 20, 0)
     shown = min(width, _EXCERPT_WIDTH - 40)
-    right = min(start + shown + 20, len(line))
+    right = min(left + _EXCERPT_WIDTH, len(line))  # the caret ends within 100 of left
     piece = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
     return piece, start - left + (1 if left else 0), shown
 

@@ -21,6 +21,7 @@ from luk_rules.compile import Compiled, StratificationError, compile_ruleset, ex
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
+from luk_rules.engine import limits as engine_limits_of
 from luk_rules.errors import RulesetError, RulesetUnreadable
 from luk_rules.lower import LoweringError, lower
 from luk_rules.sources import (
@@ -102,6 +103,28 @@ def build(analysis: Analysis) -> Compiled:
     except StratificationError as exc:  # pragma: no cover - guarded by the checks
         span = Span(analysis.workspace.root, 1, 1, 1, 1)
         raise RulesetError([error("LUK061", str(exc), span)], texts, paths) from None
+
+
+def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
+    """LUK080: what ``engine`` cannot run in a ruleset that checks clean (none for native).
+
+    A ruleset without a programme runs nowhere, so it has no limits to report.
+
+    Raises:
+        EngineUnavailable: for an unknown engine.
+    """
+    if engine == "native" or not analysis.ok:
+        return []
+    try:
+        compiled = build(analysis)
+    except RulesetError:
+        return []
+    sources = {rule.name: rule.cite.source for rule in compiled.program.rules}
+    root = Span(analysis.workspace.root, 1, 1, 1, 1)
+    return [error("LUK080", f"the {engine} engine cannot run this: {message}",
+                  Span.parse(sources.get(rule, "")) or root,
+                  hint="decide with the native engine (the default), or simplify the rule")
+            for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 
 def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:

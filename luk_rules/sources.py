@@ -44,7 +44,7 @@ class Roots:
     without roots): relative paths in ``include`` and ``replaces`` start there, and
     every file is shown relative to it, so that sources read the same from any
     working folder. A folder ``law`` beside it (``../law``, where law regimes are
-    looked for) and the shipped law library are readable too; the shipped law is
+    looked for; not when it is a symlink) and the shipped law library are readable too; the shipped law is
     shown as ``law/<file>``. A file is read only when it resolves, symlinks followed, inside
     one of ``allowed``, is a regular file and is at most ``max_file_size`` bytes.
     """
@@ -69,8 +69,8 @@ class Roots:
         if home is not None:
             allowed.append(home)
             beside = home.parent / "law"  # where law regimes are looked for (docs/language.md)
-            if beside.is_dir():
-                allowed.append(Path(os.path.realpath(beside)))
+            if beside.is_dir() and not beside.is_symlink():  # a link could open up anything
+                allowed.append(beside)
         for folder in extra:
             try:
                 real = Path(os.path.realpath(folder, strict=True))
@@ -426,7 +426,11 @@ class _Loader:
                     if found is None:
                         continue
                     if isinstance(found, SourceFile):
+                        before = len(self.files)
+                        # A law file's includes are read like any other's (and confined).
+                        self.include_all(found, (found.real,) if found.real else ())
                         pending.append(found)
+                        pending.extend(self.files[before:])
                     break
         return available
 

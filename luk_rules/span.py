@@ -24,6 +24,20 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
     @classmethod
+    def parse(cls, text: str) -> Span | None:
+        """The span ``str(span)`` was made from (one character wide), or None.
+
+        Example:
+            >>> Span.parse("law/whw.luk:17:3")
+            Span(file='law/whw.luk', line=17, column=3, end_line=17, end_column=4)
+        """
+        rest, _, column = text.rpartition(":")
+        file, _, line = rest.rpartition(":")
+        if not (file and line.isdigit() and column.isdigit()):
+            return None
+        return cls(file, int(line), int(column), int(line), int(column) + 1)
+
+    @classmethod
     def unknown(cls, file: str = "<unknown>") -> Span:
         """A span for constructs that have no place in a source file."""
         return cls(file, 0, 0, 0, 0)

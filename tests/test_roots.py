@@ -258,3 +258,14 @@ def test_root_works_for_test_and_diff(tmp_path: Path, outside: Path) -> None:
     assert luk("diff", str(path), str(path), str(case), cwd=tmp_path).returncode == 2
     diffed = luk("diff", "--root", root, str(path), str(path), str(case), cwd=tmp_path)
     assert diffed.returncode == 0, diffed.stdout + diffed.stderr
+
+
+def test_a_law_folder_that_is_a_symlink_opens_nothing(tmp_path: Path) -> None:
+    """``../law`` as a symlink (to ``/`` here) is no root: only a real folder beside is."""
+    (tmp_path / "law").symlink_to("/")
+    folder = tmp_path / "programme"
+    folder.mkdir()
+    path = folder / "vp.luk"
+    path.write_text('include "../law/etc/passwd"\n\n' + PROGRAMME, encoding="utf-8")
+    _, diagnostics = load_workspace(path)
+    assert [d.code for d in diagnostics] == ["LUK007"]

@@ -151,3 +151,25 @@ def test_a_long_line_is_shown_cut_around_the_caret(tmp_path: Path) -> None:
     shown = render_text(diagnostics[0], texts)
     assert max(len(line) for line in shown.splitlines()) < 200
     assert "…" in shown and "^" in shown
+
+
+def test_luk_check_with_the_durable_engine_reports_its_limits(tmp_path: Path) -> None:
+    """`luk check --engine durable` adds LUK080 where durable_rules cannot run a rule that
+    checks clean (here: more patterns on one fact type than it handles); plain `luk check`
+    and `--engine native` stay clean."""
+    import subprocess
+    import sys
+
+    rules = "".join(f'rule r{i} "R{i}"\n  warn when number of evidence >= {i}\n'
+                    '  basis "OER"\n' for i in range(80))
+    path = write(tmp_path, rules)
+
+    def check(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "luk_rules.cli", "check", *extra,
+                               str(path)], capture_output=True, text=True, check=False)
+
+    durable = check("--engine", "durable")
+    assert durable.returncode == 1, durable.stdout + durable.stderr
+    assert "error[LUK080]: the durable engine cannot run this" in durable.stdout
+    assert re.search(r"vp\.luk:\d+:\d+: error\[LUK080\]", durable.stdout)
+    assert check().returncode == 0 and check("--engine", "native").returncode == 0

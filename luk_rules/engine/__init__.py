@@ -46,6 +46,23 @@ class Runner(Protocol):
         ...
 
 
+def limits(program: Program, engine: str) -> list[tuple[str, str]]:
+    """What ``engine`` cannot run in ``program``, as (rule name, message); empty for native.
+
+    Works without the engine installed, so that ``luk check --engine`` can tell.
+
+    Raises:
+        EngineUnavailable: for an unknown engine.
+    """
+    if engine == "native":
+        return []
+    if engine == "durable":
+        from luk_rules.engine.durable_backend import durable_limits
+
+        return durable_limits(program)
+    raise EngineUnavailable(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
 def make_runner(program: Program, engine: str = "native") -> Runner:
     """Prepare ``program`` for the named engine (``native`` or ``durable``).
 
