@@ -348,10 +348,8 @@ def test_both_engines_run_scoped_rules_without_aggregates(engine: str) -> None:
         "c1 is oud en SR-A.1 heeft geen reflectie"]
 
 
-@pytest.mark.xfail(reason="the durable backend does not run Aggregate yet (counts, sums, "
-                   "shares)", raises=Exception, strict=False)
 def test_durable_runs_counts() -> None:
-    """A count in a scoped rule on durable (expected to fail until durable has aggregates)."""
+    """A count in a scoped rule on durable."""
     pytest.importorskip("durable.engine", reason="durable-rules is not installed")
     rules = """rule n "{n}"
   for each unit

@@ -54,7 +54,19 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from luk_rules.compile import Atom, CountAtLeast, Fact, FactSet, Neg, Program, Test, Value, Var
+from luk_rules.compile import (
+    Aggregate,
+    Atom,
+    Compute,
+    CountAtLeast,
+    Fact,
+    FactSet,
+    Neg,
+    Program,
+    Test,
+    Value,
+    Var,
+)
 from luk_rules.compile.program import Rule
 from luk_rules.engine import Derivation
 from luk_rules.engine.native import smallest_proofs
@@ -159,17 +171,41 @@ class _Counted:
         self.phase = phase
 
 
+class _Step:
+    """A literal evaluated in Python when its rule fires: an aggregate, a computed
+    number, or a test of a computed number (see :meth:`_Run.fire`)."""
+
+    def __init__(self, kind: str, result: str = "", op: str = "", left: Any = None,
+                 right: Any = None, pred: str = "", positions: tuple[int, ...] = (),
+                 key: tuple[Any, ...] = (), at: int = -1) -> None:
+        self.kind = kind  # "count", "sum", "compute" or "test"
+        self.result = result  # the variable it binds
+        self.op = op
+        self.left = left  # terms (Var or value) of a computation or test
+        self.right = right
+        self.pred = pred  # an aggregate's predicate, the positions it groups by
+        self.positions = positions
+        self.key = key  # the terms (Var or value) at those positions
+        self.at = at  # a sum's position of the summed value
+
+
 class _Fired:
     """What a rule's action needs: the head it derives and from which matched facts."""
 
     def __init__(self, index: int, pred: str,
                  head: tuple[tuple[str | None, int, Value], ...],
-                 atoms: tuple[str, ...], counts: tuple[str, ...]) -> None:
+                 atoms: tuple[str, ...], counts: tuple[str, ...],
+                 steps: tuple[_Step, ...] = (),
+                 env: tuple[tuple[str, str, int], ...] = ()) -> None:
         self.index = index
         self.pred = pred
-        self.head = head  # (alias, position, constant): alias None for a constant
+        # (alias, position, constant): alias None for a constant, "" for the variable
+        # named by the constant, bound by a step
+        self.head = head
         self.atoms = atoms  # aliases of matched facts
         self.counts = counts  # aliases of count helper facts
+        self.steps = steps  # literals evaluated in Python, in the body's order
+        self.env = env  # (variable, alias, position): matched values the steps read
 
 
 class _Pattern:
@@ -255,6 +291,7 @@ class _Compiled:
         phase = max(1, self.program.phases.get(rule.head.pred, 0))
         serial = itertools.count()
         by_alias: dict[str, _Pattern] = {}
+        has_aggregate = False
 
         def constrain(pattern: _Pattern, atom: Atom, binding: bool) -> None:
             """Joins on bound variables, lifted tests for constants and repeated variables."""
@@ -281,7 +318,60 @@ class _Compiled:
             for name, pos in first.items():
                 where[name] = (pattern.alias, atom.pred, pos)
 
+        computed: set[str] = set()  # variables bound by aggregates and computations
+        steps: list[_Step] = []
+
+        def uses_computed(*terms: Any) -> str | None:
+            for term in terms:
+                if isinstance(term, Var) and term.name in computed:
+                    return term.name
+            return None
+
+        def bound(term: Any) -> bool:
+            if isinstance(term, Var) and term.name not in where and term.name not in computed:
+                self.limits.append((rule.name, f"the variable {term.name} is used before the "
+                                    "condition binds it"))
+                return False
+            return True
+
         for lit in rule.body:
+            joined = lit.atom if isinstance(lit, Neg | CountAtLeast) else lit
+            if isinstance(joined, Atom) and (name := uses_computed(*joined.args)):
+                self.limits.append((rule.name, (
+                    f"a fact is matched on {name}, a computed number; the durable backend "
+                    "compares computed numbers only in tests")))
+                return
+            if isinstance(lit, Aggregate):
+                positions: list[int] = []
+                key_terms: list[Any] = []
+                for pos, arg in enumerate(lit.atom.args):
+                    if isinstance(arg, Var) and (
+                            arg.name == "_" or (arg.name not in where
+                                                and arg.name not in computed)):
+                        continue  # free: aggregated over
+                    positions.append(pos)
+                    key_terms.append(arg)
+                at = -1
+                if lit.op == "sum":
+                    assert lit.value is not None
+                    at = lit.atom.args.index(lit.value)
+                steps.append(_Step(lit.op, lit.result.name, pred=lit.atom.pred,
+                                   positions=tuple(positions), key=tuple(key_terms), at=at))
+                computed.add(lit.result.name)
+                has_aggregate = True
+                continue
+            if isinstance(lit, Compute):
+                if not (bound(lit.left) and bound(lit.right)):
+                    return
+                steps.append(_Step("compute", lit.result.name, lit.op, lit.left, lit.right))
+                computed.add(lit.result.name)
+                continue
+            if isinstance(lit, Test) and uses_computed(lit.left, lit.right):
+                if not (bound(lit.left) and (isinstance(lit.right, tuple) or bound(lit.right))):
+                    return
+                right = frozenset(lit.right) if isinstance(lit.right, tuple) else lit.right
+                steps.append(_Step("test", op=lit.op, left=lit.left, right=right))
+                continue
             if isinstance(lit, Atom):
                 pattern = _Pattern(f"m{next(serial)}", self._type(lit.pred))
                 constrain(pattern, lit, binding=True)
@@ -318,7 +408,9 @@ class _Compiled:
                 return  # a test of constants that fails: the rule never fires
         head: list[tuple[str | None, int, Value]] = []
         for pos, arg in enumerate(rule.head.args):
-            if isinstance(arg, Var):
+            if isinstance(arg, Var) and arg.name in computed:
+                head.append(("", pos, arg.name))
+            elif isinstance(arg, Var):
                 if arg.name not in where:
                     self.limits.append((rule.name, f"the head variable {arg.name} is not bound "
                                         "by the condition"))
@@ -329,7 +421,9 @@ class _Compiled:
                 head.append((None, pos, arg))
                 self._head_constants.append((rule.name, rule.head.pred, pos, arg))
         self._type(rule.head.pred)
-        if negative:
+        if negative or has_aggregate:
+            # Aggregates, like negations, read facts of earlier phases: only complete once
+            # this phase's ``check`` fact is asserted.
             check = _Pattern("ck", "check")
             check.alpha.append({"phase": phase})
             positive.insert(0, check)
@@ -356,7 +450,14 @@ class _Compiled:
             self._uses.append((rule.name, p.type, json.dumps(p.conditions(), sort_keys=True)))
         key = f"r{index}"
         self.definition[key] = {"all": body, "dist": 0, "run": key}
-        self.fired[key] = _Fired(index, rule.head.pred, tuple(head), tuple(atoms), tuple(counts))
+        env: dict[str, tuple[str, str, int]] = {}
+        for step in steps:
+            for term in (step.left, step.right, *step.key):
+                if isinstance(term, Var) and term.name in where:
+                    alias, _, at = where[term.name]
+                    env[term.name] = (term.name, alias, at)
+        self.fired[key] = _Fired(index, rule.head.pred, tuple(head), tuple(atoms), tuple(counts),
+                                 tuple(steps), tuple(env.values()))
 
     def _count(self, lit: CountAtLeast, where: dict[str, tuple[str, str, int]],
                phase: int) -> _Counted:
@@ -557,6 +658,7 @@ class _Run:
         self.by_id: dict[str, Fact] = {}
         self.rows: dict[str, list[Args]] = {}
         self.proofs: dict[str, tuple[Fact, ...]] = {}  # count helper id -> counted facts
+        self.buckets: dict[tuple[str, tuple[int, ...]], dict[Args, list[Args]]] = {}
         self.trace: list[tuple[Fact, int, tuple[Fact, ...]]] = []
         self.errors: list[BaseException] = []
         self.finalised = False
@@ -599,12 +701,20 @@ class _Run:
         fired = self.compiled.fired[key]
         m = closure._m
         matched = {alias: self.by_id[m[alias]["id"]] for alias in fired.atoms}
-        args = tuple(matched[alias][1][pos] if alias is not None else value
+        values: dict[str, Any] = {}
+        aggregated: list[Fact] = []
+        if fired.steps:
+            values = {name: matched[alias][1][pos] for name, alias, pos in fired.env}
+            if not self.steps(fired.steps, values, aggregated):
+                return
+        args = tuple(matched[alias][1][pos] if alias else value if alias is None
+                     else values[value]  # type: ignore[index]
                      for alias, pos, value in fired.head)
         if self.trace_on:
             used = [matched[alias] for alias in fired.atoms]
             for alias in fired.counts:
                 used.extend(self.proofs[m[alias]["id"]])
+            used.extend(aggregated)
             self.trace.append(((fired.pred, args), fired.index, tuple(used)))
         fid = self.add(fired.pred, args)
         if fid is not None:
@@ -613,6 +723,44 @@ class _Run:
                 # Not handled: no pattern accepts it, so no rule can use it.
                 with contextlib.suppress(_durable.MessageNotHandledException):
                     closure.assert_fact(message)
+
+    def steps(self, steps: tuple[_Step, ...], values: dict[str, Any],
+              aggregated: list[Fact]) -> bool:
+        """Evaluate a firing's Python literals as the native engine does, binding
+        ``values``; False when a test fails. When traced, every aggregated fact is used.
+
+        An aggregate reads a predicate of an earlier phase, and its rule fires only once
+        this phase's ``check`` fact is asserted: the facts it reads are complete.
+        """
+        def term(t: Any) -> Any:
+            return values[t.name] if isinstance(t, Var) else t
+
+        for step in steps:
+            if step.kind == "test":
+                if not _evaluate(step.op, term(step.left), term(step.right)):
+                    return False
+            elif step.kind == "compute":
+                left, right = term(step.left), term(step.right)
+                values[step.result] = left + right if step.op == "+" else left - right
+            else:
+                bucket = self.bucket(step.pred, step.positions).get(
+                    tuple(term(t) for t in step.key), ())
+                if step.kind == "count":
+                    values[step.result] = len(bucket)
+                else:
+                    values[step.result] = sum([f[step.at] for f in bucket])
+                if self.trace_on:
+                    aggregated.extend((step.pred, f) for f in bucket)
+        return True
+
+    def bucket(self, pred: str, positions: tuple[int, ...]) -> dict[Args, list[Args]]:
+        """The facts of ``pred`` grouped by the values at ``positions`` (built once)."""
+        index = self.buckets.get((pred, positions))
+        if index is None:
+            index = self.buckets[(pred, positions)] = {}
+            for args in self.rows.get(pred, ()):
+                index.setdefault(tuple(args[p] for p in positions), []).append(args)
+        return index
 
     def counts(self, phase: int) -> list[dict[str, Any]]:
         """The helper facts of the counts that rules of ``phase`` need."""
