@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import luk_rules
-from luk_rules.compile import Atom, Cite, Neg, Program, Rule, Test, Var
+from luk_rules.compile import Aggregate, Atom, Cite, Compute, Neg, Program, Rule, Test, Var
 from luk_rules.engine import make_runner
 from luk_rules.engine.durable_backend import (
     MAX_PATTERNS_PER_FACT_TYPE,
@@ -195,6 +195,19 @@ def test_a_head_variable_the_condition_does_not_bind_is_a_limit() -> None:
     """A program the durable backend cannot translate is listed, not an internal error."""
     program = _program([Rule("loose", Atom("d", (X, Y)), (Atom("e", (X, 1)),), CITE)])
     assert [name for name, _ in durable_limits(program)] == ["loose"]
+
+
+def test_a_fact_matched_on_a_computed_number_is_a_limit() -> None:
+    """Aggregates and computed numbers are evaluated in Python when a rule fires: tests and
+    the head may use them, a fact matched on one is listed (native runs it)."""
+    n, m = Var("N"), Var("M")
+    count = Aggregate("count", Atom("e", (X, Var("_"))), n)
+    fine = _program([Rule("fine", Atom("d", (m,)), (
+        Atom("e", (X, Var("_"))), count, Compute(m, n, "+", 1), Test(m, ">", 1)), CITE)])
+    assert durable_limits(fine) == []
+    matched = _program([Rule("matched", Atom("d", (n,)), (
+        Atom("e", (X, Var("_"))), count, Atom("e", (n, X))), CITE)])
+    assert [name for name, _ in durable_limits(matched)] == ["matched"]
 
 
 def test_limits_are_listed_without_durable_rules() -> None:

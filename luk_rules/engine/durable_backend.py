@@ -22,6 +22,13 @@ DURABLE_RULES.md, and those found since in its C sources, is handled here:
   phase's rules is computed from the facts so far and asserted as a helper fact
   per group that has enough members; ``at least`` joins on it, ``fewer than``
   negates it. Its proof is the n smallest counted facts, as on the native engine.
+* **Aggregates and computed numbers are evaluated in Python** when their rule fires:
+  a rule with an aggregate waits for its phase's ``check`` fact (what it aggregates,
+  of an earlier phase, is complete by then); its action computes each count or sum
+  over the facts so far, grouped by the variables bound before it (0 for an empty
+  group), then the computations and the tests that use them, in the body's order.
+  Its proof lists every aggregated fact, as on the native engine. Tests and the head
+  may use a computed number; a fact matched on one is a limit.
 * phased evaluation: the input facts are asserted, positive rules chain; then the
   counts and a ``check`` fact per phase, and every negation is written
   ``[check, ..., not(...)]`` with the negations last, over facts of earlier phases;
