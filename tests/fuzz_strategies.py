@@ -295,7 +295,9 @@ def _ruleset(c: Choices, files: dict[str, str], features: set[str], prefix: str,
     if code is not None:
         text = _recode(text, code)
     shape = _Shape.of(text)
-    blocks = [b for b in text.split("\n\n") if b.strip()]
+    # The base generator may write an exam programme too: this one writes its own.
+    blocks = [b for b in text.split("\n\n")
+              if b.strip() and not b.lstrip().startswith("examination programme")]
     if len(shape.units) < 3 and _chance(c, 70):  # room for entry requirements
         blocks += _extra_units(c, shape, 3 - len(shape.units))
         shape = _Shape.of("\n\n".join(blocks))

@@ -96,10 +96,10 @@ def _entry_units(ruleset: luk_rules.Ruleset, unit: str) -> set[str]:
 
 
 def _entry_findings(decision: luk_rules.Decision, unit: str) -> list[luk_rules.Finding]:
-    """The `entry-requirement-not-met` findings about ``unit`` (by the derived fact: the rule
-    they cite is not reliable, see the xfail test below)."""
+    """The `entry-requirement-not-met` findings about ``unit`` (the first value a finding
+    of an entry requirement reports)."""
     return [f for f in decision.findings if f.code == "entry-requirement-not-met"
-            and f.derived[2:3] == (unit,)]
+            and f.derived[1][:1] == (unit,)]
 
 
 def check_entry_requirements(ruleset: luk_rules.Ruleset, sub: dict[str, Any],
@@ -701,34 +701,31 @@ examination programme "E"
 """
 
 
-def _entry_finding(first: str, second: str) -> luk_rules.Finding:
+def _entry_findings_of(first: str, second: str) -> list[luk_rules.Finding]:
     ruleset = luk_rules.loads(_TWO_ENTRIES.format(first=first, second=second), name="r.luk")
     decision = ruleset.decide({"id": "S1", "programme": "GP", "form": "voltijd",
                                "date": "2026-01-01", "units": ["GP-U3"],
                                "assessment": "GP-T1", "evidence": []})
-    [finding] = [f for f in decision.findings if f.code == "entry-requirement-not-met"]
-    return finding
+    return [f for f in decision.findings if f.code == "entry-requirement-not-met"]
 
 
-@pytest.mark.xfail(strict=True, reason="decide.py cites the first entry requirement's rule and "
-                   "line for every entry-requirement-not-met finding (finding_rules is keyed "
-                   "by finding code); found by the fuzz suite")
 def test_an_entry_finding_cites_its_own_requirement() -> None:
-    """The finding about GP-U3 cites its own requirement `entry GP-U3` at line 26."""
-    finding = _entry_finding("GP-U2 only after GP-U1", "GP-U3 only after GP-U2")
+    """The finding about GP-U3 cites its own requirement `entry GP-U3` at line 26 (found by
+    the fuzz suite: it used to cite the first requirement)."""
+    [finding] = _entry_findings_of("GP-U2 only after GP-U1", "GP-U3 only after GP-U2")
     assert finding.facts == ("GP-U2",)
     assert (finding.rule, finding.source) == ("entry GP-U3", "r.luk:26:3")
 
 
-@pytest.mark.xfail(strict=True, reason="decide.py words the message from the first entry "
-                   "clause of the unit only, while its facts add up all clauses; found by the "
-                   "fuzz suite")
-def test_an_entry_finding_names_every_unit_its_clauses_wait_for() -> None:
-    """Two entry clauses for one unit add up in the finding's message, as in its facts."""
-    finding = _entry_finding("GP-U3 only after GP-U1", "GP-U3 only after GP-U2")
-    assert finding.facts == ("GP-U1", "GP-U2")
-    assert finding.message.startswith("GP-U3 may only be assessed once GP-U1, GP-U2 are "
-                                      "completed"), finding.message
+def test_two_entry_clauses_for_one_unit_each_give_their_own_finding() -> None:
+    """Two entry clauses for one unit: each finding names its own clause's unit, words its
+    own clause and cites its own line (the message used to come from the first clause)."""
+    findings = _entry_findings_of("GP-U3 only after GP-U1", "GP-U3 only after GP-U2")
+    assert [(f.facts, f.source) for f in findings] == [
+        (("GP-U1",), "r.luk:25:3"), (("GP-U2",), "r.luk:26:3")]
+    assert [f.message.split(";")[0] for f in findings] == [
+        "GP-U3 may only be assessed once GP-U1 is completed",
+        "GP-U3 may only be assessed once GP-U2 is completed"]
 
 
 def test_an_include_in_a_law_regime_file_is_read_or_refused(tmp_path: Path) -> None:
