@@ -179,7 +179,7 @@ class _Shape:
         for m in re.finditer(r"recommended activity (.*)", text):
             activities.update(a.strip() for a in m[1].split(","))
         return cls(code[1], units, tuple(re.findall(r"^assessment (\S+)", text, re.M)),
-                   tuple(re.findall(r"^evidence (\S+)", text, re.M)),
+                   tuple(re.findall(r"^evidence (?!field )(\S+)", text, re.M)),
                    tuple(sorted(activities)) or ("studio",))
 
     @property

@@ -590,7 +590,7 @@ def test_the_command_line_refuses_random_mangled_documents(
 
 # What the generators must reach in a bounded run, with the least count each (the default
 # run draws REACH_PROJECTS projects; the figures are printed with `make fuzz`).
-REACH_PROJECTS = 60
+REACH_PROJECTS = 90
 MIN_REACH = {
     "project: exam": 15, "project: entry": 8, "project: validity": 8, "project: grounds": 8,
     "project: elective": 5, "project: diploma": 8, "project: replaces": 5,
