@@ -44,9 +44,10 @@ class Roots:
     without roots): relative paths in ``include`` and ``replaces`` start there, and
     every file is shown relative to it, so that sources read the same from any
     working folder. A folder ``law`` beside it (``../law``, where law regimes are
-    looked for; not when it is a symlink) and the shipped law library are readable too; the shipped law is
-    shown as ``law/<file>``. A file is read only when it resolves, symlinks followed, inside
-    one of ``allowed``, is a regular file and is at most ``max_file_size`` bytes.
+    looked for; not when it is a symlink) and the shipped law library are readable too;
+    the shipped law is shown as ``law/<file>``. A file is read only when it resolves,
+    symlinks followed, inside one of ``allowed``, is a regular file and is at most
+    ``max_file_size`` bytes.
     """
 
     home: Path | None

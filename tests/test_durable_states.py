@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from luk_rules import errors as luk_errors
 from luk_rules.compile import Atom, Cite, Neg, Program, Rule, Var
 from luk_rules.engine import make_runner
 
@@ -157,3 +158,37 @@ def test_failures_never_exhaust_the_live_states() -> None:
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == [str(1 + 1100 // durable_backend.MAX_LEAKED_STATES)]
+
+
+@pytest.mark.parametrize("where", ["asserting", "in an action"])
+def test_an_engine_error_is_engine_unavailable(monkeypatch: pytest.MonkeyPatch,
+                                               where: str) -> None:
+    """An error inside durable_rules (one the limits should prevent, say error 303) is
+    EngineUnavailable, never a raw durable_rules exception, and the state is deleted."""
+    runner = durable_backend.DurableRunner(PROGRAM)
+    error = durable_engine.durable_rules_engine.error("Could not assert fact, error code: 303")
+    runs: list[Any] = []
+    if where == "asserting":
+        real = durable_backend._assert_fact
+
+        def assert_fact(host: Any, name: str, fact: dict[str, Any]) -> None:
+            runs.append(fact["sid"])
+            if fact["t"] != "final":
+                raise error
+            real(host, name, fact)
+
+        monkeypatch.setattr(durable_backend, "_assert_fact", assert_fact)
+    else:
+        fire = durable_backend._Run.fire
+
+        def failing_fire(self: Any, key: str, closure: Any) -> None:
+            runs.append(self.sid)
+            if key != "finaliser":
+                raise error
+            fire(self, key, closure)
+
+        monkeypatch.setattr(durable_backend._Run, "fire", failing_fire)
+    with pytest.raises(luk_errors.EngineUnavailable, match="error code: 303"):
+        runner.run(FACTS)
+    monkeypatch.undo()
+    assert runs and not state_exists(runner, runs[-1])

@@ -877,6 +877,15 @@ def _release_unused() -> None:
                 _unregister(registration)
 
 
+_ENGINE_ERRORS: tuple[type[BaseException], ...] = () if _durable is None else (
+    _durable.durable_rules_engine.error, _durable.MessageObservedException)
+
+
+def _failed(exc: BaseException) -> EngineUnavailable:
+    """A failure inside durable_rules, which the limits should have prevented."""
+    return EngineUnavailable(f"durable_rules failed: {exc}; use --engine native")
+
+
 def _assert_fact(host: Any, name: str, fact: dict[str, Any]) -> None:
     # Not handled: no pattern accepts it, so no rule can use it.
     with contextlib.suppress(_durable.MessageNotHandledException):
@@ -955,14 +964,15 @@ class DurableRunner:
             try:
                 try:
                     self._evaluate(host, registration.name, run, facts)
-                except _durable.durable_rules_engine.error as exc:
-                    raise EngineUnavailable(f"durable_rules failed: {exc}; use --engine "
-                                            "native") from None
+                except _ENGINE_ERRORS as exc:
+                    raise _failed(exc) from None
                 finally:
                     _finish(host, registration, run)
             finally:
                 _current = None
         if run.errors:
+            if isinstance(run.errors[0], _ENGINE_ERRORS):
+                raise _failed(run.errors[0]) from None
             raise run.errors[0]
         if not run.finalised:  # pragma: no cover - durable_rules dropped an action
             raise EngineUnavailable("durable_rules did not complete the evaluation; use "
