@@ -309,7 +309,7 @@ def _ruleset(c: Choices, files: dict[str, str], features: set[str], prefix: str,
         blocks.append(exam_text(c, shape, features))
 
     if _chance(c, 40):  # the institution's own regimes
-        names = [f"{prefix}regeling", f"{prefix}basisregeling"][: c.integer(1, 2)]
+        names = [f"{prefix}regeling", f"{prefix}basisregeling"][: 1 if _chance(c, 35) else 2]
         placed = 2
         for i, name in enumerate(names):
             base = names[i + 1] if i + 1 < len(names) and _chance(c, 70) else None
