@@ -222,8 +222,17 @@ def submission_from(c: Choices, v: Vocabulary) -> dict[str, Any]:
             for _ in range(max(o.minimum.count for o in unit.outcomes)):
                 if len(evidence) < 8:
                     evidence.append(_complete_item(c, v, unit, on, ids[len(evidence)]))
+        if evidence and _chance(c, 35):  # all but one item: often incomplete, nothing else
+            evidence.pop()
+            return _submission(c, v, on, codes, assessment, claimed, evidence)
     for _ in range(c.integer(0, 8 - len(evidence))):
         evidence.append(_random_item(c, v, claimed, on, ids[len(evidence)]))
+    return _submission(c, v, on, codes, assessment, claimed, evidence)
+
+
+def _submission(c: Choices, v: Vocabulary, on: dt.date, codes: list[str],
+                assessment: ir.Assessment, claimed: Sequence[ir.Unit],
+                evidence: list[dict[str, Any]]) -> dict[str, Any]:
     sub: dict[str, Any] = {
         "id": _pick(c, ("S1", "case-7", "R2D2", "student_42")),
         "programme": v.programme,
@@ -801,7 +810,7 @@ def scoped_rule_text(c: Choices, d: _Decls, number: int, fields: tuple[tuple[str
         shown.append("groep")
     names = [*s.units, *s.outcomes, *s.items, *s.results, *s.organisations, *shown]
     message = f"Regel {number}: " + ", ".join(f"{{{n}}}" for n in names)
-    severity = _pick(c, ("deny", "warn", "info"))
+    severity = "deny" if _chance(c, 25) else _pick(c, ("warn", "info"))
     return [f'rule scoped-{number} "{message}"', *(f"  {b}" for b in binders),
             *(f"  {w}" for w in wheres),
             f"  {severity} when {_scoped_condition(c, d, s, aggregates)}",
