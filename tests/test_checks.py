@@ -30,6 +30,7 @@ ERRORS_MD = REPO / "docs" / "errors.md"
 PARSE_CODES = {"LUK001", "LUK002", "LUK003", "LUK004", "LUK005", "LUK006", "LUK007"}
 # Reported when a ruleset is loaded to decide (LUK060) or to audit (LUK062), not by checks.
 LOAD_CODES = {"LUK060", "LUK062"}
+ENGINE_CODES = {"LUK080"}  # from `luk check --engine durable`, not from the checks
 UPDATE = os.environ.get("LUK_UPDATE_GOLDEN") == "1"
 
 
@@ -82,7 +83,7 @@ def test_bad_rulesets_match_golden_output(path: Path, at_repo: Path) -> None:
 def test_every_code_has_a_bad_golden_file() -> None:
     """Every check code in the catalogue has a bad test file named after it (`luk0NN-...`)."""
     named = {p.name[:6].upper() for p in BAD}
-    assert documented_codes() - PARSE_CODES - LOAD_CODES <= named
+    assert documented_codes() - PARSE_CODES - LOAD_CODES - ENGINE_CODES <= named
 
 
 # ------------------------------------------------------------------ shipped rulesets
@@ -267,12 +268,13 @@ def test_every_emitted_code_is_documented() -> None:
 
 def test_every_documented_code_is_tested_or_a_parse_code() -> None:
     """Each entry in docs/errors.md is produced by some bad test, or is a syntax code."""
-    assert documented_codes() - PARSE_CODES - LOAD_CODES <= emitted_by_bad_tests()
+    assert documented_codes() - PARSE_CODES - LOAD_CODES - ENGINE_CODES <= emitted_by_bad_tests()
     assert documented_codes() >= PARSE_CODES
 
 
 @pytest.mark.parametrize(
-    "entry", [e for e in catalogue_entries() if e[0] not in LOAD_CODES], ids=lambda e: e[0])
+    "entry", [e for e in catalogue_entries() if e[0] not in LOAD_CODES | ENGINE_CODES],
+    ids=lambda e: e[0])
 def test_catalogue_examples_match_the_checker(
     entry: tuple[str, str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -415,3 +417,29 @@ def mutated_line(text: str, description: str) -> str:
     lines = text.splitlines()
     number = int(match.group(1))
     return lines[number - 1].strip() if 0 < number <= len(lines) else ""
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in catalogue_entries() if e[0] in ENGINE_CODES], ids=lambda e: e[0])
+def test_catalogue_examples_match_the_engine_check(
+    entry: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    """An engine-limit entry's wrong example gives the text shown by `luk check --engine
+    durable`; the fixed one gives none."""
+    import subprocess
+    import sys
+
+    code, wrong, shown, fixed = entry
+    shutil.copytree(REPO / "rulesets", tmp_path / "rulesets")
+    example = Path("rulesets", "examples", "example.luk")
+
+    def check(text: str) -> str:
+        (tmp_path / example).write_text(text, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "luk_rules.cli", "check", "--engine",
+                               "durable", str(example)], cwd=tmp_path, capture_output=True,
+                              text=True, check=False)
+        return done.stdout.rpartition("checked ")[0]
+
+    assert f"error[{code}]" in check(wrong)
+    assert check(wrong) == shown + "\n"
+    assert check(fixed) == ""
