@@ -20,7 +20,8 @@ BUILT_IN_FINDINGS = frozenset({
     "unit-not-assessed",
     # audits (docs/audit.md)
     "credits-short", "elective-group-short", "exemption", "exemption-grounds-not-allowed",
-    "exemption-without-decision", "required-unit-missing", "result-expired",
+    "exemption-without-decision", "exemptions-over-limit", "required-unit-missing",
+    "result-expired",
 })
 """The finding codes of the built-in semantics: reserved, a ``rule`` may not take one."""
 
@@ -869,22 +870,37 @@ class Entry:
 
 @attrs.frozen
 class Validity:
-    """``results valid for 6 years``: how long a result counts."""
+    """``results valid for 6 years [basis "..."]``: how long a result counts."""
 
     age: Age
+    basis: Basis | None = None
     span: Span = span_field()
 
 
 @attrs.frozen
 class Grounds:
-    """``exemptions on grounds ervaringscertificaat``: grounds the committee may exempt on."""
+    """``exemptions on grounds ervaringscertificaat [basis "..."]``: grounds the committee
+    may exempt on."""
 
     grounds: tuple[Name, ...]
+    basis: Basis | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ExemptionLimit:
+    """``exemptions count for at most 30 credits`` or ``... at most 50% of diploma credits``
+    ``[basis "..."]``: how many credits exemptions may contribute to the diploma."""
+
+    amount: Integer
+    share: bool
+    basis: Basis | None = None
     span: Span = span_field()
 
 
 ExamClause: TypeAlias = (
-    Required | ChooseUnits | ChooseCredits | Diploma | Entry | Validity | Grounds | Basis
+    Required | ChooseUnits | ChooseCredits | Diploma | Entry | Validity | Grounds
+    | ExemptionLimit | Basis
 )
 
 

@@ -822,6 +822,7 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.Diploma: ("`diploma`", None),
         ast.Validity: ("`results valid for`", None),
         ast.Grounds: ("`exemptions on grounds`", "list every ground in one clause"),
+        ast.ExemptionLimit: ("`exemptions count for at most`", None),
         ast.Basis: ("`basis`", None),
     },
 }
@@ -912,7 +913,7 @@ def check_as_if(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic
 
 
 def check_exam_programme(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
-    """LUK036-LUK038: entry requirements without cycles; credits and electives reachable."""
+    """LUK036-LUK039, LUK044-LUK045: cycles, reachable credits, exemption limit, basis."""
     exams = [d for d in table.declarations if isinstance(d, ast.ExamProgramme)]
     for extra in exams[1:]:
         yield error("LUK036", "a ruleset has one exam programme; this is a second one",
@@ -921,6 +922,49 @@ def check_exam_programme(workspace: Workspace, table: SymbolTable) -> Iterator[D
     for exam in exams[:1]:
         yield from _entry_cycles(exam)
         yield from _credits_reachable(exam, table)
+        yield from _exemption_limit(exam)
+        yield from _exam_basis(exam)
+
+
+def _exemption_limit(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
+    """LUK044: a share of the diploma needs a `diploma` clause and is 1-99%; a limit in
+    credits below the diploma's."""
+    limit = _first(exam, ast.ExemptionLimit)
+    if limit is None:
+        return
+    diploma = _first(exam, ast.Diploma)
+    amount = limit.amount.value
+    if limit.share and diploma is None:
+        yield error("LUK044", "a share of the diploma credits, but the exam programme has no "
+                    "`diploma N credits`", limit.span,
+                    hint="add `diploma N credits`, or give the limit in credits: "
+                    "`exemptions count for at most N credits`")
+    elif limit.share and not 0 < amount < 100:
+        yield error("LUK044", f"a limit of {amount}% of the diploma credits "
+                    + ("lets no exemption count" if amount == 0 else "limits nothing"),
+                    limit.amount.span, hint="write a share from 1 to 99%")
+    elif not limit.share and diploma is not None and amount >= diploma.credits.value:
+        yield error("LUK044", f"exemptions may count for {amount} credits, but the diploma "
+                    f"needs only {diploma.credits.value}: the limit limits nothing",
+                    limit.amount.span,
+                    hint=f"write fewer than {diploma.credits.value} credits, or leave the "
+                    "clause out")
+
+
+def _exam_basis(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
+    """LUK045 (warning): the exam programme has no `basis` of its own while one of its
+    clauses has one: a `basis` right after a clause that takes one is that clause's."""
+    if _first(exam, ast.Basis) is not None:
+        return
+    for clause in exam.clauses:
+        if isinstance(clause, ast.Validity | ast.Grounds | ast.ExemptionLimit) and clause.basis:
+            yield warning(
+                "LUK045",
+                "the exam programme has no `basis` of its own: this `basis` belongs to the "
+                "clause before it, and every other finding of the exam programme cites "
+                f"`OER {exam.title.value}`", clause.basis.span,
+                hint="write the exam programme's `basis` right after its title")
+            return
 
 
 def _credits(table: SymbolTable, name: str) -> int | None:

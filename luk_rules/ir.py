@@ -647,6 +647,28 @@ class EntryRequirement:
 
 
 @attrs.frozen
+class ExemptionLimit:
+    """``exemptions count for at most N credits`` (``share`` False) or ``... N% of diploma
+    credits`` (``share`` True): the credits exemptions may contribute to the diploma."""
+
+    amount: int
+    share: bool
+    basis: str = ""
+    span: Span = span_field()
+
+    def credits(self, diploma: int | None) -> int:
+        """The most credits that may count by exemption: a share is rounded down (a whole
+        number of credits over it exceeds it)."""
+        return self.amount * (diploma or 0) // 100 if self.share else self.amount
+
+    def describe(self, diploma: int | None) -> str:
+        """``30 credits``; ``50% of the diploma's 60 credits``."""
+        if self.share:
+            return f"{self.amount}% of the diploma's {diploma} credits"
+        return f"{self.amount} credits"
+
+
+@attrs.frozen
 class ExamProgramme:
     """What the diploma needs: required units, elective groups, credits, entry
     requirements, how long results stay valid, and the allowed exemption grounds."""
@@ -664,6 +686,8 @@ class ExamProgramme:
     required_span: Span = span_field()
     diploma_span: Span = span_field()
     grounds_span: Span = span_field()
+    grounds_basis: str = ""
+    exemption_limit: ExemptionLimit | None = None
 
 
 @attrs.frozen

@@ -299,6 +299,7 @@ class _Lowerer:
         validity = _first(e.clauses, ast.Validity)
         grounds = [c for c in e.clauses if isinstance(c, ast.Grounds)]
         basis = _first(e.clauses, ast.Basis)
+        limit = _first(e.clauses, ast.ExemptionLimit)
         electives: list[ir.ElectiveGroup] = []
         for c in e.clauses:
             if isinstance(c, ast.ChooseUnits):
@@ -314,7 +315,8 @@ class _Lowerer:
             diploma_credits=diploma.credits.value if isinstance(diploma, ast.Diploma) else None,
             entry=tuple(ir.EntryRequirement(c.unit.value, _names(c.after), span=c.span)
                         for c in e.clauses if isinstance(c, ast.Entry)),
-            validity=_age(validity.age) if isinstance(validity, ast.Validity) else None,
+            validity=_age(validity.age, validity.basis)
+            if isinstance(validity, ast.Validity) else None,
             grounds=_names(n for c in grounds for n in c.grounds),
             basis=basis.text.value if isinstance(basis, ast.Basis) else "",
             span=e.span,
@@ -322,6 +324,11 @@ class _Lowerer:
             required_span=required[0].span if required else e.span,
             diploma_span=diploma.span if isinstance(diploma, ast.Diploma) else e.span,
             grounds_span=grounds[0].span if grounds else e.span,
+            grounds_basis=next((c.basis.text.value for c in grounds if c.basis), ""),
+            exemption_limit=ir.ExemptionLimit(
+                limit.amount.value, limit.share,
+                limit.basis.text.value if limit.basis else "", span=limit.span)
+            if isinstance(limit, ast.ExemptionLimit) else None,
         )
 
     def evidence_type(self, e: ast.EvidenceType) -> ir.EvidenceType:

@@ -357,10 +357,17 @@ class _Builder:
                          self.names(cast(Tree[Token], t.children[-1])), span=sp)
 
     def r_validity(self, t: Tree[Token], sp: Span) -> ast.Validity:
-        return ast.Validity(self.build(cast(Tree[Token], t.children[0])), span=sp)
+        return ast.Validity(self.build(cast(Tree[Token], t.children[0])), self._basis_of(t),
+                            span=sp)
 
     def r_grounds(self, t: Tree[Token], sp: Span) -> ast.Grounds:
-        return ast.Grounds(self.names(cast(Tree[Token], t.children[-1])), span=sp)
+        return ast.Grounds(self.names(cast(Tree[Token], t.children[0])), self._basis_of(t),
+                           span=sp)
+
+    def r_exemption_limit(self, t: Tree[Token], sp: Span) -> ast.ExemptionLimit:
+        share = any(isinstance(c, Tree) and c.data == "limit_share" for c in t.children)
+        return ast.ExemptionLimit(self.integer(cast(Token, t.children[0])), share,
+                                  self._basis_of(t), span=sp)
 
     def r_programme(self, t: Tree[Token], sp: Span) -> ast.Programme:
         return ast.Programme(*self._head(t), span=sp)

@@ -289,10 +289,13 @@ def _exam_clause(clause: ast.ExamClause) -> str:
             return f"diploma {credits.value} credits"
         case ast.Entry(unit, after):
             return f"{unit.value} only after {_names(after)}"
-        case ast.Validity(age):
-            return f"results valid for {_age(age)}"
-        case ast.Grounds(grounds):
-            return f"exemptions on grounds {_names(grounds)}"
+        case ast.Validity(age, basis):
+            return f"results valid for {_age(age)}{_clause_basis(basis)}"
+        case ast.Grounds(grounds, basis):
+            return f"exemptions on grounds {_names(grounds)}{_clause_basis(basis)}"
+        case ast.ExemptionLimit(amount, share, basis):
+            limit = f"{amount.value}% of diploma credits" if share else f"{amount.value} credits"
+            return f"exemptions count for at most {limit}{_clause_basis(basis)}"
         case ast.Basis():
             return _basis(clause)
         case _:  # pragma: no cover - mypy checks that the match is exhaustive

@@ -14,7 +14,7 @@ each a submission with what the author expects of its decision::
 message, sorted, duplicates kept) are compared exactly when present. A scenario may
 hold a study ``record`` instead of a ``submission``: it is audited (``luk audit``), and
 its ``expect`` may give ``status`` (complete or incomplete), ``missing`` (required units
-still missing), ``credits`` (credits short) and ``findings``. ``luk test`` runs them;
+still missing), ``credits`` (credits short), ``findings`` and ``messages``. ``luk test`` runs them;
 :func:`run_files` is its engine.
 """
 
@@ -40,7 +40,7 @@ SUFFIX = ".scenarios.json"
 MAX_FILE_SIZE = 16 << 20
 """The largest scenario file read (16 MiB)."""
 EXPECT_KEYS = ("status", "combination", "law", "missing", "findings", "messages")
-RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings")
+RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings", "messages")
 Outcome = Literal["passed", "failed", "error"]
 
 
@@ -244,6 +244,7 @@ def compare_audit(expect: dict[str, Any], result: Audit) -> list[tuple[str, Any,
         "missing": sorted(result.missing_units),
         "credits": result.credits_short,
         "findings": sorted(f.code for f in result.findings),
+        "messages": sorted(f.message for f in result.findings),
     }
     out = []
     for key in RECORD_EXPECT_KEYS:

@@ -203,6 +203,8 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
     credits = dict(shape.units)
     order = c.subset(codes, len(codes), len(codes))  # entry requirements follow this order
     lines = ['examination programme "Examenprogramma gegenereerd"']
+    if _chance(c, 70):
+        lines.append('  basis "OER art. 3.1"')
     required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
     if required:
         lines.append(f"  required {', '.join(required)}")
@@ -216,9 +218,11 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
             n = c.integer(1, sum(credits[m] for m in members))
             lines.append(f"  choose at least {n} credits of {', '.join(members)}")
         features.add("elective")
+    diploma = None
     if _chance(c, 60):
         low = max(1, sum(credits[r] for r in required))
-        lines.append(f"  diploma {c.integer(low, sum(credits.values()))} credits")
+        diploma = c.integer(low, sum(credits.values()))
+        lines.append(f"  diploma {diploma} credits")
         features.add("diploma")
     if len(order) >= 2 and _chance(c, 75):
         for _ in range(c.integer(1, 3)):
@@ -226,15 +230,31 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
             lines.append(f"  {order[i]} only after {', '.join(c.subset(order[:i], 1, 3))}")
             features.add("entry")
     if _chance(c, 65):
-        lines.append(f"  results valid for {_age(c)}")
+        lines.append(f"  results valid for {_age(c)}{_clause_basis(c, 3.2)}")
         features.add("validity")
     if _chance(c, 70):
-        lines.append(f"  exemptions on grounds {', '.join(c.subset(GROUNDS, 1, 3))}")
+        lines.append(f"  exemptions on grounds {', '.join(c.subset(GROUNDS, 1, 3))}"
+                     f"{_clause_basis(c, 3.3)}")
         features.add("grounds")
-    if _chance(c, 70):
-        lines.append('  basis "OER art. 3.1"')
+        if _chance(c, 45):
+            lines.append(f"  {exemption_limit(c, diploma)}{_clause_basis(c, 3.4)}")
+            features.add("exemption-limit")
     features.add("exam")
     return "\n".join(lines)
+
+
+def _clause_basis(c: Choices, article: float) -> str:
+    """Often a clause's own basis."""
+    return f'\n    basis "OER art. {article}"' if _chance(c, 40) else ""
+
+
+def exemption_limit(c: Choices, diploma: int | None) -> str:
+    """``exemptions count for at most ...``: a share of the diploma (when it has credits) or
+    fewer credits than it (LUK044)."""
+    if diploma is not None and _chance(c, 50):
+        return f"exemptions count for at most {c.integer(1, 99)}% of diploma credits"
+    most = diploma - 1 if diploma is not None else 60
+    return f"exemptions count for at most {c.integer(0, max(0, most))} credits"
 
 
 def _period(c: Choices) -> str:

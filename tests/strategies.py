@@ -12,6 +12,7 @@ import re
 from functools import cache
 from typing import TypeVar
 
+import attrs
 from hypothesis import strategies as st
 
 from luk_rules import ast
@@ -275,10 +276,27 @@ def exam_clauses() -> st.SearchStrategy[ast.ExamClause]:
         st.builds(ast.ChooseCredits, integers(), name_lists()),
         st.builds(ast.Diploma, integers()),
         st.builds(ast.Entry, names(), name_lists()),
-        st.builds(ast.Validity, ages()),
-        st.builds(ast.Grounds, name_lists()),
+        st.builds(ast.Validity, ages(), st.none() | bases()),
+        st.builds(ast.Grounds, name_lists(), st.none() | bases()),
+        st.builds(ast.ExemptionLimit, integers(), st.booleans(), st.none() | bases()),
         bases(),
     )
+
+
+_TAKES_BASIS = (ast.Validity, ast.Grounds, ast.ExemptionLimit)
+
+
+def _as_parsed(clauses: tuple[ast.ExamClause, ...]) -> tuple[ast.ExamClause, ...]:
+    """The exam clauses as a parse gives them: a `basis` right after a clause that takes one
+    and has none is that clause's (the grammar binds it so)."""
+    out: list[ast.ExamClause] = []
+    for clause in clauses:
+        last = out[-1] if out else None
+        if isinstance(clause, ast.Basis) and isinstance(last, _TAKES_BASIS) and last.basis is None:
+            out[-1] = attrs.evolve(last, basis=clause)
+        else:
+            out.append(clause)
+    return tuple(out)
 
 
 def evidence_clauses() -> st.SearchStrategy[ast.EvidenceClause]:
@@ -350,7 +368,7 @@ def declarations() -> st.SearchStrategy[ast.Declaration]:
     return st.one_of(
         st.builds(ast.Include, texts()),
         st.builds(ast.Programme, names(), texts(), clauses(programme_clauses())),
-        st.builds(ast.ExamProgramme, texts(), clauses(exam_clauses())),
+        st.builds(ast.ExamProgramme, texts(), clauses(exam_clauses()).map(_as_parsed)),
         st.builds(ast.EvidenceType, names(), texts(), clauses(evidence_clauses())),
         st.builds(ast.Unit, names(), texts(), clauses(unit_clauses())),
         st.builds(ast.Assessment, names(), texts(), clauses(assessment_clauses())),

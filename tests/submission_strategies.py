@@ -945,6 +945,8 @@ def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
     requirements in one order (no cycles), often a short validity, allowed grounds."""
     codes = list(credits)
     lines = ['examination programme "Examenprogramma gegenereerd"']
+    if _chance(c, 60):
+        lines.append('  basis "OER art. 3.1"')
     required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
     if required:
         lines.append(f"  required {', '.join(required)}")
@@ -957,9 +959,11 @@ def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
         else:
             n = c.integer(1, sum(credits[m] for m in members))
             lines.append(f"  choose at least {n} credits of {', '.join(members)}")
+    diploma = None
     if _chance(c, 65):
         low = max(1, sum(credits[r] for r in required))
-        lines.append(f"  diploma {c.integer(low, sum(credits.values()))} credits")
+        diploma = c.integer(low, sum(credits.values()))
+        lines.append(f"  diploma {diploma} credits")
     order = c.subset(codes, len(codes), len(codes))  # entry requirements follow this order
     if len(order) >= 2 and _chance(c, 50):
         for _ in range(c.integer(1, 2)):
@@ -971,8 +975,13 @@ def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
                      else f"  results valid for {n * 5} months")
     if _chance(c, 75):
         lines.append(f"  exemptions on grounds {', '.join(c.subset(GROUNDS, 1, 2))}")
-    if _chance(c, 60):
-        lines.append('  basis "OER art. 3.1"')
+        if _chance(c, 30):
+            lines.append('    basis "OER art. 3.3"')
+    if _chance(c, 40):
+        share = diploma is not None and _chance(c, 50)
+        most = c.integer(1, 99) if share else c.integer(0, (diploma or 61) - 1)
+        lines.append(f"  exemptions count for at most {most}"
+                     f"{'% of diploma credits' if share else ' credits'}")
     lines.append("")
     return lines
 

@@ -42,6 +42,7 @@ assessment EX-T "Toets"
   assesses EX-A, EX-B, EX-Z
 
 examination programme "Examenprogramma"
+  basis "OER art. 9"
   required EX-A, EX-Z
   choose at least 1 unit of EX-B
   diploma 30 credits
@@ -49,7 +50,6 @@ examination programme "Examenprogramma"
   EX-Z only after EX-B
   results valid for 2 years
   exemptions on grounds eerdere-opleiding
-  basis "OER art. 9"
 """
 
 def _line(start: str) -> int:
@@ -173,3 +173,66 @@ def test_an_exemption_shows_who_granted_it(tmp_path: Path) -> None:
         ["EX-B exempted by (not recorded) on grounds eerdere-opleiding (decision EC-1, "
          "2025-01-01)"],
     ]
+
+
+def _load_text(tmp_path: Path, text: str) -> luk_rules.Ruleset:
+    path = tmp_path / "examen.luk"
+    path.write_text(text, encoding="utf-8")
+    return luk_rules.load(path)
+
+
+_EXEMPTED = {"how": "exempted", "grounds": "eerdere-opleiding", "decision": "EC-1"}
+
+
+def test_clauses_with_a_basis_of_their_own_cite_it(tmp_path: Path) -> None:
+    """`results valid for`, `exemptions on grounds` and `exemptions count for at most` with
+    a `basis` right after them: their findings cite it; the others the exam programme's."""
+    text = (PROGRAMME
+            .replace("results valid for 2 years", 'results valid for 2 years basis "art. 9.2"')
+            .replace("exemptions on grounds eerdere-opleiding",
+                     'exemptions on grounds eerdere-opleiding basis "art. 9.3"\n'
+                     '  exemptions count for at most 5 credits basis "art. 9.4"'))
+    audit = _load_text(tmp_path, text).audit(_record(
+        "2026-03-01",
+        {"unit": "EX-A", "date": "2023-01-01"},
+        {"unit": "EX-B", "date": "2025-01-01", **_EXEMPTED},
+        {"unit": "EX-Z", "date": "2025-06-01", "how": "exempted", "grounds": "elders"}))
+    cited = {(f.code, f.basis) for f in audit.findings}
+    assert cited == {
+        ("required-unit-missing", "OER art. 9"), ("credits-short", "OER art. 9"),
+        ("result-expired", "art. 9.2"), ("exemption-grounds-not-allowed", "art. 9.3"),
+        ("exemption-without-decision", "art. 9.3"), ("exemption", "art. 9.3"), ("exemptions-over-limit", "art. 9.4"),
+    }
+
+
+def test_exemptions_over_the_limit_are_one_finding_naming_the_credits(tmp_path: Path) -> None:
+    """Exemptions for 20 credits against a limit of 50% of 30 (15): one deny naming 20 and
+    15, its facts the exempted units; at 10 credits (within) nothing; an exemption that does
+    not count (expired) is not added up."""
+    text = PROGRAMME.replace("  exemptions on grounds eerdere-opleiding",
+                             "  exemptions on grounds eerdere-opleiding\n"
+                             "  exemptions count for at most 50% of diploma credits")
+    ruleset = _load_text(tmp_path, text)
+    over = ruleset.audit(_record(
+        "2026-03-01", {"unit": "EX-A", "date": "2025-01-01", **_EXEMPTED},
+        {"unit": "EX-B", "date": "2025-01-01", **_EXEMPTED},
+        {"unit": "EX-Z", "date": "2025-06-01"}))
+    (finding,) = [f for f in over.findings if f.code == "exemptions-over-limit"]
+    assert finding.severity == "deny" and finding.facts == ("EX-A", "EX-B")
+    assert finding.message == ("exemptions count for 20 credits on 2026-03-01; at most 15 may "
+                               "count by exemption (50% of the diploma's 30 credits)")
+    assert over.status == "incomplete"
+    within = ruleset.audit(_record(
+        "2026-03-01", {"unit": "EX-A", "date": "2025-01-01", **_EXEMPTED},
+        {"unit": "EX-B", "date": "2023-01-01", **_EXEMPTED},
+        {"unit": "EX-Z", "date": "2025-06-01"}))
+    assert "exemptions-over-limit" not in {f.code for f in within.findings}
+    for engine in ("durable",):
+        try:
+            other = luk_rules.load(tmp_path / "examen.luk", engine=engine)
+        except luk_rules.EngineUnavailable:
+            continue
+        assert other.audit(_record(
+            "2026-03-01", {"unit": "EX-A", "date": "2025-01-01", **_EXEMPTED},
+            {"unit": "EX-B", "date": "2025-01-01", **_EXEMPTED},
+            {"unit": "EX-Z", "date": "2025-06-01"})).to_dict() == over.to_dict()

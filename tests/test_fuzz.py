@@ -606,6 +606,7 @@ MIN_REACH = {
     "audit finding: exemption-without-decision": 1, "audit finding: exemption": 2,
     "audit finding: required-unit-missing": 5, "audit finding: elective-group-short": 2,
     "audit finding: credits-short": 2, "input: result-at-expiry": 1,
+    "project: exemption-limit": 3, "audit finding: exemptions-over-limit": 1,
 }
 HOSTILE_SAMPLE = 400
 

@@ -21,6 +21,7 @@ Static facts, from the exam programme:
     exemption-ground(ground)  entry(unit, earlier unit)  required(unit)
     unit-credits(unit, n)  unit-title(unit, title)  diploma-credits(n)
     elective(group, units|credits, n)  elective-member(group, unit)
+    exemption-limit(n)              the most credits that may count by exemption
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ def static(rs: ir.Ruleset) -> Iterator[Fact]:
         yield "required", (code,)
     if exam.diploma_credits is not None:
         yield "diploma-credits", (exam.diploma_credits,)
+    if exam.exemption_limit is not None:
+        yield "exemption-limit", (exam.exemption_limit.credits(exam.diploma_credits),)
     for group in exam.electives:
         name = group.describe()
         if group.units is not None:
@@ -192,6 +195,7 @@ def rules(b: Builder) -> None:
     _entry(b, exam, basis, reasons)
     _required(b, exam, basis, reasons)
     _credits(b, exam, basis)
+    _exemption_limit(b, exam, basis)
     _electives(b, exam, basis)
     _result_findings(b, exam, basis)
 
@@ -201,8 +205,8 @@ def _results(b: Builder, exam: ir.ExamProgramme, basis: str) -> list[_Reason]:
 
     Returns the reasons, "no result" first, for the findings that say why.
     """
-    validity = b.cite("result validity", basis, str(exam.validity_span))
-    grounds = b.cite("exemption grounds", basis, str(exam.grounds_span))
+    validity = b.cite("result validity", _validity_basis(exam, basis), str(exam.validity_span))
+    grounds = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
     counts = b.cite("result-counts", basis)
     if exam.validity is not None:
         b.add(validity.rule, Atom("result-expired", (U, D, EX)),
@@ -293,6 +297,33 @@ def _credits(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         facts_from="counted-credits", verdict="audit")
 
 
+def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
+    """The credits that count by exemption (a sum) stay within the limit."""
+    limit = exam.exemption_limit
+    if limit is None:
+        return
+    cite = b.cite("exemption limit", limit.basis or basis, str(limit.span))
+    b.add(cite.rule, Atom("exempted-credits", (U, C)),
+          [Atom("counted-credits", (U, C)), _result(U, how="exempted")], cite)
+    b.add(cite.rule, Atom("credits-exempted", (E,)),
+          [Atom("audit", ()), Aggregate("sum", Atom("exempted-credits", (_, C)), E, C)], cite)
+    b.add(cite.rule, Atom("exemptions-over", (E, N)),
+          [Atom("credits-exempted", (E,)), Atom("exemption-limit", (N,)), Test(E, ">", N)],
+          cite)
+    b.finding(
+        cite.rule, cite, "exemptions-over-limit", "deny",
+        "exemptions count for {exempted} credits on {on}; at most {limit} may count by "
+        "exemption (" + limit.describe(exam.diploma_credits) + ")",
+        [(E, Param("exempted", "number")), (SD, _ON), (N, Param("limit", "number"))],
+        [Atom("exemptions-over", (E, N)), Atom("on", (SD,))],
+        facts_from="exempted-credits", verdict="audit")
+
+
+def _validity_basis(exam: ir.ExamProgramme, basis: str) -> str:
+    """``results valid for``'s own basis, else the exam programme's."""
+    return (exam.validity.basis if exam.validity is not None else "") or basis
+
+
 def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
     """Each elective group needs enough units (or credits) that count; one rule per group,
     citing its own clause."""
@@ -330,7 +361,7 @@ def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
 def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
     """Each result that does not count says why; each exemption that counts, who granted it."""
     if exam.validity is not None:
-        cite = b.cite("result validity", basis, str(exam.validity_span))
+        cite = b.cite("result validity", _validity_basis(exam, basis), str(exam.validity_span))
         b.finding(
             cite.rule, cite, "result-expired", "warning",
             "the result for {unit} of {date} no longer counts on {on}: results are valid for "
@@ -338,7 +369,7 @@ def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
             [(U, Param("unit")), (D, _DATE), (SD, _ON), (EX, _EXPIRED)],
             [Atom("audit", ()), Atom("result-expired", (U, D, EX)), Atom("on", (SD,))],
             facts=("unit",), verdict="audit")
-    cite = b.cite("exemption grounds", basis, str(exam.grounds_span))
+    cite = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
 
     def finding(code: str, severity: Severity, message: str,
                 params: list[tuple[Term, Param]], body: list[Literal_], variant: str = "") -> None:
