@@ -76,6 +76,17 @@ def run_engine(ruleset: luk_rules.Ruleset) -> Callable[[Sequence[dict[str, Any]]
     return run
 
 
+def run_engine_reading(ruleset: luk_rules.Ruleset
+                       ) -> Callable[[Sequence[dict[str, Any]]], None]:
+    """Decide and read every finding's message (findings are rendered when first read)."""
+    def run(cases: Sequence[dict[str, Any]]) -> None:
+        decide = ruleset.decide
+        for case in cases:
+            for finding in decide(case).findings:
+                finding.message  # noqa: B018 - reading it is the point
+    return run
+
+
 def comparable(decision: dict[str, Any]) -> dict[str, Any]:
     """What the hand-written check computes, taken from an engine decision."""
     return {
@@ -170,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, Path_] = {
         "hand-written check": (run_handwritten, cases),
         "native engine": (run_engine(native), cases),
+        "native engine, findings read": (run_engine_reading(native), cases),
     }
     if durable is not None:
         runs["native engine (durable's subset)"] = (run_engine(native), subset)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, overload
 
 import attrs
 
@@ -38,6 +37,55 @@ class Finding:
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "basis": self.basis, "rule": self.rule, "source": self.source,
                 "facts": list(self.facts)}
+
+
+class Findings(Sequence[Finding]):
+    """A decision's findings, rendered from the derivation when first read.
+
+    Deciding needs only whether a finding denies (its report says so), so the messages,
+    citations and facts are written only for a caller that reads them. Ordered as
+    :func:`render_findings` orders them; equal to another sequence of the same findings.
+    Safe to read from several threads: rendering twice gives the same tuple.
+    """
+
+    __slots__ = ("_derivation", "_rendered", "_reports")
+
+    def __init__(self, reports: Iterable[tuple[str, Report]], derivation: Derivation) -> None:
+        self._reports = reports
+        self._derivation: Derivation | None = derivation
+        self._rendered: tuple[Finding, ...] | None = None
+
+    def _all(self) -> tuple[Finding, ...]:
+        rendered = self._rendered
+        if rendered is None:
+            assert self._derivation is not None
+            rendered = render_findings(self._reports, self._derivation)
+            self._rendered, self._derivation = rendered, None
+        return rendered
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Finding, ...]: ...
+    def __getitem__(self, index: int | slice) -> Finding | tuple[Finding, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 @attrs.frozen
@@ -89,7 +137,7 @@ class Decision:
     law: str | None
     units: Mapping[str, UnitOutcome]
     missing: tuple[Missing, ...]
-    findings: tuple[Finding, ...]
+    findings: Sequence[Finding]
     explanation: Mapping[str, Any] | None = None
     fired: frozenset[tuple[str, str]] = attrs.field(default=frozenset(), eq=False, repr=False)
 
@@ -225,16 +273,18 @@ class DecisionBuilder:
             (self._missing(str(u), str(o), len(counting.get(str(o), ())))
              for u, o in derivation.of("missing")),
             key=lambda m: (m.unit, m.outcome)))
-        findings = render_findings(self.reports, derivation)
-        if any(f.severity == "deny" for f in findings):
+        if any(report.severity == "deny" and derivation.of(pred)
+               for pred, report in self.reports):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"
         else:
             status = "admissible"
+        findings: Sequence[Finding] = Findings(self.reports, derivation)
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
+            findings = tuple(findings)
             explanation = self._explain(derivation, findings, missing, law, combination)
             fired = fired_sites(self.compiled.program, derivation)
         return Decision(submission.id, status, combination, law, units, missing, findings,
@@ -293,7 +343,8 @@ def render_findings(reports: Iterable[tuple[str, Report]], derivation: Derivatio
 
 def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Finding:
     """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
-    values = {p.name: _show(p, arg) for p, arg in zip(report.params, fact[1], strict=True)}
+    args = fact[1]
+    values = {p.name: _show(p, args[i]) for i, p in report.shown}
     gathered: dict[str, list[str]] = {}
     raw = dict(zip((p.name for p in report.params), fact[1], strict=True)) if (
         report.collected) else {}
@@ -311,14 +362,16 @@ def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Findin
         facts.update(str(f[1]) for f in derivation.of(report.facts_from) if f[0] == key_value)
     elif report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
-    return Finding(report.code, report.severity, fill(report.message, values),
-                   _cited(report.basis, values), report.rule, _cited(report.source, values),
+    basis, source = report.cited_params
+    return Finding(report.code, report.severity, report.template.fill(values),
+                   values.get(basis, report.basis) if basis else report.basis, report.rule,
+                   values.get(source, report.source) if source else report.source,
                    tuple(sorted(facts)), fact)
 
 
 def render_note(note: Note, args: tuple[Value, ...]) -> str:
     """A fact of a predicate with a :class:`Note` in words."""
-    return fill(note.message, {p.name: _show(p, a)
+    return note.template.fill({p.name: _show(p, a)
                                for p, a in zip(note.params, args, strict=True)})
 
 
@@ -328,20 +381,6 @@ def _show(param: Param, value: Value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_-]*)\}")
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """A message template with each ``{name}`` of ``values`` replaced; other text kept."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
-
-
-def _cited(text: str, values: Mapping[str, str]) -> str:
-    """A citation: the text itself, or the value of the param it names (``{source}``)."""
-    match = _PLACEHOLDER.fullmatch(text)
-    return values[match.group(1)] if match and match.group(1) in values else text
 
 
 def _age_text(age: ir.MaxAge | None) -> str:

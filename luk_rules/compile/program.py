@@ -9,10 +9,13 @@ contract between the compiler and them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, TypeAlias
 
 import attrs
+
+from luk_rules.scoping import PLACEHOLDER
 
 Value: TypeAlias = str | int | bool
 
@@ -146,6 +149,49 @@ class Collected:
     key: tuple[str, ...] = ()
 
 
+def _escaped(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+class _Kept(dict[str, str]):
+    """Values for :meth:`Template.fill`: a placeholder without one stays as written."""
+
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
+
+
+@attrs.frozen
+class Template:
+    """A message template split once into the literal text around its ``{name}``
+    placeholders: ``literals`` has one more entry than ``names``."""
+
+    literals: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> Template:
+        """Split ``text`` at its placeholders."""
+        parts = PLACEHOLDER.split(text)
+        return cls(tuple(parts[0::2]), tuple(parts[1::2]))
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The text with each placeholder named in ``values`` replaced, others kept."""
+        return self._format.format_map(_Kept(values))
+
+    @functools.cached_property
+    def _format(self) -> str:
+        """The template as a ``str.format`` string: literal braces doubled."""
+        out = [_escaped(self.literals[0])]
+        for name, literal in zip(self.names, self.literals[1:], strict=True):
+            out += ["{", name, "}", _escaped(literal)]
+        return "".join(out)
+
+    def param(self) -> str | None:
+        """The name of the one placeholder the whole text is (``{source}``), else None."""
+        whole = len(self.names) == 1 and self.literals == ("", "")
+        return self.names[0] if whole else None
+
+
 @attrs.frozen
 class Report:
     """What the facts of one finding predicate mean: each is a finding.
@@ -177,6 +223,23 @@ class Report:
         """The value of the param ``name`` in a fact's arguments."""
         return _value(self.params, name, args)
 
+    @functools.cached_property
+    def template(self) -> Template:
+        """The message, split once."""
+        return Template.of(self.message)
+
+    @functools.cached_property
+    def cited_params(self) -> tuple[str | None, str | None]:
+        """The params ``basis`` and ``source`` name (written ``{name}``), else None."""
+        return Template.of(self.basis).param(), Template.of(self.source).param()
+
+    @functools.cached_property
+    def shown(self) -> tuple[tuple[int, Param], ...]:
+        """The params a finding shows (in its message, citation or facts), by position."""
+        used = {*self.template.names, *self.cited_params, *self.facts,
+                *(n for c in self.collected for n in c.key), self.facts_key}
+        return tuple((i, p) for i, p in enumerate(self.params) if p.name in used)
+
 
 @attrs.frozen
 class Note:
@@ -193,6 +256,11 @@ class Note:
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""
         return _value(self.params, name, args)
+
+    @functools.cached_property
+    def template(self) -> Template:
+        """The message, split once."""
+        return Template.of(self.message)
 
 
 def _value(params: tuple[Param, ...], name: str, args: Args) -> Value:
