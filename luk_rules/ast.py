@@ -717,28 +717,41 @@ class Extends:
 
 
 @attrs.frozen
+class Provenance:
+    """What a law citation is: ``enacted`` (the statute), ``interpretation "whose reading
+    and why"``, or ``proposal`` (not law)."""
+
+    status: Literal["enacted", "interpretation", "proposal"]
+    reading: Text | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Permit:
-    """``permit eenheid-van-leeruitkomsten for deeltijd, duaal when ... basis "..."``."""
+    """``permit eenheid-van-leeruitkomsten for deeltijd, duaal when ... basis "..."
+    [enacted | interpretation "..." | proposal]``."""
 
     kind: Name
     forms: tuple[Name, ...]
     when: Condition | None
     basis: Basis
+    provenance: Provenance | None = None
     span: Span = span_field()
 
 
 @attrs.frozen
 class Allow:
-    """``allow combination A, B for onderwijseenheid when ... basis "..."``."""
+    """``allow combination A, B for onderwijseenheid when ... basis "..." [provenance]``."""
 
     combinations: tuple[Name, ...]
     kinds: tuple[Name, ...]
     when: Condition | None
     basis: Basis
+    provenance: Provenance | None = None
     span: Span = span_field()
 
 
-RegimeClause: TypeAlias = Period | Extends | Basis | Permit | Allow
+RegimeClause: TypeAlias = Period | Extends | Basis | Provenance | Permit | Allow
 
 
 @attrs.frozen

@@ -31,12 +31,14 @@ class Finding:
     source: str
     facts: tuple[str, ...]
     derived: Fact = attrs.field(default=("", ()), eq=False, repr=False)
+    status: str = "oer"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §4."""
+        """The JSON form of DESIGN.md §4, with the basis' ``status``: ``oer``, ``enacted``,
+        ``interpretation``, ``proposal``, or null when the law clause does not say."""
         return {"code": self.code, "severity": self.severity, "message": self.message,
-                "basis": self.basis, "rule": self.rule, "source": self.source,
-                "facts": list(self.facts)}
+                "basis": self.basis, "status": self.status or None, "rule": self.rule,
+                "source": self.source, "facts": list(self.facts)}
 
 
 class Findings(Sequence[Finding]):
@@ -362,11 +364,12 @@ def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Findin
         facts.update(str(f[1]) for f in derivation.of(report.facts_from) if f[0] == key_value)
     elif report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
-    basis, source = report.cited_params
+    basis, source, status = report.cited_params
     return Finding(report.code, report.severity, report.template.fill(values),
                    values.get(basis, report.basis) if basis else report.basis, report.rule,
                    values.get(source, report.source) if source else report.source,
-                   tuple(sorted(facts)), fact)
+                   tuple(sorted(facts)), fact,
+                   values.get(status, report.status) if status else report.status)
 
 
 def render_note(note: Note, args: tuple[Value, ...]) -> str:
@@ -434,6 +437,8 @@ class Explainer:
             "source": rule.cite.source,
             "basis": rule.cite.basis,
         }
+        if rule.cite.status != "oer":
+            node["status"] = rule.cite.status or None
         if depth < 12:
             node["because"] = [self.node(f, depth + 1) for f in used if not _is_condition(f)] + [
                 self.node(f, depth + 1) for f in used if _is_condition(f)]
@@ -456,12 +461,16 @@ _ON_THE_DATE = frozenset({"accept", "result-cutoff", "age-cutoff"})
 FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["code", "severity", "message", "basis", "rule", "source", "facts"],
+    "required": ["code", "severity", "message", "basis", "status", "rule", "source", "facts"],
     "properties": {
         "code": {"type": "string"},
         "severity": {"enum": ["deny", "warning", "info"]},
         "message": {"type": "string"},
         "basis": {"type": "string"},
+        "status": {"enum": ["oer", "enacted", "interpretation", "proposal", None],
+                   "description": "what the basis is: the institution's regulations (oer), "
+                   "the statute as enacted, an interpretation of it, a proposal, or null "
+                   "when a law clause does not say"},
         "rule": {"type": "string"},
         "source": {"type": "string"},
         "facts": {"type": "array", "items": {"type": "string"}},
@@ -479,6 +488,7 @@ NODE_SCHEMA: dict[str, Any] = {
         "rule": {"type": "string"},
         "source": {"type": "string"},
         "basis": {"type": "string"},
+        "status": {"enum": ["enacted", "interpretation", "proposal", None]},
         "because": {"type": "array", "items": {"$ref": "#/$defs/node"}},
     },
 }

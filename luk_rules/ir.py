@@ -427,11 +427,15 @@ Cond: TypeAlias = (
 
 @attrs.frozen
 class Cite:
-    """Where a rule is written and the legal basis it cites."""
+    """Where a rule is written and the legal basis it cites; for a law clause, what that
+    basis is (``status``: enacted, interpretation or proposal; ``reading``: whose
+    interpretation and why)."""
 
     rule: str
     basis: str
     span: Span
+    status: str = ""
+    reading: str = ""
 
 
 @attrs.frozen
@@ -563,6 +567,8 @@ class Regime:
     permits: tuple[Permit, ...]
     allows: tuple[Allow, ...]
     span: Span = span_field()
+    status: str = ""
+    reading: str = ""
 
     def in_force(self, on: dt.date) -> bool:
         """Whether the regime is in force on the date."""

@@ -37,6 +37,15 @@ def _first(clauses: Iterable[object], kind: type[object]) -> object | None:
     return next((c for c in clauses if isinstance(c, kind)), None)
 
 
+def _provenance(provenance: ast.Provenance | None, status: str, reading: str
+                ) -> tuple[str, str]:
+    """A clause's status and reading: its own, else its regime's (``status``,
+    ``reading``)."""
+    if provenance is None:
+        return status, reading
+    return provenance.status, provenance.reading.value if provenance.reading else ""
+
+
 def _names(names: Iterable[ast.Name]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.value for n in names))
 
@@ -182,6 +191,10 @@ class _Lowerer:
         period = _first(decl.clauses, ast.Period)
         basis = _first(decl.clauses, ast.Basis)
         extends = _first(decl.clauses, ast.Extends)
+        own = _first(decl.clauses, ast.Provenance)
+        status, reading = _provenance(own if isinstance(own, ast.Provenance) else None,
+                                      "proposal" if isinstance(period, ast.Period)
+                                      and period.kind == "proposal" else "", "")
         start: dt.date | None = None
         end: dt.date | None = None
         never = False
@@ -202,12 +215,14 @@ class _Lowerer:
         for c in decl.clauses:
             self.scope = Scope.bare(self.names)
             if isinstance(c, ast.Permit):
-                cite = ir.Cite(f"{name}: permit {c.kind.value}", c.basis.text.value, c.span)
+                cite = ir.Cite(f"{name}: permit {c.kind.value}", c.basis.text.value, c.span,
+                               *_provenance(c.provenance, status, reading))
                 when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
                 permits.append(ir.Permit(c.kind.value, _names(c.forms), when, cite))
             elif isinstance(c, ast.Allow):
                 combos = ", ".join(n.value for n in c.combinations)
-                cite = ir.Cite(f"{name}: allow combination {combos}", c.basis.text.value, c.span)
+                cite = ir.Cite(f"{name}: allow combination {combos}", c.basis.text.value, c.span,
+                               *_provenance(c.provenance, status, reading))
                 when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
                 allows.append(ir.Allow(_names(c.combinations), _names(c.kinds), when, cite))
         return ir.Regime(
@@ -220,6 +235,8 @@ class _Lowerer:
             permits=tuple(permits),
             allows=tuple(allows),
             span=decl.span,
+            status=status,
+            reading=reading,
         )
 
     def ruleset(self) -> ir.Ruleset:

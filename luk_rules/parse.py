@@ -700,33 +700,47 @@ class _Builder:
     def r_basis(self, t: Tree[Token], sp: Span) -> ast.Basis:
         return ast.Basis(self.text(cast(Token, t.children[0])), span=sp)
 
-    def _when_basis(self, rest: list[Any]) -> tuple[ast.Condition | None, ast.Basis]:
+    def _when_basis(self, rest: list[Any]
+                    ) -> tuple[ast.Condition | None, ast.Basis, ast.Provenance | None]:
         when = None
         basis = None
+        provenance = None
         for child in rest:
             if child.data == "when":
                 when = self.build(child.children[0])
-            else:
+            elif child.data == "basis":
                 basis = self.build(child)
+            else:
+                provenance = self.build(child)
         assert basis is not None
-        return when, basis
+        return when, basis, provenance
+
+    def r_enacted(self, t: Tree[Token], sp: Span) -> ast.Provenance:
+        return ast.Provenance("enacted", span=sp)
+
+    def r_interpretation(self, t: Tree[Token], sp: Span) -> ast.Provenance:
+        return ast.Provenance("interpretation", self.text(cast(Token, t.children[0])), span=sp)
+
+    def r_proposed(self, t: Tree[Token], sp: Span) -> ast.Provenance:
+        return ast.Provenance("proposal", span=sp)
 
     def r_permit(self, t: Tree[Token], sp: Span) -> ast.Permit:
         kind, forms, *rest = t.children
-        when, basis = self._when_basis(rest)
+        when, basis, provenance = self._when_basis(rest)
         return ast.Permit(
             self.name(cast(Token, kind)), self.names(cast(Tree[Token], forms)), when, basis,
-            span=sp,
+            provenance, span=sp,
         )
 
     def r_allow(self, t: Tree[Token], sp: Span) -> ast.Allow:
         combinations, kinds, *rest = t.children
-        when, basis = self._when_basis(rest)
+        when, basis, provenance = self._when_basis(rest)
         return ast.Allow(
             self.names(cast(Tree[Token], combinations)),
             self.names(cast(Tree[Token], kinds)),
             when,
             basis,
+            provenance,
             span=sp,
         )
 

@@ -183,16 +183,16 @@ def _regime_lines(clauses: Sequence[ast.RegimeClause]) -> Iterator[_Line]:
     in_paragraph = False
     for clause in clauses:
         match clause:
-            case ast.Permit(kind, forms, when, basis):
+            case ast.Permit(kind, forms, when, basis, provenance):
                 head = _Line(f"permit {kind.value}", 1, _between(clause.span, kind.span),
                              blank_before=True)
-                yield from _paragraph(head, "for", forms, when, basis)
+                yield from _paragraph(head, "for", forms, when, basis, provenance)
                 in_paragraph = True
-            case ast.Allow(combinations, kinds, when, basis):
+            case ast.Allow(combinations, kinds, when, basis, provenance):
                 span = _between(clause.span, combinations[-1].span) if combinations else clause.span
                 head = _Line(f"allow combination {_names(combinations)}", 1, span,
                              blank_before=True)
-                yield from _paragraph(head, "for", kinds, when, basis)
+                yield from _paragraph(head, "for", kinds, when, basis, provenance)
                 in_paragraph = True
             case _:
                 yield _Line(_regime_clause(clause), 1, clause.span, blank_before=in_paragraph)
@@ -201,7 +201,7 @@ def _regime_lines(clauses: Sequence[ast.RegimeClause]) -> Iterator[_Line]:
 
 def _paragraph(
     head: _Line, keyword: str, names: Sequence[ast.Name], when: ast.Condition | None,
-    basis: ast.Basis,
+    basis: ast.Basis, provenance: ast.Provenance | None,
 ) -> Iterator[_Line]:
     """A ``permit``/``allow`` clause: its head, then its parts one level deeper."""
     yield head
@@ -210,6 +210,14 @@ def _paragraph(
     if when is not None:
         yield _Line(f"when {condition_text(when)}", 2, when.span)
     yield _Line(_basis(basis), 2, basis.span)
+    if provenance is not None:
+        yield _Line(_provenance(provenance), 2, provenance.span)
+
+
+def _provenance(provenance: ast.Provenance) -> str:
+    if provenance.status == "interpretation" and provenance.reading is not None:
+        return f"interpretation {_string(provenance.reading)}"
+    return provenance.status
 
 
 def _own_line_slot(lines: Sequence[_Line], line: int) -> int:
@@ -351,8 +359,10 @@ def _assessment_clause(clause: ast.AssessmentClause) -> str:
             assert_never(clause)
 
 
-def _regime_clause(clause: ast.Period | ast.Extends | ast.Basis) -> str:
+def _regime_clause(clause: ast.Period | ast.Extends | ast.Basis | ast.Provenance) -> str:
     match clause:
+        case ast.Provenance():
+            return _provenance(clause)
         case ast.Period():
             return _period(clause)
         case ast.Extends(regime):

@@ -78,8 +78,17 @@ def _findings_lines(findings: Sequence[Finding]) -> list[str]:
     lines = ["Findings"]
     for f in findings:
         lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
-        lines.append(f"          basis: {f.basis}; rule {f.rule} at {f.source}")
+        lines.append(f"          basis: {f.basis}{_status(f.status)}; rule {f.rule} at {f.source}")
     return lines
+
+
+_STATUS_WORDS = {"enacted": "enacted law", "interpretation": "interpretation",
+                 "proposal": "proposal, not law", "": "status not stated"}
+
+
+def _status(status: str) -> str:
+    """`` [enacted law]`` after a law citation; nothing after the OER's."""
+    return f" [{_STATUS_WORDS[status]}]" if status in _STATUS_WORDS else ""
 
 
 def _tree(lines: list[str], node: Any, indent: int) -> None:
@@ -90,7 +99,8 @@ def _tree(lines: list[str], node: Any, indent: int) -> None:
     if "given" in node:
         lines.append(f"{pad}- {node['fact']}  (given by the {node['given']})")
         return
-    lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}; "
+    status = _status(node["status"] or "") if "status" in node else ""
+    lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}{status}; "
                  f"{node['source']})")
     for child in node.get("because", []):
         _tree(lines, child, indent + 1)

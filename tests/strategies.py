@@ -339,16 +339,46 @@ def periods() -> st.SearchStrategy[ast.Period]:
     )
 
 
+def statuses() -> st.SearchStrategy[ast.Provenance]:
+    """A regime's own status: ``enacted`` or ``interpretation "..."``."""
+    return st.just(ast.Provenance("enacted")) | st.builds(
+        ast.Provenance, st.just("interpretation"), texts())
+
+
+def provenances() -> st.SearchStrategy[ast.Provenance]:
+    """A clause's status: a regime's, or ``proposal``."""
+    return statuses() | st.just(ast.Provenance("proposal"))
+
+
 def regime_clauses() -> st.SearchStrategy[ast.RegimeClause]:
     """Every kind of clause a ``regime`` takes."""
     when = st.none() | conditions()
+    status = st.none() | provenances()
     return st.one_of(
         periods(),
         st.builds(ast.Extends, names()),
         bases(),
-        st.builds(ast.Permit, names(), name_lists(), when, bases()),
-        st.builds(ast.Allow, name_lists(), name_lists(), when, bases()),
+        statuses(),
+        st.builds(ast.Permit, names(), name_lists(), when, bases(), status),
+        st.builds(ast.Allow, name_lists(), name_lists(), when, bases(), status),
     )
+
+
+def _regime_as_parsed(clauses: tuple[ast.RegimeClause, ...]) -> tuple[ast.RegimeClause, ...]:
+    """The regime clauses as a parse gives them: `proposal` right after a `permit` or
+    `allow` without a status is that clause's status (the grammar binds it so)."""
+    out: list[ast.RegimeClause] = []
+    for clause in clauses:
+        last = out[-1] if out else None
+        if (isinstance(clause, ast.Period) and clause.kind == "proposal"
+                and isinstance(last, ast.Permit | ast.Allow) and last.provenance is None):
+            out[-1] = attrs.evolve(last, provenance=ast.Provenance("proposal"))
+        elif (isinstance(clause, ast.Provenance) and isinstance(last, ast.Permit | ast.Allow)
+              and last.provenance is None):
+            out[-1] = attrs.evolve(last, provenance=clause)
+        else:
+            out.append(clause)
+    return tuple(out)
 
 
 # ----------------------------------------------------------- declarations
@@ -372,7 +402,7 @@ def declarations() -> st.SearchStrategy[ast.Declaration]:
         st.builds(ast.EvidenceType, names(), texts(), clauses(evidence_clauses())),
         st.builds(ast.Unit, names(), texts(), clauses(unit_clauses())),
         st.builds(ast.Assessment, names(), texts(), clauses(assessment_clauses())),
-        st.builds(ast.Regime, names(), texts(), clauses(regime_clauses())),
+        st.builds(ast.Regime, names(), texts(), clauses(regime_clauses()).map(_regime_as_parsed)),
         st.builds(
             ast.Rule,
             names(),

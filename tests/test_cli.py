@@ -323,7 +323,8 @@ def test_decide_explain_gives_rules_lines_and_basis(tmp_path: Path) -> None:
     assert explanation["law"]["fact"] == "law(wet-leeruitkomsten)"
     [finding] = decision["findings"]
     assert (finding["code"], finding["severity"]) == ("combination-not-allowed", "deny")
-    assert finding["basis"] == "WHW art. 7.13 lid 2 sub l"
+    assert finding["basis"] == "WHW art. 7.3 and 7.13 (the OER sets how tentamens are taken)"
+    assert finding["status"] == "interpretation"
     assert re.fullmatch(r"law/whw\.luk:\d+:\d+", finding["source"]), finding["source"]
     [proof] = explanation["findings"]
     assert proof["code"] == finding["code"]

@@ -168,13 +168,13 @@ def test_max_file_size_is_configurable(tmp_path: Path) -> None:
     """A file over ``max_file_size`` is refused (LUK005), under it read."""
     folder = tmp_path / "programme"
     folder.mkdir()
-    (folder / "more.luk").write_text('evidence extra "Extra"\n' + "# pad\n" * 200,
+    (folder / "more.luk").write_text('evidence extra "Extra"\n' + "# pad\n" * 2000,
                                      encoding="utf-8")
     path = folder / "vp.luk"
     path.write_text(f'include "more.luk"\n\n{PROGRAMME}', encoding="utf-8")
-    _, small = load_workspace(path, max_file_size=1000)
-    assert [d.code for d in small] == ["LUK005"] and "larger than 1,000 bytes" in small[0].message
-    _, enough = load_workspace(path, max_file_size=4000)
+    _, small = load_workspace(path, max_file_size=10_000)
+    assert [d.code for d in small] == ["LUK005"] and "larger than 10,000 bytes" in small[0].message
+    _, enough = load_workspace(path, max_file_size=40_000)
     assert enough == []
 
 

@@ -113,12 +113,16 @@ class Cite:
     """What a rule stands for: its name, where it is written and its legal basis.
 
     ``from_regime`` marks a built-in rule whose basis is the law regime in force.
+    ``status`` says what the basis is: ``oer`` (the institution's regulations),
+    ``enacted`` (the statute), ``interpretation`` (a reading of it) or ``proposal``; empty
+    for a law clause that does not say.
     """
 
     rule: str
     basis: str
     source: str
     from_regime: bool = False
+    status: str = "oer"
 
 
 ParamKind: TypeAlias = Literal["text", "date", "number"]
@@ -218,6 +222,7 @@ class Report:
     collected: tuple[Collected, ...] = ()
     facts_key: str | None = None
     verdict: Literal["decision", "audit"] = "decision"
+    status: str = "oer"
 
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""
@@ -229,9 +234,11 @@ class Report:
         return Template.of(self.message)
 
     @functools.cached_property
-    def cited_params(self) -> tuple[str | None, str | None]:
-        """The params ``basis`` and ``source`` name (written ``{name}``), else None."""
-        return Template.of(self.basis).param(), Template.of(self.source).param()
+    def cited_params(self) -> tuple[str | None, str | None, str | None]:
+        """The params ``basis``, ``source`` and ``status`` name (written ``{name}``), else
+        None."""
+        return (Template.of(self.basis).param(), Template.of(self.source).param(),
+                Template.of(self.status).param())
 
     @functools.cached_property
     def shown(self) -> tuple[tuple[int, Param], ...]:

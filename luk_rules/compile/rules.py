@@ -53,9 +53,9 @@ from luk_rules.submission import Submission
 # and the texts and places findings cite: accepts-text(unit, text, source),
 #   age-limit(unit, type, text, basis, source), verification-cite(type, basis, source),
 #   outcome-accepts-text(outcome, text, basis, source),
-#   assessment-text(assessment, units, source), regime-cite(regime, basis, source),
-#   permit-clause(regime, kind, form, basis, source),
-#   allow-clause(regime, combination, kind, basis, source)
+#   assessment-text(assessment, units, source), regime-cite(regime, basis, source, status),
+#   permit-clause(regime, kind, form, basis, source, status),
+#   allow-clause(regime, combination, kind, basis, source, status)
 SCOPED_INPUTS = frozenset({"item-org", "item-issuer", "field", "age-cutoff"})
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"}) | exam.INPUTS \
     | SCOPED_INPUTS
@@ -198,7 +198,8 @@ class _Builder:
                 facts: tuple[str, ...] = (), facts_from: str | None = None,
                 facts_key: str | None = None,
                 verdict: Literal["decision", "audit"] = "decision",
-                variant: str = "", collected: tuple[Collected, ...] = ()) -> None:
+                variant: str = "", collected: tuple[Collected, ...] = (),
+                status: str | None = None) -> None:
         """A rule deriving a finding, and what its facts report (see :class:`Report`).
 
         ``basis`` and ``source`` default to the rule's citation (the programme's own
@@ -211,16 +212,17 @@ class _Builder:
             basis if basis is not None else cite.basis,
             source if source is not None else (
                 self.programme_source if cite.source == BUILT_IN else cite.source),
-            facts, facts_from, collected, facts_key, verdict)
+            facts, facts_from, collected, facts_key, verdict,
+            status if status is not None else cite.status)
         if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
             raise ValueError(f"two reports for `{pred}`")
         self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
 
     def cite(self, rule: str, basis: str | None = None, source: str | None = None,
-             from_regime: bool = False) -> Cite:
+             from_regime: bool = False, status: str = "oer") -> Cite:
         """Built-in rules have the source ``built-in`` (see docs/semantics.md)."""
         return Cite(rule, basis if basis is not None else self.oer,
-                    source if source is not None else BUILT_IN, from_regime)
+                    source if source is not None else BUILT_IN, from_regime, status)
 
     def add(self, name: str, head: Atom, body: list[Literal_], cite: Cite) -> None:
         self.rules.append(Rule(name, head, tuple(body), cite))
@@ -235,7 +237,7 @@ class _Builder:
         head = Atom(pred, scope.vars)
         name = f"{cite.rule} (condition)"
         if c.span.line:  # each part of a condition cites its own place
-            cite = Cite(cite.rule, cite.basis, str(c.span), cite.from_regime)
+            cite = Cite(cite.rule, cite.basis, str(c.span), cite.from_regime, cite.status)
         guard: list[Literal_] = [scope.atom] if scope.atom is not None else []
         match c:
             case ir.Const(True):
@@ -401,7 +403,8 @@ class _Builder:
 
     def combination(self) -> None:
         """Combination (§3.3): D, else C, else B, else A."""
-        c = self.cite("combination", "routes A-D through a unit (Kamerstuk 36 136)")
+        c = self.cite("combination", "routes A-D: a reading of current practice, not a "
+                      "statutory term (docs/law.md)", status="interpretation")
         u2 = Var("U2")
         self.add("combination", Atom("item-unit", (I, U)),
                  [Atom("claimed-item", (I, U, _, _, _, _))], c)
@@ -460,14 +463,16 @@ class _Builder:
             for a in regime.allows:
                 allows.setdefault(a, []).append(regime.name)
         for p, regimes in permits.items():
-            cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span))
+            cite = self.cite(p.cite.rule, p.cite.basis, str(p.cite.span),
+                             status=p.cite.status)
             cond = self.condition(p.when, cite)
             self.add(p.cite.rule, Atom("permitted", (p.kind,)),
                      [Atom("law", (R,)), Test(R, "in", tuple(sorted(regimes))),
                       Atom("kind-used", (p.kind,)), _sub(form=F),
                       Test(F, "in", tuple(sorted(p.forms))), Atom(cond, ())], cite)
         for a, regimes in allows.items():
-            cite = self.cite(a.cite.rule, a.cite.basis, str(a.cite.span))
+            cite = self.cite(a.cite.rule, a.cite.basis, str(a.cite.span),
+                             status=a.cite.status)
             cond = self.condition(a.when, cite)
             self.add(a.cite.rule, Atom("allowed", (K,)),
                      [Atom("law", (R,)), Test(R, "in", tuple(sorted(regimes))),
@@ -476,11 +481,12 @@ class _Builder:
                       Atom(cond, ())], cite)
         # The findings cite the clause of the regime in force that would have permitted
         # (allowed) this, had its condition held; without one, the regime itself.
-        B, SRC = Var("B"), Var("SRC")
+        B, SRC, ST = Var("B"), Var("SRC"), Var("ST")
         kind_cite = self.cite("unit-kind-not-permitted", from_regime=True)
         kind_params: list[tuple[Term_, Param]] = [
             (R, _text("law")), (K, _text("kind")), (U, _text("unit")), (F, _text("form")),
-            (SD, _date_param("on")), (B, _text("basis")), (SRC, _text("source"))]
+            (SD, _date_param("on")), (B, _text("basis")), (SRC, _text("source")),
+            (ST, _text("status"))]
         kind_message = "{law} does not permit {kind} unit {unit} in a {form} programme on {on}"
         kind_body: list[Literal_] = [
             Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
@@ -488,17 +494,19 @@ class _Builder:
         self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
                      kind_message + ": the clause at {source} permits such units only when "
                      "its condition holds", kind_params,
-                     [*kind_body, Atom("permit-clause", (R, K, F, B, SRC))],
-                     basis="{basis}", source="{source}", facts=("unit",), variant="clause")
+                     [*kind_body, Atom("permit-clause", (R, K, F, B, SRC, ST))],
+                     basis="{basis}", source="{source}", status="{status}", facts=("unit",),
+                     variant="clause")
         self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
                      kind_message + ": no clause of it permits such units", kind_params,
-                     [*kind_body, Neg(Atom("permit-clause", (R, K, F, _, _))),
-                      Atom("regime-cite", (R, B, SRC))],
-                     basis="{basis}", source="{source}", facts=("unit",), variant="regime")
+                     [*kind_body, Neg(Atom("permit-clause", (R, K, F, _, _, _))),
+                      Atom("regime-cite", (R, B, SRC, ST))],
+                     basis="{basis}", source="{source}", status="{status}", facts=("unit",),
+                     variant="regime")
         combination_cite = self.cite("combination-not-allowed", from_regime=True)
         combination_params: list[tuple[Term_, Param]] = [
             (R, _text("law")), (X, _text("combination")), (K, _text("kind")),
-            (U, _text("unit")), (B, _text("basis")), (SRC, _text("source"))]
+            (U, _text("unit")), (B, _text("basis")), (SRC, _text("source")), (ST, _text("status"))]
         combination_body: list[Literal_] = [
             Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
             Atom("combination", (X,)), Neg(Atom("allowed", (K,)))]
@@ -507,14 +515,18 @@ class _Builder:
         self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
                      "deny", combination_message + ": the clause at {source} allows it only "
                      "when its condition holds", combination_params,
-                     [*combination_body, Atom("allow-clause", (R, X, K, B, SRC))],
-                     basis="{basis}", source="{source}", facts=("unit",), variant="clause")
+                     [*combination_body, Atom("allow-clause", (R, X, K, B, SRC, ST))],
+                     basis="{basis}", source="{source}", status="{status}", facts=("unit",),
+                     variant="clause")
         self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
                      "deny", combination_message + ": no clause of it allows it",
                      combination_params,
-                     [*combination_body, Neg(Atom("allow-clause", (R, X, K, _, _))),
-                      Atom("regime-cite", (R, B, SRC))],
-                     basis="{basis}", source="{source}", facts=("unit",), variant="regime")
+                     [*combination_body, Neg(Atom("allow-clause", (R, X, K, _, _, _))),
+                      Atom("regime-cite", (R, B, SRC, ST))],
+                     # that no clause allows a route is a reading of the regime, whatever
+                     # the regime itself is
+                     basis="{basis}", source="{source}", status="interpretation",
+                     facts=("unit",), variant="regime")
 
     def institution(self) -> None:
         """Institution rules (§3.5): the assessment assesses the units; the ruleset's rules."""
@@ -606,20 +618,22 @@ class _Builder:
         for a in rs.assessments:
             yield "assessment-text", (a.name, ", ".join(a.units) or "-", str(a.span))
         for r in rs.programme.regimes:
-            yield "regime-cite", (r.name, r.basis, str(r.span))
+            yield "regime-cite", (r.name, r.basis, str(r.span), r.status)
             permits: dict[tuple[str, str], ir.Cite] = {}
             for p in r.permits:
                 for form in p.forms:
                     permits[(p.kind, form)] = p.cite
             for (kind, form), cite in permits.items():
-                yield "permit-clause", (r.name, kind, form, cite.basis, str(cite.span))
+                yield "permit-clause", (r.name, kind, form, cite.basis, str(cite.span),
+                                        cite.status)
             allows: dict[tuple[str, str], ir.Cite] = {}
             for allow in r.allows:
                 for combination in allow.combinations:
                     for kind in allow.kinds:
                         allows[(combination, kind)] = allow.cite
             for (combination, kind), cite in allows.items():
-                yield "allow-clause", (r.name, combination, kind, cite.basis, str(cite.span))
+                yield "allow-clause", (r.name, combination, kind, cite.basis, str(cite.span),
+                                       cite.status)
 
 
 def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
