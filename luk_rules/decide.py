@@ -304,7 +304,7 @@ class DecisionBuilder:
         and, for each missing outcome, what to add and why it is missing."""
         explainer = Explainer(self.compiled.program, derivation, "submission")
         d = derivation
-        return {
+        out: dict[str, Any] = {
             "law": explainer.node(("law", (law,))) if law else None,
             "combination": explainer.node(("combination", (combination,))),
             "scope": [
@@ -323,6 +323,11 @@ class DecisionBuilder:
                 for m in missing
             ],
         }
+        regime = next((r for r in self.compiled.ruleset.programme.regimes if r.name == law),
+                      None)
+        if regime is not None and not regime.shipped:
+            out["law_file"] = regime.span.file
+        return out
 
 
 def reports_of(compiled: Compiled, verdict: Literal["decision", "audit"]
@@ -549,6 +554,11 @@ DECISION_SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "law": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]},
+                "law_file": {
+                    "type": "string",
+                    "description": "the file the law in force came from, when it is not the "
+                    "shipped law (a regime the ruleset declares, or finds beside itself, "
+                    "under a shipped regime's name)"},
                 "combination": {"$ref": "#/$defs/node"},
                 "scope": {"type": "array", "items": {"$ref": "#/$defs/node"}},
                 "outcomes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},

@@ -569,6 +569,7 @@ class Regime:
     span: Span = span_field()
     status: str = ""
     reading: str = ""
+    shipped: bool = True
 
     def in_force(self, on: dt.date) -> bool:
         """Whether the regime is in force on the date."""

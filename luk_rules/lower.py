@@ -9,7 +9,7 @@ from typing import Literal
 
 from luk_rules import ast, ir
 from luk_rules.scoping import Names, Scope
-from luk_rules.sources import Workspace
+from luk_rules.sources import SourceFile, Workspace
 from luk_rules.span import Span
 
 
@@ -58,6 +58,7 @@ class _Lowerer:
         self.units: dict[str, ast.Unit] = {}
         self.assessments: dict[str, ast.Assessment] = {}
         self.regimes: dict[str, ast.Regime] = {}
+        self.regime_files: dict[str, SourceFile] = {}
         self.rules: list[ast.Rule] = []
         self.fields: dict[str, ast.Field] = {}
         self.exam: ast.ExamProgramme | None = None
@@ -77,6 +78,7 @@ class _Lowerer:
                     self.assessments.setdefault(decl.name.value, decl)
                 case ast.Regime():
                     self.regimes.setdefault(decl.name.value, decl)
+                    self.regime_files.setdefault(decl.name.value, file)
                 case ast.Rule():
                     self.rules.append(decl)
                 case ast.ExamProgramme():
@@ -237,7 +239,12 @@ class _Lowerer:
             span=decl.span,
             status=status,
             reading=reading,
+            shipped=self.shipped(self.regime_files[name]),
         )
+
+    def shipped(self, file: SourceFile) -> bool:
+        """Whether the file is one of the shipped law (not the ruleset's own)."""
+        return file.shipped
 
     def ruleset(self) -> ir.Ruleset:
         prog = self.programme

@@ -41,6 +41,8 @@ def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
         regime = regimes.get(decision.law)
         title = f" ({regime.title})" if regime else ""
         lines.append(f"Law: {decision.law}{title}, in force on {date}")
+        if regime is not None and not regime.shipped:
+            lines.append(f"     from {regime.span.file}, not the shipped law")
     else:
         lines.append(f"Law: no regime of this programme is in force on {date}")
     a = assessments.get(assessment)
@@ -117,6 +119,8 @@ def _explanation_lines(explanation: Any) -> list[str]:
 
     lines.append("  Law in force:")
     _tree(lines, explanation.get("law"), 2)
+    if "law_file" in explanation:
+        lines.append(f"    (from {explanation['law_file']}, not the shipped law)")
     lines.append("  Combination:")
     _tree(lines, explanation.get("combination"), 2)
     for node in explanation.get("scope", []):

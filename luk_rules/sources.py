@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from luk_rules import ast
-from luk_rules.diagnostics import Diagnostic, error
+from luk_rules.diagnostics import Diagnostic, error, warning
 from luk_rules.errors import relocate
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.resources import law_dir
@@ -133,7 +133,8 @@ class SourceFile:
     """One parsed file of a ruleset. ``module`` is None when it did not parse.
 
     ``path`` is the shown name (see :meth:`Roots.shown`); ``real`` the file on disk
-    (None for a ruleset given as text).
+    (None for a ruleset given as text); ``shipped`` whether it is a file of the shipped law
+    (or a copy of one, with the same name and text).
     """
 
     path: str
@@ -141,6 +142,7 @@ class SourceFile:
     module: ast.Module | None
     is_law: bool = False
     real: Path | None = None
+    shipped: bool = False
 
 
 @attrs.frozen
@@ -264,6 +266,13 @@ def _regime_refs(module: ast.Module) -> list[ast.Name]:
     return refs
 
 
+def _same_text(text: str, path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _declared_regimes(files: Iterable[SourceFile]) -> set[str]:
     names: set[str] = set()
     for f in files:
@@ -337,7 +346,10 @@ class _Loader:
         except ParseFailed as failed:
             self.diagnostics.extend(failed.diagnostics)
             module = None
-        source = SourceFile(shown, text, module, is_law, real)
+        shipped = real is not None and (real.parent == self.roots.law or (
+            (self.roots.law / real.name).is_file()
+            and _same_text(text, self.roots.law / real.name)))
+        source = SourceFile(shown, text, module, is_law, real, shipped)
         self.files.append(source)
         if real is not None:
             self.seen[real] = shown
@@ -464,9 +476,29 @@ class _Loader:
         root = self.parse(text, shown, real, is_law=False)
         self.include_all(root, (real,) if real is not None else ())
         available = self.regimes()
+        self.shadowed()
         workspace = Workspace(shown, tuple(self.files), tuple(sorted(available)), self.roots,
                               dict(self.includes), dict(self.replaced))
         return workspace, self.diagnostics
+
+    def shadowed(self) -> None:
+        """LUK008: a regime named like one of the shipped law, declared in the ruleset or
+        found beside it, takes the statute's place: say so, naming both files. A copy of
+        the shipped file (the same text) changes nothing and is not reported."""
+        shipped = {p.stem: p for p in self.roots.law.glob("*.luk")}
+        for source in self.files:
+            if source.module is None or source.shipped:
+                continue
+            for decl in source.module.declarations:
+                if isinstance(decl, ast.Regime) and decl.name.value in shipped:
+                    name = decl.name.value
+                    self.diagnostics.append(warning(
+                        "LUK008", f"regime `{name}` in {source.path} takes the place of the "
+                        f"shipped law {self.roots.shown(shipped[name])}: decisions under "
+                        f"`{name}` follow this file, not the statute as shipped",
+                        decl.name.span,
+                        hint="give an institution's own regime a name of its own (and use "
+                        "that name in `under`); to change the shipped law, see docs/law.md"))
 
 
 def collect_paths(arguments: Iterable[str]) -> tuple[list[Path], list[str]]:
