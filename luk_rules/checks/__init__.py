@@ -1,8 +1,10 @@
 """Static checks of a parsed ruleset: names, kinds and values, legal scope, unused parts.
 
 The checks run on a :class:`~luk_rules.sources.Workspace` (the root file, its includes and
-the law regimes it stands under). A :class:`SymbolTable` is built from it once; every check
-is then a *pass*: a function with one signature, ``(workspace, table) -> diagnostics``, and
+the law regimes it stands under). It is resolved once (:func:`~luk_rules.checks.resolve.resolve`:
+the declarations indexed in a :class:`SymbolTable`, unit kinds, ``extends``, what the
+programme fixes), and lowering uses the same :class:`Resolution`. Every check is then a
+*pass*: a function with one signature, ``(workspace, resolved) -> diagnostics``, and
 :data:`PASSES` is the tuple of them in the order they run (the order is data, as in
 sqlglot's optimizer rules). :func:`check` runs them all and returns every diagnostic,
 deduplicated and sorted.
@@ -56,7 +58,11 @@ from luk_rules.checks.resolve import (
     LEVEL_FAMILIES,
     LEVELS,
     UNIT_KINDS,
+    ProgrammeFacts,
+    Resolution,
     SymbolTable,
+    UnitKind,
+    resolve,
 )
 from luk_rules.checks.rules import check_outcome_requirements, check_scoped_rules
 from luk_rules.checks.unused import (
@@ -107,22 +113,27 @@ PASSES: tuple[Pass, ...] = (
 """Every static check, in the order they run."""
 
 
-def check(workspace: Workspace, passes: Sequence[Pass] = PASSES) -> list[Diagnostic]:
+def check(workspace: Workspace, passes: Sequence[Pass] = PASSES,
+          resolved: Resolution | None = None) -> list[Diagnostic]:
     """Run every pass over ``workspace``: all diagnostics, deduplicated, in display order.
 
-    Files that did not parse are skipped (their syntax errors come from the parser).
+    ``resolved`` is the workspace's resolution when the caller has it already (the
+    pipeline hands the same one to lowering); it is made here otherwise. Files that did
+    not parse are skipped (their syntax errors come from the parser).
 
     Example:
         >>> from luk_rules.sources import Workspace
         >>> check(Workspace("empty.luk", (), ()))
         []
     """
-    table = SymbolTable.build(workspace)
+    if resolved is None:
+        resolved = resolve(workspace)
     found: set[Diagnostic] = set()
     for run in passes:
-        found.update(run(workspace, table))
+        found.update(run(workspace, resolved))
     return sorted(found, key=sort_key)
 
 
 __all__ = ["COMBINATIONS", "FORMS", "LEVELS", "LEVEL_FAMILIES", "PASSES", "UNIT_KINDS",
-           "Pass", "Reference", "SymbolTable", "check", "references"]
+           "Pass", "ProgrammeFacts", "Reference", "Resolution", "SymbolTable", "UnitKind",
+           "check", "references", "resolve"]

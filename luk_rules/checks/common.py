@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeAlias
 
 from luk_rules import ast
-from luk_rules.checks.resolve import SymbolTable
+from luk_rules.checks.resolve import Resolution
 from luk_rules.diagnostics import Diagnostic
 from luk_rules.sources import Workspace
 from luk_rules.span import Span
 
-Pass: TypeAlias = Callable[[Workspace, SymbolTable], Iterable[Diagnostic]]
+Pass: TypeAlias = Callable[[Workspace, Resolution], Iterable[Diagnostic]]
+"""A check: the workspace and its resolution in, diagnostics out."""
 
 
 def quoted(words: Sequence[str]) -> str:
@@ -23,6 +24,7 @@ def quoted(words: Sequence[str]) -> str:
 
 
 def decl_name(decl: ast.Declaration) -> ast.Name:
+    """The name a declaration is known by (an exam programme by its title)."""
     if isinstance(decl, ast.Include):  # pragma: no cover - never indexed
         return ast.Name(decl.path.value, span=decl.span)
     if isinstance(decl, ast.Programme):
@@ -33,5 +35,6 @@ def decl_name(decl: ast.Declaration) -> ast.Name:
 
 
 def span_of(node: object) -> Span:
+    """Where a clause is written (unknown when it has no span)."""
     span = getattr(node, "span", None)
     return span if isinstance(span, Span) else Span.unknown()

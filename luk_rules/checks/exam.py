@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from luk_rules import ast
-from luk_rules.checks.resolve import SymbolTable, clauses_of, first_clause
+from luk_rules.checks.resolve import Resolution, SymbolTable, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, Label, error, warning
 from luk_rules.sources import Workspace
 
 
-def check_exam_programme(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_exam_programme(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK036-LUK039, LUK044-LUK045: cycles, reachable credits, exemption limit, basis."""
+    table = resolved.table
     exams = [d for d in table.declarations if isinstance(d, ast.ExamProgramme)]
     for extra in exams[1:]:
         yield error("LUK036", "a ruleset has one exam programme; this is a second one",

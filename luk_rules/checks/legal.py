@@ -10,10 +10,10 @@ from luk_rules.checks.common import quoted
 from luk_rules.checks.resolve import (
     EVL,
     FORMS,
-    LEVELS,
     ONDERWIJSEENHEID,
+    ProgrammeFacts,
+    Resolution,
     SymbolTable,
-    _regime_closure,
     clauses_of,
     first_clause,
     nodes_of,
@@ -22,8 +22,9 @@ from luk_rules.diagnostics import Diagnostic, Label, error, warning
 from luk_rules.sources import Workspace
 
 
-def check_as_if(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_as_if(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK032: `as if R` names a regime the programme stands under."""
+    table = resolved.table
     for programme in table.programmes:
         under = {n.value for c in clauses_of(programme, ast.Under) for n in c.regimes}
         for as_if in clauses_of(programme, ast.AsIf):
@@ -38,8 +39,9 @@ def check_as_if(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic
             )
 
 
-def check_extends_cycles(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_extends_cycles(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK033: `extends` never leads back to where it started."""
+    table = resolved.table
     reported: set[frozenset[str]] = set()
     for start in table.regimes:
         first = table.regime(start)
@@ -66,8 +68,9 @@ def check_extends_cycles(workspace: Workspace, table: SymbolTable) -> Iterator[D
         )
 
 
-def check_path_independence(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_path_independence(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK040: an eenheid-van-leeruitkomsten is assessed only path-independently."""
+    table = resolved.table
     for decl in table.declarations:
         if not isinstance(decl, ast.Assessment):
             continue
@@ -80,10 +83,10 @@ def check_path_independence(workspace: Workspace, table: SymbolTable) -> Iterato
             if name.value in done or unit is None:
                 continue
             done.add(name.value)
-            kind = table.known_unit_kind(unit)
-            if kind is None or kind[0] != EVL:
+            kind = resolved.kind_of(unit)
+            if kind.known != EVL:
                 continue
-            why = " (the programme's `units are`)" if kind[1] else ""
+            why = " (the programme's `units are`)" if kind.from_programme else ""
             yield error(
                 "LUK040",
                 f"the path-dependent assessment `{decl.name.value}` assesses "
@@ -95,20 +98,22 @@ def check_path_independence(workspace: Workspace, table: SymbolTable) -> Iterato
             )
 
 
-def check_permitted_kinds(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_permitted_kinds(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK041: some regime the programme stands under permits its unit kinds in its forms."""
-    programme = table.programme
-    if programme is None or not table.complete:
+    table, facts = resolved.table, resolved.facts
+    if facts is None or not table.complete:
         return
-    under = [n.value for c in clauses_of(programme, ast.Under) for n in c.regimes]
+    under = facts.under
     if not under or any(name not in table.regimes for name in under):
         return  # nothing to go on, or an undefined regime (reported elsewhere)
-    as_if = {c.regime.value for c in clauses_of(programme, ast.AsIf)}
-    permitted: set[tuple[str, str]] = set()
-    for name in under:
-        permitted |= _regime_closure(table, name, as_if)[1]
-    kinds = _kinds_in_use(table)
-    for form, form_name in _programme_forms(programme).items():
+    permitted = {
+        (permit.kind.value, form.value)
+        for name in under if resolved.may_be_in_force(name)
+        for _, permit in resolved.inherited(name, ast.Permit)
+        for form in permit.forms
+    }
+    kinds = _kinds_in_use(resolved)
+    for form, form_name in _programme_forms(facts.programme).items():
         for kind, unit in kinds.items():
             if (kind, form) in permitted:
                 continue
@@ -116,21 +121,17 @@ def check_permitted_kinds(workspace: Workspace, table: SymbolTable) -> Iterator[
                 "LUK041",
                 f"no regime this programme stands under ever permits {kind} in {form}",
                 form_name.span,
-                hint=_permit_hint(table, kind, form, under, as_if),
+                hint=_permit_hint(resolved, kind, form, under),
                 labels=[Label(unit.name.span, f"`{unit.name.value}` is an {kind}")],
             )
 
 
-def _permit_hint(
-    table: SymbolTable, kind: str, form: str, under: Sequence[str], as_if: set[str]
-) -> str:
-    for name in table.regimes:
-        regime = table.regime(name)
-        if regime is None or (kind, form) not in _regime_closure(table, name, {name})[1]:
+def _permit_hint(resolved: Resolution, kind: str, form: str, under: Sequence[str]) -> str:
+    for name in resolved.table.regimes:
+        if not any(permit.kind.value == kind and any(f.value == form for f in permit.forms)
+                   for _, permit in resolved.inherited(name, ast.Permit)):
             continue
-        period = first_clause(regime, ast.Period)
-        proposal = period is not None and period.kind == "proposal"
-        if proposal and name not in as_if:
+        if not resolved.may_be_in_force(name):
             step = f"`as if {name} in force from YYYY-MM-DD`"
             if name in under:
                 return f"`{name}` permits it but is a proposal: evaluate it with {step}"
@@ -142,22 +143,23 @@ def _permit_hint(
     return f"stand the programme under a regime that permits {kind} in {form}"
 
 
-def check_permit_conditions(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_permit_conditions(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK043 (warning): some permit of each unit kind in use can hold for this programme."""
-    programme = table.programme
-    if programme is None or not table.complete:
+    table, facts = resolved.table, resolved.facts
+    if facts is None or not table.complete:
         return
-    under = [n.value for c in clauses_of(programme, ast.Under) for n in c.regimes]
+    under = facts.under
     if not under or any(name not in table.regimes for name in under):
         return
-    as_if = {c.regime.value for c in clauses_of(programme, ast.AsIf)}
     reachable: list[str] = []
     for name in under:
-        for found in sorted(_regime_closure(table, name, as_if)[0]):
-            if found not in reachable and _counts(table, found, as_if):
+        if not resolved.may_be_in_force(name):
+            continue
+        for found in sorted(resolved.extends(name)):
+            if found not in reachable:
                 reachable.append(found)
-    kinds = _kinds_in_use(table)
-    for form, form_name in _programme_forms(programme).items():
+    kinds = _kinds_in_use(resolved)
+    for form, form_name in _programme_forms(facts.programme).items():
         for kind, unit in kinds.items():
             grants = [
                 permit
@@ -167,10 +169,9 @@ def check_permit_conditions(workspace: Workspace, table: SymbolTable) -> Iterato
             ]
             if not grants:
                 continue  # LUK041
-            facts = _ProgrammeFacts(programme, form)
-            if any(facts.evaluate(p.when) is not False for p in grants):
+            if any(facts.evaluate(p.when, form) is not False for p in grants):
                 continue
-            unmet = sorted({a for p in grants for a in facts.unmet(p.when)})
+            unmet = sorted({a for p in grants for a in _unmet(facts, p.when, form)})
             yield warning(
                 "LUK043",
                 f"{kind} in {form} is permitted only under conditions this programme "
@@ -186,25 +187,19 @@ def check_permit_conditions(workspace: Workspace, table: SymbolTable) -> Iterato
             )
 
 
-def _counts(table: SymbolTable, name: str, as_if: set[str]) -> bool:
-    regime = table.regime(name)
-    period = first_clause(regime, ast.Period) if regime is not None else None
-    return period is None or period.kind != "proposal" or name in as_if
-
-
 def _permits_of(table: SymbolTable, name: str) -> list[ast.Permit]:
     regime = table.regime(name)
     return clauses_of(regime, ast.Permit) if regime is not None else []
 
 
-def _kinds_in_use(table: SymbolTable) -> dict[str, ast.Unit]:
+def _kinds_in_use(resolved: Resolution) -> dict[str, ast.Unit]:
     """Each known unit kind in use, with the first unit of that kind."""
     kinds: dict[str, ast.Unit] = {}
-    for decl in table.declarations:
+    for decl in resolved.table.declarations:
         if isinstance(decl, ast.Unit):
-            found = table.known_unit_kind(decl)
+            found = resolved.kind_of(decl).known
             if found is not None:
-                kinds.setdefault(found[0], decl)
+                kinds.setdefault(found, decl)
     return kinds
 
 
@@ -218,93 +213,34 @@ def _programme_forms(programme: ast.Programme) -> dict[str, ast.Name]:
     return forms
 
 
-class _ProgrammeFacts:
-    """Three-valued evaluation of a condition from what the programme alone fixes.
-
-    True or False where the ruleset decides it (``opted in``, ``institution
-    participates``, ``level is``, ``form is`` for one form); None where it depends on
-    the submission (units, evidence, dates, combination, ...).
-    """
-
-    def __init__(self, programme: ast.Programme, form: str) -> None:
-        level = first_clause(programme, ast.Level)
-        self.level = level.level.value if level is not None else None
-        self.form = form
-        self.opted_in = first_clause(programme, ast.OptedInOn) is not None
-        self.participates = first_clause(programme, ast.Participates) is not None
-
-    def atom(self, node: ast.Condition) -> bool | None:
+def _unmet(facts: ProgrammeFacts, condition: ast.Condition | None, form: str) -> list[str]:
+    """What to write so that the programme-fixed atoms that fail would hold."""
+    if condition is None:
+        return []
+    found: list[str] = []
+    for node in nodes_of(condition):
+        if facts.atom(node, form) is not False:
+            continue
         if isinstance(node, ast.OptedIn):
-            return self.opted_in
-        if isinstance(node, ast.InstitutionParticipates):
-            return self.participates
-        if isinstance(node, ast.FormIs):
-            return any(f.value == self.form for f in node.forms)
-        if isinstance(node, ast.LevelIs) and self.level in LEVELS:
-            wanted = node.level.value
-            return self.level == wanted or self.level.startswith(f"{wanted}-")
-        return None
-
-    def evaluate(self, condition: ast.Condition | None) -> bool | None:
-        """The condition's value, or None when the submission decides it."""
-        if condition is None:
-            return True
-        # Post-order over an explicit stack: deep conditions must not exhaust recursion.
-        values: dict[int, bool | None] = {}
-        stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
-                stack.append((node, True))
-                children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
-                stack.extend((child, False) for child in children)
-                continue
-            if isinstance(node, ast.Not):
-                inner = values.get(id(node.item))
-                values[id(node)] = None if inner is None else not inner
-            elif isinstance(node, ast.And):
-                parts = [values.get(id(c)) for c in node.items]
-                values[id(node)] = (
-                    False if False in parts else True if all(parts) else None
-                )
-            elif isinstance(node, ast.Or):
-                parts = [values.get(id(c)) for c in node.items]
-                values[id(node)] = (
-                    True if True in parts else False if all(p is False for p in parts)
-                    else None
-                )
-            else:
-                values[id(node)] = self.atom(node)
-        return values.get(id(condition))
-
-    def unmet(self, condition: ast.Condition | None) -> list[str]:
-        """What to write so that the programme-fixed atoms that fail would hold."""
-        if condition is None:
-            return []
-        found: list[str] = []
-        for node in nodes_of(condition):
-            if self.atom(node) is not False:
-                continue
-            if isinstance(node, ast.OptedIn):
-                found.append("opt in with the programme committee's consent: "
-                             "`opted in YYYY-MM-DD`")
-            elif isinstance(node, ast.InstitutionParticipates):
-                found.append("only for participating institutions: "
-                             "`participates in experiment`")
-            elif isinstance(node, ast.LevelIs):
-                found.append(f"only for level `{node.level.value}`, not `{self.level}`")
-            elif isinstance(node, ast.FormIs):
-                found.append(f"only for form {quoted([f.value for f in node.forms])}")
-        return found
+            found.append("opt in with the programme committee's consent: "
+                         "`opted in YYYY-MM-DD`")
+        elif isinstance(node, ast.InstitutionParticipates):
+            found.append("only for participating institutions: "
+                         "`participates in experiment`")
+        elif isinstance(node, ast.LevelIs):
+            found.append(f"only for level `{node.level.value}`, not `{facts.level}`")
+        elif isinstance(node, ast.FormIs):
+            found.append(f"only for form {quoted([f.value for f in node.forms])}")
+    return found
 
 
-def check_recommended_route(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_recommended_route(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK042: every eenheid-van-leeruitkomsten keeps a recommended activity."""
+    table = resolved.table
     for decl in table.declarations:
         if not isinstance(decl, ast.Unit) or first_clause(decl, ast.Recommended) is not None:
             continue
-        kind = table.known_unit_kind(decl)
-        if kind is None or kind[0] != EVL:
+        if resolved.kind_of(decl).known != EVL:
             continue
         yield error(
             "LUK042",

@@ -9,7 +9,13 @@ import attrs
 
 from luk_rules import ast
 from luk_rules.checks.common import decl_name
-from luk_rules.checks.resolve import DeclKind, SymbolTable, clauses_of, conditions_of
+from luk_rules.checks.resolve import (
+    DeclKind,
+    Resolution,
+    SymbolTable,
+    clauses_of,
+    conditions_of,
+)
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
 from luk_rules.sources import Workspace
 
@@ -135,9 +141,10 @@ def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]
             yield node.forms, "form is one of"
 
 
-def check_reserved_rule_names(workspace: Workspace, table: SymbolTable
+def check_reserved_rule_names(workspace: Workspace, resolved: Resolution
                               ) -> Iterator[Diagnostic]:
     """LUK015: a rule does not take the name of a built-in finding."""
+    table = resolved.table
     for name, decls in table.rules.items():
         if name in ast.BUILT_IN_FINDINGS:
             for decl in decls:
@@ -149,8 +156,9 @@ def check_reserved_rule_names(workspace: Workspace, table: SymbolTable
                 )
 
 
-def check_programme_count(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_programme_count(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK013: a ruleset describes exactly one programme."""
+    table = resolved.table
     if not table.programmes:
         return
     first = table.programmes[0]
@@ -164,8 +172,9 @@ def check_programme_count(workspace: Workspace, table: SymbolTable) -> Iterator[
         )
 
 
-def check_duplicates(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_duplicates(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK011, LUK012: a name is declared once per kind, an outcome id once per unit."""
+    table = resolved.table
     kinds: tuple[tuple[DeclKind, Mapping[str, Sequence[ast.Declaration]]], ...] = (
         ("evidence type", table.evidence),
         ("unit", table.units),
@@ -201,8 +210,9 @@ def check_duplicates(workspace: Workspace, table: SymbolTable) -> Iterator[Diagn
                 )
 
 
-def check_repeated_names(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_repeated_names(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK014: a list names each thing once."""
+    table = resolved.table
     for names, written in _name_lists(table):
         seen: dict[str, ast.Name] = {}
         for name in names:
@@ -217,8 +227,9 @@ def check_repeated_names(workspace: Workspace, table: SymbolTable) -> Iterator[D
                 )
 
 
-def check_references(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_references(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK020, LUK010: every referenced name is declared, and as the right kind."""
+    table = resolved.table
     for ref in references(table):
         name = ref.name.value
         if table.declares(ref.kind, name):

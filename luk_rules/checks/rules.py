@@ -8,15 +8,16 @@ from collections.abc import Iterator
 
 from luk_rules import ast
 from luk_rules.checks.common import quoted
-from luk_rules.checks.resolve import SymbolTable, clauses_of, first_clause
+from luk_rules.checks.resolve import Resolution, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
-from luk_rules.scoping import Names, Scope, check_fields, scoped_atoms
+from luk_rules.scoping import Scope, check_fields, scoped_atoms
 from luk_rules.sources import Workspace
 
 
-def check_scoped_rules(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_scoped_rules(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK070-LUK075: binders, `where` names, values and placeholders of rules resolve."""
-    names = Names.of(table.declarations, table.complete)
+    table = resolved.table
+    names = resolved.names
     yield from check_fields(table.declarations)
     for decl in table.declarations:
         if isinstance(decl, ast.Rule):
@@ -33,9 +34,10 @@ def check_scoped_rules(workspace: Workspace, table: SymbolTable) -> Iterator[Dia
                     yield from bare.diagnostics
 
 
-def check_outcome_requirements(workspace: Workspace, table: SymbolTable
+def check_outcome_requirements(workspace: Workspace, resolved: Resolution
                                ) -> Iterator[Diagnostic]:
     """LUK076, LUK077: outcome requirements name an outcome, narrow types, raise minimums."""
+    table = resolved.table
     programme = table.programme
     default = first_clause(programme, ast.MinItems) if programme is not None else None
     for decl in table.declarations:

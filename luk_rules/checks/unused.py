@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from luk_rules import ast
-from luk_rules.checks.resolve import SymbolTable, clauses_of, first_clause
+from luk_rules.checks.resolve import Resolution, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, error, warning
 from luk_rules.sources import Workspace
 from luk_rules.span import Span
 
 
-def check_unassessed_units(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_unassessed_units(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK031: in a programme, every unit is assessed by some assessment."""
+    table = resolved.table
     if table.programme is None or not table.complete:
         return
     assessed = {
@@ -35,8 +36,9 @@ def check_unassessed_units(workspace: Workspace, table: SymbolTable) -> Iterator
             )
 
 
-def check_unused_evidence(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_unused_evidence(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK050 (warning): every evidence type is accepted by some unit."""
+    table = resolved.table
     if not table.complete:
         return
     accepted = {
@@ -56,8 +58,9 @@ def check_unused_evidence(workspace: Workspace, table: SymbolTable) -> Iterator[
             )
 
 
-def check_idle_assessments(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_idle_assessments(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK051 (warning): every assessment assesses some unit."""
+    table = resolved.table
     for decl in table.declarations:
         if isinstance(decl, ast.Assessment) and first_clause(decl, ast.Assesses) is None:
             yield warning(
@@ -68,7 +71,7 @@ def check_idle_assessments(workspace: Workspace, table: SymbolTable) -> Iterator
             )
 
 
-def check_empty_files(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_empty_files(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK052 (warning): a file declares something (an empty file is often a cut-off one)."""
     for source in workspace.files:
         if source.module is not None and not source.module.declarations:
@@ -80,8 +83,9 @@ def check_empty_files(workspace: Workspace, table: SymbolTable) -> Iterator[Diag
             )
 
 
-def check_programme_units(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_programme_units(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK053 (warning): a programme has units."""
+    table = resolved.table
     if table.complete and not table.units:
         for programme in table.programmes[:1]:
             yield warning(

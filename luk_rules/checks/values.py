@@ -17,6 +17,7 @@ from luk_rules.checks.resolve import (
     ONDERWIJSEENHEID,
     UNIT_KINDS,
     ClausedDecl,
+    Resolution,
     SymbolTable,
     clauses_of,
     conditions_of,
@@ -26,8 +27,9 @@ from luk_rules.diagnostics import Diagnostic, Label, error, suggest, warning
 from luk_rules.sources import Workspace
 
 
-def check_dates(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_dates(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK021: dates are calendar dates, and a period does not end before it starts."""
+    table = resolved.table
     for date in _dates(table):
         if _parse_date(date) is None:
             yield error(
@@ -78,8 +80,9 @@ def _dates(table: SymbolTable) -> Iterator[ast.DateLit]:
             yield node.date
 
 
-def check_numbers(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_numbers(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK022, LUK023, LUK024: credits, ages and item/unit counts are positive."""
+    table = resolved.table
     for decl in table.declarations:
         if not isinstance(decl, ast.Programme | ast.EvidenceType | ast.Unit | ast.Assessment):
             continue
@@ -133,8 +136,9 @@ def check_numbers(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnost
                 )
 
 
-def check_vocabulary(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_vocabulary(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK025-LUK028: unit kinds, forms, levels and combinations are known words."""
+    table = resolved.table
     words: list[tuple[ast.Name, str]] = []
     for decl in table.declarations:
         if isinstance(decl, ast.Programme):
@@ -184,8 +188,9 @@ def _vocabulary_word(name: ast.Name, what: str) -> Iterator[Diagnostic]:
     yield error(code, f"unknown {noun} `{name.value}`", name.span, hint=hint)
 
 
-def check_required_clauses(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_required_clauses(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK029: every declaration has the clauses it cannot do without."""
+    table = resolved.table
     for decl in table.declarations:
         if isinstance(decl, ast.Programme):
             yield from _missing(decl, decl.code, "programme", (
@@ -202,7 +207,7 @@ def check_required_clauses(workspace: Workspace, table: SymbolTable) -> Iterator
                 (ast.Accepts, "`accepts`",
                  "add the evidence types that count, e.g. `accepts beroepsproduct`"),
             ))
-            if table.programme is not None and table.unit_kind(decl) is None:
+            if table.programme is not None and resolved.kind_of(decl).written is None:
                 yield error(
                     "LUK029",
                     f"unit `{decl.name.value}` has no `kind` and the programme no `units are`",
@@ -299,8 +304,9 @@ _NOUN: dict[type, str] = {
 }
 
 
-def check_repeated_clauses(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_repeated_clauses(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK030: a clause that may appear once in a declaration appears once."""
+    table = resolved.table
     for decl in table.declarations:
         if isinstance(decl, ast.Include | ast.Rule | ast.Field):
             continue
@@ -331,8 +337,9 @@ def check_repeated_clauses(workspace: Workspace, table: SymbolTable) -> Iterator
             )
 
 
-def check_max_units(workspace: Workspace, table: SymbolTable) -> Iterator[Diagnostic]:
+def check_max_units(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK034: `at most N units at once` is not more than the units assessed."""
+    table = resolved.table
     for decl in table.declarations:
         if not isinstance(decl, ast.Assessment):
             continue
