@@ -21,7 +21,7 @@ import attrs
 
 from luk_rules import checks
 from luk_rules.audit import Audit, AuditBuilder
-from luk_rules.checks import Resolution
+from luk_rules.checks.resolve import Resolution, resolve
 from luk_rules.compile import Compiled, StratificationError, compile_ruleset, exam
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
@@ -85,7 +85,7 @@ def analyse_text(text: str, name: str, *, roots: Iterable[str | os.PathLike[str]
 
 
 def _checked(workspace: Workspace, diagnostics: list[Diagnostic]) -> Analysis:
-    resolved = checks.resolve(workspace)
+    resolved = resolve(workspace)
     found = set(diagnostics)
     found.update(checks.check(workspace, resolved=resolved))
     return Analysis(workspace, tuple(sorted(found, key=sort_key)), resolved)

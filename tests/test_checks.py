@@ -17,7 +17,8 @@ import pytest
 
 import luk_rules
 from luk_rules import ast
-from luk_rules.checks import PASSES, SymbolTable, check, resolve
+from luk_rules.checks import PASSES, SymbolTable, check
+from luk_rules.checks.resolve import resolve
 from luk_rules.diagnostics import Diagnostic, Severity, render_text, sort_key
 from luk_rules.sources import SourceFile, Workspace, load_workspace
 

@@ -62,8 +62,8 @@ from luk_rules.checks.resolve import (
     Resolution,
     SymbolTable,
     UnitKind,
-    resolve,
 )
+from luk_rules.checks.resolve import resolve as _resolve
 from luk_rules.checks.rules import check_outcome_requirements, check_scoped_rules
 from luk_rules.checks.unused import (
     check_empty_files,
@@ -127,7 +127,7 @@ def check(workspace: Workspace, passes: Sequence[Pass] = PASSES,
         []
     """
     if resolved is None:
-        resolved = resolve(workspace)
+        resolved = _resolve(workspace)
     found: set[Diagnostic] = set()
     for run in passes:
         found.update(run(workspace, resolved))
@@ -136,4 +136,4 @@ def check(workspace: Workspace, passes: Sequence[Pass] = PASSES,
 
 __all__ = ["COMBINATIONS", "FORMS", "LEVELS", "LEVEL_FAMILIES", "PASSES", "UNIT_KINDS",
            "Pass", "ProgrammeFacts", "Reference", "Resolution", "SymbolTable", "UnitKind",
-           "check", "references", "resolve"]
+           "check", "references"]
