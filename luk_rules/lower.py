@@ -180,7 +180,6 @@ class _Lowerer:
         institution = _first(clauses, ast.Institution)
         default_age = _first(clauses, ast.DefaultMaxAge)
         default_min = _first(clauses, ast.MinItems)
-        self.default_min = default_min
         replaces = _first(clauses, ast.Replaces)
         predecessor = None
         if isinstance(replaces, ast.Replaces):
@@ -207,7 +206,7 @@ class _Lowerer:
             span=prog.span,
         )
         evidence = tuple(self.evidence_type(e) for e in self.evidence)
-        units = tuple(self.unit(u, programme) for u in self.units)
+        units = tuple(self.unit(u) for u in self.units)
         assessments = tuple(self.assessment(a) for a in self.assessments)
         rules = tuple(self.rule(r) for r in self.rules)
         exam = self.exam_programme(self.exam) if self.exam else None
@@ -297,19 +296,17 @@ class _Lowerer:
                           clause.basis.text.value if clause.basis is not None else "",
                           span=clause.span)
 
-    def unit(self, u: ast.Unit, programme: ir.Programme) -> ir.Unit:
+    def unit(self, u: ast.Unit) -> ir.Unit:
         code = u.name.value
         credits = _first(u.clauses, ast.Credits)
         age = _first(u.clauses, ast.MaxAge)
-        minimum = _first(u.clauses, ast.MinItems)
+        minimum = self.resolved.minimum_of(u)
         accepts = [c for c in u.clauses if isinstance(c, ast.Accepts)]
         narrowed = {c.id.value: c for c in reversed(u.clauses)
                     if isinstance(c, ast.OutcomeAccepts)}
         raised = {c.id.value: c for c in reversed(u.clauses)
                   if isinstance(c, ast.OutcomeMinItems)}
-        unit_minimum = self.minimum(minimum if isinstance(minimum, ast.MinItems)
-                                    else self.default_min if isinstance(self.default_min,
-                                                                        ast.MinItems) else None)
+        unit_minimum = self.minimum(minimum)
         outcomes = tuple(
             ir.Outcome(
                 f"{code}.{c.id.value}", code, c.text.value, span=c.span,
@@ -331,8 +328,7 @@ class _Lowerer:
             recommended=_names(
                 n for c in u.clauses if isinstance(c, ast.Recommended) for n in c.activities),
             max_age=_age(age.age, age.basis) if isinstance(age, ast.MaxAge) else None,
-            min_items=minimum.count.value if isinstance(minimum, ast.MinItems)
-            else programme.min_items,
+            min_items=minimum.count.value if minimum is not None else 1,
             span=u.span,
             accepts_span=accepts[0].span if accepts else u.span,
         )

@@ -108,6 +108,10 @@ def assert_checks_and_lowering_agree(analysis: pipeline.Analysis) -> ir.Ruleset:
     assert {u.code: u.kind for u in ruleset.units} == dict(resolved.unit_kinds)
     for name, decls in table.units.items():
         assert resolved.kind_of(decls[0]).kind == resolved.unit_kinds[name]
+    # How many items an outcome needs: the unit's own minimum, else the programme's.
+    for unit in ruleset.units:
+        clause = resolved.minimum_of(table.units[unit.code][0])
+        assert unit.min_items == (clause.count.value if clause is not None else 1)
 
     # Regimes: what each inherits through `extends` is the resolver's closure.
     assert [r.name for r in ruleset.programme.regimes] == [

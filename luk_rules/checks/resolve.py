@@ -7,7 +7,8 @@
 - what is declared (:class:`SymbolTable`: every declaration indexed by kind and name, in
   reading order, and whether the workspace is complete);
 - each unit's kind (:meth:`Resolution.kind_of`: its own ``kind``, else the programme's
-  ``units are``, else ``onderwijseenheid``);
+  ``units are``, else ``onderwijseenheid``) and the items its outcomes need at least
+  (:meth:`Resolution.minimum_of`);
 - what a law regime grants through ``extends`` (:meth:`Resolution.extends`,
   :meth:`Resolution.inherited`) and whether it can ever be in force for the programme
   (:meth:`Resolution.may_be_in_force`);
@@ -331,7 +332,7 @@ class UnitKind:
 
 # ---------------------------------------------------------------- programme facts
 
-Value: TypeAlias = bool | None
+Truth: TypeAlias = bool | None
 """A three-valued truth: True, False, or None when the submission decides it."""
 
 
@@ -370,7 +371,7 @@ class ProgrammeFacts:
     under: tuple[str, ...]
     as_if: Mapping[str, datetime.date | None]
 
-    def atom(self, node: ast.Condition, form: str | None = None) -> Value:
+    def atom(self, node: ast.Condition, form: str | None = None) -> Truth:
         """The value of one condition atom from the programme's facts alone.
 
         ``opted in`` is False when the programme has no ``opted in`` clause, and None
@@ -396,13 +397,13 @@ class ProgrammeFacts:
             return self.level == wanted or self.level.startswith(f"{wanted}-")
         return None
 
-    def evaluate(self, condition: ast.Condition | None, form: str | None = None) -> Value:
+    def evaluate(self, condition: ast.Condition | None, form: str | None = None) -> Truth:
         """The condition's value from the programme's facts (no condition holds), or None
         when the submission decides it; ``form`` as for :meth:`atom`."""
         if condition is None:
             return True
         # Post-order over an explicit stack: deep conditions must not exhaust recursion.
-        values: dict[int, Value] = {}
+        values: dict[int, Truth] = {}
         stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
         while stack:
             node, expanded = stack.pop()
@@ -455,6 +456,16 @@ class Resolution:
         """The kind of ``unit`` (any declaration of it): its own ``kind``, else the
         programme's ``units are``."""
         return _kind_of(unit, self.table)
+
+    def minimum_of(self, unit: ast.Unit) -> ast.MinItems | None:
+        """The clause saying how many items each outcome of ``unit`` needs at least: the
+        unit's own ``at least N items per outcome``, else the programme's; None means 1.
+        (An ``outcome ... needs`` clause may raise it for one outcome.)"""
+        own = first_clause(unit, ast.MinItems)
+        if own is not None:
+            return own
+        programme = self.table.programme
+        return first_clause(programme, ast.MinItems) if programme is not None else None
 
     def extends(self, name: str) -> tuple[str, ...]:
         """The declared regime ``name`` and every declared regime it extends, directly or

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from luk_rules import ast
 from luk_rules.checks.common import quoted
-from luk_rules.checks.resolve import Resolution, clauses_of, first_clause
+from luk_rules.checks.resolve import Resolution, clauses_of
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
 from luk_rules.scoping import Scope, check_fields, scoped_atoms
 from luk_rules.sources import Workspace
@@ -38,14 +38,12 @@ def check_outcome_requirements(workspace: Workspace, resolved: Resolution
                                ) -> Iterator[Diagnostic]:
     """LUK076, LUK077: outcome requirements name an outcome, narrow types, raise minimums."""
     table = resolved.table
-    programme = table.programme
-    default = first_clause(programme, ast.MinItems) if programme is not None else None
     for decl in table.declarations:
         if not isinstance(decl, ast.Unit):
             continue
         ids = [o.id.value for o in clauses_of(decl, ast.Outcome)]
         accepted = {n.value for c in clauses_of(decl, ast.Accepts) for n in c.types}
-        own = first_clause(decl, ast.MinItems) or default
+        own = resolved.minimum_of(decl)
         minimum = own.count.value if own is not None else 1
         seen: dict[tuple[type, str], ast.OutcomeAccepts | ast.OutcomeMinItems] = {}
         for clause in decl.clauses:
