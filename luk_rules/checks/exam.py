@@ -14,7 +14,7 @@ from luk_rules.sources import Workspace
 def check_exam_programme(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
     """LUK036-LUK039, LUK044-LUK045: cycles, reachable credits, exemption limit, basis."""
     table = resolved.table
-    exams = [d for d in table.declarations if isinstance(d, ast.ExamProgramme)]
+    exams = table.exams
     for extra in exams[1:]:
         yield error("LUK036", "a ruleset has one exam programme; this is a second one",
                     extra.title.span, hint="merge the clauses into the first exam programme",
