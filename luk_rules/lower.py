@@ -1,5 +1,11 @@
 """From a checked workspace (surface AST) to the IR: names resolved, defaults
-applied, programme-level conditions folded to constants, regimes flattened."""
+applied, programme-level conditions folded to constants, regimes flattened.
+
+Lowering decides nothing about names of its own: it takes the workspace's
+:class:`~luk_rules.checks.resolve.Resolution` as it is, the same one the checks judged
+(which declarations there are, each unit's kind, what a regime inherits through
+``extends``, what the programme fixes), and only turns it into IR.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ from collections.abc import Iterable
 from typing import Literal
 
 from luk_rules import ast, ir
-from luk_rules.scoping import Names, Scope
-from luk_rules.sources import SourceFile, Workspace
+from luk_rules.checks.resolve import Resolution, first_of, resolve
+from luk_rules.scoping import Scope
+from luk_rules.sources import Workspace
 from luk_rules.span import Span
 
 
@@ -37,12 +44,11 @@ def _first(clauses: Iterable[object], kind: type[object]) -> object | None:
     return next((c for c in clauses if isinstance(c, kind)), None)
 
 
-def _provenance(provenance: ast.Provenance | None, status: str, reading: str
+def _provenance(provenance: ast.Provenance | None, inherited: tuple[str, str]
                 ) -> tuple[str, str]:
-    """A clause's status and reading: its own, else its regime's (``status``,
-    ``reading``)."""
+    """A clause's status and reading: its own, else its regime's (``inherited``)."""
     if provenance is None:
-        return status, reading
+        return inherited
     return provenance.status, provenance.reading.value if provenance.reading else ""
 
 
@@ -51,78 +57,31 @@ def _names(names: Iterable[ast.Name]) -> tuple[str, ...]:
 
 
 class _Lowerer:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, resolved: Resolution) -> None:
         self.ws = ws
-        self.programme: ast.Programme | None = None
-        self.evidence: dict[str, ast.EvidenceType] = {}
-        self.units: dict[str, ast.Unit] = {}
-        self.assessments: dict[str, ast.Assessment] = {}
-        self.regimes: dict[str, ast.Regime] = {}
-        self.regime_files: dict[str, SourceFile] = {}
-        self.rules: list[ast.Rule] = []
-        self.fields: dict[str, ast.Field] = {}
-        self.exam: ast.ExamProgramme | None = None
-        self.programme_file = ws.root
-        every: list[ast.Declaration] = []
-        for file, decl in ws.declarations():
-            every.append(decl)
-            match decl:
-                case ast.Programme():
-                    if self.programme is None:
-                        self.programme, self.programme_file = decl, file.path
-                case ast.EvidenceType():
-                    self.evidence.setdefault(decl.name.value, decl)
-                case ast.Unit():
-                    self.units.setdefault(decl.name.value, decl)
-                case ast.Assessment():
-                    self.assessments.setdefault(decl.name.value, decl)
-                case ast.Regime():
-                    self.regimes.setdefault(decl.name.value, decl)
-                    self.regime_files.setdefault(decl.name.value, file)
-                case ast.Rule():
-                    self.rules.append(decl)
-                case ast.ExamProgramme():
-                    self.exam = self.exam or decl
-                case ast.Field():
-                    self.fields.setdefault(decl.name.value, decl)
-                case _:
-                    pass
-        self.names = Names.of(every)
-        self.scope = Scope.bare(self.names)
+        self.resolved = resolved
+        table = resolved.table
+        self.evidence = first_of(table.evidence)
+        self.units = first_of(table.units)
+        self.assessments = first_of(table.assessments)
+        self.rules = first_of(table.rules)
+        self.fields = first_of(table.fields)
+        self.exam = table.exams[0] if table.exams else None
+        self.scope = Scope.bare(resolved.names)
+        self.file_of = {id(decl): file for file, decl in ws.declarations()}
 
-    # -- the programme-level facts conditions may fold to constants
-
-    def level(self) -> str:
-        assert self.programme is not None
-        clause = _first(self.programme.clauses, ast.Level)
-        return clause.level.value if isinstance(clause, ast.Level) else ""
-
-    def participates(self) -> bool:
-        assert self.programme is not None
-        return any(isinstance(c, ast.Participates) for c in self.programme.clauses)
-
-    def opted_in(self) -> dt.date | None:
-        assert self.programme is not None
-        clause = _first(self.programme.clauses, ast.OptedInOn)
-        return _date(clause.date) if isinstance(clause, ast.OptedInOn) else None
-
-    def default_kind(self) -> str:
-        assert self.programme is not None
-        clause = _first(self.programme.clauses, ast.DefaultKind)
-        return clause.kind.value if isinstance(clause, ast.DefaultKind) else "onderwijseenheid"
-
-    def unit_kind(self, unit: ast.Unit) -> ir.UnitKind:
-        clause = _first(unit.clauses, ast.Kind)
-        kind = clause.kind.value if isinstance(clause, ast.Kind) else self.default_kind()
-        return "eenheid-van-leeruitkomsten" if kind == "eenheid-van-leeruitkomsten" else (
-            "onderwijseenheid")
-
-    def recommended_route(self) -> bool:
-        return all(
-            any(isinstance(c, ast.Recommended) and c.activities for c in u.clauses)
-            for u in self.units.values()
-            if self.unit_kind(u) == "eenheid-van-leeruitkomsten"
-        )
+    def fixed(self, c: ast.Condition) -> ir.Cond:
+        """A condition about the programme alone, as the resolution decides it: a constant,
+        or for ``opted in`` a test on the submission date."""
+        facts = self.resolved.facts
+        assert facts is not None
+        value = facts.atom(c)
+        if value is not None:
+            return ir.Const(value, span=c.span)
+        if isinstance(c, ast.OptedIn) and facts.opted_in is not None:
+            return ir.DateFrom(facts.opted_in, span=c.span)
+        raise LoweringError(  # pragma: no cover - the checks reported it (LUK021, LUK042)
+            f"`{c}` cannot be decided for this programme", c.span)
 
     # -- conditions
 
@@ -144,13 +103,13 @@ class _Lowerer:
             case ast.AssessmentPathIndependent() | ast.AssessmentPathDependent():
                 wanted = isinstance(c, ast.AssessmentPathIndependent)
                 names = tuple(sorted(
-                    n for n, a in self.assessments.items()
+                    a.name.value for a in self.assessments
                     if any(isinstance(x, ast.PathClause) and x.independent == wanted
                            for x in a.clauses)))
                 return ir.RequestedAssessment(names, span=sp) if names else ir.Const(False, span=sp)
             case ast.AssessmentMethod(method):
                 names = tuple(sorted(
-                    n for n, a in self.assessments.items()
+                    a.name.value for a in self.assessments
                     if any(isinstance(x, ast.Method) and x.method == method for x in a.clauses)))
                 return ir.RequestedAssessment(names, span=sp) if names else ir.Const(False, span=sp)
             case ast.EvidenceQuantified(quantifier, types):
@@ -163,10 +122,6 @@ class _Lowerer:
                 return ir.CombinationIn(_names(combinations), span=sp)
             case ast.FormIs(forms):
                 return ir.FormIn(_names(forms), span=sp)
-            case ast.LevelIs(level):
-                mine = self.level()
-                family = level.value
-                return ir.Const(mine == family or mine.startswith(family + "-"), span=sp)
             case ast.ActivityFollowed(activity):
                 return ir.Followed(activity.value, span=sp)
             case ast.Submitted(op, date):
@@ -174,98 +129,82 @@ class _Lowerer:
                 if op == "from":
                     return ir.DateFrom(when, span=sp)
                 return ir.Negation(ir.DateFrom(when, span=sp), span=sp)
-            case ast.InstitutionParticipates():
-                return ir.Const(self.participates(), span=sp)
-            case ast.OptedIn():
-                opted = self.opted_in()
-                if opted is None:
-                    return ir.Const(False, span=sp)
-                return ir.DateFrom(opted, span=sp)
-            case ast.RecommendedRoute():
-                return ir.Const(self.recommended_route(), span=sp)
+            case (ast.LevelIs() | ast.InstitutionParticipates() | ast.OptedIn()
+                  | ast.RecommendedRoute()):
+                return self.fixed(c)
         raise AssertionError(f"unknown condition {c!r}")  # pragma: no cover
 
     # -- declarations
 
-    def regime(self, name: str, as_if: dict[str, dt.date], seen: tuple[str, ...] = ()
-               ) -> ir.Regime:
-        decl = self.regimes[name]
+    def regime(self, name: str) -> ir.Regime:
+        """A regime with what it inherits through ``extends`` (the resolution's closure)."""
+        decl = self.resolved.table.regimes[name][0]
+        facts = self.resolved.facts
+        assert facts is not None
         period = _first(decl.clauses, ast.Period)
         basis = _first(decl.clauses, ast.Basis)
-        extends = _first(decl.clauses, ast.Extends)
-        own = _first(decl.clauses, ast.Provenance)
-        status, reading = _provenance(own if isinstance(own, ast.Provenance) else None,
-                                      "proposal" if isinstance(period, ast.Period)
-                                      and period.kind == "proposal" else "", "")
         start: dt.date | None = None
         end: dt.date | None = None
-        never = False
-        if isinstance(period, ast.Period):
-            if period.kind == "proposal":
-                never = True
-            elif period.kind == "dates":
-                start, end = _date(period.start), _date(period.end)
-        if name in as_if:
-            start, end, never = as_if[name], None, False
+        if isinstance(period, ast.Period) and period.kind == "dates":
+            start, end = _date(period.start), _date(period.end)
+        if name in facts.as_if:
+            start, end = facts.as_if[name], None
         permits: list[ir.Permit] = []
         allows: list[ir.Allow] = []
-        if isinstance(extends, ast.Extends) and extends.regime.value in self.regimes and (
-                extends.regime.value not in seen):
-            parent = self.regime(extends.regime.value, {}, (*seen, name))
-            permits.extend(parent.permits)
-            allows.extend(parent.allows)
-        for c in decl.clauses:
-            self.scope = Scope.bare(self.names)
-            if isinstance(c, ast.Permit):
-                cite = ir.Cite(f"{name}: permit {c.kind.value}", c.basis.text.value, c.span,
-                               *_provenance(c.provenance, status, reading))
-                when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
-                permits.append(ir.Permit(c.kind.value, _names(c.forms), when, cite))
-            elif isinstance(c, ast.Allow):
-                combos = ", ".join(n.value for n in c.combinations)
-                cite = ir.Cite(f"{name}: allow combination {combos}", c.basis.text.value, c.span,
-                               *_provenance(c.provenance, status, reading))
-                when = self.cond(c.when) if c.when else ir.Const(True, span=c.span)
-                allows.append(ir.Allow(_names(c.combinations), _names(c.kinds), when, cite))
+        for source, permit in self.resolved.inherited(name, ast.Permit):
+            self.scope = Scope.bare(self.resolved.names)
+            cite = ir.Cite(f"{source}: permit {permit.kind.value}", permit.basis.text.value,
+                           permit.span, *_provenance(permit.provenance, self.status(source)))
+            when = self.cond(permit.when) if permit.when else ir.Const(True, span=permit.span)
+            permits.append(ir.Permit(permit.kind.value, _names(permit.forms), when, cite))
+        for source, allow in self.resolved.inherited(name, ast.Allow):
+            self.scope = Scope.bare(self.resolved.names)
+            combos = ", ".join(n.value for n in allow.combinations)
+            cite = ir.Cite(f"{source}: allow combination {combos}", allow.basis.text.value,
+                           allow.span, *_provenance(allow.provenance, self.status(source)))
+            when = self.cond(allow.when) if allow.when else ir.Const(True, span=allow.span)
+            allows.append(ir.Allow(_names(allow.combinations), _names(allow.kinds), when, cite))
         return ir.Regime(
             name=name,
             title=decl.title.value,
             start=start,
             end=end,
-            never=never,
+            never=not self.resolved.may_be_in_force(name),
             basis=basis.text.value if isinstance(basis, ast.Basis) else "",
             permits=tuple(permits),
             allows=tuple(allows),
             span=decl.span,
-            status=status,
-            reading=reading,
-            shipped=self.shipped(self.regime_files[name]),
+            status=self.status(name)[0],
+            reading=self.status(name)[1],
+            shipped=self.file_of[id(decl)].shipped,
         )
 
-    def shipped(self, file: SourceFile) -> bool:
-        """Whether the file is one of the shipped law (not the ruleset's own)."""
-        return file.shipped
+    def status(self, name: str) -> tuple[str, str]:
+        """What the regime's basis is (status, reading): its own ``enacted`` or
+        ``interpretation``, ``proposal`` for a proposal, else unstated."""
+        decl = self.resolved.table.regimes[name][0]
+        own = _first(decl.clauses, ast.Provenance)
+        if isinstance(own, ast.Provenance):
+            return own.status, own.reading.value if own.reading else ""
+        return ("proposal" if self.resolved.is_proposal(name) else ""), ""
 
     def ruleset(self) -> ir.Ruleset:
-        prog = self.programme
-        if prog is None:
+        facts = self.resolved.facts
+        if facts is None:
             raise LoweringError(
                 f"{self.ws.root} declares no programme: it can be checked and included, "
                 "but not used to decide", Span(self.ws.root, 1, 1, 1, 1))
+        prog = facts.programme
         clauses = prog.clauses
-        as_if = {c.regime.value: dt.date.fromisoformat(c.date.value)
-                 for c in clauses if isinstance(c, ast.AsIf)}
-        under = [n.value for c in clauses if isinstance(c, ast.Under) for n in c.regimes]
-        regimes = tuple(self.regime(n, as_if) for n in dict.fromkeys(under) if n in self.regimes)
-        forms = tuple(n.value for c in clauses if isinstance(c, ast.Forms) for n in c.forms)
+        regimes = tuple(self.regime(n) for n in dict.fromkeys(facts.under)
+                        if n in self.resolved.table.regimes)
         institution = _first(clauses, ast.Institution)
         default_age = _first(clauses, ast.DefaultMaxAge)
-        self.default_min = _first(clauses, ast.MinItems)
         default_min = _first(clauses, ast.MinItems)
         replaces = _first(clauses, ast.Replaces)
         predecessor = None
         if isinstance(replaces, ast.Replaces):
-            target = self.ws.replaced_by(self.programme_file, replaces)
+            target = self.ws.replaced_by(facts.file, replaces)
             if target is None:  # pragma: no cover - the reading stage reported it
                 raise LoweringError(f"`{replaces.path.value}` cannot be read", replaces.span)
             predecessor = ir.Predecessor(str(target),
@@ -274,12 +213,12 @@ class _Lowerer:
         programme = ir.Programme(
             code=prog.code.value,
             title=prog.title.value,
-            level=self.level(),
-            forms=tuple(dict.fromkeys(forms)),
+            level=facts.level or "",
+            forms=facts.forms,
             institution=institution.name.value if isinstance(institution, ast.Institution)
             else "",
-            participates=self.participates(),
-            opted_in=self.opted_in(),
+            participates=facts.participates,
+            opted_in=facts.opted_in,
             max_age=_age(default_age.age, default_age.basis)
             if isinstance(default_age, ast.DefaultMaxAge) else None,
             min_items=default_min.count.value if isinstance(default_min, ast.MinItems) else 1,
@@ -287,19 +226,19 @@ class _Lowerer:
             replaces=predecessor,
             span=prog.span,
         )
-        evidence = tuple(self.evidence_type(e) for e in self.evidence.values())
-        units = tuple(self.unit(u, programme) for u in self.units.values())
-        assessments = tuple(self.assessment(a) for a in self.assessments.values())
+        evidence = tuple(self.evidence_type(e) for e in self.evidence)
+        units = tuple(self.unit(u) for u in self.units)
+        assessments = tuple(self.assessment(a) for a in self.assessments)
         rules = tuple(self.rule(r) for r in self.rules)
         exam = self.exam_programme(self.exam) if self.exam else None
         fields = tuple(ir.Field(f.name.value, f.title.value, f.type, span=f.span)
-                       for f in self.fields.values())
+                       for f in self.fields)
         return ir.Ruleset(self.ws.root, programme, evidence, units, assessments, rules, exam,
                           fields)
 
     def rule(self, r: ast.Rule) -> ir.Rule:
         """A rule with its binders and ``where`` names, resolved by its :class:`Scope`."""
-        self.scope = Scope.of_rule(r, self.names)
+        self.scope = Scope.of_rule(r, self.resolved.names)
         when = self.cond(r.when)
         severities: dict[str, Literal["deny", "warning", "info"]] = {
             "deny": "deny", "warn": "warning", "info": "info"}
@@ -314,7 +253,7 @@ class _Lowerer:
         )
         if self.scope.diagnostics:  # pragma: no cover - the checks reported them
             raise LoweringError(self.scope.diagnostics[0].message, self.scope.diagnostics[0].span)
-        self.scope = Scope.bare(self.names)
+        self.scope = Scope.bare(self.resolved.names)
         return rule
 
     def exam_programme(self, e: ast.ExamProgramme) -> ir.ExamProgramme:
@@ -378,19 +317,17 @@ class _Lowerer:
                           clause.basis.text.value if clause.basis is not None else "",
                           span=clause.span)
 
-    def unit(self, u: ast.Unit, programme: ir.Programme) -> ir.Unit:
+    def unit(self, u: ast.Unit) -> ir.Unit:
         code = u.name.value
         credits = _first(u.clauses, ast.Credits)
         age = _first(u.clauses, ast.MaxAge)
-        minimum = _first(u.clauses, ast.MinItems)
+        minimum = self.resolved.minimum_of(u)
         accepts = [c for c in u.clauses if isinstance(c, ast.Accepts)]
         narrowed = {c.id.value: c for c in reversed(u.clauses)
                     if isinstance(c, ast.OutcomeAccepts)}
         raised = {c.id.value: c for c in reversed(u.clauses)
                   if isinstance(c, ast.OutcomeMinItems)}
-        unit_minimum = self.minimum(minimum if isinstance(minimum, ast.MinItems)
-                                    else self.default_min if isinstance(self.default_min,
-                                                                        ast.MinItems) else None)
+        unit_minimum = self.minimum(minimum)
         outcomes = tuple(
             ir.Outcome(
                 f"{code}.{c.id.value}", code, c.text.value, span=c.span,
@@ -406,14 +343,13 @@ class _Lowerer:
             code=code,
             title=u.title.value,
             credits=credits.credits.value if isinstance(credits, ast.Credits) else 0,
-            kind=self.unit_kind(u),
+            kind=self.resolved.unit_kinds[code],
             outcomes=tuple({o.ref: o for o in outcomes}.values()),
             accepts=_names(n for c in accepts for n in c.types),
             recommended=_names(
                 n for c in u.clauses if isinstance(c, ast.Recommended) for n in c.activities),
             max_age=_age(age.age, age.basis) if isinstance(age, ast.MaxAge) else None,
-            min_items=minimum.count.value if isinstance(minimum, ast.MinItems)
-            else programme.min_items,
+            min_items=minimum.count.value if minimum is not None else 1,
             span=u.span,
             accepts_span=accepts[0].span if accepts else u.span,
         )
@@ -433,10 +369,13 @@ class _Lowerer:
         )
 
 
-def lower(workspace: Workspace) -> ir.Ruleset:
+def lower(workspace: Workspace, resolved: Resolution | None = None) -> ir.Ruleset:
     """Turn a workspace that passed the checks into the IR.
+
+    ``resolved`` is the workspace's resolution, the one the checks judged (the pipeline
+    hands it over); it is made here when not given.
 
     Raises:
         LoweringError: when the workspace has no programme to decide for.
     """
-    return _Lowerer(workspace).ruleset()
+    return _Lowerer(workspace, resolved if resolved is not None else resolve(workspace)).ruleset()

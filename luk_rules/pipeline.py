@@ -1,7 +1,11 @@
 """The whole chain in one place:
 
-    text --parse--> AST --checks--> IR --compile--> program --engine--> derivation --> Decision
-                                                                              (record) --> Audit
+    text --parse--> AST --resolve--> Resolution --checks--> diagnostics
+    Resolution --lower--> IR --compile--> program --engine--> derivation --> Decision
+                                                                (record) --> Audit
+
+The workspace is resolved once (:func:`~luk_rules.checks.resolve.resolve`); the checks judge
+that resolution and lowering takes the same one as it is.
 
 Each function here runs one or more stages in order and raises a
 :class:`~luk_rules.errors.LukError` when its input is not good enough.
@@ -17,6 +21,7 @@ import attrs
 
 from luk_rules import checks
 from luk_rules.audit import Audit, AuditBuilder
+from luk_rules.checks.resolve import Resolution, resolve
 from luk_rules.compile import Compiled, StratificationError, compile_ruleset, exam
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
@@ -38,10 +43,12 @@ from luk_rules.submission import Record, Submission, validate, validate_record
 
 @attrs.frozen
 class Analysis:
-    """A ruleset read and checked: its files and every diagnostic, sorted."""
+    """A ruleset read and checked: its files, what they mean (the resolution the checks
+    judged and lowering uses) and every diagnostic, sorted."""
 
     workspace: Workspace
     diagnostics: tuple[Diagnostic, ...]
+    resolution: Resolution
 
     @property
     def ok(self) -> bool:
@@ -78,9 +85,10 @@ def analyse_text(text: str, name: str, *, roots: Iterable[str | os.PathLike[str]
 
 
 def _checked(workspace: Workspace, diagnostics: list[Diagnostic]) -> Analysis:
+    resolved = resolve(workspace)
     found = set(diagnostics)
-    found.update(checks.check(workspace))
-    return Analysis(workspace, tuple(sorted(found, key=sort_key)))
+    found.update(checks.check(workspace, resolved=resolved))
+    return Analysis(workspace, tuple(sorted(found, key=sort_key)), resolved)
 
 
 def build(analysis: Analysis) -> Compiled:
@@ -93,7 +101,7 @@ def build(analysis: Analysis) -> Compiled:
     if not analysis.ok:
         raise RulesetError(analysis.diagnostics, texts, paths)
     try:
-        ruleset = lower(analysis.workspace)
+        ruleset = lower(analysis.workspace, analysis.resolution)
         return compile_ruleset(ruleset)
     except LoweringError as exc:
         raise RulesetError([error(

@@ -18,6 +18,7 @@ import pytest
 import luk_rules
 from luk_rules import ast
 from luk_rules.checks import PASSES, SymbolTable, check
+from luk_rules.checks.resolve import resolve
 from luk_rules.diagnostics import Diagnostic, Severity, render_text, sort_key
 from luk_rules.sources import SourceFile, Workspace, load_workspace
 
@@ -213,12 +214,12 @@ def test_check_handles_a_workspace_without_parsed_files() -> None:
 
 
 def test_passes_share_one_signature_and_run_in_order() -> None:
-    """PASSES is a tuple of functions taking (workspace, table); each has a docstring."""
+    """PASSES is a tuple of functions taking (workspace, resolution); each has a docstring."""
     assert isinstance(PASSES, tuple)
     empty = Workspace("x.luk", (), ())
-    table = SymbolTable.build(empty)
+    resolved = resolve(empty)
     for run in PASSES:
-        assert list(run(empty, table)) == []
+        assert list(run(empty, resolved)) == []
         assert run.__doc__ and "\n" not in run.__doc__.strip()
 
 

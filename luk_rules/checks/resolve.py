@@ -1,0 +1,571 @@
+"""The one name resolver: what the declarations of a workspace mean, decided once.
+
+:func:`resolve` reads a :class:`~luk_rules.sources.Workspace` once and returns a
+:class:`Resolution`, which both the checks (:mod:`luk_rules.checks`) and lowering
+(:mod:`luk_rules.lower`) take as it is, so that the two cannot disagree about:
+
+- what is declared (:class:`SymbolTable`: every declaration indexed by kind and name, in
+  reading order, and whether the workspace is complete);
+- each unit's kind (:meth:`Resolution.kind_of`: its own ``kind``, else the programme's
+  ``units are``, else ``onderwijseenheid``) and the items its outcomes need at least
+  (:meth:`Resolution.minimum_of`);
+- what a law regime grants through ``extends`` (:meth:`Resolution.extends`,
+  :meth:`Resolution.inherited`) and whether it can ever be in force for the programme
+  (:meth:`Resolution.may_be_in_force`);
+- what the programme alone fixes for every submission (:class:`ProgrammeFacts`: level,
+  forms, participation, the opt-in date, the recommended route), with the three-valued
+  value of a condition from those facts (:meth:`ProgrammeFacts.evaluate`).
+
+The resolution of a workspace with errors is still complete enough for the checks to say
+what is wrong; lowering uses it only for a workspace that passed them.
+
+Example:
+    >>> from pathlib import Path
+    >>> from luk_rules.sources import load_workspace
+    >>> workspace, _ = load_workspace(Path("rulesets/examples/ds-master-deeltijd.luk"))
+    >>> resolved = resolve(workspace)
+    >>> resolved.extends("wet-leeruitkomsten")
+    ('wet-leeruitkomsten', 'whw')
+    >>> sorted(set(resolved.unit_kinds.values()))
+    ['eenheid-van-leeruitkomsten']
+    >>> resolved.facts.opted_in if resolved.facts else None
+    datetime.date(2025, 2, 1)
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Final, Literal, TypeAlias, TypeVar
+
+import attrs
+
+from luk_rules import ast, ir
+from luk_rules.scoping import Names
+from luk_rules.sources import SourceFile, Workspace
+
+# ---------------------------------------------------------------- vocabulary
+
+ONDERWIJSEENHEID: Final = "onderwijseenheid"
+"""The course unit, the kind of unit every programme may use."""
+
+EVL: Final = "eenheid-van-leeruitkomsten"
+"""The unit of learning outcomes, which the law permits only under conditions."""
+
+UNIT_KINDS: tuple[ir.UnitKind, ...] = (ONDERWIJSEENHEID, EVL)
+"""The known unit kinds."""
+
+FORMS: tuple[str, ...] = ("voltijd", "deeltijd", "duaal")
+"""The known forms of a programme."""
+
+LEVELS: tuple[str, ...] = (
+    "hbo-associate-degree", "hbo-bachelor", "hbo-master", "wo-bachelor", "wo-master",
+)
+"""The known levels of a programme."""
+
+LEVEL_FAMILIES: tuple[str, ...] = ("hbo", "wo")
+"""The families of levels ``level is`` may name."""
+
+COMBINATIONS: tuple[str, ...] = ("A", "B", "C", "D")
+"""The combinations (routes) of evidence the law names."""
+
+DeclKind: TypeAlias = Literal[
+    "programme", "evidence type", "unit", "assessment", "law regime", "rule"
+]
+"""The kinds of declaration a name can refer to."""
+
+_D = TypeVar("_D", ast.EvidenceType, ast.Unit, ast.Assessment, ast.Regime, ast.Rule, ast.Field)
+_C = TypeVar("_C")
+_G = TypeVar("_G", ast.Permit, ast.Allow)
+
+
+# ---------------------------------------------------------------- symbol table
+
+
+@attrs.frozen
+class SymbolTable:
+    """Every declaration of a workspace, indexed by kind and name with *all* occurrences.
+
+    Each mapping keeps the declarations of one name in reading order (an included file's
+    declarations count from the place of its ``include``), so ``table.units["BK-ONT"][0]``
+    is the first declaration and any further entries are duplicates. Iterating a mapping
+    gives the names in the reading order of their first declaration.
+
+    Attributes:
+        declarations: every declaration in reading order (includes left out).
+        programmes: every programme (a ruleset should have exactly one).
+        programme_files: the file each of ``programmes`` is declared in.
+        evidence: evidence types by name.
+        units: units by name.
+        outcomes: outcomes by ``"<unit>.<id>"``, over every declaration of the unit.
+        assessments: assessments by name.
+        regimes: law regimes by name.
+        rules: the ruleset's own rules by name.
+        fields: evidence fields by name.
+        exams: every exam programme (a ruleset may have one).
+        available_regimes: law regime files that could be pulled in by name.
+        complete: False when a file did not parse or an include could not be read, so
+            the absence of a declaration proves nothing.
+    """
+
+    declarations: tuple[ast.Declaration, ...]
+    programmes: tuple[ast.Programme, ...]
+    programme_files: tuple[str, ...]
+    evidence: Mapping[str, tuple[ast.EvidenceType, ...]]
+    units: Mapping[str, tuple[ast.Unit, ...]]
+    outcomes: Mapping[str, tuple[ast.Outcome, ...]]
+    assessments: Mapping[str, tuple[ast.Assessment, ...]]
+    regimes: Mapping[str, tuple[ast.Regime, ...]]
+    rules: Mapping[str, tuple[ast.Rule, ...]]
+    fields: Mapping[str, tuple[ast.Field, ...]]
+    exams: tuple[ast.ExamProgramme, ...]
+    available_regimes: tuple[str, ...]
+    complete: bool
+
+    @classmethod
+    def build(cls, workspace: Workspace) -> SymbolTable:
+        """Index the declarations of every file of ``workspace`` that parsed."""
+        located, complete = _reading_order(workspace)
+        declarations = tuple(decl for _, decl in located)
+        outcomes: dict[str, list[ast.Outcome]] = {}
+        for decl in declarations:
+            if isinstance(decl, ast.Unit):
+                for outcome in clauses_of(decl, ast.Outcome):
+                    key = f"{decl.name.value}.{outcome.id.value}"
+                    outcomes.setdefault(key, []).append(outcome)
+        programmes = [(path, d) for path, d in located if isinstance(d, ast.Programme)]
+        return cls(
+            declarations=declarations,
+            programmes=tuple(d for _, d in programmes),
+            programme_files=tuple(path for path, _ in programmes),
+            evidence=_index(declarations, ast.EvidenceType),
+            units=_index(declarations, ast.Unit),
+            outcomes={k: tuple(v) for k, v in outcomes.items()},
+            assessments=_index(declarations, ast.Assessment),
+            regimes=_index(declarations, ast.Regime),
+            rules=_index(declarations, ast.Rule),
+            fields=_index(declarations, ast.Field),
+            exams=tuple(d for d in declarations if isinstance(d, ast.ExamProgramme)),
+            available_regimes=tuple(workspace.available_regimes),
+            complete=complete,
+        )
+
+    @property
+    def programme(self) -> ast.Programme | None:
+        """The (first) programme, or None for a shared library or a law file."""
+        return self.programmes[0] if self.programmes else None
+
+    def names(self, kind: DeclKind) -> tuple[str, ...]:
+        """Every declared name of one kind (for regimes, also those that could be loaded)."""
+        if kind == "law regime":
+            return tuple(sorted({*self.regimes, *self.available_regimes}))
+        if kind == "programme":
+            return tuple(p.code.value for p in self.programmes)
+        return tuple(self._by_kind(kind))
+
+    def declares(self, kind: DeclKind, name: str) -> bool:
+        """Whether ``name`` is declared as ``kind`` in the workspace."""
+        if kind == "programme":
+            return any(p.code.value == name for p in self.programmes)
+        return name in self._by_kind(kind)
+
+    def kinds_of(self, name: str) -> list[DeclKind]:
+        """The kinds under which ``name`` is declared, in a fixed order."""
+        every: tuple[DeclKind, ...] = (
+            "programme", "evidence type", "unit", "assessment", "law regime", "rule"
+        )
+        return [kind for kind in every if self.declares(kind, name)]
+
+    def _by_kind(self, kind: DeclKind) -> Mapping[str, tuple[ast.Declaration, ...]]:
+        table: dict[DeclKind, Mapping[str, tuple[ast.Declaration, ...]]] = {
+            "evidence type": self.evidence,
+            "unit": self.units,
+            "assessment": self.assessments,
+            "law regime": self.regimes,
+            "rule": self.rules,
+        }
+        return table.get(kind, {})
+
+    def unit(self, name: str) -> ast.Unit | None:
+        """The first unit declared under ``name``."""
+        found = self.units.get(name, ())
+        return found[0] if found else None
+
+    def regime(self, name: str) -> ast.Regime | None:
+        """The first law regime declared under ``name``."""
+        found = self.regimes.get(name, ())
+        return found[0] if found else None
+
+
+def first_of(index: Mapping[str, tuple[_D, ...]]) -> tuple[_D, ...]:
+    """The first declaration of each name of ``index``, in reading order: what a ruleset
+    that passed the checks (and so declares each name once) consists of."""
+    return tuple(decls[0] for decls in index.values())
+
+
+def _index(declarations: Iterable[ast.Declaration], cls: type[_D]) -> dict[str, tuple[_D, ...]]:
+    found: dict[str, list[_D]] = {}
+    for decl in declarations:
+        if isinstance(decl, cls):
+            found.setdefault(decl.name.value, []).append(decl)
+    return {name: tuple(decls) for name, decls in found.items()}
+
+
+def _reading_order(workspace: Workspace
+                   ) -> tuple[tuple[tuple[str, ast.Declaration], ...], bool]:
+    """Declarations in reading order (an include's declarations at its place), each with
+    the file it is declared in, and whether every file parsed and every include was found."""
+    by_path: dict[str, SourceFile] = {}
+    for source in workspace.files:
+        by_path.setdefault(source.path, source)
+    complete = all(f.module is not None for f in workspace.files)
+    ordered: list[tuple[str, ast.Declaration]] = []
+    visited: set[int] = set()
+    stack: list[tuple[SourceFile, int]] = []
+
+    def enter(source: SourceFile) -> None:
+        if id(source) not in visited and source.module is not None:
+            visited.add(id(source))
+            stack.append((source, 0))
+
+    for root in workspace.files:
+        enter(root)
+        # Depth first without recursion, so a long include chain cannot overflow the stack.
+        while stack:
+            source, at = stack.pop()
+            declarations = source.module.declarations if source.module else ()
+            while at < len(declarations):
+                decl = declarations[at]
+                at += 1
+                if not isinstance(decl, ast.Include):
+                    ordered.append((source.path, decl))
+                    continue
+                shown = workspace.included(source, decl)
+                included = by_path.get(shown) if shown is not None else None
+                if included is None:
+                    complete = False
+                elif id(included) not in visited and included.module is not None:
+                    stack.append((source, at))
+                    enter(included)
+                    break
+    return tuple(ordered), complete
+
+
+# ---------------------------------------------------------------- AST helpers
+
+ClausedDecl: TypeAlias = (
+    ast.Programme | ast.ExamProgramme | ast.EvidenceType | ast.Unit | ast.Assessment | ast.Regime
+)
+"""A declaration made of clauses."""
+
+
+def clauses_of(decl: ClausedDecl, cls: type[_C]) -> list[_C]:
+    """Every clause of ``decl`` of class ``cls``, in order."""
+    return [c for c in decl.clauses if isinstance(c, cls)]
+
+
+def first_clause(decl: ClausedDecl, cls: type[_C]) -> _C | None:
+    """The first clause of ``decl`` of class ``cls``, or None."""
+    for clause in decl.clauses:
+        if isinstance(clause, cls):
+            return clause
+    return None
+
+
+def nodes_of(condition: ast.Condition) -> Iterator[ast.Condition]:
+    """Every condition node inside ``condition`` (itself included), without recursion."""
+    stack: list[ast.Condition] = [condition]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Or | ast.And):
+            stack.extend(reversed(node.items))
+        elif isinstance(node, ast.Not):
+            stack.append(node.item)
+
+
+def conditions_of(table: SymbolTable) -> Iterator[ast.Condition]:
+    """Every condition node of every rule, permit and allow."""
+    for decl in table.declarations:
+        if isinstance(decl, ast.Rule):
+            yield from nodes_of(decl.when)
+        elif isinstance(decl, ast.Regime):
+            for clause in decl.clauses:
+                if isinstance(clause, ast.Permit | ast.Allow) and clause.when is not None:
+                    yield from nodes_of(clause.when)
+
+
+def _date(written: ast.DateLit) -> datetime.date | None:
+    """A written date, or None when it is not a calendar date (the checks report LUK021)."""
+    try:
+        return datetime.date.fromisoformat(written.value)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- unit kinds
+
+
+@attrs.frozen
+class UnitKind:
+    """The kind of one unit: its own ``kind``, else the programme's ``units are``.
+
+    Attributes:
+        written: the kind as written (possibly a word that is no kind, LUK025), or None
+            when neither the unit nor the programme says (LUK029 in a programme).
+        from_programme: whether it comes from the programme's ``units are``.
+    """
+
+    written: str | None
+    from_programme: bool
+
+    @property
+    def known(self) -> ir.UnitKind | None:
+        """The kind when it is written and a known one, else None."""
+        return next((k for k in UNIT_KINDS if k == self.written), None)
+
+    @property
+    def kind(self) -> ir.UnitKind:
+        """The kind the unit is decided as: the known kind written, else onderwijseenheid."""
+        return self.known or ONDERWIJSEENHEID
+
+
+# ---------------------------------------------------------------- programme facts
+
+Truth: TypeAlias = bool | None
+"""A three-valued truth: True, False, or None when the submission decides it."""
+
+
+@attrs.frozen
+class ProgrammeFacts:
+    """What the programme alone fixes for every submission.
+
+    A condition about these facts has the same value for every submission, except
+    ``opted in``, which holds for submissions dated on or after the opt-in date: it
+    depends on the submission unless the programme never opted in.
+
+    Attributes:
+        programme: the programme declaration.
+        file: the file it is declared in (``replaces`` paths start there).
+        level: the level as written, or None.
+        forms: the forms as written, each once, in order.
+        participates: whether it takes part in the experiment (``participates in
+            experiment``).
+        opts_in: whether it has an ``opted in DATE`` clause.
+        opted_in: the opt-in date, or None (no clause, or not a calendar date).
+        recommended_route: whether every eenheid-van-leeruitkomsten keeps a recommended
+            activity (``recommended route``).
+        under: the law regimes it stands under, as written.
+        as_if: the regimes it evaluates ``as if`` in force, with the date from which (None
+            when the date is not a calendar date).
+    """
+
+    programme: ast.Programme
+    file: str
+    level: str | None
+    forms: tuple[str, ...]
+    participates: bool
+    opts_in: bool
+    opted_in: datetime.date | None
+    recommended_route: bool
+    under: tuple[str, ...]
+    as_if: Mapping[str, datetime.date | None]
+
+    def atom(self, node: ast.Condition, form: str | None = None) -> Truth:
+        """The value of one condition atom from the programme's facts alone.
+
+        ``opted in`` is False when the programme has no ``opted in`` clause, and None
+        otherwise: it then depends on the submission's date. ``form is`` is decided only
+        when ``form`` is given (the programme offered in that form). Every atom about the
+        submission (units, evidence, dates, combination, ...) is None.
+
+        ``recommended route`` is True when every unit of learning outcomes keeps a
+        recommended activity. When one does not, the ruleset has an error that says so
+        (LUK042) and cannot be used to decide; the atom is then None, so that no other
+        check reports the same omission again.
+        """
+        if isinstance(node, ast.OptedIn):
+            return None if self.opts_in else False
+        if isinstance(node, ast.InstitutionParticipates):
+            return self.participates
+        if isinstance(node, ast.RecommendedRoute):
+            return True if self.recommended_route else None
+        if isinstance(node, ast.FormIs):
+            return None if form is None else any(f.value == form for f in node.forms)
+        if isinstance(node, ast.LevelIs) and self.level in LEVELS:
+            wanted = node.level.value
+            return self.level == wanted or self.level.startswith(f"{wanted}-")
+        return None
+
+    def evaluate(self, condition: ast.Condition | None, form: str | None = None) -> Truth:
+        """The condition's value from the programme's facts (no condition holds), or None
+        when the submission decides it; ``form`` as for :meth:`atom`."""
+        if condition is None:
+            return True
+        # Post-order over an explicit stack: deep conditions must not exhaust recursion.
+        values: dict[int, Truth] = {}
+        stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
+                stack.append((node, True))
+                children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
+                stack.extend((child, False) for child in children)
+                continue
+            if isinstance(node, ast.Not):
+                inner = values.get(id(node.item))
+                values[id(node)] = None if inner is None else not inner
+            elif isinstance(node, ast.And):
+                parts = [values.get(id(c)) for c in node.items]
+                values[id(node)] = (
+                    False if False in parts else True if all(parts) else None
+                )
+            elif isinstance(node, ast.Or):
+                parts = [values.get(id(c)) for c in node.items]
+                values[id(node)] = (
+                    True if True in parts else False if all(p is False for p in parts)
+                    else None
+                )
+            else:
+                values[id(node)] = self.atom(node, form)
+        return values.get(id(condition))
+
+
+# ---------------------------------------------------------------- the resolution
+
+
+@attrs.frozen
+class Resolution:
+    """What the declarations of a workspace mean: built once by :func:`resolve`, read by
+    the checks and by lowering alike.
+
+    Attributes:
+        table: every declaration, indexed.
+        names: the declared names rules may use, for :mod:`luk_rules.scoping`.
+        unit_kinds: the kind each unit is decided as (of its first declaration), by name,
+            in reading order.
+        facts: what the (first) programme fixes, or None without a programme.
+    """
+
+    table: SymbolTable
+    names: Names
+    unit_kinds: Mapping[str, ir.UnitKind]
+    facts: ProgrammeFacts | None
+
+    def kind_of(self, unit: ast.Unit) -> UnitKind:
+        """The kind of ``unit`` (any declaration of it): its own ``kind``, else the
+        programme's ``units are``."""
+        return _kind_of(unit, self.table)
+
+    def minimum_of(self, unit: ast.Unit) -> ast.MinItems | None:
+        """The clause saying how many items each outcome of ``unit`` needs at least: the
+        unit's own ``at least N items per outcome``, else the programme's; None means 1.
+        (An ``outcome ... needs`` clause may raise it for one outcome.)"""
+        own = first_clause(unit, ast.MinItems)
+        if own is not None:
+            return own
+        programme = self.table.programme
+        return first_clause(programme, ast.MinItems) if programme is not None else None
+
+    def extends(self, name: str) -> tuple[str, ...]:
+        """The declared regime ``name`` and every declared regime it extends, directly or
+        through others, nearest first (depth first, each once; an ``extends`` cycle or an
+        undeclared regime ends the chain). Empty when ``name`` is not declared.
+
+        A regime permits and allows whatever the regimes it extends permit and allow, in
+        force or not: their periods matter only where they stand in ``under`` themselves.
+        """
+        found: list[str] = []
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            regime = self.table.regime(current)
+            if current in seen or regime is None:
+                continue
+            seen.add(current)
+            found.append(current)
+            stack.extend(reversed([c.regime.value for c in clauses_of(regime, ast.Extends)]))
+        return tuple(found)
+
+    def inherited(self, name: str, cls: type[_G]) -> tuple[tuple[str, _G], ...]:
+        """Every ``permit`` (or ``allow``, by ``cls``) regime ``name`` grants, with the
+        regime that declares it: of the furthest regime it extends first, its own last."""
+        granted: list[tuple[str, _G]] = []
+        for source in reversed(self.extends(name)):
+            regime = self.table.regime(source)
+            if regime is not None:
+                granted.extend((source, clause) for clause in clauses_of(regime, cls))
+        return tuple(granted)
+
+    def is_proposal(self, name: str) -> bool:
+        """Whether the declared regime ``name`` is a ``proposal`` (never in force by itself)."""
+        regime = self.table.regime(name)
+        period = first_clause(regime, ast.Period) if regime is not None else None
+        return period is not None and period.kind == "proposal"
+
+    def may_be_in_force(self, name: str) -> bool:
+        """Whether regime ``name`` can be the law in force for the programme: not when it
+        is a ``proposal`` the programme does not evaluate ``as if`` in force."""
+        as_if = self.facts.as_if if self.facts is not None else {}
+        return not self.is_proposal(name) or name in as_if
+
+
+def resolve(workspace: Workspace) -> Resolution:
+    """Resolve ``workspace`` once: its declarations indexed, and what they mean.
+
+    Files that did not parse are skipped (the parser reported them).
+
+    Example:
+        >>> from luk_rules.sources import Workspace
+        >>> resolve(Workspace("empty.luk", (), ())).facts is None
+        True
+    """
+    table = SymbolTable.build(workspace)
+    unit_kinds = {name: _kind_of(unit, table).kind for name, unit in
+                  ((n, decls[0]) for n, decls in table.units.items())}
+    return Resolution(
+        table=table,
+        names=Names.of(table.declarations, table.complete),
+        unit_kinds=unit_kinds,
+        facts=_facts(table, unit_kinds),
+    )
+
+
+def _kind_of(unit: ast.Unit, table: SymbolTable) -> UnitKind:
+    own = first_clause(unit, ast.Kind)
+    if own is not None:
+        return UnitKind(own.kind.value, from_programme=False)
+    programme = table.programme
+    default = first_clause(programme, ast.DefaultKind) if programme is not None else None
+    if default is not None:
+        return UnitKind(default.kind.value, from_programme=True)
+    return UnitKind(None, from_programme=False)
+
+
+def _facts(table: SymbolTable, unit_kinds: Mapping[str, ir.UnitKind]
+           ) -> ProgrammeFacts | None:
+    programme = table.programme
+    if programme is None:
+        return None
+    level = first_clause(programme, ast.Level)
+    opted_in = first_clause(programme, ast.OptedInOn)
+    as_if: dict[str, datetime.date | None] = {}
+    for clause in clauses_of(programme, ast.AsIf):
+        as_if.setdefault(clause.regime.value, _date(clause.date))
+    return ProgrammeFacts(
+        programme=programme,
+        file=table.programme_files[0],
+        level=level.level.value if level is not None else None,
+        forms=tuple(dict.fromkeys(
+            f.value for clause in clauses_of(programme, ast.Forms) for f in clause.forms)),
+        participates=first_clause(programme, ast.Participates) is not None,
+        opts_in=opted_in is not None,
+        opted_in=_date(opted_in.date) if opted_in is not None else None,
+        recommended_route=all(
+            any(r.activities for r in clauses_of(unit, ast.Recommended))
+            for unit in first_of(table.units) if unit_kinds[unit.name.value] == EVL),
+        under=tuple(n.value for clause in clauses_of(programme, ast.Under)
+                    for n in clause.regimes),
+        as_if=as_if,
+    )
