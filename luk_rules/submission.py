@@ -527,8 +527,9 @@ def unstructure(submission: Submission) -> dict[str, Any]:
         for key in ("by", "grounds", "decision", "extended"):
             if result.get(key) is None:
                 result.pop(key, None)
-        if result.get("extended", {}).get("by", "") is None:
-            del result["extended"]["by"]
+        extended = result.get("extended")
+        if extended is not None and extended.get("by") is None:
+            extended.pop("by", None)
     if not data.get("results"):
         data.pop("results", None)
     return data

@@ -14,7 +14,13 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import luk_rules
-from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, loads, structure
+from luk_rules.submission import (
+    RECORD_SCHEMA,
+    SUBMISSION_SCHEMA,
+    loads,
+    structure,
+    unstructure,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSION_VALIDATOR = Draft202012Validator(
@@ -628,3 +634,6 @@ def test_a_valid_extension_is_read_and_the_schemas_accept_it() -> None:
     assert read.results[0].extended is not None
     assert (read.results[0].extended.until.isoformat(), read.results[0].extended.by) == (
         "2027-01-15", None)
+    again = unstructure(structure(submission))["results"]
+    assert again == [{"unit": "BK-REC", "date": "2024-01-15", "how": "passed",
+                      "extended": {"until": "2027-01-15", "decision": "EC-2024-12"}}]
