@@ -21,7 +21,7 @@ BUILT_IN_FINDINGS = frozenset({
     # audits (docs/audit.md)
     "credits-short", "elective-group-short", "exemption", "exemption-grounds-not-allowed",
     "exemption-without-decision", "exemptions-over-limit", "required-unit-missing",
-    "result-expired",
+    "result-expired", "validity-extended",
 })
 """The finding codes of the built-in semantics: reserved, a ``rule`` may not take one."""
 

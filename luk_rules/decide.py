@@ -185,7 +185,8 @@ class Verdict:
 _DATE_POSITIONS = {"sub": (2,), "item": (2,), "accept": (2,), "regime": (1, 2),
                    "in-force": (1,), "claimed-item": (4,), "result": (1, 6),
                    "result-cutoff": (0,), "age-cutoff": (1,), "on": (0,),
-                   "result-expired": (1, 2), "result-later": (1, 2)}
+                   "result-expired": (1, 2), "result-later": (1, 2), "extension": (1,),
+                   "result-extended": (1, 2, 3)}
 
 
 def date_text(ordinal: Value) -> str:

@@ -53,8 +53,23 @@ class EvidenceItem:
 
 
 @attrs.frozen
+class Extension:
+    """The exam committee's decision extending the validity of a result (WHW art. 7.13
+    lid 2 sub k): the result counts through ``until`` (inclusive), even when the exam
+    programme's ``results valid for`` would have let it expire before.
+
+    ``decision`` is the reference of the committee's decision, ``by`` who took it.
+    """
+
+    until: dt.date
+    decision: str
+    by: str | None = None
+
+
+@attrs.frozen
 class Result:
-    """A unit the student already completed: passed, or exempted by the exam committee."""
+    """A unit the student already completed: passed, or exempted by the exam committee;
+    ``extended`` when the exam committee extended its validity."""
 
     unit: str
     date: dt.date
@@ -62,6 +77,7 @@ class Result:
     by: str | None = None
     grounds: str | None = None
     decision: str | None = None
+    extended: Extension | None = None
 
 
 @attrs.frozen
@@ -253,6 +269,17 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 
     for item_type in (str, EvidenceItem, Result):
         conv.register_structure_hook_func(is_tuple_of(item_type), tuple_hook(item_type))
+    structure_extension = conv.get_structure_hook(Extension)
+
+    def optional_extension(value: Any, _: Any) -> Extension | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_json_type(value)}")
+        extension: Extension = structure_extension(value, Extension)
+        return extension
+
+    conv.register_structure_hook_func(lambda t: bool(t == Extension | None), optional_extension)
     if detailed:
         conv.register_structure_hook(EvidenceItem, _item_hook(conv))
     return conv
@@ -496,6 +523,13 @@ def unstructure(submission: Submission) -> dict[str, Any]:
             if item.get(key) is None:
                 item.pop(key, None)
         item.update(dict(item.pop("fields", ())))
+    for result in data["results"]:
+        for key in ("by", "grounds", "decision", "extended"):
+            if result.get(key) is None:
+                result.pop(key, None)
+        extended = result.get("extended")
+        if extended is not None and extended.get("by") is None:
+            extended.pop("by", None)
     if not data.get("results"):
         data.pop("results", None)
     return data
@@ -536,6 +570,12 @@ def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
             problems.append(Problem(
                 f"$.results[{i}].date",
                 f"{result.date.isoformat()} is after the {what} date {on.isoformat()}"))
+        if result.extended is not None and result.extended.until < result.date:
+            problems.append(Problem(
+                f"$.results[{i}].extended.until",
+                f"{result.extended.until.isoformat()} is before the result's date "
+                f"{result.date.isoformat()}: an extension keeps a result valid until a "
+                "later date"))
     return problems
 
 
@@ -544,7 +584,8 @@ def validate_record(record: Record, ruleset: ir.Ruleset) -> None:
 
     Raises:
         SubmissionError: unknown programme or unit, a form not offered, a unit with two
-            results, a result dated after the record's date.
+            results, a result dated after the record's date, an extension of a result
+            until before its date.
     """
     problems = _programme_problems(record.programme, record.form, ruleset)
     problems += _result_problems(record.results, record.date, "record", ruleset, _Unknown())
@@ -557,7 +598,8 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
 
     Raises:
         SubmissionError: unknown programme, unit, outcome, assessment or evidence
-            type, a form the programme does not offer, duplicate ids.
+            type, a form the programme does not offer, duplicate ids; in ``results``, the
+            problems :func:`validate_record` finds in a record's.
     """
     problems = _programme_problems(submission.programme, submission.form, ruleset)
     unknown = _Unknown()
@@ -678,6 +720,22 @@ _NAME_SCHEMA: dict[str, Any] = {
 
 _OPTIONAL_NAME: dict[str, Any] = {"anyOf": [_NAME_SCHEMA, {"type": "null"}]}
 
+_EXTENSION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The exam committee's decision extending the validity of this result "
+    "(WHW art. 7.13 lid 2 sub k): it counts through `until`, even when `results valid for` "
+    "would have let it expire before. `until` is not before the result's date.",
+    "additionalProperties": False,
+    "required": ["until", "decision"],
+    "properties": {
+        "until": {**_DATE_SCHEMA, "description": "The last day the result counts."},
+        "decision": {**_NAME_SCHEMA,
+                     "description": "The reference of the exam committee's decision."},
+        "by": {"anyOf": [_NAME_SCHEMA, {"type": "null"}],
+               "description": "Who took the decision (normally the examencommissie)."},
+    },
+}
+
 _RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -689,6 +747,7 @@ _RESULT_SCHEMA: dict[str, Any] = {
         "by": _OPTIONAL_NAME,
         "grounds": _OPTIONAL_NAME,
         "decision": _OPTIONAL_NAME,
+        "extended": {"anyOf": [_EXTENSION_SCHEMA, {"type": "null"}]},
     },
 }
 

@@ -458,7 +458,37 @@ def result_date(c: Choices, on: dt.date, validity: ir.MaxAge | None, features: s
 
 def result_for(c: Choices, unit: str, on: dt.date, exam: ir.ExamProgramme | None,
                features: set[str]) -> dict[str, Any]:
-    """A valid result for ``unit`` (passed or exempted) dated on or before ``on``."""
+    """A valid result for ``unit`` (passed or exempted) dated on or before ``on``; sometimes
+    with its validity extended (see :func:`extension_for`)."""
+    result = _plain_result(c, unit, on, exam, features)
+    if _chance(c, 20):
+        result["extended"] = extension_for(c, dt.date.fromisoformat(result["date"]), on,
+                                           features)
+    return result
+
+
+def extension_for(c: Choices, date: dt.date, on: dt.date, features: set[str]
+                  ) -> dict[str, Any]:
+    """The exam committee's extension of a result of ``date``, judged on ``on``: until that
+    very day, later, or run out before it (never before the result's date)."""
+    pick = c.integer(0, 2)
+    if pick == 0 or date >= on:
+        until = on
+        features.add("extended-to-the-date")
+    elif pick == 1:
+        until = on + dt.timedelta(days=c.integer(1, 800))
+    else:
+        until = c.date(date, on - dt.timedelta(days=1))
+        features.add("extension-ran-out")
+    extension: dict[str, Any] = {"until": until.isoformat(),
+                                 "decision": f"EC-{c.integer(2015, 2027)}-{c.integer(1, 999)}"}
+    if _chance(c, 60):
+        extension["by"] = _pick(c, ("examencommissie", "EC Bouwkunde"))
+    return extension
+
+
+def _plain_result(c: Choices, unit: str, on: dt.date, exam: ir.ExamProgramme | None,
+                  features: set[str]) -> dict[str, Any]:
     validity = exam.validity if exam is not None else None
     result: dict[str, Any] = {"unit": unit,
                               "date": result_date(c, on, validity, features).isoformat()}
@@ -586,6 +616,12 @@ def _record_places(rec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str
             places.append((("results", i, "how"), "how"))
         places += [(("results", i, k), "optstr") for k in ("by", "grounds", "decision")
                    if k in result]
+        if "extended" in result:
+            places += [(("results", i, "extended"), "optobject"),
+                       (("results", i, "extended", "until"), "date"),
+                       (("results", i, "extended", "decision"), "str")]
+            if "by" in result["extended"]:
+                places.append((("results", i, "extended", "by"), "optstr"))
     return places
 
 
@@ -598,6 +634,7 @@ def _not_a(c: Choices, kind: str) -> Any:
         "how": (True, None, 1, "Passed", "exempt", "vrijgesteld", ""),
         "list": ("x", 7, None, {}, True, {"0": {}}),
         "object": ("x", 7, None, [], True, [["unit"]]),
+        "optobject": ("x", 7, [], True, [["unit"]]),
     }
     return copy.deepcopy(_pick(c, wrong[kind]))
 
@@ -612,10 +649,13 @@ def bad_record_from(c: Choices, ruleset: luk_rules.Ruleset, v: gen.Vocabulary) -
     results = rec["results"]
     i = c.integer(0, len(results) - 1)
     render = gen.render_path
-    match c.integer(0, 14):
+    extended = [j for j, r in enumerate(results) if "extended" in r]
+    match c.integer(0, 15):
         case 0:  # a required field dropped
             path = _pick(c, [("id",), ("programme",), ("form",), ("date",), ("results",),
-                             ("results", i, "unit"), ("results", i, "date")])
+                             ("results", i, "unit"), ("results", i, "date"),
+                             *(("results", j, "extended", k) for j in extended
+                                for k in ("until", "decision"))])
             del gen._get(rec, path[:-1])[path[-1]]
             return Broken(rec, render(path), "a required field dropped")
         case 1:  # an unknown field
@@ -671,6 +711,13 @@ def bad_record_from(c: Choices, ruleset: luk_rules.Ruleset, v: gen.Vocabulary) -
             path, _ = _pick(c, _record_places(rec))
             gen._set(rec, path, gen._junk(c, c.integer(5, 80)))
             return Broken(rec, render(path), "deeply nested junk")
+        case 14 if extended:  # an extension until before the result's date
+            j = _pick(c, extended)
+            date = dt.date.fromisoformat(results[j]["date"])
+            before = date - dt.timedelta(days=c.integer(1, 400))
+            results[j]["extended"]["until"] = before.isoformat()
+            return Broken(rec, f"$.results[{j}].extended.until",
+                          "an extension until before the result", structural=False)
         case _:  # results as an object or a key that is no string
             if _chance(c, 50):
                 rec["results"] = {str(k): r for k, r in enumerate(results)}

@@ -1007,9 +1007,17 @@ def _result_date(c: Choices, on: dt.date, validity: ir.MaxAge | None) -> dt.date
 def record_result(c: Choices, unit: str, on: dt.date, exam: ir.ExamProgramme | None
                   ) -> dict[str, Any]:
     """A valid result for ``unit``: passed, or exempted on an allowed ground, on another,
-    on none, with or without a decision reference and ``by``."""
+    on none, with or without a decision reference and ``by``; sometimes with its validity
+    extended until the record's date, a later day or an earlier one (run out)."""
     validity = exam.validity if exam is not None else None
-    result: dict[str, Any] = {"unit": unit, "date": _result_date(c, on, validity).isoformat()}
+    date = _result_date(c, on, validity)
+    result: dict[str, Any] = {"unit": unit, "date": date.isoformat()}
+    if _chance(c, 15):
+        until = _pick(c, (on, on + dt.timedelta(days=c.integer(1, 900)),
+                          max(date, on - dt.timedelta(days=c.integer(1, 900)))))
+        result["extended"] = {"until": until.isoformat(), "decision": "EC-2025-7"}
+        if _chance(c, 50):
+            result["extended"]["by"] = "examencommissie"
     if _chance(c, 55):
         if _chance(c, 50):
             result["how"] = "passed"

@@ -383,6 +383,24 @@ def test_schemas_validate_the_example_submission_and_decision(tmp_path: Path) ->
     assert not Draft202012Validator(submission_schema, format_checker=checker).is_valid(bad)
 
 
+@pytest.mark.parametrize("which", ["record", "submission"])
+def test_the_schemas_describe_an_extension_of_a_results_validity(which: str) -> None:
+    """`luk schema record|submission`: a result may have `extended` with `until` (a date) and
+    `decision` (a name) required, `by` optional, and no other key."""
+    schema = json.loads(luk("schema", which).stdout)
+    extended = schema["properties"]["results"]["items"]["properties"]["extended"]
+    (extension,) = [s for s in extended["anyOf"] if s.get("type") == "object"]
+    assert "WHW art. 7.13 lid 2 sub k" in extension["description"]
+    validator = Draft202012Validator(extended, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert validator.is_valid({"until": "2026-12-31", "decision": "EC-2025-212"})
+    assert validator.is_valid({"until": "2026-12-31", "decision": "EC-1", "by": "examencommissie"})
+    assert validator.is_valid(None)
+    for bad in ({"until": "2026-12-31"}, {"decision": "EC-1"}, "2026-12-31",
+                {"until": "2026-12-31", "decision": ""}, {"until": "31-12-2026", "decision": "E"},
+                {"until": "2026-12-31", "decision": "EC-1", "grounds": "x"}):
+        assert not validator.is_valid(bad), bad
+
+
 # ------------------------------------------------------------------ usage
 
 

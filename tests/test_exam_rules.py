@@ -4,8 +4,11 @@ audit findings that cite their own clauses, and the edges of validity."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import luk_rules
 
@@ -237,3 +240,128 @@ def test_exemptions_over_the_limit_are_one_finding_naming_the_credits(tmp_path: 
             "2026-03-01", {"unit": "EX-A", "date": "2025-01-01", **_EXEMPTED},
             {"unit": "EX-B", "date": "2025-01-01", **_EXEMPTED},
             {"unit": "EX-Z", "date": "2025-06-01"})).to_dict() == over.to_dict()
+
+
+# ------------------------------------------------------------------ extensions of validity
+
+WHW_EXTENSION = "WHW art. 7.13 lid 2 sub k"
+
+
+def _extended(until: str, **more: str) -> dict[str, Any]:
+    """EX-A of 2023-01-01 (valid for 2 years: expired on 2025-01-02), extended until
+    ``until`` by decision EC-12."""
+    return {"unit": "EX-A", "date": "2023-01-01",
+            "extended": {"until": until, "decision": "EC-12", **more}}
+
+
+def _validity(findings: Iterable[luk_rules.Finding]) -> list[luk_rules.Finding]:
+    """The findings about the validity of results (an expiry, an extension)."""
+    return [f for f in findings if f.code in ("result-expired", "validity-extended")]
+
+
+def _engine(tmp_path: Path, engine: str) -> luk_rules.Ruleset:
+    path = tmp_path / "examen.luk"
+    path.write_text(PROGRAMME, encoding="utf-8")
+    try:
+        return luk_rules.load(path, engine=engine)
+    except luk_rules.EngineUnavailable as exc:
+        pytest.skip(f"engine {engine} unavailable: {exc}")
+
+
+@pytest.mark.parametrize("engine", ["native", "durable"])
+def test_an_extended_result_counts_through_its_until_and_says_so(
+        tmp_path: Path, engine: str) -> None:
+    """A result past `results valid for` whose validity the exam committee extended counts
+    through the extension's last day, the audit date itself included: an `info` finding
+    says until when and by which decision, citing the WHW and the validity clause. The day
+    after, it has expired on that day, and the warning says the extension ran out too."""
+    rs = _engine(tmp_path, engine)
+    result = _extended("2026-03-01", by="examencommissie")
+    on_the_day = rs.audit(_record("2026-03-01", result))
+    assert on_the_day.results["EX-A"].counts and on_the_day.results["EX-A"].reason is None
+    (info,) = _validity(on_the_day.findings)
+    assert (info.code, info.severity, info.facts, info.basis, info.rule, info.source) == (
+        "validity-extended", "info", ("EX-A",), WHW_EXTENSION, "result validity",
+        f"examen.luk:{LINE['validity']}:3")
+    assert info.message == (
+        "the result for EX-A of 2023-01-01 counts until 2026-03-01: its validity was extended "
+        "by examencommissie (decision EC-12); without the extension it would have expired on "
+        "2025-01-02")
+    day_after = rs.audit(_record("2026-03-02", result))
+    assert not day_after.results["EX-A"].counts
+    assert day_after.results["EX-A"].reason == "the result of 2023-01-01 expired on 2026-03-02"
+    (warning,) = _validity(day_after.findings)
+    assert (warning.code, warning.severity, warning.basis) == (
+        "result-expired", "warning", "OER art. 9")
+    assert warning.message == (
+        "the result for EX-A of 2023-01-01 no longer counts on 2026-03-02: results are valid "
+        "for 2 years, and its extension until 2026-03-01 by examencommissie (decision EC-12) "
+        "has run out too (it expired on 2026-03-02)")
+
+
+@pytest.mark.parametrize("engine", ["native", "durable"])
+def test_an_extension_counts_for_the_later_of_the_two_expiries(
+        tmp_path: Path, engine: str) -> None:
+    """The result expires on the later of the days `results valid for` and the extension
+    give: an extension ending before the result's own validity changes nothing (no finding
+    while the result is valid, the ordinary expiry after), and a result still valid on its
+    own gets no `validity-extended` finding."""
+    rs = _engine(tmp_path, engine)
+    short = _extended("2024-06-30")  # ends before the 2 years do
+    valid = rs.audit(_record("2024-12-31", short))
+    assert valid.results["EX-A"].counts
+    assert not _validity(valid.findings)
+    expired = rs.audit(_record("2026-03-01", short))
+    assert expired.results["EX-A"].reason == "the result of 2023-01-01 expired on 2025-01-02"
+    assert [f.message for f in expired.findings if f.code == "result-expired"] == [
+        "the result for EX-A of 2023-01-01 no longer counts on 2026-03-01: results are valid "
+        "for 2 years, and its extension until 2024-06-30 (decision EC-12) has run out too (it "
+        "expired on 2025-01-02)"]
+
+
+def test_an_extension_without_by_is_shown_without_it(tmp_path: Path) -> None:
+    """`by` is optional in an extension: the finding then names only the decision."""
+    audit = _load(tmp_path).audit(_record("2026-03-01", _extended("2026-12-31")))
+    assert [f.message for f in audit.findings if f.code == "validity-extended"] == [
+        "the result for EX-A of 2023-01-01 counts until 2026-12-31: its validity was extended "
+        "(decision EC-12); without the extension it would have expired on 2025-01-02"]
+
+
+def test_the_proof_shows_the_extension_as_given_by_the_record(tmp_path: Path) -> None:
+    """`--explain`: the `validity-extended` finding rests on `result-extended`, derived by
+    the validity clause citing the WHW from the result and the extension the record gives."""
+    audit = _load(tmp_path).audit(
+        _record("2026-03-01", _extended("2026-12-31", by="examencommissie")), explain=True)
+    assert audit.explanation is not None
+    (explained,) = [f for f in audit.explanation["findings"] if f["code"] == "validity-extended"]
+    (derived,) = [n for n in explained["proof"]["because"] if "rule" in n]
+    assert (derived["fact"], derived["rule"], derived["basis"]) == (
+        "result-extended(EX-A, 2023-01-01, 2025-01-02, 2026-12-31, EC-12, examencommissie)",
+        "result validity", WHW_EXTENSION)
+    assert {"fact": "extension(EX-A, 2026-12-31, EC-12, examencommissie)",
+            "given": "record"} in derived["because"]
+
+
+@pytest.mark.parametrize("engine", ["native", "durable"])
+def test_an_entry_requirement_honours_an_extension(tmp_path: Path, engine: str) -> None:
+    """EX-Z waits for EX-A: an EX-A result past its validity but extended until the
+    submission's date meets the requirement; extended until the day before, it does not,
+    and the finding says when the result expired."""
+    rs = _engine(tmp_path, engine)
+    b = {"unit": "EX-B", "date": "2025-06-01"}
+    met = rs.decide(_submission("2026-03-01", _extended("2026-03-01"), b))
+    assert not [f for f in met.findings if f.code == "entry-requirement-not-met"]
+    unmet = rs.decide(_submission("2026-03-01", _extended("2026-02-28"), b))
+    assert [f.message for f in unmet.findings if f.code == "entry-requirement-not-met"] == [
+        "EX-Z may only be assessed once EX-A is completed; still to complete: EX-A (the "
+        "result of 2023-01-01 expired on 2026-03-01)"]
+    assert not _validity([*met.findings, *unmet.findings])
+
+
+def test_without_results_valid_for_an_extension_changes_nothing(tmp_path: Path) -> None:
+    """Without `results valid for` no result expires: an extension is read but neither
+    needed nor reported."""
+    text = PROGRAMME.replace("  results valid for 2 years\n", "")
+    audit = _load_text(tmp_path, text).audit(_record("2026-03-01", _extended("2025-06-30")))
+    assert audit.results["EX-A"].counts
+    assert not _validity(audit.findings)

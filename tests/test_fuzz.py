@@ -607,6 +607,8 @@ MIN_REACH = {
     "audit finding: required-unit-missing": 5, "audit finding: elective-group-short": 2,
     "audit finding: credits-short": 2, "input: result-at-expiry": 1,
     "project: exemption-limit": 3, "audit finding: exemptions-over-limit": 1,
+    "audit finding: validity-extended": 1, "input: extended-to-the-date": 1,
+    "input: extension-ran-out": 1,
 }
 HOSTILE_SAMPLE = 400
 

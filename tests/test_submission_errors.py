@@ -14,7 +14,13 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import luk_rules
-from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, loads, structure
+from luk_rules.submission import (
+    RECORD_SCHEMA,
+    SUBMISSION_SCHEMA,
+    loads,
+    structure,
+    unstructure,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSION_VALIDATOR = Draft202012Validator(
@@ -569,3 +575,65 @@ def test_many_unknown_outcomes_each_get_a_suggestion() -> None:
     found = dict(problems_of(edited(edit)))
     assert found["$.evidence[1].outcomes[0]"].startswith("unknown outcome 'BK-ONT.4'; did you mean")
     assert len([p for p in found if p.startswith("$.evidence[1].outcomes[")]) == 36
+
+
+# ------------------------------------------------------------------ extensions of validity
+
+EXTENSIONS = [
+    pytest.param({"until": "2026-12-31"}, [("$.results[0].extended.decision",
+                                            "required field missing")], True, id="no-decision"),
+    pytest.param({"decision": "EC-1"}, [("$.results[0].extended.until",
+                                         "required field missing")], True, id="no-until"),
+    pytest.param({"until": "2026-12-31", "decision": ""},
+                 [("$.results[0].extended.decision", "must not be empty")], True,
+                 id="empty-decision"),
+    pytest.param({"until": "2026-02-30", "decision": "EC-1"},
+                 [("$.results[0].extended.until", "'2026-02-30' is not a date (YYYY-MM-DD)")],
+                 True, id="impossible-until"),
+    pytest.param({"until": "2026-12-31", "decision": "EC-1", "by": " ec"},
+                 [("$.results[0].extended.by", "' ec' has spaces around it")], True,
+                 id="by-padded"),
+    pytest.param({"until": "2026-12-31", "decision": "EC-1", "grounds": "x"},
+                 [("$.results[0].extended.grounds", "unknown field")], True, id="unknown-key"),
+    pytest.param("2026-12-31", [("$.results[0].extended", "expected an object, got a string")],
+                 True, id="not-an-object"),
+    pytest.param({"until": "2024-01-14", "decision": "EC-1"},
+                 [("$.results[0].extended.until",
+                   "2024-01-14 is before the result's date 2024-01-15: an extension keeps a "
+                   "result valid until a later date")], False, id="until-before-result"),
+]
+
+
+@pytest.mark.parametrize(("extension", "problems", "structural"), EXTENSIONS)
+def test_an_extension_is_checked_at_its_path_in_records_and_submissions(
+        extension: Any, problems: list[tuple[str, str]], structural: bool) -> None:
+    """A result's `extended` needs `until` (a date not before the result's) and a non-empty
+    `decision`, allows `by`, and nothing else: each fault at its JSON path, in a record and in
+    a submission's `results` alike; the schemas refuse what they can see."""
+    record = copy.deepcopy(RECORD)
+    record["results"][0]["extended"] = extension
+    assert record_problems_of(record) == problems
+    assert RECORD_VALIDATOR.is_valid(record) is not structural
+    submission = edited(_set(("results", 0, "extended"), extension))
+    assert problems_of(submission) == problems
+    assert SUBMISSION_VALIDATOR.is_valid(submission) is not structural
+
+
+def test_a_valid_extension_is_read_and_the_schemas_accept_it() -> None:
+    """`until` on the result's own date is not before it; `by` is optional (or null)."""
+    for extended in ({"until": "2024-01-15", "decision": "EC-2024-12", "by": "examencommissie"},
+                     {"until": "2027-01-15", "decision": "EC-2024-12", "by": None}):
+        record = copy.deepcopy(RECORD)
+        record["results"][0]["extended"] = extended
+        assert bouwkunde().audit(record).results["BK-REC"].counts
+        assert RECORD_VALIDATOR.is_valid(record)
+        submission = edited(_set(("results", 0, "extended"), extended))
+        bouwkunde().decide(submission)
+        assert SUBMISSION_VALIDATOR.is_valid(submission)
+    read = loads(json.dumps(record), kind=luk_rules.Record)
+    assert read.results[0].extended is not None
+    assert (read.results[0].extended.until.isoformat(), read.results[0].extended.by) == (
+        "2027-01-15", None)
+    again = unstructure(structure(submission))["results"]
+    assert again == [{"unit": "BK-REC", "date": "2024-01-15", "how": "passed",
+                      "extended": {"until": "2027-01-15", "decision": "EC-2024-12"}}]

@@ -133,7 +133,7 @@ def test_the_reserved_codes_are_the_codes_the_engine_and_audit_give() -> None:
     audit_codes = {report.code for report in reports if report.verdict == "audit"}
     assert audit_codes == {"credits-short", "elective-group-short", "exemption",
                            "exemption-grounds-not-allowed", "exemption-without-decision",
-                           "required-unit-missing", "result-expired"}
+                           "required-unit-missing", "result-expired", "validity-extended"}
     audit_doc = (REPO / "docs" / "audit.md").read_text(encoding="utf-8")
     for code in audit_codes:
         assert re.search(rf"`{re.escape(code)}`", audit_doc), code

@@ -4,7 +4,9 @@ entry requirements, and the diploma audit.
 One definition of "a result counts" serves decisions (entry requirements) and audits
 alike: a result counts on the date decided on unless a reason says it does not (it
 expired, it is dated after that date, it is an exemption on a ground the programme does
-not allow or without a decision reference). Each reason is a derived fact, shown in
+not allow or without a decision reference). An exam committee may extend a result's
+validity (WHW art. 7.13 lid 2 sub k): the result then expires on the later of the days
+``results valid for`` and the extension give. Each reason is a derived fact, shown in
 words by a :class:`~luk_rules.compile.program.Note`; the findings that cite one
 (``entry-requirement-not-met``, ``required-unit-missing``) say it in the same words.
 
@@ -15,6 +17,8 @@ audited (the input fact ``audit()``); the credits that count are an aggregate su
 Input facts, per submission or record:
     on(date)                        the date decided on: the submission's or the record's
     result(unit, date, how, grounds, decision, by, expires)
+    extension(unit, until, decision, by)  the exam committee extended the result's validity:
+                                    it counts through ``until``
     result-cutoff(oldest_date)      results dated before it have expired on that date
     audit()                         only when a record is audited
 Static facts, from the exam programme:
@@ -50,12 +54,15 @@ from luk_rules.compile.program import (
 )
 from luk_rules.submission import Record, Result
 
-INPUTS = frozenset({"on", "audit", "result", "result-cutoff"})
+INPUTS = frozenset({"on", "audit", "result", "extension", "result-cutoff"})
 NO_END = 99_999_999  # a date after every date: no end, never expires (ordinal)
+EXTENSION_BASIS = "WHW art. 7.13 lid 2 sub k"
+"""The legal basis of an extension of a result's validity: the OER states how long passed
+exams are valid, and the exam committee may extend that period."""
 
 _ = Var("_")
 U, P, D, SD, EX, G, DEC, BY = (Var(n) for n in ("U", "P", "D", "SD", "EX", "G", "DEC", "BY"))
-C, N, E, S, K, T = (Var(n) for n in ("C", "N", "E", "S", "K", "T"))
+C, N, E, S, K, T, UT, X = (Var(n) for n in ("C", "N", "E", "S", "K", "T", "UT", "X"))
 Severity = Literal["deny", "warning", "info"]
 
 
@@ -105,6 +112,8 @@ def result_facts(rs: ir.Ruleset, results: Sequence[Result], on: dt.date
 
     The cutoff and each result's expiry are dates the ruleset's ``results valid for``
     gives for that date, as a unit's maximum evidence age gives ``accept``'s cutoff.
+    An extension of a result's validity is a fact of its own, as the record gives it:
+    the rules decide what it changes.
     """
     validity = rs.exam.validity if rs.exam else None
     return {
@@ -113,6 +122,9 @@ def result_facts(rs: ir.Ruleset, results: Sequence[Result], on: dt.date
             (r.unit, r.date.toordinal(), r.how, r.grounds or "", r.decision or "", r.by or "",
              validity.expiry(r.date).toordinal() if validity else NO_END)
             for r in results],
+        "extension": [
+            (r.unit, r.extended.until.toordinal(), r.extended.decision, r.extended.by or "")
+            for r in results if r.extended is not None],
         "result-cutoff": [(validity.cutoff(on).toordinal() if validity else 0,)],
     }
 
@@ -209,9 +221,12 @@ def _results(b: Builder, exam: ir.ExamProgramme, basis: str) -> list[_Reason]:
     grounds = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
     counts = b.cite("result-counts", basis)
     if exam.validity is not None:
+        # Older than `results valid for` allows: expired, unless the exam committee extended it.
+        outdated: list[Literal_] = [_result(U, D, expires=EX), Atom("result-cutoff", (C,)),
+                                    Test(D, "<", C)]
         b.add(validity.rule, Atom("result-expired", (U, D, EX)),
-              [_result(U, D, expires=EX), Atom("result-cutoff", (C,)), Test(D, "<", C)],
-              validity)
+              [*outdated, Neg(Atom("extension", (U, _, _, _)))], validity)
+        _extensions(b, exam, validity, outdated)
     b.add(counts.rule, Atom("result-later", (U, D, SD)),
           [_result(U, D), Atom("on", (SD,)), Test(D, ">", SD)], counts)
     # An expired exemption no longer counts whatever its grounds: those are then moot.
@@ -235,6 +250,24 @@ def _results(b: Builder, exam: ir.ExamProgramme, basis: str) -> list[_Reason]:
           [_result(U), Neg(Atom("result-fails", (U,)))], counts)
     b.add(counts.rule, Atom("has-result", (U,)), [_result(U)], counts)
     return out
+
+
+def _extensions(b: Builder, exam: ir.ExamProgramme, validity: Cite,
+                outdated: list[Literal_]) -> None:
+    """A result older than ``results valid for`` allows, whose validity the exam committee
+    extended: it counts through the extension's last day (``result-extended``, citing
+    the WHW), and has expired once that day is past, on the later of the day after it
+    and the day ``results valid for`` gives."""
+    extended = b.cite(validity.rule, EXTENSION_BASIS, str(exam.validity_span))
+    b.add(extended.rule, Atom("result-extended", (U, D, EX, UT, DEC, BY)),
+          [*outdated, Atom("extension", (U, UT, DEC, BY)), Atom("on", (SD,)), Test(UT, ">=", SD)],
+          extended)
+    ran_out = [*outdated, Atom("extension", (U, UT, _, _)), Atom("on", (SD,)), Test(UT, "<", SD),
+               Compute(X, UT, "+", 1)]
+    b.add(validity.rule, Atom("result-expired", (U, D, X)), [*ran_out, Test(X, ">", EX)],
+          validity)
+    b.add(validity.rule, Atom("result-expired", (U, D, EX)), [*ran_out, Test(X, "<=", EX)],
+          validity)
 
 
 def _entry(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason]) -> None:
@@ -319,6 +352,48 @@ def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         facts_from="exempted-credits", verdict="audit")
 
 
+_BY: tuple[tuple[str, str, Test, tuple[tuple[Term, Param], ...]], ...] = (
+    ("by", " by {by}", Test(BY, "!=", ""), ((BY, Param("by")),)),
+    ("unrecorded", "", Test(BY, "=", ""), ()),
+)
+"""The two variants of a finding about an extension ``BY`` granted: one names who (when the
+record says), the other does not. Each: its name, the words, the test and the param shown."""
+
+
+def _validity_findings(b: Builder, exam: ir.ExamProgramme, validity: ir.MaxAge,
+                       basis: str) -> None:
+    """Each expired result is a warning (saying so when its extension ran out too); each
+    result an extension keeps counting is an ``info`` finding, citing the WHW."""
+    cite = b.cite("result validity", _validity_basis(exam, basis), str(exam.validity_span))
+    no_longer = ("the result for {unit} of {date} no longer counts on {on}: results are valid "
+                 "for " + validity.describe())
+    shown: list[tuple[Term, Param]] = [(U, Param("unit")), (D, _DATE), (SD, _ON), (EX, _EXPIRED)]
+    expired = [Atom("audit", ()), Atom("result-expired", (U, D, EX)), Atom("on", (SD,))]
+    b.finding(cite.rule, cite, "result-expired", "warning",
+              no_longer + " (it expired on {expired})", shown,
+              [*expired, Neg(Atom("extension", (U, _, _, _)))], facts=("unit",), verdict="audit")
+    until, decision = Param("until", "date"), Param("decision")
+    for variant, by, test, by_param in _BY:
+        b.finding(
+            cite.rule, cite, "result-expired", "warning",
+            no_longer + ", and its extension until {until}" + by + " (decision {decision}) has "
+            "run out too (it expired on {expired})",
+            [*shown, (UT, until), (DEC, decision), *by_param],
+            [*expired, Atom("extension", (U, UT, DEC, BY)), test],
+            facts=("unit",), verdict="audit", variant=f"extension-{variant}")
+    extended = b.cite("result validity", EXTENSION_BASIS, str(exam.validity_span))
+    for variant, by, test, by_param in _BY:
+        b.finding(
+            extended.rule, extended, "validity-extended", "info",
+            "the result for {unit} of {date} counts until {until}: its validity was extended"
+            + by + " (decision {decision}); without the extension it would have expired on "
+            "{expired}",
+            [(U, Param("unit")), (D, _DATE), (UT, until), (DEC, decision), (EX, _EXPIRED),
+             *by_param],
+            [Atom("audit", ()), Atom("result-extended", (U, D, EX, UT, DEC, BY)), test],
+            facts=("unit",), verdict="audit", variant=variant)
+
+
 def _validity_basis(exam: ir.ExamProgramme, basis: str) -> str:
     """``results valid for``'s own basis, else the exam programme's."""
     return (exam.validity.basis if exam.validity is not None else "") or basis
@@ -361,14 +436,7 @@ def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
 def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
     """Each result that does not count says why; each exemption that counts, who granted it."""
     if exam.validity is not None:
-        cite = b.cite("result validity", _validity_basis(exam, basis), str(exam.validity_span))
-        b.finding(
-            cite.rule, cite, "result-expired", "warning",
-            "the result for {unit} of {date} no longer counts on {on}: results are valid for "
-            + exam.validity.describe() + " (it expired on {expired})",
-            [(U, Param("unit")), (D, _DATE), (SD, _ON), (EX, _EXPIRED)],
-            [Atom("audit", ()), Atom("result-expired", (U, D, EX)), Atom("on", (SD,))],
-            facts=("unit",), verdict="audit")
+        _validity_findings(b, exam, exam.validity, basis)
     cite = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
 
     def finding(code: str, severity: Severity, message: str,
