@@ -229,6 +229,9 @@ def _unmet(facts: ProgrammeFacts, condition: ast.Condition | None, form: str) ->
         elif isinstance(node, ast.InstitutionParticipates):
             found.append("only for participating institutions: "
                          "`participates in experiment`")
+        elif isinstance(node, ast.HasPracticeComponent):
+            found.append("only for programmes with a substantial practice component: "
+                         "`substantial practice component`")
         elif isinstance(node, ast.LevelIs):
             found.append(f"only for level `{node.level.value}`, not `{facts.level}`")
         elif isinstance(node, ast.FormIs):
