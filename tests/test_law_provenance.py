@@ -32,7 +32,9 @@ def test_a_regime_named_whw_is_reported_and_named_in_the_decision(tmp_path: Path
     text = luk("decide", "gp.luk", "s.json", "--explain", cwd=tmp_path)
     assert text.returncode == 0, text.stdout
     assert "     from gp.luk, not the shipped law" in text.stdout
-    assert "    (from gp.luk, not the shipped law)" in text.stdout
+    assert "    from gp.luk, not the shipped law" in text.stdout.split("Why")[1]
+    proof = luk("decide", "gp.luk", "s.json", "--explain", "proof", cwd=tmp_path)
+    assert "    (from gp.luk, not the shipped law)" in proof.stdout
     as_json = json.loads(luk("decide", "gp.luk", "s.json", "--explain", "--format", "json",
                              cwd=tmp_path).stdout)
     assert as_json["combination"] == "B" and as_json["explanation"]["law_file"] == "gp.luk"
