@@ -163,8 +163,9 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
                             description="Print the JSON Schema of a submission, a decision, "
-                            "a study record or an audit.")
-    schema.add_argument("which", choices=("submission", "decision", "record", "audit"))
+                            "a study record, an audit or a scenario file (`luk test`).")
+    schema.add_argument("which",
+                        choices=("submission", "decision", "record", "audit", "scenarios"))
     schema.add_argument("--ruleset", metavar="FILE",
                         help="for `submission`: include the evidence fields this ruleset "
                         "declares")
@@ -546,7 +547,8 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
-              "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA}[args.which]
+              "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA,
+              "scenarios": scenarios.SCENARIOS_SCHEMA}[args.which]
     if args.ruleset is not None:
         if args.which != "submission":
             print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)
