@@ -1,13 +1,14 @@
 """The ``luk`` command. The only module that prints, reads ``sys.argv`` or exits.
 
-Exit codes (DESIGN.md §4): ``check`` 0 clean or warnings only, 1 errors, 2 usage
-or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
+Exit codes (docs/contracts.md#the-command-line): ``check`` 0 clean or warnings only,
+1 errors, 2 usage or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
 cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
-``schema`` 0.
+``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; every
+command 2 on a wrong command line and 3 on an internal error (a bug).
 """
 
 from __future__ import annotations

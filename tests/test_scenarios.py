@@ -1,12 +1,13 @@
 """Scenario tests: every ``rulesets/**/*.scenarios.json`` case, run as ``luk test`` runs it.
 
 A scenario file names its ruleset (relative to the file) and lists scenarios. A scenario holds
-either a ``submission`` (DESIGN.md §4), decided for admissibility, or a study ``record``
-(DESIGN.md §9), audited for the diploma. In ``expect``, ``status`` is required. For a
+either a ``submission``, decided for admissibility, or a study ``record``, audited for the
+diploma (docs/contracts.md#scenario-files). In ``expect``, ``status`` is required. For a
 submission, ``combination``, ``law``, ``missing`` (sorted outcome refs), ``findings`` (sorted
 finding codes, duplicates kept) and ``messages`` (sorted finding messages) are compared exactly
 when present; for a record, ``missing``
-(sorted required units still missing), ``credits`` (credits short) and ``findings``.
+(sorted required units still missing), ``credits`` (credits short) and ``findings``. Instead,
+``input_error`` (alone) lists the JSON paths at which the input must be refused.
 
 Reading the files and comparing is :mod:`luk_rules.scenarios`'s work, so that pytest and
 ``luk test`` can never disagree; this module adds one pytest case per scenario and the checks
