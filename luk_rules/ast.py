@@ -935,7 +935,7 @@ ExamClause: TypeAlias = (
 
 @attrs.frozen
 class ExamProgramme:
-    """``exam programme "..." ...``: what the diploma needs (DESIGN.md §9)."""
+    """``exam programme "..." ...``: what the diploma needs (docs/language.md §14)."""
 
     title: Text
     clauses: tuple[ExamClause, ...]

@@ -1,13 +1,14 @@
 """The ``luk`` command. The only module that prints, reads ``sys.argv`` or exits.
 
-Exit codes (DESIGN.md §4): ``check`` 0 clean or warnings only, 1 errors, 2 usage
-or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
+Exit codes (docs/contracts.md#the-command-line): ``check`` 0 clean or warnings only,
+1 errors, 2 usage or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
 cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
-``schema`` 0.
+``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; every
+command 2 on a wrong command line and 3 on an internal error (a bug).
 """
 
 from __future__ import annotations
@@ -167,8 +168,9 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
                             description="Print the JSON Schema of a submission, a decision, "
-                            "a study record or an audit.")
-    schema.add_argument("which", choices=("submission", "decision", "record", "audit"))
+                            "a study record, an audit or a scenario file (`luk test`).")
+    schema.add_argument("which",
+                        choices=("submission", "decision", "record", "audit", "scenarios"))
     schema.add_argument("--ruleset", metavar="FILE",
                         help="for `submission`: include the evidence fields this ruleset "
                         "declares")
@@ -551,7 +553,8 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
-              "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA}[args.which]
+              "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA,
+              "scenarios": scenarios.SCENARIOS_SCHEMA}[args.which]
     if args.ruleset is not None:
         if args.which != "submission":
             print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)

@@ -193,7 +193,7 @@ class Impact:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``luk diff --format json`` (DESIGN.md §4), deterministic."""
+        """The JSON of ``luk diff --format json`` (docs/what-if.md), deterministic."""
         return {
             "before": self.before,
             "after": self.after,
