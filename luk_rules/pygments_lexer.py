@@ -44,7 +44,8 @@ OPERATOR_WORDS = ("and", "or", "not", "every", "some", "no", "one", "of")
 
 KEYWORDS = (
     "accepts", "activity", "after", "age", "always", "are", "as", "assesses", "at", "basis",
-    "before", "called", "choose", "claimed", "combination", "component", "count", "counting",
+    "before", "called", "choose", "claimed", "closing", "combination", "component", "count",
+    "counting",
     "covering", "credits", "date", "diploma", "each", "enacted", "exam", "exemptions",
     "experiment", "field", "followed", "for", "force", "form", "from", "grounds", "if", "in",
     "institution", "interpretation", "is", "issuer", "item", "items", "kind", "least", "level",
