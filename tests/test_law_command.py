@@ -334,3 +334,24 @@ def test_without_an_own_permit_the_latest_in_force_and_before_it_none(tmp_path: 
     assert "  voltijd   hbo-associate-degree  alleen-deeltijd [enacted law] (no regime in force " \
         "permits anything of its own for this form and level: the latest in force)" in text
     assert "no unit kind" in text
+
+
+def test_the_output_in_docs_law_md_is_real() -> None:
+    """docs/law.md §6 pastes `luk law` output: every line of it is still what luk prints."""
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "law.md").read_text(
+        encoding="utf-8")
+    section = docs[docs.index("## 6. Which regime is in force"):docs.index("## 7. ")]
+    blocks = section.split("```")[1::2]
+    text_block, json_block, ruleset_block = blocks
+    assert text_block.startswith("text\n$ luk law 2025-03-01\n")
+    printed = luk("law", "2025-03-01").stdout.splitlines()
+    for line in text_block.splitlines()[2:]:
+        if line.strip() != "...":
+            assert line in printed, line
+    row = json.loads(json_block.removeprefix("json\n"))
+    assert row in law_json("2025-03-01")["governing"]
+    printed = luk("law", "2025-10-01", "--ruleset", "bouwkunde-voltijd-evl.luk",
+                  cwd=EXAMPLES).stdout.splitlines()
+    for line in ruleset_block.splitlines()[2:]:
+        if line.strip() != "...":
+            assert line in printed, line
