@@ -23,9 +23,10 @@ candidates and the facts the conditions are judged by:
 
 So on 2025-03-01 the Wet leeruitkomsten governs deeltijd and duaal, hbo and wo (it permits
 units of learning outcomes there itself), and the WHW voltijd (the Wet leeruitkomsten
-permits nothing of its own for voltijd). The decision engine applies the latest regime in
-force with what it inherits (:attr:`ProgrammeEntry.applies`); it permits the same for
-the form: the regime that governs is the one whose own clause a programme relies on.
+permits nothing of its own for voltijd). A decision applies the latest regime in force
+with everything it inherits (:attr:`ProgrammeEntry.applies`); in the shipped law, where
+every regime extends the WHW, that permits for such a form exactly what the governing
+regime does: ``luk law`` names the regime whose own clause a programme relies on.
 """
 
 from __future__ import annotations
