@@ -223,6 +223,13 @@ class InstitutionParticipates:
 
 
 @attrs.frozen
+class HasPracticeComponent:
+    """``substantial practice component``: the programme declares one."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
 class OptedIn:
     """``opted in``: the programme opted in to EVL units on or before the date."""
 
@@ -408,7 +415,7 @@ Condition: TypeAlias = (
     | AssessmentPathDependent | AssessmentMethod | EvidenceQuantified | CountUnits
     | CountEvidence | CombinationIs | FormIs | LevelIs | ActivityFollowed | Submitted
     | InstitutionParticipates | OptedIn | RecommendedRoute | Compare | IsTest
-    | ItemsQuantified
+    | ItemsQuantified | HasPracticeComponent
 )
 
 # ------------------------------------------------------ shared clauses
@@ -475,6 +482,14 @@ class Participates:
 
 
 @attrs.frozen
+class PracticeComponent:
+    """``substantial practice component``: a full-time programme with a substantial
+    practice component (what the proposal `voltijd-praktijkcomponent` asks for)."""
+
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Under:
     """``under whw, wet-leeruitkomsten``: the law regimes the programme stands under."""
 
@@ -527,7 +542,8 @@ class Replaces:
 
 
 ProgrammeClause: TypeAlias = (
-    Level | Forms | Institution | Participates | Under | AsIf | OptedInOn | DefaultKind
+    Level | Forms | Institution | Participates | PracticeComponent | Under | AsIf | OptedInOn
+    | DefaultKind
     | DefaultMaxAge | MinItems | Replaces
 )
 

@@ -104,8 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("submission", metavar="SUBMISSION.json",
                         help="the submission (JSON); - reads standard input")
     decide.add_argument("--format", choices=("text", "json"), default="text")
-    decide.add_argument("--explain", action="store_true",
-                        help="add the proof tree: rules, lines and legal basis")
+    decide.add_argument("--explain", nargs="?", const="plain", choices=_EXPLAIN_MODES,
+                        help="add why: in plain words (the default: the law, the route, "
+                        "what counts and what is missing, each with its rule and basis), or "
+                        "`proof` for the proof tree of every conclusion; JSON always gives "
+                        "the proof trees")
     decide.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(decide)
     decide.set_defaults(run=_decide)
@@ -157,8 +160,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("record", metavar="RECORD.json",
                        help="the study record (JSON); - reads standard input")
     audit.add_argument("--format", choices=("text", "json"), default="text")
-    audit.add_argument("--explain", action="store_true",
-                       help="add the proof of every finding and of the credits counted")
+    audit.add_argument("--explain", nargs="?", const="proof", choices=_EXPLAIN_MODES,
+                       help="add the proof of every finding and of the credits counted "
+                       "(`plain` and `proof` give the proof trees for an audit)")
     audit.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(audit)
     audit.set_defaults(run=_audit)
@@ -342,7 +346,7 @@ def _decide(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.submission == "-" else args.submission
     try:
         submission = loads(text, source, fields=ruleset.fields)
-        decision = ruleset.decide(submission, explain=args.explain)
+        decision = ruleset.decide(submission, explain=args.explain is not None)
     except SubmissionError as exc:
         print(f"luk decide: {source} is not a valid submission:", file=sys.stderr)
         for problem in exc.problems:
@@ -352,7 +356,8 @@ def _decide(args: argparse.Namespace) -> int:
         print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(report.decision_text(decision, ruleset.for_date(submission.date).ir, submission.form,
-                                   submission.date.isoformat(), submission.assessment))
+                                   submission.date.isoformat(), submission.assessment,
+                                   submission.evidence, proof=args.explain == "proof"))
     return EXIT_OK if decision.admissible else EXIT_FAIL
 
 
@@ -546,7 +551,7 @@ def _audit(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.record == "-" else args.record
     try:
         record = loads(text, source, kind=Record)
-        result = ruleset.audit(record, explain=args.explain)
+        result = ruleset.audit(record, explain=args.explain is not None)
     except RulesetError as exc:
         _print_errors(exc, errors_only=False)
         return EXIT_USAGE
@@ -707,10 +712,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
+def _explain_words(argv: Sequence[str]) -> list[str]:
+    """``--explain`` takes an optional word (``plain``, ``proof``): join a following word
+    to it, and give a bare ``--explain`` its default, so that the argument after it is never
+    taken for its value (``--explain RULESET ...``)."""
+    out: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--explain":
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following in _EXPLAIN_MODES:
+                out.append(f"--explain={following}")
+                i += 2
+                continue
+            word = "--explain=plain"
+        elif word == "--":
+            out.extend(words[i:])
+            break
+        out.append(word)
+        i += 1
+    return out
+
+
+_EXPLAIN_MODES = ("plain", "proof")
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_explain_words(sys.argv[1:] if argv is None else argv))
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

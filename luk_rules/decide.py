@@ -446,14 +446,24 @@ class Explainer:
         if rule.cite.status != "oer":
             node["status"] = rule.cite.status or None
         if depth < 12:
-            node["because"] = [self.node(f, depth + 1) for f in used if not _is_condition(f)] + [
+            because = [self.node(f, depth + 1) for f in used if not _is_condition(f)] + [
                 self.node(f, depth + 1) for f in used if _is_condition(f)]
+            node["because"] = [grand for child in because
+                               for grand in _unnested(child, shown, rule.cite.source)]
         return node
 
     def findings(self, findings: Iterable[Finding]) -> list[dict[str, Any]]:
         """Each finding with its code, message and proof."""
         return [{"code": f.code, "message": f.message, "proof": self.node(f.derived)}
                 for f in findings]
+
+
+def _unnested(child: dict[str, Any], fact: str, source: str) -> list[dict[str, Any]]:
+    """``child``, or its own ``because`` when it says what its parent says (a condition
+    built of parts at the same place): no line is nested under an identical one."""
+    if child.get("fact") == fact and child.get("source") == source:
+        return list(child.get("because", []))
+    return [child]
 
 
 def _is_condition(fact: Fact) -> bool:

@@ -118,7 +118,7 @@ class _Lowerer:
                     return ir.DateFrom(when, span=sp)
                 return ir.Negation(ir.DateFrom(when, span=sp), span=sp)
             case (ast.LevelIs() | ast.InstitutionParticipates() | ast.OptedIn()
-                  | ast.RecommendedRoute()):
+                  | ast.RecommendedRoute() | ast.HasPracticeComponent()):
                 return self.fixed(c)
         raise AssertionError(f"unknown condition {c!r}")  # pragma: no cover
 

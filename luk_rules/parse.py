@@ -591,6 +591,9 @@ class _Builder:
     def r_participates(self, t: Tree[Token], sp: Span) -> ast.Participates:
         return ast.Participates(span=sp)
 
+    def r_practice_component(self, t: Tree[Token], sp: Span) -> ast.PracticeComponent:
+        return ast.PracticeComponent(span=sp)
+
     def r_under(self, t: Tree[Token], sp: Span) -> ast.Under:
         return ast.Under(self.names(cast(Tree[Token], t.children[0])), span=sp)
 
@@ -845,6 +848,9 @@ class _Builder:
 
     def r_participating(self, t: Tree[Token], sp: Span) -> ast.InstitutionParticipates:
         return ast.InstitutionParticipates(span=sp)
+
+    def r_practice_component_holds(self, t: Tree[Token], sp: Span) -> ast.HasPracticeComponent:
+        return ast.HasPracticeComponent(span=sp)
 
     def r_opted_in_holds(self, t: Tree[Token], sp: Span) -> ast.OptedIn:
         return ast.OptedIn(span=sp)

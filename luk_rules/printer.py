@@ -267,6 +267,8 @@ def _programme_clause(clause: ast.ProgrammeClause) -> str:
             return f"institution {_string(name)}"
         case ast.Participates():
             return "participates in experiment"
+        case ast.PracticeComponent():
+            return "substantial practice component"
         case ast.Under(regimes):
             return f"under {_names(regimes)}"
         case ast.AsIf(regime, date):
@@ -507,6 +509,8 @@ def condition_text(condition: ast.Condition) -> str:
             return f"submitted {op} {date.value}"
         case ast.InstitutionParticipates():
             return "institution participates"
+        case ast.HasPracticeComponent():
+            return "substantial practice component"
         case ast.OptedIn():
             return "opted in"
         case ast.RecommendedRoute():

@@ -12,6 +12,7 @@ from luk_rules.decide import Decision, Finding
 from luk_rules.impact import Impact
 from luk_rules.law import Clause, Governing, LawReport, RegimeEntry
 from luk_rules.scenarios import TestRun, describe
+from luk_rules.submission import EvidenceItem
 
 _VERDICT = {
     "admissible": "ADMISSIBLE: the submission may be assessed",
@@ -27,8 +28,11 @@ _ROUTES = {
 
 
 def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
-                  assessment: str) -> str:
-    """The decision as plain text: verdict first, then units and outcomes, then findings."""
+                  assessment: str, evidence: Sequence[EvidenceItem] = (),
+                  proof: bool = False) -> str:
+    """The decision as plain text: verdict first, then units and outcomes, then findings;
+    with an explanation, why in plain words (the law, the route, the evidence, what is
+    missing), or with ``proof`` the proof trees."""
     p = ruleset.programme
     units = {u.code: u for u in ruleset.units}
     assessments = {a.name: a for a in ruleset.assessments}
@@ -71,8 +75,80 @@ def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
     lines.extend(_findings_lines(decision.findings))
     if decision.explanation is not None:
         lines.append("")
-        lines.extend(_explanation_lines(decision.explanation))
+        lines.extend(_explanation_lines(decision.explanation) if proof else
+                     _plain_lines(decision, ruleset, date, evidence))
     return "\n".join(lines)
+
+
+def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
+                 evidence: Sequence[EvidenceItem]) -> list[str]:
+    """Why, in words: each line read off the decision and its proofs (the rule that derived
+    a conclusion, its basis and place); the proof trees themselves are ``--explain proof``."""
+    explanation = decision.explanation or {}
+    lines = ["Why"]
+    law = explanation.get("law")
+    regime = next((r for r in ruleset.programme.regimes if r.name == decision.law), None)
+    if law is not None and regime is not None:
+        since = f"in force since {regime.start}" if regime.start else "in force always"
+        lines.append(f"  Law: {regime.name} is {since}; chosen as {law['basis']} "
+                     f"({_place(law)})")
+        if "law_file" in explanation:
+            lines.append(f"    from {explanation['law_file']}, not the shipped law")
+    elif decision.law is None:
+        lines.append(f"  Law: none of {', '.join(r.name for r in ruleset.programme.regimes)} "
+                     f"is in force on {date}")
+    for node in explanation.get("scope", []):
+        lines.append(f"  {node['rule']}: {node['basis']}{_node_status(node)} "
+                     f"({node['source']})")
+    route = explanation.get("combination")
+    if route is not None:
+        items = sorted({_leaf_id(leaf) for leaf in _leaves(route)
+                        if leaf["fact"].startswith(("item(", "claim("))} - {""})
+        shown = f", shown by {', '.join(items)}" if items else ""
+        lines.append(f"  Route {decision.combination}{shown}: {route['basis']}"
+                     f"{_node_status(route)}")
+    counts: dict[str, list[str]] = {}
+    for result in decision.units.values():
+        for outcome, ids in result.outcomes.items():
+            for item_id in ids:
+                counts.setdefault(item_id, []).append(outcome)
+    if evidence:
+        lines.append("  Evidence")
+        for item in sorted(evidence, key=lambda e: e.id):
+            what = ", ".join([item.type, str(item.date),
+                              "verified" if item.verified else "not verified",
+                              *([f"activity {item.activity}"] if item.activity else [])])
+            counted = counts.get(item.id)
+            verdict = ("counts for " + ", ".join(sorted(counted)) if counted
+                       else "counts for no outcome (see the findings)")
+            lines.append(f"    {item.id} ({what}): {verdict}")
+    for m in explanation.get("missing", []):
+        why = m.get("why_not") or {}
+        lines.append(f"  {m['outcome']} is missing: add {m['add']}"
+                     + (f"; {why['basis']} ({_place(why)})" if "basis" in why else ""))
+    return lines
+
+
+def _place(node: Any) -> str:
+    """``rule at source`` of a proof node."""
+    return f"{node['rule']} at {node['source']}"
+
+
+def _node_status(node: Any) -> str:
+    return _status(node["status"] or "") if "status" in node else ""
+
+
+def _leaves(node: Any) -> list[Any]:
+    """The given facts under a proof node."""
+    if "given" in node:
+        return [node]
+    return [leaf for child in node.get("because", []) for leaf in _leaves(child)]
+
+
+def _leaf_id(leaf: Any) -> str:
+    """The item id of a given ``item(...)`` or ``claim(...)`` fact."""
+    inner = str(leaf["fact"]).partition("(")[2]
+    return inner.split(",")[0].strip()
 
 
 def _findings_lines(findings: Sequence[Finding]) -> list[str]:

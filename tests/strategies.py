@@ -224,6 +224,7 @@ def atoms() -> st.SearchStrategy[ast.Condition]:
         st.builds(ast.ActivityFollowed, names()),
         st.builds(ast.Submitted, st.sampled_from(["before", "from"]), dates()),
         st.just(ast.InstitutionParticipates()),
+        st.just(ast.HasPracticeComponent()),
         st.just(ast.OptedIn()),
         st.just(ast.RecommendedRoute()),
     )
@@ -261,6 +262,7 @@ def programme_clauses() -> st.SearchStrategy[ast.ProgrammeClause]:
         st.builds(ast.Forms, name_lists()),
         st.builds(ast.Institution, texts()),
         st.just(ast.Participates()),
+        st.just(ast.PracticeComponent()),
         st.builds(ast.Under, name_lists()),
         st.builds(ast.AsIf, names(), dates()),
         st.builds(ast.OptedInOn, dates()),

@@ -32,7 +32,9 @@ def test_a_regime_named_whw_is_reported_and_named_in_the_decision(tmp_path: Path
     text = luk("decide", "gp.luk", "s.json", "--explain", cwd=tmp_path)
     assert text.returncode == 0, text.stdout
     assert "     from gp.luk, not the shipped law" in text.stdout
-    assert "    (from gp.luk, not the shipped law)" in text.stdout
+    assert "    from gp.luk, not the shipped law" in text.stdout.split("Why")[1]
+    proof = luk("decide", "gp.luk", "s.json", "--explain", "proof", cwd=tmp_path)
+    assert "    (from gp.luk, not the shipped law)" in proof.stdout
     as_json = json.loads(luk("decide", "gp.luk", "s.json", "--explain", "--format", "json",
                              cwd=tmp_path).stdout)
     assert as_json["combination"] == "B" and as_json["explanation"]["law_file"] == "gp.luk"
@@ -65,3 +67,32 @@ def test_law_findings_carry_the_status_of_what_they_cite() -> None:
     assert statuses["combination-not-allowed"] == {"interpretation"}
     assert all(s == {"oer"} for code, s in statuses.items()
                if code not in ("combination-not-allowed", "unit-kind-not-permitted"))
+
+
+def test_the_two_full_time_proposals_differ_only_for_a_practice_component(
+        tmp_path: Path) -> None:
+    """The same full-time case, after 2025-09-01: admissible as if `voltijd-uitbreiding`
+    (all full-time programmes) or as if `voltijd-praktijkcomponent` for a programme that
+    declares a substantial practice component; without that declaration the narrower
+    proposal permits nothing (LUK043), and the refusal cites a proposal, not law."""
+    examples = REPO / "rulesets" / "examples"
+    scenarios = json.loads((examples / "bouwkunde-voltijd-praktijk.scenarios.json"
+                            ).read_text(encoding="utf-8"))["scenarios"]
+    case = next(s["submission"] for s in scenarios
+                if s["expect"].get("law") == "voltijd-praktijkcomponent"
+                and s["expect"]["status"] == "admissible")
+    broad = luk_rules.load(examples / "bouwkunde-voltijd-evl.luk").decide(case)
+    narrow = luk_rules.load(examples / "bouwkunde-voltijd-praktijk.luk").decide(case)
+    assert (broad.status, broad.law) == ("admissible", "voltijd-uitbreiding")
+    assert (narrow.status, narrow.law) == ("admissible", "voltijd-praktijkcomponent")
+    shutil.copytree(REPO / "rulesets", tmp_path / "rulesets")
+    copy = tmp_path / "rulesets" / "examples" / "bouwkunde-voltijd-praktijk.luk"
+    copy.write_text(copy.read_text(encoding="utf-8").replace(
+        "  substantial practice component\n", ""), encoding="utf-8")
+    checked = luk("check", copy, cwd=tmp_path)
+    assert "warning[LUK043]" in checked.stdout and "substantial practice component" in (
+        checked.stdout)
+    refused = luk_rules.load(copy).decide(case).to_dict()
+    assert refused["status"] == "inadmissible"
+    kinds = [f for f in refused["findings"] if f["code"] == "unit-kind-not-permitted"]
+    assert kinds and {f["status"] for f in kinds} == {"proposal"}

@@ -65,7 +65,8 @@ def folded(cond: ir.Cond) -> bool | None:
     return None
 
 
-PROGRAMME_ATOMS = (ast.OptedIn, ast.InstitutionParticipates, ast.LevelIs, ast.RecommendedRoute)
+PROGRAMME_ATOMS = (ast.OptedIn, ast.InstitutionParticipates, ast.LevelIs, ast.RecommendedRoute,
+                   ast.HasPracticeComponent)
 
 
 def paired(condition: ast.Condition, cond: ir.Cond) -> Iterator[tuple[ast.Condition, ir.Cond]]:

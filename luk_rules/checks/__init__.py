@@ -38,10 +38,12 @@ from luk_rules.checks.exam import check_exam_programme
 from luk_rules.checks.legal import (
     check_as_if,
     check_extends_cycles,
+    check_fixed_conditions,
     check_path_independence,
     check_permit_conditions,
     check_permitted_kinds,
     check_recommended_route,
+    check_uncovered_dates,
 )
 from luk_rules.checks.names import (
     Reference,
@@ -103,6 +105,8 @@ PASSES: tuple[Pass, ...] = (
     check_permitted_kinds,
     check_permit_conditions,
     check_recommended_route,
+    check_uncovered_dates,
+    check_fixed_conditions,
     check_unused_evidence,
     check_idle_assessments,
     check_empty_files,

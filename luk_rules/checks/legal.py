@@ -1,8 +1,10 @@
-"""Passes over the legal scope: `as if`, `extends`, path independence, and what the
-regimes the programme stands under permit (LUK032, LUK033, LUK040-LUK043)."""
+"""Passes over the legal scope: `as if`, `extends`, path independence, what the regimes
+the programme stands under permit, dates no regime covers, and conditions on forms and
+levels the programme lacks (LUK032, LUK033, LUK040-LUK043, LUK046, LUK047)."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Sequence
 
 from luk_rules import ast
@@ -227,6 +229,9 @@ def _unmet(facts: ProgrammeFacts, condition: ast.Condition | None, form: str) ->
         elif isinstance(node, ast.InstitutionParticipates):
             found.append("only for participating institutions: "
                          "`participates in experiment`")
+        elif isinstance(node, ast.HasPracticeComponent):
+            found.append("only for programmes with a substantial practice component: "
+                         "`substantial practice component`")
         elif isinstance(node, ast.LevelIs):
             found.append(f"only for level `{node.level.value}`, not `{facts.level}`")
         elif isinstance(node, ast.FormIs):
@@ -249,3 +254,128 @@ def check_recommended_route(workspace: Workspace, resolved: Resolution) -> Itera
             hint="the law keeps a facilitated route for every such unit: add "
             "`recommended activity <activity>`",
         )
+
+
+def check_uncovered_dates(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
+    """LUK046: a regime in `under` whose base regime is not listed leaves dates uncovered."""
+    facts = resolved.facts
+    if facts is None:
+        return
+    under = [n for c in clauses_of(facts.programme, ast.Under) for n in c.regimes]
+    listed = {n.value for n in under}
+    periods = [p for n in listed if (p := _period_of(resolved, n, facts)) is not None]
+    gaps = _uncovered(periods)
+    if not gaps:
+        return
+    for name in under:
+        bases = [b for b in resolved.extends(name.value)[1:] if b not in listed]
+        if bases:
+            yield warning(
+                "LUK046",
+                f"`{name.value}` extends `{bases[0]}`, which the programme does not stand "
+                f"under: a case dated {_gaps_text(gaps)} has no law in force",
+                name.span,
+                hint=f"add `{bases[0]}` to `under` (a regime's base is not in force through it)")
+            return
+
+
+def _period_of(resolved: Resolution, name: str, facts: ProgrammeFacts
+               ) -> tuple[datetime.date | None, datetime.date | None] | None:
+    """When regime ``name`` is in force for the programme ((None, None): always), or None
+    when never (a proposal not tried `as if`, or not declared)."""
+    regime = resolved.table.regime(name)
+    period = first_clause(regime, ast.Period) if regime is not None else None
+    if period is None:
+        return None
+    if name in facts.as_if:
+        start = facts.as_if[name]
+        return (start, None) if start is not None else None
+    if period.kind == "proposal":
+        return None
+    if period.kind == "always":
+        return (None, None)
+    start = _date_of(period.start)
+    end = _date_of(period.end)
+    return (start, end) if start is not None else None
+
+
+def _date_of(written: ast.DateLit | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(written.value) if written is not None else None
+    except ValueError:
+        return None
+
+
+def _uncovered(periods: Sequence[tuple[datetime.date | None, datetime.date | None]]
+               ) -> list[tuple[datetime.date | None, datetime.date | None]]:
+    """The stretches of time no period covers, as (first day, last day); None is open."""
+    gaps: list[tuple[datetime.date | None, datetime.date | None]] = []
+    covered_until: datetime.date | None = None  # the last day covered so far
+    started = False
+    for start, end in sorted(periods, key=lambda p: p[0] or datetime.date.min):
+        if start is None:
+            started = True
+        elif not started:
+            gaps.append((None, start - datetime.timedelta(days=1)))
+            started = True
+        elif covered_until is not None and start > covered_until + datetime.timedelta(days=1):
+            gaps.append((covered_until + datetime.timedelta(days=1),
+                         start - datetime.timedelta(days=1)))
+        if end is None:
+            return gaps
+        if covered_until is None or end > covered_until:
+            covered_until = end
+    if covered_until is not None or not periods:
+        after = covered_until + datetime.timedelta(days=1) if covered_until else None
+        gaps.append((after, None))
+    return gaps
+
+
+def _gaps_text(gaps: Sequence[tuple[datetime.date | None, datetime.date | None]]) -> str:
+    parts = []
+    for first, last in gaps:
+        if first is None and last is not None:
+            parts.append(f"before {last + datetime.timedelta(days=1)}")
+        elif last is None and first is not None:
+            parts.append(f"after {first - datetime.timedelta(days=1)}")
+        elif first is not None and last is not None:
+            parts.append(f"from {first} until {last}")
+        else:
+            parts.append("on any date")
+    return " or ".join(parts)
+
+
+def check_fixed_conditions(workspace: Workspace, resolved: Resolution
+                           ) -> Iterator[Diagnostic]:
+    """LUK047: the ruleset's own conditions name no form or level the programme lacks."""
+    facts = resolved.facts
+    if facts is None:
+        return
+    for file, decl in workspace.declarations():
+        if file.is_law:
+            continue  # the law speaks of every form and level
+        for condition in _own_conditions(decl):
+            for node in nodes_of(condition):
+                if isinstance(node, ast.FormIs) and set(facts.forms) <= set(FORMS):
+                    for form in node.forms:
+                        if form.value in FORMS and form.value not in facts.forms:
+                            yield warning(
+                                "LUK047", f"the programme is not offered {form.value}: "
+                                f"`form is {form.value}` never holds for it", form.span,
+                                hint=f"it is offered {quoted(list(facts.forms))}; remove "
+                                "the form, or add it to the programme's `form`")
+                elif isinstance(node, ast.LevelIs) and facts.level is not None \
+                        and facts.atom(node) is False:
+                    yield warning(
+                        "LUK047", f"the programme's level is {facts.level}: "
+                        f"`level is {node.level.value}` never holds for it", node.level.span,
+                        hint="remove the condition, or correct the level")
+
+
+def _own_conditions(decl: ast.Declaration) -> Iterator[ast.Condition]:
+    if isinstance(decl, ast.Rule):
+        yield decl.when
+    elif isinstance(decl, ast.Regime):
+        for clause in decl.clauses:
+            if isinstance(clause, ast.Permit | ast.Allow) and clause.when is not None:
+                yield clause.when

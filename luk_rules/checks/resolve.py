@@ -349,6 +349,7 @@ class ProgrammeFacts:
         file: the file it is declared in (``replaces`` paths start there).
         level: the level as written, or None.
         forms: the forms as written, each once, in order.
+        practice_component: whether it declares a ``substantial practice component``.
         participates: whether it takes part in the experiment (``participates in
             experiment``).
         opts_in: whether it has an ``opted in DATE`` clause.
@@ -365,6 +366,7 @@ class ProgrammeFacts:
     level: str | None
     forms: tuple[str, ...]
     participates: bool
+    practice_component: bool
     opts_in: bool
     opted_in: datetime.date | None
     recommended_route: bool
@@ -415,6 +417,8 @@ class ProgrammeFacts:
             return None if on is None or self.opted_in is None else on >= self.opted_in
         if isinstance(node, ast.InstitutionParticipates):
             return self.participates
+        if isinstance(node, ast.HasPracticeComponent):
+            return self.practice_component
         if isinstance(node, ast.RecommendedRoute):
             return True if self.recommended_route else None
         if isinstance(node, ast.FormIs):
@@ -654,6 +658,7 @@ def _facts(table: SymbolTable, unit_kinds: Mapping[str, ir.UnitKind]
         forms=tuple(dict.fromkeys(
             f.value for clause in clauses_of(programme, ast.Forms) for f in clause.forms)),
         participates=first_clause(programme, ast.Participates) is not None,
+        practice_component=first_clause(programme, ast.PracticeComponent) is not None,
         opts_in=opted_in is not None,
         opted_in=_date(opted_in.date) if opted_in is not None else None,
         recommended_route=all(

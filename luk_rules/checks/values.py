@@ -250,6 +250,7 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.Forms: ("`form`", "list every form in one clause: `form deeltijd, duaal`"),
         ast.Institution: ("`institution`", None),
         ast.Participates: ("`participates in experiment`", None),
+        ast.PracticeComponent: ("`substantial practice component`", None),
         ast.Under: ("`under`", "list every regime in one clause: `under whw, ...`"),
         ast.OptedInOn: ("`opted in`", None),
         ast.Replaces: ("`replaces`", None),
