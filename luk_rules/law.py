@@ -16,7 +16,8 @@ candidates and the facts the conditions are judged by:
 - the shipped law, or a file of regimes without a programme: every regime that is not a
   ``proposal``, for every form and level, judged for a programme that makes every choice
   the law leaves to the institution in its favour (:meth:`ProgrammeFacts.assumed`: it
-  participates in the experiment, opted in, keeps a recommended route);
+  participates in the experiment, declares a substantial practice component, opted in,
+  keeps a recommended route);
 - a ruleset with a programme: the regimes the programme stands ``under`` (a proposal only
   through ``as if``, from its date), for the programme's own forms and level, judged by
   the programme's facts on the date.
@@ -503,7 +504,8 @@ LAW_SCHEMA: dict[str, Any] = {
         "assumption": {
             "enum": ["favourable", "programme"],
             "description": "favourable: any programme, judged as participating in the "
-            "experiment, opted in and keeping a recommended route; programme: the "
+            "experiment, declaring a substantial practice component, opted in and keeping a "
+            "recommended route; programme: the "
             "ruleset's programme, by its facts on the date"},
         "programme": {
             "anyOf": [{"type": "null"}, {

@@ -409,7 +409,8 @@ def law_text(law: LawReport) -> str:
     if p is None:
         lines.append(f"In force on {on}, for any programme of each form and level (the "
                      "institution's own choices left as conditions: takes part in the "
-                     "experiment, opted in, keeps a recommended route):")
+                     "experiment, has a substantial practice component, opted in, keeps a "
+                     "recommended route):")
     else:
         lines.append(f"In force on {on}, for programme {p.code} by its own facts:")
     lines.extend(_governing_lines(law.governing))

@@ -377,8 +377,9 @@ class ProgrammeFacts:
     def assumed(cls, level: str, form: str) -> ProgrammeFacts:
         """The facts of a hypothetical programme of ``level`` offered in ``form`` that makes
         every choice the law leaves to the institution in its favour: it participates in the
-        experiment, has opted in (from a date not given, so ``opted in`` still depends on the
-        submission) and keeps a recommended route for every unit of learning outcomes.
+        experiment, declares a substantial practice component, has opted in (from a date not
+        given, so ``opted in`` still depends on the submission) and keeps a recommended route
+        for every unit of learning outcomes.
 
         ``luk law`` asks with it which regime a programme of that form and level can rely
         on; a condition that is False even for this programme is False for every one.
@@ -392,8 +393,8 @@ class ProgrammeFacts:
         programme = ast.Programme(ast.Name(f"{level}-{form}"),
                                   ast.Text(f"any {level} programme, {form}"), ())
         return cls(programme=programme, file="", level=level, forms=(form,),
-                   participates=True, opts_in=True, opted_in=None, recommended_route=True,
-                   under=(), as_if={})
+                   participates=True, practice_component=True, opts_in=True, opted_in=None,
+                   recommended_route=True, under=(), as_if={})
 
     def atom(self, node: ast.Condition, form: str | None = None,
              on: datetime.date | None = None) -> Truth:
