@@ -17,7 +17,7 @@ LINT_PATHS := $(wildcard luk_rules tests benchmarks)
 DEMO_RULESET := rulesets/examples/bouwkunde-deeltijd.luk
 DEMO_CASE    := rulesets/examples/cases/bouwkunde-selficient.json
 
-.PHONY: all venv .venv demo test lint typecheck imports pytest fuzz fmt clean
+.PHONY: all venv .venv demo test lint typecheck imports pytest fuzz fmt docs clean
 
 all: test
 
@@ -63,10 +63,23 @@ fuzz: $(STAMP)
 	$(FUZZ_PYTEST) -m "" tests/test_fuzz.py
 	$(FUZZ_PYTEST) -m fuzz tests --ignore=tests/test_fuzz.py; rc=$$?; test $$rc -eq 0 -o $$rc -eq 5
 
+# The documentation site, built into site/ (gitignored) from docs/ by mkdocs.yml. --strict: a
+# broken link or anchor, or a page missing from the nav, fails the build. Needs the `docs`
+# extra (installed here on first use; offline once installed, the theme fetches no fonts).
+# The ```luk blocks are coloured by luk_rules.pygments_lexer through its entry point.
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -e '.[docs]'
+	touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 fmt: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist site *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

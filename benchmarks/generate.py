@@ -1,4 +1,4 @@
-"""Generate realistic, varied HBO-ICT deeltijd submissions (DESIGN.md §4, §6).
+"""Generate realistic, varied HBO-ICT deeltijd submissions (docs/contracts.md#submission).
 
 The cases are the benchmark's workload and the oracle test's input, so they are
 meant to reach every branch of the programme's rules: dates from 2023 to 2027
@@ -163,7 +163,7 @@ def _activities(rng: random.Random, units: list[str]) -> list[str] | None:
 
 
 def submission(rng: random.Random, case_id: str) -> dict[str, Any]:
-    """One submission as a JSON-ready dict (DESIGN.md §4)."""
+    """One submission as a JSON-ready dict (docs/contracts.md#submission)."""
     on = _submission_date(rng)
     units, assessment = _units_and_assessment(rng)
     roll = rng.random()

@@ -1,6 +1,6 @@
 """A hand-written check of the HBO-ICT deeltijd programme, the benchmark's baseline.
 
-Written directly from DESIGN.md §2-§3 and ``rulesets/examples/hbo-ict-deeltijd.luk``
+Written directly from docs/semantics.md and ``rulesets/examples/hbo-ict-deeltijd.luk``
 (with the law regimes in ``rulesets/law/``), as a one-off checker: the programme's
 data is hard-coded and the rules are plain Python. It does not import luk_rules,
 and it assumes the submission is valid (the engine validates it; this does not).

@@ -119,7 +119,7 @@ class Ruleset:
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
 
     def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False) -> Audit:
-        """Audit a study record against the exam programme (DESIGN.md §9).
+        """Audit a study record against the exam programme (docs/audit.md).
 
         The record's facts run through the compiled program on this ruleset's engine;
         ``explain`` adds the proof of every finding and of the credits counted.

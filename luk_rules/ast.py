@@ -541,10 +541,19 @@ class Replaces:
     span: Span = span_field()
 
 
+@attrs.frozen
+class Closing:
+    """``closing "..." "..."``: the closing text of a decision letter (how to object and
+    appeal), one or more paragraphs, as the exam committee sends it."""
+
+    paragraphs: tuple[Text, ...]
+    span: Span = span_field()
+
+
 ProgrammeClause: TypeAlias = (
     Level | Forms | Institution | Participates | PracticeComponent | Under | AsIf | OptedInOn
     | DefaultKind
-    | DefaultMaxAge | MinItems | Replaces
+    | DefaultMaxAge | MinItems | Replaces | Closing
 )
 
 
@@ -935,7 +944,7 @@ ExamClause: TypeAlias = (
 
 @attrs.frozen
 class ExamProgramme:
-    """``exam programme "..." ...``: what the diploma needs (DESIGN.md §9)."""
+    """``exam programme "..." ...``: what the diploma needs (docs/language.md §14)."""
 
     title: Text
     clauses: tuple[ExamClause, ...]

@@ -1,4 +1,4 @@
-"""The diploma audit (DESIGN.md §9): has this student completed the exam programme?
+"""The diploma audit (docs/audit.md): has this student completed the exam programme?
 
 An audit runs the ruleset's compiled program on a study record's facts (its results
 on its date, and ``audit()``): the exam programme is rules of that program
@@ -172,7 +172,7 @@ AUDIT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://luk-rules.example/schema/audit.json",
     "title": "Audit",
-    "description": "Whether a record completes the exam programme (DESIGN.md §9).",
+    "description": "Whether a record completes the exam programme (docs/audit.md).",
     "type": "object",
     "additionalProperties": False,
     "required": ["record", "status", "complete", "credits", "results", "missing", "findings"],

@@ -1,14 +1,15 @@
 """The ``luk`` command. The only module that prints, reads ``sys.argv`` or exits.
 
-Exit codes (DESIGN.md §4): ``check`` 0 clean or warnings only, 1 errors, 2 usage
-or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
+Exit codes (docs/contracts.md#the-command-line): ``check`` 0 clean or warnings only,
+1 errors, 2 usage or unreadable file; ``decide`` 0 admissible, 1 incomplete or inadmissible, 2
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
 cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
-``schema`` 0; ``law`` 0 listed, 2 usage, an unreadable ruleset or one (or a law file)
-with errors.
+``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; ``law`` 0
+listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; every
+command 2 on a wrong command line and 3 on an internal error (a bug).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
-from luk_rules import api, impact, law, pipeline, printer, report, scenarios
+from luk_rules import api, html, impact, ir, law, pipeline, printer, report, scenarios
 from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
@@ -99,11 +100,16 @@ def _parser() -> argparse.ArgumentParser:
 
     decide = sub.add_parser("decide", help="decide a submission",
                             description="Decide whether a submission is admissible. Exit 0 "
-                            "admissible, 1 incomplete or inadmissible, 2 invalid input.")
+                            "admissible, 1 incomplete or inadmissible, 2 invalid input (or "
+                            "--format html without Jinja2 installed).")
     decide.add_argument("ruleset", metavar="RULESET")
     decide.add_argument("submission", metavar="SUBMISSION.json",
                         help="the submission (JSON); - reads standard input")
-    decide.add_argument("--format", choices=("text", "json"), default="text")
+    decide.add_argument("--format", choices=("text", "json", "html"), default="text",
+                        help="text (default), json (docs/semantics.md), or html: a printable "
+                        "decision letter, one self-contained page ending in the programme's "
+                        "closing text (needs the `html` extra: pip install 'luk-rules[html]')")
+    _add_output(decide)
     decide.add_argument("--explain", nargs="?", const="plain", choices=_EXPLAIN_MODES,
                         help="add why: in plain words (the default: the law, the route, "
                         "what counts and what is missing, each with its rule and basis), or "
@@ -140,7 +146,11 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("before", metavar="BEFORE")
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("cases", nargs="+", metavar="CASES")
-    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    diff.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text",
+                      help="text (default), json, markdown, or html: a self-contained report "
+                      "for policy advisers with a chart of the status transitions (needs the "
+                      "`html` extra: pip install 'luk-rules[html]')")
+    _add_output(diff)
     diff.add_argument("--jobs", type=_positive, default=None, metavar="N",
                       help="worker processes (default: the number of CPUs). At most one per "
                       f"{impact.PER_WORKER} cases; more than {impact.JOBS_PER_CPU} per CPU (or "
@@ -185,14 +195,37 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
                             description="Print the JSON Schema of a submission, a decision, "
-                            "a study record, an audit or `luk law --format json`.")
-    schema.add_argument("which", choices=("submission", "decision", "record", "audit", "law"))
+                            "a study record, an audit, a scenario file (`luk test`) or "
+                            "`luk law --format json`.")
+    schema.add_argument("which",
+                        choices=("submission", "decision", "record", "audit", "scenarios", "law"))
     schema.add_argument("--ruleset", metavar="FILE",
                         help="for `submission`: include the evidence fields this ruleset "
                         "declares")
     _add_roots(schema)
     schema.set_defaults(run=_schema)
     return top
+
+
+def _add_output(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-o", "--output", metavar="FILE",
+                         help="write the result to FILE (UTF-8) instead of standard output; "
+                         "the exit code is the same")
+
+
+def _write(text: str, output: str | None, command: str) -> bool:
+    """``text`` (ending in a newline) on standard output or into the file ``output``;
+    False, said on standard error, when the file cannot be written."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return True
+    try:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n",
+                                encoding="utf-8")
+    except OSError as exc:
+        print(f"luk {command}: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _add_roots(command: argparse.ArgumentParser, size: bool = True) -> None:
@@ -352,12 +385,21 @@ def _decide(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {source}: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    decided_by = ruleset.for_date(submission.date).ir
+    shown = (submission.form, submission.date.isoformat(), submission.assessment)
     if args.format == "json":
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        text = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
+    elif args.format == "html":
+        try:
+            text = html.decision_html(decision, decided_by, *shown)
+        except html.HtmlUnavailable as exc:
+            print(f"luk decide: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     else:
-        print(report.decision_text(decision, ruleset.for_date(submission.date).ir, submission.form,
-                                   submission.date.isoformat(), submission.assessment,
-                                   submission.evidence, proof=args.explain == "proof"))
+        text = report.decision_text(decision, decided_by, *shown, submission.evidence,
+                                    proof=args.explain == "proof")
+    if not _write(text, args.output, "decide"):
+        return EXIT_USAGE
     return EXIT_OK if decision.admissible else EXIT_FAIL
 
 
@@ -514,11 +556,19 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         return EXIT_USAGE
     progress.close()
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
     elif args.format == "markdown":
-        print(report.impact_markdown(result), end="")
+        text = report.impact_markdown(result)
+    elif args.format == "html":
+        try:
+            text = html.impact_html(result, *_programmes(args))
+        except html.HtmlUnavailable as exc:
+            print(f"luk diff: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     else:
-        print(report.impact_text(result))
+        text = report.impact_text(result)
+    if not _write(text, args.output, "diff"):
+        return EXIT_USAGE
     problem = result.gate_problem(args.max_invalid)
     if problem is not None:
         print(f"luk diff: {problem}", file=sys.stderr)
@@ -531,6 +581,14 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
                 print("  (--max-invalid N accepts up to N of them)", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_FAIL if result.any_changed else EXIT_OK
+
+
+def _programmes(args: argparse.Namespace) -> tuple[ir.Ruleset, ir.Ruleset]:
+    """The two rulesets of ``luk diff`` as checked, for the report's programme titles and
+    dates (both compiled already by the comparison, so valid)."""
+    before = api.load(args.before, roots=args.roots).ir
+    after = api.load(args.after, roots=args.roots).ir
+    return before, after
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -601,7 +659,7 @@ def _law(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
               "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA,
-              "law": law.LAW_SCHEMA}[args.which]
+              "scenarios": scenarios.SCENARIOS_SCHEMA, "law": law.LAW_SCHEMA}[args.which]
     if args.ruleset is not None:
         if args.which != "submission":
             print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)

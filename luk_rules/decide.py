@@ -1,4 +1,4 @@
-"""From a derivation to a Decision (DESIGN.md §3-§4), with its explanation."""
+"""From a derivation to a Decision (docs/semantics.md), with its explanation."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Finding:
     status: str = "oer"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §4, with the basis' ``status``: ``oer``, ``enacted``,
+        """The JSON form of docs/semantics.md §12, with the basis' ``status``: ``oer``, ``enacted``,
         ``interpretation``, ``proposal``, or null when the law clause does not say."""
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "basis": self.basis, "status": self.status or None, "rule": self.rule,
@@ -100,7 +100,7 @@ class Missing:
     accepted: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §4."""
+        """The JSON form of docs/semantics.md §12."""
         return {"unit": self.unit, "outcome": self.outcome, "needed": self.needed,
                 "accepted": list(self.accepted)}
 
@@ -119,7 +119,7 @@ class UnitOutcome:
     outcomes: Mapping[str, tuple[str, ...]]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §4."""
+        """The JSON form of docs/semantics.md §12."""
         return {"kind": self.kind,
                 "outcomes": {o: list(items) for o, items in sorted(self.outcomes.items())}}
 
@@ -149,7 +149,7 @@ class Decision:
         return self.status == "admissible"
 
     def to_dict(self) -> dict[str, Any]:
-        """The decision as the JSON of DESIGN.md §4 (sorted, deterministic)."""
+        """The decision as the JSON of docs/semantics.md §12 (sorted, deterministic)."""
         out: dict[str, Any] = {
             "case": self.case,
             "status": self.status,
@@ -521,7 +521,7 @@ DECISION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://luk-rules.example/schema/decision.json",
     "title": "Decision",
-    "description": "Whether a submission is admissible, and why (DESIGN.md §4).",
+    "description": "Whether a submission is admissible, and why (docs/semantics.md §12).",
     "type": "object",
     "additionalProperties": False,
     "required": ["case", "status", "admissible", "combination", "law", "units", "missing",

@@ -96,13 +96,17 @@ class CaseResult:
 
 @attrs.frozen
 class Change:
-    """A changed case with the reasons the decision changed."""
+    """A changed case with the reasons the decision changed, and the law in force on
+    each side (None for a study record, a case invalid on that side, or no law in force;
+    not part of the JSON, which carries it in the reasons when it changed)."""
 
     case: str
     source: str
     before: str
     after: str
     reasons: tuple[str, ...]
+    law_before: str | None = None
+    law_after: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``luk diff --format json``."""
@@ -141,6 +145,17 @@ class Group:
 
 
 @attrs.frozen
+class LawGroup:
+    """Cases that changed status under the same law before and after (None: no law, as
+    for a study record or a case invalid on that side), with their transitions."""
+
+    before: str | None
+    after: str | None
+    count: int
+    transitions: tuple[tuple[str, int], ...]
+
+
+@attrs.frozen
 class Impact:
     """What a change of ruleset does to a corpus of cases.
 
@@ -171,6 +186,20 @@ class Impact:
         return self.cases - len(self.changed) - len(self.findings_changed) - len(self.invalid)
 
     @property
+    def by_law(self) -> tuple[LawGroup, ...]:
+        """The cases that changed status, grouped by the law in force before and after
+        (most cases first), each with its transitions."""
+        found: dict[tuple[str | None, str | None], dict[str, int]] = {}
+        for c in self.changed:
+            transitions = found.setdefault((c.law_before, c.law_after), {})
+            key = f"{c.before} -> {c.after}"
+            transitions[key] = transitions.get(key, 0) + 1
+        groups = [LawGroup(before, after, sum(t.values()),
+                           tuple(sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))))
+                  for (before, after), t in found.items()]
+        return tuple(sorted(groups, key=lambda g: (-g.count, g.before or "", g.after or "")))
+
+    @property
     def valid_cases(self) -> int:
         """Cases valid on at least one side (the ones that were compared)."""
         return self.cases - len(self.invalid)
@@ -193,7 +222,7 @@ class Impact:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``luk diff --format json`` (DESIGN.md §4), deterministic."""
+        """The JSON of ``luk diff --format json`` (docs/what-if.md), deterministic."""
         return {
             "before": self.before,
             "after": self.after,
@@ -768,7 +797,8 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
             continue
         if not r.anything_changed:
             continue
-        change = Change(r.case, r.source, r.before[0], r.after[0], reasons(r))
+        change = Change(r.case, r.source, r.before[0], r.after[0], reasons(r),
+                        r.before[1], r.after[1])
         if r.status_changed:
             changed.append(change)
             key = f"{r.before[0]} -> {r.after[0]}"
@@ -845,5 +875,5 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         results.close()  # stops the workers at once on an error or a Ctrl-C
 
 
-__all__ = ["Impact", "Invalid", "WorkerDied", "compare", "decide_all", "iter_cases", "max_jobs",
-           "summarise", "usable_cpus"]
+__all__ = ["Impact", "Invalid", "LawGroup", "WorkerDied", "compare", "decide_all", "iter_cases",
+           "max_jobs", "summarise", "usable_cpus"]

@@ -618,6 +618,7 @@ class Programme:
     min_items: int
     regimes: tuple[Regime, ...]
     replaces: Predecessor | None = None
+    closing: tuple[str, ...] = ()
     span: Span = span_field()
 
     def regime_on(self, on: dt.date) -> Regime | None:

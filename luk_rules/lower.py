@@ -173,6 +173,7 @@ class _Lowerer:
         default_age = _first(clauses, ast.DefaultMaxAge)
         default_min = _first(clauses, ast.MinItems)
         replaces = _first(clauses, ast.Replaces)
+        closing = _first(clauses, ast.Closing)
         predecessor = None
         if isinstance(replaces, ast.Replaces):
             target = self.ws.replaced_by(facts.file, replaces)
@@ -195,6 +196,8 @@ class _Lowerer:
             min_items=default_min.count.value if isinstance(default_min, ast.MinItems) else 1,
             regimes=regimes,
             replaces=predecessor,
+            closing=tuple(p.value for p in closing.paragraphs)
+            if isinstance(closing, ast.Closing) else (),
             span=prog.span,
         )
         evidence = tuple(self.evidence_type(e) for e in self.evidence)

@@ -594,6 +594,9 @@ class _Builder:
     def r_practice_component(self, t: Tree[Token], sp: Span) -> ast.PracticeComponent:
         return ast.PracticeComponent(span=sp)
 
+    def r_closing(self, t: Tree[Token], sp: Span) -> ast.Closing:
+        return ast.Closing(tuple(self.text(cast(Token, c)) for c in t.children), span=sp)
+
     def r_under(self, t: Tree[Token], sp: Span) -> ast.Under:
         return ast.Under(self.names(cast(Tree[Token], t.children[0])), span=sp)
 

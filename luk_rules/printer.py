@@ -144,7 +144,10 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
         case ast.Programme(code, title, clauses):
             yield _header("programme", code, title, decl.span)
             for pc in clauses:
-                yield _Line(_programme_clause(pc), 1, pc.span)
+                if isinstance(pc, ast.Closing):
+                    yield from _closing_lines(pc)
+                else:
+                    yield _Line(_programme_clause(pc), 1, pc.span)
         case ast.ExamProgramme(title, clauses):
             head = f"examination programme {_string(title)}"
             yield _Line(head, 0, _between(decl.span, title.span))
@@ -283,8 +286,21 @@ def _programme_clause(clause: ast.ProgrammeClause) -> str:
             return f"max evidence age {_age(age)}{_clause_basis(basis)}"
         case ast.MinItems():
             return _min_items(clause)
+        case ast.Closing(paragraphs):
+            return " ".join(["closing", *(_string(p) for p in paragraphs)])
         case _:  # pragma: no cover - mypy checks that the match is exhaustive
             assert_never(clause)
+
+
+def _closing_lines(clause: ast.Closing) -> Iterator[_Line]:
+    """``closing`` with its first paragraph, then each further paragraph on a line of its
+    own, one level deeper."""
+    if not clause.paragraphs:
+        raise ValueError("a closing text needs at least one paragraph")
+    first, *rest = clause.paragraphs
+    yield _Line(f"closing {_string(first)}", 1, _between(clause.span, first.span))
+    for paragraph in rest:
+        yield _Line(_string(paragraph), 2, paragraph.span)
 
 
 def _exam_clause(clause: ast.ExamClause) -> str:

@@ -14,8 +14,15 @@ each a submission with what the author expects of its decision::
 message, sorted, duplicates kept) are compared exactly when present. A scenario may
 hold a study ``record`` instead of a ``submission``: it is audited (``luk audit``), and
 its ``expect`` may give ``status`` (complete or incomplete), ``missing`` (required units
-still missing), ``credits`` (credits short), ``findings`` and ``messages``. ``luk test`` runs them;
-:func:`run_files` is its engine.
+still missing), ``credits`` (credits short), ``findings`` and ``messages``.
+
+A scenario may instead expect its input to be refused: ``"expect": {"input_error":
+["$.evidence[0].date"]}``, alone in ``expect``, lists the JSON paths of the problems
+(each once). It passes when the submission or record is refused with problems at
+exactly those paths, and fails when it is accepted or refused elsewhere. Without
+``input_error``, a refused input is an ``error`` result. ``luk test`` runs them;
+:func:`run_files` is its engine, and :data:`SCENARIOS_SCHEMA` (``luk schema
+scenarios``) describes the file. The format is documented in docs/contracts.md.
 """
 
 from __future__ import annotations
@@ -41,7 +48,89 @@ MAX_FILE_SIZE = 16 << 20
 """The largest scenario file read (16 MiB)."""
 EXPECT_KEYS = ("status", "combination", "law", "missing", "findings", "messages")
 RECORD_EXPECT_KEYS = ("status", "missing", "credits", "findings", "messages")
+INPUT_ERROR = "input_error"
+"""The ``expect`` key of a scenario whose input must be refused: the problems' JSON paths."""
 Outcome = Literal["passed", "failed", "error"]
+
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_INPUT_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The input must be refused, with problems at exactly these JSON paths.",
+    "additionalProperties": False,
+    "required": [INPUT_ERROR],
+    "properties": {INPUT_ERROR: {
+        "type": "array", "minItems": 1, "uniqueItems": True,
+        "items": {"type": "string", "pattern": "^\\$"}}},
+}
+_DECISION_EXPECT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "What the decision must be; each key given is compared exactly.",
+    "additionalProperties": False,
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["admissible", "incomplete", "inadmissible"]},
+        "combination": {"enum": ["A", "B", "C", "D", None]},
+        "law": {"type": ["string", "null"]},
+        "missing": _STRINGS,
+        "findings": _STRINGS,
+        "messages": _STRINGS,
+    },
+}
+_AUDIT_EXPECT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "What the audit must be; each key given is compared exactly.",
+    "additionalProperties": False,
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["complete", "incomplete"]},
+        "missing": _STRINGS,
+        "credits": {"type": "integer", "minimum": 0},
+        "findings": _STRINGS,
+        "messages": _STRINGS,
+    },
+}
+
+
+def _scenario_schema(key: str, expect: dict[str, Any], what: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": what,
+        "additionalProperties": False,
+        "required": ["name", key, "expect"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1,
+                     "description": "Unique within the file."},
+            "description": {"type": "string"},
+            key: {"type": "object", "description": f"The {key} (see `luk schema {key}`); "
+                  "it may be invalid when the scenario expects an input error."},
+            "expect": {"oneOf": [expect, _INPUT_ERROR_SCHEMA]},
+        },
+    }
+
+
+SCENARIOS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://luk-rules.example/schema/scenarios.json",
+    "title": "Scenario file",
+    "description": "Scenario tests for one ruleset, run by `luk test` "
+                   "(docs/contracts.md#scenario-files).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["ruleset", "scenarios"],
+    "properties": {
+        "ruleset": {"type": "string", "minLength": 1,
+                    "description": "The ruleset's path, relative to this file."},
+        "description": {"type": "string"},
+        "scenarios": {"type": "array", "items": {"oneOf": [
+            _scenario_schema("submission", _DECISION_EXPECT_SCHEMA,
+                             "A submission, decided for admissibility."),
+            _scenario_schema("record", _AUDIT_EXPECT_SCHEMA,
+                             "A study record, audited for the diploma."),
+        ]}},
+    },
+}
+"""The JSON Schema of a scenario file (``luk schema scenarios``). Two things it cannot
+say: scenario names are unique within the file, and the ruleset must exist."""
 
 
 @attrs.frozen
@@ -195,15 +284,20 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
             raise ScenarioFileError(f"{where}.name: {sc['name']!r} is used twice")
         names.add(sc["name"])
         expect = sc.get("expect")
-        if not isinstance(expect, dict) or "status" not in expect:
-            raise ScenarioFileError(f'{where}.expect: expected an object with "status"')
         is_record = "record" in sc
+        if isinstance(expect, dict) and INPUT_ERROR in expect:
+            _check_input_error(f"{where}.expect", expect)
+            expect = None  # checked; skip the decision/audit keys below
+        elif not isinstance(expect, dict) or "status" not in expect:
+            raise ScenarioFileError(
+                f'{where}.expect: expected an object with "status" or "{INPUT_ERROR}"')
         known = RECORD_EXPECT_KEYS if is_record else EXPECT_KEYS
-        wrong = set(expect) - set(known)
+        wrong = set(expect or ()) - set(known)
         if wrong:
             raise ScenarioFileError(
-                f"{where}.expect: unknown key(s) {_keys(wrong)}; known: {', '.join(known)}")
-        for key, value in expect.items():
+                f"{where}.expect: unknown key(s) {_keys(wrong)}; known: {', '.join(known)}"
+                f" (or {INPUT_ERROR} alone)")
+        for key, value in (expect or {}).items():
             what, fits = _EXPECT_TYPES[key]
             if not fits(value):
                 raise ScenarioFileError(f"{where}.expect.{key}: expected {what}")
@@ -213,6 +307,43 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
         if not isinstance(sc.get(key), dict):
             raise ScenarioFileError(f"{where}.{key}: expected an object")
     return (path.parent / data["ruleset"]), scenarios
+
+
+def _check_input_error(where: str, expect: dict[str, Any]) -> None:
+    """An ``expect`` with ``input_error``: that key alone, a non-empty list of distinct
+    JSON paths (strings starting with ``$``).
+
+    Raises:
+        ScenarioFileError: saying what is wrong.
+    """
+    others = set(expect) - {INPUT_ERROR}
+    if others:
+        raise ScenarioFileError(
+            f"{where}: {INPUT_ERROR} stands alone; unknown key(s) beside it: {_keys(others)}")
+    paths = expect[INPUT_ERROR]
+    if (not isinstance(paths, list) or not paths
+            or not all(isinstance(p, str) and p.startswith("$") for p in paths)):
+        raise ScenarioFileError(
+            f"{where}.{INPUT_ERROR}: expected a non-empty list of JSON paths ('$...')")
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise ScenarioFileError(f"{where}.{INPUT_ERROR}: {path!r} is listed twice")
+        seen.add(path)
+
+
+def expects_input_error(sc: dict[str, Any]) -> bool:
+    """Whether a (checked) scenario expects its submission or record to be refused."""
+    return INPUT_ERROR in sc["expect"]
+
+
+def compare_input_error(expect: dict[str, Any],
+                        error: SubmissionError | None) -> list[tuple[str, Any, Any]]:
+    """The difference between the paths a scenario expects its input refused at and the
+    paths of ``error``'s problems (``[]`` when the input was accepted)."""
+    wanted = sorted(expect[INPUT_ERROR])
+    got = sorted({p.path for p in error.problems}) if error is not None else []
+    return [] if wanted == got else [(INPUT_ERROR, expect[INPUT_ERROR], got)]
 
 
 def compare(expect: dict[str, Any], decision: Decision) -> list[tuple[str, Any, Any]]:
@@ -277,9 +408,22 @@ def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any,
     """The differences from what the scenario expects, and the rules that fired in its
     decision or audit.
 
+    A scenario expecting an input error compares the problems' paths instead; its
+    input, refused or not, fires nothing that counts.
+
     Raises:
-        LukError: an invalid submission or record, or a ruleset that cannot audit.
+        LukError: an invalid submission or record (unless expected), or a ruleset that
+            cannot audit.
     """
+    if expects_input_error(sc):
+        try:
+            if "record" in sc:
+                ruleset.audit(sc["record"])
+            else:
+                ruleset.decide(sc["submission"])
+        except SubmissionError as exc:
+            return compare_input_error(sc["expect"], exc), frozenset()
+        return compare_input_error(sc["expect"], None), frozenset()
     if "record" in sc:
         audit = ruleset.audit(sc["record"], explain=True)
         return compare_audit(sc["expect"], audit), audit.fired

@@ -82,7 +82,7 @@ class Result:
 
 @attrs.frozen
 class Submission:
-    """A student's request: these units, this assessment, this evidence (DESIGN.md §4)."""
+    """A student's request: these units, this assessment, this evidence (docs/contracts.md)."""
 
     id: str
     programme: str
@@ -97,7 +97,7 @@ class Submission:
 
 @attrs.frozen
 class Record:
-    """A student's study record: the results so far (DESIGN.md §9), for an audit."""
+    """A student's study record: the results so far (docs/audit.md §3), for an audit."""
 
     id: str
     programme: str
@@ -755,7 +755,7 @@ RECORD_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://luk-rules.example/schema/record.json",
     "title": "Record",
-    "description": "A student's results so far, for the diploma audit (DESIGN.md §9).",
+    "description": "A student's results so far, for the diploma audit (docs/audit.md §3).",
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "programme", "form", "date", "results"],
@@ -772,7 +772,8 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://luk-rules.example/schema/submission.json",
     "title": "Submission",
-    "description": "A student's request to be assessed on units with evidence (DESIGN.md §4).",
+    "description": "A student's request to be assessed on units with evidence "
+                   "(docs/contracts.md#submission).",
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "programme", "form", "date", "units", "assessment", "evidence"],

@@ -270,6 +270,7 @@ def programme_clauses() -> st.SearchStrategy[ast.ProgrammeClause]:
         st.builds(ast.DefaultKind, names()),
         st.builds(ast.DefaultMaxAge, ages(), st.none() | bases()),
         st.builds(ast.MinItems, integers(), st.none() | bases()),
+        st.builds(ast.Closing, st.lists(texts(), min_size=1, max_size=3).map(tuple)),
     )
 
 

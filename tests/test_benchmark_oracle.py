@@ -2,7 +2,7 @@
 submissions the engine and the hand-written check (benchmarks/hbo_ict_handwritten.py)
 agree on status, combination, law, missing outcomes and finding codes.
 
-Cases where the engine is wrong per DESIGN.md are listed in ``ENGINE_WRONG`` and
+Cases where the engine is wrong per docs/semantics.md are listed in ``ENGINE_WRONG`` and
 marked ``xfail(strict=True)`` with the reason, so a fix in the engine shows up.
 """
 

@@ -1,5 +1,5 @@
 """The `luk` command run as a process: exit codes, compiler-like diagnostics, JSON that
-matches the published schemas, and no traceback on bad input (DESIGN.md §4, §7)."""
+matches the published schemas, and no traceback on bad input (docs/contracts.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ EXAMPLES = ROOT / "rulesets" / "examples"
 BK_DEELTIJD = EXAMPLES / "bouwkunde-deeltijd.luk"
 LUK = [sys.executable, "-m", "luk_rules.cli"]
 
-S1: dict[str, Any] = {  # DESIGN.md §4
+S1: dict[str, Any] = {  # a submission (docs/contracts.md#submission)
     "id": "S1",
     "programme": "BK",
     "form": "deeltijd",

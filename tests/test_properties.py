@@ -1,5 +1,6 @@
 """Decisions as properties: order-independent, the same on both engines, valid JSON, consistent
-statuses, and every bad submission a located SubmissionError (DESIGN.md §3, §4, §7)."""
+statuses, and every bad submission a located SubmissionError (docs/semantics.md,
+docs/contracts.md)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
 """Scenario tests: every ``rulesets/**/*.scenarios.json`` case, run as ``luk test`` runs it.
 
 A scenario file names its ruleset (relative to the file) and lists scenarios. A scenario holds
-either a ``submission`` (DESIGN.md §4), decided for admissibility, or a study ``record``
-(DESIGN.md §9), audited for the diploma. In ``expect``, ``status`` is required. For a
+either a ``submission``, decided for admissibility, or a study ``record``, audited for the
+diploma (docs/contracts.md#scenario-files). In ``expect``, ``status`` is required. For a
 submission, ``combination``, ``law``, ``missing`` (sorted outcome refs), ``findings`` (sorted
 finding codes, duplicates kept) and ``messages`` (sorted finding messages) are compared exactly
 when present; for a record, ``missing``
-(sorted required units still missing), ``credits`` (credits short) and ``findings``.
+(sorted required units still missing), ``credits`` (credits short) and ``findings``. Instead,
+``input_error`` (alone) lists the JSON paths at which the input must be refused.
 
 Reading the files and comparing is :mod:`luk_rules.scenarios`'s work, so that pytest and
 ``luk test`` can never disagree; this module adds one pytest case per scenario and the checks
@@ -18,11 +19,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from luk_rules import scenarios as runner
 from luk_rules.sources import display_path
@@ -59,6 +63,9 @@ def _load(path: Path) -> tuple[Path, list[dict[str, Any]]] | None:
 def _expect_problems(where: str, expect: dict[str, Any], is_record: bool) -> list[str]:
     """Conventions beyond the format that ``luk test`` reads: known values, sorted lists."""
     problems = []
+    if runner.INPUT_ERROR in expect:
+        paths = expect[runner.INPUT_ERROR]
+        return [] if paths == sorted(paths) else [f"{where}: 'input_error' must be sorted"]
     statuses = RECORD_STATUSES if is_record else STATUSES
     if expect.get("status") not in statuses:
         problems.append(f"{where}: 'status' must be one of {sorted(statuses)}")
@@ -288,3 +295,125 @@ def test_audit_scenarios_cover_the_exam_programme_clauses() -> None:
     fired = {rule for rule, _ in run.coverage.fired}
     assert clauses <= sites and clauses <= fired
     assert "entry ICT-AFS" in sites - fired  # only a decision applies an entry requirement
+
+
+# ------------------------------------------------------------------ the schema
+
+SCHEMA_VALIDATOR = Draft202012Validator(runner.SCENARIOS_SCHEMA)
+
+
+def test_the_scenario_schema_is_valid_and_served_by_luk_schema() -> None:
+    """SCENARIOS_SCHEMA is a Draft 2020-12 schema, and `luk schema scenarios` prints it."""
+    Draft202012Validator.check_schema(runner.SCENARIOS_SCHEMA)
+    result = subprocess.run([sys.executable, "-m", "luk_rules.cli", "schema", "scenarios"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == runner.SCENARIOS_SCHEMA
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=_stem)
+def test_every_shipped_scenario_file_fits_the_schema(path: Path) -> None:
+    """The shipped scenario files validate against `luk schema scenarios`."""
+    errors = [f"{list(e.absolute_path)}: {e.message}"
+              for e in SCHEMA_VALIDATOR.iter_errors(json.loads(path.read_text("utf-8")))]
+    assert not errors, "\n".join(errors)
+
+
+def test_a_shipped_scenario_expects_an_input_error() -> None:
+    """At least one shipped scenario shows the input_error form (docs/contracts.md)."""
+    assert any(runner.INPUT_ERROR in sc["expect"]
+               for path in SCENARIO_FILES for sc in (_load(path) or (None, []))[1])
+
+
+# ------------------------------------------------------------------ expected input errors
+
+BAD_SUBMISSION: dict[str, Any] = {"id": "X", "programme": "VP", "form": "deeltijd",
+                                  "date": "2019-06-01", "units": ["VP-ZORG"],
+                                  "assessment": "VP-CGI",
+                                  "evidence": [{"id": "e1", "type": "werkplekproduct",
+                                                "outcomes": ["VP-ZORG.1"],
+                                                "date": "2019-02-30", "verified": 1}]}
+BAD_PATHS = ["$.evidence[0].date", "$.evidence[0].verified"]
+
+
+def _one(tmp_path: Path, scenario: dict[str, Any]) -> runner.ScenarioResult:
+    path = tmp_path / f"one{runner.SUFFIX}"
+    path.write_text(json.dumps({"ruleset": str(PILOT), "scenarios": [scenario]}), "utf-8")
+    [result] = runner.run_files([path]).results
+    return result
+
+
+def _good_submission() -> dict[str, Any]:
+    first = json.loads(PILOT_SCENARIOS.read_text(encoding="utf-8"))["scenarios"][0]
+    return dict(first["submission"])
+
+
+def test_an_expected_input_error_at_exactly_those_paths_passes(tmp_path: Path) -> None:
+    """A submission refused with problems at exactly the expected paths: passed."""
+    result = _one(tmp_path, {"name": "bad", "submission": BAD_SUBMISSION,
+                             "expect": {"input_error": BAD_PATHS}})
+    assert (result.outcome, result.message) == ("passed", "")
+
+
+def test_an_expected_input_error_of_a_record_passes(tmp_path: Path) -> None:
+    """A record refused at the expected path passes too (its audit never runs)."""
+    record = {**PILOT_RECORD, "date": "yesterday"}
+    result = _one(tmp_path, {"name": "bad", "record": record,
+                             "expect": {"input_error": ["$.date"]}})
+    assert result.outcome == "passed", result.message
+
+
+@pytest.mark.parametrize("paths", [BAD_PATHS[:1], [*BAD_PATHS, "$.id"], ["$.evidence[1].date"]],
+                         ids=["fewer", "more", "other"])
+def test_an_input_error_at_other_paths_fails(tmp_path: Path, paths: list[str]) -> None:
+    """Refused, but not at exactly the expected paths: failed, showing both lists."""
+    result = _one(tmp_path, {"name": "bad", "submission": BAD_SUBMISSION,
+                             "expect": {"input_error": paths}})
+    assert result.outcome == "failed"
+    assert result.differences == (("input_error", paths, BAD_PATHS),)
+    assert list(runner.describe(result)) == [
+        f"input_error: expected {json.dumps(paths)}, got {json.dumps(BAD_PATHS)}"]
+
+
+def test_an_expected_input_error_on_a_valid_submission_fails(tmp_path: Path) -> None:
+    """A submission that is accepted when it should be refused: failed, got []."""
+    result = _one(tmp_path, {"name": "ok", "submission": _good_submission(),
+                             "expect": {"input_error": ["$.date"]}})
+    assert result.outcome == "failed"
+    assert result.differences == (("input_error", ["$.date"], []),)
+
+
+def test_a_refused_input_without_input_error_is_still_an_error(tmp_path: Path) -> None:
+    """A normal scenario whose submission is refused is an error result, as before."""
+    result = _one(tmp_path, {"name": "bad", "submission": BAD_SUBMISSION,
+                             "expect": {"status": "admissible"}})
+    assert result.outcome == "error"
+    assert result.message.startswith("invalid submission: $.evidence[0].date")
+
+
+BAD_EXPECTS: list[Any] = [
+    pytest.param({"input_error": ["$.date"], "status": "admissible"},
+                 "input_error stands alone; unknown key(s) beside it: status", id="with-status"),
+    pytest.param({"input_error": []}, "expected a non-empty list of JSON paths", id="empty"),
+    pytest.param({"input_error": "$.date"}, "expected a non-empty list of JSON paths",
+                 id="not-a-list"),
+    pytest.param({"input_error": ["evidence[0].date"]}, "expected a non-empty list of JSON paths",
+                 id="not-a-path"),
+    pytest.param({"input_error": ["$.date", "$.date"]}, "'$.date' is listed twice",
+                 id="twice"),
+    pytest.param({"input_errors": ["$.date"]}, 'expected an object with "status" or "input_error"',
+                 id="misspelt"),
+]
+
+
+@pytest.mark.parametrize(("expect", "message"), BAD_EXPECTS)
+def test_a_malformed_input_error_expectation_is_refused(
+    tmp_path: Path, expect: dict[str, Any], message: str
+) -> None:
+    """input_error is strict: alone, a non-empty list of distinct '$' paths; the scenario
+    file is refused with where and why, and the schema refuses it too."""
+    scenario = {"name": "x", "submission": BAD_SUBMISSION, "expect": expect}
+    result = _one(tmp_path, scenario)
+    assert result.outcome == "error"
+    assert message in result.message, result.message
+    assert not SCHEMA_VALIDATOR.is_valid({"ruleset": "a.luk", "scenarios": [scenario]})

@@ -1,5 +1,5 @@
 """Invalid submissions, written by hand, each with the exact JSON path and message it must
-get (DESIGN.md §4: input errors name the JSON path, never a traceback)."""
+get (docs/contracts.md: input errors name the JSON path, never a traceback)."""
 
 from __future__ import annotations
 

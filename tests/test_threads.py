@@ -1,5 +1,5 @@
-"""One Ruleset shared by eight threads decides exactly as it does sequentially (DESIGN.md §4,
-§7: thread-safe, no global state between rulesets)."""
+"""One Ruleset shared by eight threads decides exactly as it does sequentially (README.md: `decide`
+is thread-safe; no global state between rulesets)."""
 
 from __future__ import annotations
 

@@ -109,11 +109,15 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wheel_ships_grammar_law_and_types(wheel: Path) -> None:
-    """The wheel holds the grammar, every law regime and the py.typed marker."""
+    """The wheel holds the grammar, every law regime, the HTML templates and the py.typed
+    marker."""
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "luk_rules/grammar/luk.lark" in names
     assert {f"luk_rules/law/{name}" for name in LAW} <= names
     assert "luk_rules/py.typed" in names
+    templates = {p.name for p in (ROOT / "luk_rules" / "templates").glob("*.html.j2")}
+    assert {"base.html.j2", "decision.html.j2", "impact.html.j2"} <= templates
+    assert {f"luk_rules/templates/{name}" for name in templates} <= names
     assert not any(n.startswith(("tests/", "rulesets/")) for n in names)
 
 

@@ -257,6 +257,8 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.DefaultKind: ("`units are`", None),
         ast.DefaultMaxAge: ("`max evidence age`", None),
         ast.MinItems: ("`at least ... items per outcome`", None),
+        ast.Closing: ("`closing`", "write every paragraph in one clause: "
+                      '`closing "..." "..."`'),
     },
     ast.Unit: {
         ast.Credits: ("`credits`", None),

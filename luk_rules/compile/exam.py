@@ -1,4 +1,4 @@
-"""The examination programme as rules (DESIGN.md §9): when a result counts, why not,
+"""The examination programme as rules (docs/semantics.md §15): when a result counts, why not,
 entry requirements, and the diploma audit.
 
 One definition of "a result counts" serves decisions (entry requirements) and audits

@@ -1,6 +1,6 @@
 """Compile a checked ruleset (IR) into a rule program and a fact builder.
 
-The decision semantics of DESIGN.md §3 are written here once as rules; the
+The decision semantics of docs/semantics.md are written here once as rules; the
 law regimes' ``permit``/``allow`` clauses and the ruleset's own ``rule``s
 become rules of the same program. ``docs/semantics.md`` lists them.
 """
