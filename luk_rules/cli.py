@@ -7,7 +7,8 @@ input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
 cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
-``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; every
+``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; ``law`` 0
+listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; every
 command 2 on a wrong command line and 3 on an internal error (a bug).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import datetime
 import io
 import json
 import re
@@ -25,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
-from luk_rules import api, html, impact, ir, pipeline, printer, report, scenarios
+from luk_rules import api, html, impact, ir, law, pipeline, printer, report, scenarios
 from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
@@ -175,11 +177,28 @@ def _parser() -> argparse.ArgumentParser:
     _add_roots(audit)
     audit.set_defaults(run=_audit)
 
+    law_cmd = sub.add_parser(
+        "law", help="list the law regimes and which one is in force on a date",
+        description="List the law regimes (the shipped law, or those of --ruleset) with their "
+        "period, status, basis, source and clauses, and which regime governs programmes of "
+        "each form and level on DATE: of the regimes in force, the latest whose own permits "
+        "cover the form (for a ruleset: its programme's forms and level, by its facts). "
+        "Exit 0, or 2 on a bad date, an unreadable ruleset or one with errors.")
+    law_cmd.add_argument("date", nargs="?", type=_iso_date, metavar="DATE",
+                         help="the date, YYYY-MM-DD (default: today)")
+    law_cmd.add_argument("--ruleset", metavar="FILE",
+                         help="list this ruleset's regimes (those its programme stands under, "
+                         "with what they extend, and its own) instead of the shipped law")
+    law_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    _add_roots(law_cmd)
+    law_cmd.set_defaults(run=_law)
+
     schema = sub.add_parser("schema", help="print a JSON Schema",
                             description="Print the JSON Schema of a submission, a decision, "
-                            "a study record, an audit or a scenario file (`luk test`).")
+                            "a study record, an audit, a scenario file (`luk test`) or "
+                            "`luk law --format json`.")
     schema.add_argument("which",
-                        choices=("submission", "decision", "record", "audit", "scenarios"))
+                        choices=("submission", "decision", "record", "audit", "scenarios", "law"))
     schema.add_argument("--ruleset", metavar="FILE",
                         help="for `submission`: include the evidence fields this ruleset "
                         "declares")
@@ -606,10 +625,41 @@ def _audit(args: argparse.Namespace) -> int:
     return EXIT_OK if result.complete else EXIT_FAIL
 
 
+def _iso_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (write it as YYYY-MM-DD, e.g. 2025-03-01)") from None
+
+
+def _law(args: argparse.Namespace) -> int:
+    if args.roots and args.ruleset is None:
+        print("luk law: --root is for --ruleset", file=sys.stderr)
+        return EXIT_USAGE
+    on = args.date if args.date is not None else datetime.date.today()
+    try:
+        found = law.law_report(on, args.ruleset, roots=args.roots,
+                               max_file_size=args.max_file_size)
+    except RulesetUnreadable as exc:
+        print(f"luk law: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RulesetError as exc:
+        _print_errors(exc)
+        what = args.ruleset if args.ruleset is not None else "the shipped law"
+        print(f"luk law: {what} has errors", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        print(report.law_text(found))
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
               "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA,
-              "scenarios": scenarios.SCENARIOS_SCHEMA}[args.which]
+              "scenarios": scenarios.SCENARIOS_SCHEMA, "law": law.LAW_SCHEMA}[args.which]
     if args.ruleset is not None:
         if args.which != "submission":
             print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)

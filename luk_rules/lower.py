@@ -28,10 +28,6 @@ class LoweringError(Exception):
         self.span = span
 
 
-def _date(lit: ast.DateLit | None) -> dt.date | None:
-    return None if lit is None else dt.date.fromisoformat(lit.value)
-
-
 def _age(age: ast.Age, basis: ast.Basis | None = None) -> ir.MaxAge:
     """A maximum age; its span is the clause's age, its basis the clause's own (if any)."""
     cited = basis.text.value if basis is not None else ""
@@ -42,14 +38,6 @@ def _age(age: ast.Age, basis: ast.Basis | None = None) -> ir.MaxAge:
 
 def _first(clauses: Iterable[object], kind: type[object]) -> object | None:
     return next((c for c in clauses if isinstance(c, kind)), None)
-
-
-def _provenance(provenance: ast.Provenance | None, inherited: tuple[str, str]
-                ) -> tuple[str, str]:
-    """A clause's status and reading: its own, else its regime's (``inherited``)."""
-    if provenance is None:
-        return inherited
-    return provenance.status, provenance.reading.value if provenance.reading else ""
 
 
 def _names(names: Iterable[ast.Name]) -> tuple[str, ...]:
@@ -139,29 +127,21 @@ class _Lowerer:
     def regime(self, name: str) -> ir.Regime:
         """A regime with what it inherits through ``extends`` (the resolution's closure)."""
         decl = self.resolved.table.regimes[name][0]
-        facts = self.resolved.facts
-        assert facts is not None
-        period = _first(decl.clauses, ast.Period)
         basis = _first(decl.clauses, ast.Basis)
-        start: dt.date | None = None
-        end: dt.date | None = None
-        if isinstance(period, ast.Period) and period.kind == "dates":
-            start, end = _date(period.start), _date(period.end)
-        if name in facts.as_if:
-            start, end = facts.as_if[name], None
+        start, end = self.resolved.period(name)
         permits: list[ir.Permit] = []
         allows: list[ir.Allow] = []
         for source, permit in self.resolved.inherited(name, ast.Permit):
             self.scope = Scope.bare(self.resolved.names)
             cite = ir.Cite(f"{source}: permit {permit.kind.value}", permit.basis.text.value,
-                           permit.span, *_provenance(permit.provenance, self.status(source)))
+                           permit.span, *self.resolved.clause_status(permit, source))
             when = self.cond(permit.when) if permit.when else ir.Const(True, span=permit.span)
             permits.append(ir.Permit(permit.kind.value, _names(permit.forms), when, cite))
         for source, allow in self.resolved.inherited(name, ast.Allow):
             self.scope = Scope.bare(self.resolved.names)
             combos = ", ".join(n.value for n in allow.combinations)
             cite = ir.Cite(f"{source}: allow combination {combos}", allow.basis.text.value,
-                           allow.span, *_provenance(allow.provenance, self.status(source)))
+                           allow.span, *self.resolved.clause_status(allow, source))
             when = self.cond(allow.when) if allow.when else ir.Const(True, span=allow.span)
             allows.append(ir.Allow(_names(allow.combinations), _names(allow.kinds), when, cite))
         return ir.Regime(
@@ -174,19 +154,10 @@ class _Lowerer:
             permits=tuple(permits),
             allows=tuple(allows),
             span=decl.span,
-            status=self.status(name)[0],
-            reading=self.status(name)[1],
+            status=self.resolved.status(name)[0],
+            reading=self.resolved.status(name)[1],
             shipped=self.file_of[id(decl)].shipped,
         )
-
-    def status(self, name: str) -> tuple[str, str]:
-        """What the regime's basis is (status, reading): its own ``enacted`` or
-        ``interpretation``, ``proposal`` for a proposal, else unstated."""
-        decl = self.resolved.table.regimes[name][0]
-        own = _first(decl.clauses, ast.Provenance)
-        if isinstance(own, ast.Provenance):
-            return own.status, own.reading.value if own.reading else ""
-        return ("proposal" if self.resolved.is_proposal(name) else ""), ""
 
     def ruleset(self) -> ir.Ruleset:
         facts = self.resolved.facts

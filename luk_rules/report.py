@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from luk_rules import ir
 from luk_rules.audit import Audit
 from luk_rules.decide import Decision, Finding
 from luk_rules.impact import Impact
+from luk_rules.law import Clause, Governing, LawReport, RegimeEntry
 from luk_rules.scenarios import TestRun, describe
 from luk_rules.submission import EvidenceItem
 
@@ -369,3 +371,104 @@ def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
         _tree(lines, result.explanation.get("credits"), 2)
         _explained_findings(lines, result.explanation)
     return "\n".join(lines)
+
+
+_REASONS = {
+    "own-permit": "",
+    "latest-in-force": " (no regime in force permits anything of its own for this form "
+    "and level: the latest in force)",
+    "none-in-force": "",
+}
+
+
+def law_text(law: LawReport) -> str:
+    """``luk law`` as text: each regime with its period, status, basis, source and clauses
+    (oldest first, proposals last), then which regime governs each form and level."""
+    on = law.date.isoformat()
+    if law.ruleset is None:
+        lines = [f"The law regimes shipped with luk_rules, on {on}"]
+    else:
+        lines = [f"The law regimes of {law.ruleset}, on {on}"]
+    p = law.programme
+    if p is not None:
+        lines.append(f"Programme {p.code} \"{p.title}\": {p.level}, {', '.join(p.forms)}; "
+                     f"under {', '.join(p.under)}")
+        for name, since in p.as_if.items():
+            lines.append(f"  as if {name} in force from "
+                         f"{since.isoformat() if since else '(not a date)'}")
+        applies = p.applies or "none (no regime it stands under is in force)"
+        lines.append(f"  a decision on {on} applies: {applies}")
+    ordered = sorted(law.regimes, key=lambda r: (r.proposal and r.as_if is None,
+                                                 r.start or dt.date.min, r.name))
+    for regime in ordered:
+        lines.append("")
+        lines.extend(_regime_lines(regime, on))
+    if not ordered:
+        lines.extend(["", "No law regimes: none is declared or named in `under`."])
+    lines.append("")
+    if p is None:
+        lines.append(f"In force on {on}, for any programme of each form and level (the "
+                     "institution's own choices left as conditions: takes part in the "
+                     "experiment, has a substantial practice component, opted in, keeps a "
+                     "recommended route):")
+    else:
+        lines.append(f"In force on {on}, for programme {p.code} by its own facts:")
+    lines.extend(_governing_lines(law.governing))
+    return "\n".join(lines)
+
+
+def _regime_lines(regime: RegimeEntry, on: str) -> list[str]:
+    state = "in force" if regime.in_force else "not in force"
+    lines = [
+        f"{regime.name}: {regime.title}",
+        f"  period: {regime.period} ({state} on {on})",
+        f"  status: {_STATUS_WORDS.get(regime.status, regime.status)}",
+        f"  basis: {regime.basis}",
+    ]
+    if regime.reading:
+        lines.append(f"  reading: {regime.reading}")
+    if regime.extends:
+        lines.append(f"  extends: {', '.join(regime.extends)} (it permits and allows what "
+                     f"{'that regime does' if len(regime.extends) == 1 else 'those do'} too)")
+    shipped = "shipped law" if regime.shipped else "not the shipped law"
+    lines.append(f"  declared at {regime.source} ({shipped})")
+    for clause in (*regime.permits, *regime.allows):
+        if clause.regime == regime.name:
+            lines.extend(_clause_lines(clause))
+    return lines
+
+
+def _clause_lines(clause: Clause) -> list[str]:
+    if clause.clause == "permit":
+        head = f"permit {', '.join(clause.kinds)} for {', '.join(clause.forms)}"
+    else:
+        head = (f"allow combination {', '.join(clause.combinations)} "
+                f"for {', '.join(clause.kinds)}")
+    if clause.when is not None:
+        head += f" when {clause.when}"
+    lines = [f"  {head}", f"      basis: {clause.basis}{_status(clause.status)}"]
+    if clause.reading:
+        lines.append(f"      reading: {clause.reading}")
+    lines.append(f"      at {clause.source}")
+    return lines
+
+
+def _governing_lines(rows: Sequence[Governing]) -> list[str]:
+    if not rows:
+        return ["  (the programme names no form)"]
+    width = max(len(r.level) for r in rows)
+    lines = [f"  {'form':<9} {'level':<{width}}  regime, and the unit kinds it permits"]
+    for row in rows:
+        head = f"  {row.form:<9} {row.level:<{width}}  "
+        if row.regime is None:
+            lines.append(head + "no regime in force")
+            continue
+        lines.append(head + f"{row.regime}{_status(row.status)}{_REASONS[row.reason]}")
+        pad = " " * (len(head) + 2)
+        for permit in row.permits:
+            when = f" when {permit.when}" if permit.when else ""
+            own = "" if permit.regime == row.regime else f" (from {permit.regime})"
+            lines.append(f"{pad}{permit.kind}{when}{own}")
+        if not row.permits:
+            lines.append(f"{pad}no unit kind")
+    return lines

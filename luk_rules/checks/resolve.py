@@ -35,7 +35,7 @@ Example:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final, Literal, TypeAlias, TypeVar
 
 import attrs
@@ -373,13 +373,39 @@ class ProgrammeFacts:
     under: tuple[str, ...]
     as_if: Mapping[str, datetime.date | None]
 
-    def atom(self, node: ast.Condition, form: str | None = None) -> Truth:
+    @classmethod
+    def assumed(cls, level: str, form: str) -> ProgrammeFacts:
+        """The facts of a hypothetical programme of ``level`` offered in ``form`` that makes
+        every choice the law leaves to the institution in its favour: it participates in the
+        experiment, declares a substantial practice component, has opted in (from a date not
+        given, so ``opted in`` still depends on the submission) and keeps a recommended route
+        for every unit of learning outcomes.
+
+        ``luk law`` asks with it which regime a programme of that form and level can rely
+        on; a condition that is False even for this programme is False for every one.
+
+        Example:
+            >>> facts = ProgrammeFacts.assumed("wo-master", "deeltijd")
+            >>> facts.evaluate(ast.And((ast.LevelIs(ast.Name("hbo")),
+            ...                         ast.InstitutionParticipates())))
+            False
+        """
+        programme = ast.Programme(ast.Name(f"{level}-{form}"),
+                                  ast.Text(f"any {level} programme, {form}"), ())
+        return cls(programme=programme, file="", level=level, forms=(form,),
+                   participates=True, practice_component=True, opts_in=True, opted_in=None,
+                   recommended_route=True, under=(), as_if={})
+
+    def atom(self, node: ast.Condition, form: str | None = None,
+             on: datetime.date | None = None) -> Truth:
         """The value of one condition atom from the programme's facts alone.
 
-        ``opted in`` is False when the programme has no ``opted in`` clause, and None
-        otherwise: it then depends on the submission's date. ``form is`` is decided only
-        when ``form`` is given (the programme offered in that form). Every atom about the
-        submission (units, evidence, dates, combination, ...) is None.
+        ``opted in`` is False when the programme has no ``opted in`` clause; otherwise it
+        is decided only when ``on`` (a submission's date) is given and the opt-in date is
+        known (on or after it), and None else: it then depends on the submission's date.
+        ``form is`` is decided only when ``form`` is given (the programme offered in that
+        form). Every atom about the submission (units, evidence, dates, combination, ...)
+        is None.
 
         ``recommended route`` is True when every unit of learning outcomes keeps a
         recommended activity. When one does not, the ruleset has an error that says so
@@ -387,7 +413,9 @@ class ProgrammeFacts:
         check reports the same omission again.
         """
         if isinstance(node, ast.OptedIn):
-            return None if self.opts_in else False
+            if not self.opts_in:
+                return False
+            return None if on is None or self.opted_in is None else on >= self.opted_in
         if isinstance(node, ast.InstitutionParticipates):
             return self.participates
         if isinstance(node, ast.HasPracticeComponent):
@@ -401,38 +429,72 @@ class ProgrammeFacts:
             return self.level == wanted or self.level.startswith(f"{wanted}-")
         return None
 
-    def evaluate(self, condition: ast.Condition | None, form: str | None = None) -> Truth:
+    def evaluate(self, condition: ast.Condition | None, form: str | None = None,
+                 on: datetime.date | None = None) -> Truth:
         """The condition's value from the programme's facts (no condition holds), or None
-        when the submission decides it; ``form`` as for :meth:`atom`."""
+        when the submission decides it; ``form`` and ``on`` as for :meth:`atom`.
+
+        It is :func:`remaining` with the programme's atoms, when that leaves nothing open.
+        """
         if condition is None:
             return True
-        # Post-order over an explicit stack: deep conditions must not exhaust recursion.
-        values: dict[int, Truth] = {}
-        stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
-                stack.append((node, True))
-                children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
-                stack.extend((child, False) for child in children)
+        left = remaining(condition, lambda node: self.atom(node, form, on))
+        return left if isinstance(left, bool) else None
+
+
+def remaining(condition: ast.Condition, value: Callable[[ast.Condition], Truth]
+              ) -> ast.Condition | bool:
+    """What is left of ``condition`` once the atoms ``value`` decides are known: True or
+    False when that settles it, else the condition without the settled parts (an ``and``
+    drops what holds, an ``or`` what does not; an atom ``value`` gives None for stays).
+
+    This is the one three-valued evaluation of the resolver (:meth:`ProgrammeFacts.evaluate`
+    is its settled case); ``luk law`` uses it to show what a permit still asks of a
+    programme, e.g. ``institution participates`` of ``level is hbo and institution
+    participates`` for an hbo programme.
+
+    Example:
+        >>> hbo = ast.LevelIs(ast.Name("hbo"))
+        >>> left = remaining(ast.And((hbo, ast.InstitutionParticipates())),
+        ...                  lambda node: True if node == hbo else None)
+        >>> left
+        InstitutionParticipates()
+        >>> remaining(ast.Or((hbo, ast.OptedIn())), lambda node: True if node == hbo else None)
+        True
+    """
+    # Post-order over an explicit stack: deep conditions must not exhaust recursion.
+    values: dict[int, ast.Condition | bool] = {}
+    stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
+            stack.append((node, True))
+            children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
+            stack.extend((child, False) for child in children)
+            continue
+        if isinstance(node, ast.Not):
+            inner = values[id(node.item)]
+            values[id(node)] = (not inner if isinstance(inner, bool)
+                                else node if inner is node.item else ast.Not(inner, span=node.span))
+        elif isinstance(node, ast.And | ast.Or):
+            settles = isinstance(node, ast.Or)  # the value that settles it: True for `or`
+            parts = [values[id(c)] for c in node.items]
+            if any(p is settles for p in parts):
+                values[id(node)] = settles
                 continue
-            if isinstance(node, ast.Not):
-                inner = values.get(id(node.item))
-                values[id(node)] = None if inner is None else not inner
-            elif isinstance(node, ast.And):
-                parts = [values.get(id(c)) for c in node.items]
-                values[id(node)] = (
-                    False if False in parts else True if all(parts) else None
-                )
-            elif isinstance(node, ast.Or):
-                parts = [values.get(id(c)) for c in node.items]
-                values[id(node)] = (
-                    True if True in parts else False if all(p is False for p in parts)
-                    else None
-                )
+            left = [p for p in parts if not isinstance(p, bool)]
+            if not left:
+                values[id(node)] = not settles
+            elif len(left) == 1:
+                values[id(node)] = left[0]
+            elif all(p is c for p, c in zip(parts, node.items, strict=True)):
+                values[id(node)] = node  # nothing settled: the node as it is
             else:
-                values[id(node)] = self.atom(node, form)
-        return values.get(id(condition))
+                values[id(node)] = attrs.evolve(node, items=tuple(left))
+        else:
+            verdict = value(node)
+            values[id(node)] = node if verdict is None else verdict
+    return values[id(condition)]
 
 
 # ---------------------------------------------------------------- the resolution
@@ -513,6 +575,39 @@ class Resolution:
         is a ``proposal`` the programme does not evaluate ``as if`` in force."""
         as_if = self.facts.as_if if self.facts is not None else {}
         return not self.is_proposal(name) or name in as_if
+
+    def period(self, name: str) -> tuple[datetime.date | None, datetime.date | None]:
+        """The first and last day the declared regime ``name`` is in force (None: no bound),
+        with the programme's ``as if`` date applied (in force from it, without end). A
+        regime ``in force always`` or a ``proposal`` has no bounds: whether a proposal can
+        be in force at all is :meth:`may_be_in_force`."""
+        as_if = self.facts.as_if if self.facts is not None else {}
+        if name in as_if:
+            return as_if[name], None
+        regime = self.table.regime(name)
+        period = first_clause(regime, ast.Period) if regime is not None else None
+        if period is None or period.kind != "dates":
+            return None, None
+        return (_date(period.start) if period.start is not None else None,
+                _date(period.end) if period.end is not None else None)
+
+    def status(self, name: str) -> tuple[str, str]:
+        """What the declared regime ``name`` rests on, as (status, reading): its own
+        ``enacted`` or ``interpretation "..."``, else ``proposal`` for a proposal, else
+        ``("", "")`` (not stated)."""
+        regime = self.table.regime(name)
+        own = first_clause(regime, ast.Provenance) if regime is not None else None
+        if own is not None:
+            return own.status, own.reading.value if own.reading else ""
+        return ("proposal" if self.is_proposal(name) else ""), ""
+
+    def clause_status(self, clause: ast.Permit | ast.Allow, regime: str) -> tuple[str, str]:
+        """What a ``permit`` or ``allow`` of the declared regime ``regime`` rests on, as
+        (status, reading): its own status, else its regime's (:meth:`status`)."""
+        if clause.provenance is not None:
+            reading = clause.provenance.reading
+            return clause.provenance.status, reading.value if reading is not None else ""
+        return self.status(regime)
 
 
 def resolve(workspace: Workspace) -> Resolution:
