@@ -15,8 +15,10 @@ Conventions of the pages (the HTML comments render invisibly):
   fresh folder, as the tutorial's reader does, with the files the steps before wrote.
 - what-if.md: a ```console block holds commands prefixed with ``$ `` (a trailing ``\\``
   continues a command on the next line), each followed by its output; ``$ echo $?`` shows the
-  previous command's exit code. They run from a copy of the repository's ``rulesets/`` (the
-  commands write scratch files such as ``case.json``, which must not land in the checkout).
+  previous command's exit code. They run in order from a folder laid out as the repository
+  root: a copy of ``rulesets/examples`` and a link to the shipped ``rulesets/law`` (a copy of
+  the law would not be the shipped law, which decisions cite as ``law/whw.luk``), since the
+  commands write scratch files such as ``case.json``, which must not land in the checkout.
 - In an output, a line ``...`` or ``[... anything ...]`` stands for any number of lines left
   out: the lines before it and after it must appear in that order.
 
@@ -42,11 +44,11 @@ DOCS = ROOT / "docs"
 TUTORIAL = DOCS / "tutorial.md"
 WHAT_IF = DOCS / "what-if.md"
 
-_BLOCK = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
-                    re.M | re.S)
-_MARKER = re.compile(r"<!--\s*(?P<verb>file|append|edit|whole file|empty file):\s*(?P<name>\S+)\s*-->")
+_BLOCK = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[^\n]*\n"
+                    r"(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+_MARKER = re.compile(r"<!--\s*(?P<verb>file|append|edit|whole file|empty file):"
+                     r"\s*(?P<name>\S+)\s*-->")
 _ELISION = re.compile(r"^\s*(\.\.\.|\[\.\.\..*\])\s*$")
-_FILE_VERBS = {"file", "append", "edit", "whole file"}
 
 
 # ------------------------------------------------------------------ reading a page
@@ -121,7 +123,8 @@ def console_commands(page: Path = WHAT_IF) -> tuple[list[FileStep], list[Command
     """The files the page has the reader write, and every ``$ `` command of its ```console
     blocks with the output shown below it."""
     text = page.read_text(encoding="utf-8")
-    steps = [FileStep(m["verb"], m["name"], _dedent(b["body"], b["indent"]), _line_of(text, b.start()))
+    steps = [FileStep(m["verb"], m["name"], _dedent(b["body"], b["indent"]),
+                      _line_of(text, b.start()))
              for m in _MARKER.finditer(text)
              for b in [_BLOCK.search(text, m.end())] if b is not None]
     commands: list[Command] = []
@@ -158,9 +161,7 @@ def _chunks(text: str) -> list[list[str]]:
     chunks: list[list[str]] = []
     for line in text.splitlines(keepends=True):
         depth = len(line) - len(line.lstrip())
-        if chunks and line.strip() and depth > _depth(chunks[-1][0]):
-            chunks[-1].append(line)
-        elif chunks and not line.strip():
+        if chunks and (not line.strip() or depth > _depth(chunks[-1][0])):
             chunks[-1].append(line)
         else:
             chunks.append([line])
@@ -296,7 +297,8 @@ def test_what_if_output(tmp_path: Path) -> None:
     root, prints what the page shows; ``echo $?`` shows the previous exit code."""
     steps, commands = console_commands()
     assert commands
-    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    shutil.copytree(ROOT / "rulesets" / "examples", tmp_path / "rulesets" / "examples")
+    (tmp_path / "rulesets" / "law").symlink_to(ROOT / "rulesets" / "law", target_is_directory=True)
     apply_steps(tmp_path, steps, WHAT_IF.name)
     code = 0
     for command in commands:
