@@ -130,7 +130,10 @@ def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
 
 
 def _place(node: Any) -> str:
-    """``rule at source`` of a proof node."""
+    """Where a proof node's rule is written: ``rule at file:line:col``, or ``built-in rule
+    NAME`` for a rule of luk's own semantics."""
+    if node["source"] == "built-in":
+        return f"built-in rule {node['rule']}"
     return f"{node['rule']} at {node['source']}"
 
 
