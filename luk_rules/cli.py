@@ -361,19 +361,26 @@ def _read_submission_text(name: str) -> str:
         raise UsageError(f"luk: <stdin>: cannot read: not UTF-8 text (byte {exc.start})") from None
 
 
-def _decide(args: argparse.Namespace) -> int:
+def _load_ruleset(command: str, args: argparse.Namespace, engine: str = "native"
+                  ) -> api.Ruleset | None:
+    """The command's ruleset (``args.ruleset``), or None once it has said why not (the
+    command then exits 2)."""
     try:
-        ruleset = api.load(args.ruleset, engine=args.engine, roots=args.roots,
-                           max_file_size=args.max_file_size)
+        return api.load(args.ruleset, engine=engine, roots=args.roots,
+                        max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
-        print(f"luk decide: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"luk {command}: {exc}", file=sys.stderr)
     except RulesetError as exc:
         _print_errors(exc)
-        print(f"luk decide: {args.ruleset} is not a valid ruleset", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"luk {command}: {args.ruleset} is not a valid ruleset", file=sys.stderr)
     except EngineUnavailable as exc:
-        print(f"luk decide: {exc}", file=sys.stderr)
+        print(f"luk {command}: {exc}", file=sys.stderr)
+    return None
+
+
+def _decide(args: argparse.Namespace) -> int:
+    ruleset = _load_ruleset("decide", args, args.engine)
+    if ruleset is None:
         return EXIT_USAGE
     text = _read_submission_text(args.submission)
     source = "<stdin>" if args.submission == "-" else args.submission
@@ -592,18 +599,8 @@ def _programmes(args: argparse.Namespace) -> tuple[ir.Ruleset, ir.Ruleset]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    try:
-        ruleset = api.load(args.ruleset, engine=args.engine, roots=args.roots,
-                           max_file_size=args.max_file_size)
-    except RulesetUnreadable as exc:
-        print(f"luk audit: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RulesetError as exc:
-        _print_errors(exc)
-        print(f"luk audit: {args.ruleset} is not a valid ruleset", file=sys.stderr)
-        return EXIT_USAGE
-    except EngineUnavailable as exc:
-        print(f"luk audit: {exc}", file=sys.stderr)
+    ruleset = _load_ruleset("audit", args, args.engine)
+    if ruleset is None:
         return EXIT_USAGE
     text = _read_submission_text(args.record)
     source = "<stdin>" if args.record == "-" else args.record
@@ -664,14 +661,8 @@ def _schema(args: argparse.Namespace) -> int:
         if args.which != "submission":
             print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)
             return EXIT_USAGE
-        try:
-            ruleset = api.load(args.ruleset, roots=args.roots, max_file_size=args.max_file_size)
-        except RulesetUnreadable as exc:
-            print(f"luk schema: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except RulesetError as exc:
-            _print_errors(exc)
-            print(f"luk schema: {args.ruleset} is not a valid ruleset", file=sys.stderr)
+        ruleset = _load_ruleset("schema", args)
+        if ruleset is None:
             return EXIT_USAGE
         schema = submission_schema(ruleset.ir)
     print(json.dumps(schema, indent=2, ensure_ascii=False))
@@ -776,6 +767,8 @@ def _explain_words(argv: Sequence[str]) -> list[str]:
     taken for its value (``--explain RULESET ...``)."""
     out: list[str] = []
     words = list(argv)
+    if not words or words[0] not in ("decide", "audit"):
+        return words  # no other command has `--explain`: let argparse say so as written
     i = 0
     while i < len(words):
         word = words[i]

@@ -54,15 +54,14 @@ class Findings(Sequence[Finding]):
 
     def __init__(self, reports: Iterable[tuple[str, Report]], derivation: Derivation) -> None:
         self._reports = reports
-        self._derivation: Derivation | None = derivation
+        self._derivation = derivation
         self._rendered: tuple[Finding, ...] | None = None
 
     def _all(self) -> tuple[Finding, ...]:
         rendered = self._rendered
         if rendered is None:
-            assert self._derivation is not None
             rendered = render_findings(self._reports, self._derivation)
-            self._rendered, self._derivation = rendered, None
+            self._rendered = rendered
         return rendered
 
     @overload

@@ -102,8 +102,9 @@ def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
                      f"({node['source']})")
     route = explanation.get("combination")
     if route is not None:
-        items = sorted({_leaf_id(leaf) for leaf in _leaves(route)
-                        if leaf["fact"].startswith(("item(", "claim("))} - {""})
+        known = {item.id for item in evidence}
+        items = sorted({_first_argument(leaf) for leaf in _leaves(route)
+                        if leaf["given"] == "submission"} & known)
         shown = f", shown by {', '.join(items)}" if items else ""
         lines.append(f"  Route {decision.combination}{shown}: {route['basis']}"
                      f"{_node_status(route)}")
@@ -148,8 +149,8 @@ def _leaves(node: Any) -> list[Any]:
     return [leaf for child in node.get("because", []) for leaf in _leaves(child)]
 
 
-def _leaf_id(leaf: Any) -> str:
-    """The item id of a given ``item(...)`` or ``claim(...)`` fact."""
+def _first_argument(leaf: Any) -> str:
+    """The first argument of a given fact (an item's id, for the facts about items)."""
     inner = str(leaf["fact"]).partition("(")[2]
     return inner.split(",")[0].strip()
 

@@ -202,21 +202,8 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
     codes = [u for u, _ in shape.units]
     credits = dict(shape.units)
     order = c.subset(codes, len(codes), len(codes))  # entry requirements follow this order
-    lines = ['examination programme "Examenprogramma gegenereerd"']
-    if _chance(c, 70):
-        lines.append('  basis "OER art. 3.1"')
-    required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
-    if required:
-        lines.append(f"  required {', '.join(required)}")
-    for _ in range(c.integer(0, 2)):
-        members = c.subset(codes, 1, 3)
-        if _chance(c, 50):
-            n = c.integer(1, len(members))
-            lines.append(f"  choose at least {n} unit{'s' if n != 1 else ''} of "
-                         f"{', '.join(members)}")
-        else:
-            n = c.integer(1, sum(credits[m] for m in members))
-            lines.append(f"  choose at least {n} credits of {', '.join(members)}")
+    lines, required, groups = gen.exam_head(c, codes, credits, 70)
+    if groups:
         features.add("elective")
     diploma = None
     if _chance(c, 60):
@@ -237,7 +224,7 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
                      f"{_clause_basis(c, 3.3)}")
         features.add("grounds")
         if _chance(c, 45):
-            lines.append(f"  {exemption_limit(c, diploma)}{_clause_basis(c, 3.4)}")
+            lines.append(f"  {gen.exemption_limit(c, diploma)}{_clause_basis(c, 3.4)}")
             features.add("exemption-limit")
     features.add("exam")
     return "\n".join(lines)
@@ -246,15 +233,6 @@ def exam_text(c: Choices, shape: _Shape, features: set[str]) -> str:
 def _clause_basis(c: Choices, article: float) -> str:
     """Often a clause's own basis."""
     return f'\n    basis "OER art. {article}"' if _chance(c, 40) else ""
-
-
-def exemption_limit(c: Choices, diploma: int | None) -> str:
-    """``exemptions count for at most ...``: a share of the diploma (when it has credits) or
-    fewer credits than it (LUK044)."""
-    if diploma is not None and _chance(c, 50):
-        return f"exemptions count for at most {c.integer(1, 99)}% of diploma credits"
-    most = diploma - 1 if diploma is not None else 60
-    return f"exemptions count for at most {c.integer(0, max(0, most))} credits"
 
 
 def _period(c: Choices) -> str:

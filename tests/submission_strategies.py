@@ -944,21 +944,7 @@ def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
     required units, elective groups of units or credits, diploma credits, entry
     requirements in one order (no cycles), often a short validity, allowed grounds."""
     codes = list(credits)
-    lines = ['examination programme "Examenprogramma gegenereerd"']
-    if _chance(c, 60):
-        lines.append('  basis "OER art. 3.1"')
-    required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
-    if required:
-        lines.append(f"  required {', '.join(required)}")
-    for _ in range(c.integer(0, 2)):
-        members = c.subset(codes, 1, 3)
-        if _chance(c, 50):
-            n = c.integer(1, len(members))
-            lines.append(f"  choose at least {n} unit{'s' if n != 1 else ''} of "
-                         f"{', '.join(members)}")
-        else:
-            n = c.integer(1, sum(credits[m] for m in members))
-            lines.append(f"  choose at least {n} credits of {', '.join(members)}")
+    lines, required, _ = exam_head(c, codes, credits, 60)
     diploma = None
     if _chance(c, 65):
         low = max(1, sum(credits[r] for r in required))
@@ -978,12 +964,42 @@ def exam_programme_lines(c: Choices, credits: dict[str, int]) -> list[str]:
         if _chance(c, 30):
             lines.append('    basis "OER art. 3.3"')
     if _chance(c, 40):
-        share = diploma is not None and _chance(c, 50)
-        most = c.integer(1, 99) if share else c.integer(0, (diploma or 61) - 1)
-        lines.append(f"  exemptions count for at most {most}"
-                     f"{'% of diploma credits' if share else ' credits'}")
+        lines.append(f"  {exemption_limit(c, diploma)}")
     lines.append("")
     return lines
+
+
+def exam_head(c: Choices, codes: Sequence[str], credits: dict[str, int], basis_chance: int
+              ) -> tuple[list[str], list[str], int]:
+    """The start of a generated examination programme: its title, often its basis, often
+    required units, and up to two elective groups (of units or of credits). Returns the
+    lines, the required units and the number of elective groups."""
+    lines = ['examination programme "Examenprogramma gegenereerd"']
+    if _chance(c, basis_chance):
+        lines.append('  basis "OER art. 3.1"')
+    required = c.subset(codes, 1, len(codes)) if _chance(c, 70) else []
+    if required:
+        lines.append(f"  required {', '.join(required)}")
+    groups = c.integer(0, 2)
+    for _ in range(groups):
+        members = c.subset(codes, 1, 3)
+        if _chance(c, 50):
+            n = c.integer(1, len(members))
+            lines.append(f"  choose at least {n} unit{'s' if n != 1 else ''} of "
+                         f"{', '.join(members)}")
+        else:
+            n = c.integer(1, sum(credits[m] for m in members))
+            lines.append(f"  choose at least {n} credits of {', '.join(members)}")
+    return lines, required, groups
+
+
+def exemption_limit(c: Choices, diploma: int | None) -> str:
+    """``exemptions count for at most ...``: a share of the diploma (when it has credits) or
+    fewer credits than it (LUK044)."""
+    if diploma is not None and _chance(c, 50):
+        return f"exemptions count for at most {c.integer(1, 99)}% of diploma credits"
+    most = diploma - 1 if diploma is not None else 60
+    return f"exemptions count for at most {c.integer(0, max(0, most))} credits"
 
 
 def _result_date(c: Choices, on: dt.date, validity: ir.MaxAge | None) -> dt.date:
