@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Paths that exist are linted; missing ones (e.g. benchmarks/ early on) are skipped.
-LINT_PATHS := $(wildcard luk_rules tests benchmarks)
+LINT_PATHS := $(wildcard luk_rules tests benchmarks tools)
 
 # What `make demo` runs: check every shipped ruleset, then decide the Selficient-style
 # part-time case (one large project used for several units) with its explanation.
@@ -17,7 +17,7 @@ LINT_PATHS := $(wildcard luk_rules tests benchmarks)
 DEMO_RULESET := rulesets/examples/bouwkunde-deeltijd.luk
 DEMO_CASE    := rulesets/examples/cases/bouwkunde-selficient.json
 
-.PHONY: all venv .venv demo test lint typecheck imports pytest fuzz fmt docs clean
+.PHONY: all venv .venv demo test lint typecheck imports pytest fuzz fmt docs catalogues clean
 
 all: test
 
@@ -75,6 +75,13 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# The gettext catalogues (luk_rules/locale): extract every message the code marks, add new
+# ones to the en and nl .po files (English filled in, Dutch to be translated by hand), drop
+# those no longer used, and compile the .mo files that ship in the wheel. The test suite
+# fails while a message has no translation (tests/test_catalogues.py).
+catalogues: $(STAMP)
+	$(BIN)/python tools/catalogues.py
 
 fmt: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)

@@ -20,10 +20,11 @@ import contextlib
 import datetime
 import io
 import json
+import os
 import re
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
@@ -39,6 +40,7 @@ from luk_rules.errors import (
     RulesetUnreadable,
     SubmissionError,
 )
+from luk_rules.i18n import LANGUAGES, Lang, default_language
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.sources import (
     DEFAULT_MAX_FILE_SIZE,
@@ -68,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     top = _Parser(
         prog="luk",
         description="Exam regulations as rules: check rulesets and decide whether a "
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--engine", choices=ENGINES, default="native",
                        help="also report what this engine cannot run (durable has limits)")
     _add_roots(check)
+    _add_lang(check, lang)
     check.set_defaults(run=_check)
 
     fmt = sub.add_parser("fmt", help="rewrite rulesets in canonical layout",
@@ -96,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="change nothing; exit 1 when a file is not in canonical layout")
     mode.add_argument("--stdout", action="store_true",
                       help="print the formatted text instead of rewriting the file")
+    _add_lang(fmt, lang)
     fmt.set_defaults(run=_fmt)
 
     decide = sub.add_parser("decide", help="decide a submission",
@@ -117,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
                         "the proof trees")
     decide.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(decide)
+    _add_lang(decide, lang)
     decide.set_defaults(run=_decide)
 
     test = sub.add_parser("test", help="run the scenario tests beside rulesets",
@@ -132,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     test.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(test, size=False)
+    _add_lang(test, lang)
     test.set_defaults(run=_test)
 
     diff = sub.add_parser("diff", help="compare two rulesets on a corpus of cases",
@@ -160,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
                       "(default 0); more is an error, exit 2")
     diff.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(diff, size=False)
+    _add_lang(diff, lang)
     diff.set_defaults(run=_diff)
 
     audit = sub.add_parser("audit", help="audit a study record for the diploma",
@@ -175,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
                        "(`plain` and `proof` give the proof trees for an audit)")
     audit.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(audit)
+    _add_lang(audit, lang)
     audit.set_defaults(run=_audit)
 
     law_cmd = sub.add_parser(
@@ -191,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
                          "with what they extend, and its own) instead of the shipped law")
     law_cmd.add_argument("--format", choices=("text", "json"), default="text")
     _add_roots(law_cmd)
+    _add_lang(law_cmd, lang)
     law_cmd.set_defaults(run=_law)
 
     schema = sub.add_parser("schema", help="print a JSON Schema",
@@ -203,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="for `submission`: include the evidence fields this ruleset "
                         "declares")
     _add_roots(schema)
+    _add_lang(schema, lang)
     schema.set_defaults(run=_schema)
     return top
 
@@ -226,6 +236,29 @@ def _write(text: str, output: str | None, command: str) -> bool:
         print(f"luk {command}: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return False
     return True
+
+
+def _add_lang(command: argparse.ArgumentParser, lang: Lang) -> None:
+    command.add_argument(
+        "--lang", choices=LANGUAGES, default=lang,
+        help="the language of what luk writes: en or nl (default: from the locale, "
+        "LANGUAGE, LC_ALL, LC_MESSAGES or LANG; English when it is neither)")
+
+
+def _language(argv: Sequence[str], environ: Mapping[str, str]) -> Lang:
+    """The language asked for on the command line (``--lang nl``, ``--lang=nl``; the last
+    wins, and nothing after ``--``), else the locale's; read before the parser is built,
+    so that its help is in that language too. A value that is no language is left for the
+    parser to report."""
+    chosen: Lang | None = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        value = (argv[i + 1] if word == "--lang" and i + 1 < len(argv)
+                 else word.partition("=")[2] if word.startswith("--lang=") else None)
+        if value is not None and value in LANGUAGES:
+            chosen = cast(Lang, value)
+    return chosen or default_language(environ)
 
 
 def _add_roots(command: argparse.ArgumentParser, size: bool = True) -> None:
@@ -791,9 +824,10 @@ _EXPLAIN_MODES = ("plain", "proof")
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _parser()
+    words = _explain_words(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_language(words, os.environ))
     try:
-        args = parser.parse_args(_explain_words(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(words)
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

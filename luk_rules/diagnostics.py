@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from luk_rules.i18n import Lang, Message, msg, say
 from luk_rules.span import Span
 
 
@@ -27,7 +28,7 @@ class Label:
     """A secondary span with a short explanation ("first declared here")."""
 
     span: Span
-    message: str
+    message: Message
 
 
 @attrs.frozen
@@ -36,9 +37,9 @@ class Diagnostic:
 
     code: str
     severity: Severity
-    message: str
+    message: Message
     span: Span
-    hint: str | None = None
+    hint: Message | None = None
     labels: tuple[Label, ...] = ()
 
     @property
@@ -46,33 +47,33 @@ class Diagnostic:
         """True for errors, which stop a ruleset from loading."""
         return self.severity is Severity.ERROR
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON form of ``luk check --format json``."""
+    def to_dict(self, lang: Lang = "en") -> dict[str, object]:
+        """The JSON form of ``luk check --format json``, its texts in ``lang``."""
         return {
             "code": self.code,
             "severity": self.severity.value,
-            "message": self.message,
+            "message": say(self.message, lang),
             "file": self.span.file,
             "line": self.span.line,
             "column": self.span.column,
             "end_line": self.span.end_line,
             "end_column": self.span.end_column,
-            "hint": self.hint,
+            "hint": None if self.hint is None else say(self.hint, lang),
             "labels": [
-                {"message": lb.message, "file": lb.span.file, "line": lb.span.line,
+                {"message": say(lb.message, lang), "file": lb.span.file, "line": lb.span.line,
                  "column": lb.span.column}
                 for lb in self.labels
             ],
         }
 
 
-def error(code: str, message: str, span: Span, hint: str | None = None,
+def error(code: str, message: Message, span: Span, hint: Message | None = None,
           labels: Sequence[Label] = ()) -> Diagnostic:
     """Shorthand for an error diagnostic."""
     return Diagnostic(code, Severity.ERROR, message, span, hint, tuple(labels))
 
 
-def warning(code: str, message: str, span: Span, hint: str | None = None,
+def warning(code: str, message: Message, span: Span, hint: Message | None = None,
             labels: Sequence[Label] = ()) -> Diagnostic:
     """Shorthand for a warning diagnostic."""
     return Diagnostic(code, Severity.WARNING, message, span, hint, tuple(labels))
@@ -134,22 +135,29 @@ def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
     return piece, start - left + (1 if left else 0), shown
 
 
-def render_text(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
-    """Render like a compiler: ``path:line:col: error[CODE]: message``, excerpt, caret, hint."""
+_SEVERITY = {Severity.ERROR: msg("error"), Severity.WARNING: msg("warning"),
+             Severity.NOTE: msg("note")}
+
+
+def render_text(diagnostic: Diagnostic, sources: Mapping[str, str], lang: Lang = "en") -> str:
+    """Render like a compiler: ``path:line:col: error[CODE]: message``, excerpt, caret, hint
+    (in Dutch ``fout[CODE]``, ``waarschuwing[CODE]``)."""
     d = diagnostic
-    out = [f"{d.span}: {d.severity.value}[{d.code}]: {d.message}"]
+    severity = say(_SEVERITY[d.severity], lang)
+    out = [f"{d.span}: {severity}[{d.code}]: {say(d.message, lang)}"]
     out.extend(_excerpt(d.span, sources))
     for label in d.labels:
-        out.append(f"  note: {label.message} at {label.span}")
+        out.append("  " + msg("note: {message} at {place}", message=label.message,
+                              place=str(label.span)).in_language(lang))
         out.extend("  " + x for x in _excerpt(label.span, sources))
     if d.hint:
-        out.append(f"  = hint: {d.hint}")
+        out.append("  " + msg("= hint: {hint}", hint=d.hint).in_language(lang))
     return "\n".join(out)
 
 
-def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+def render_json(diagnostics: Iterable[Diagnostic], lang: Lang = "en") -> str:
     """All diagnostics as one JSON document (``luk check --format json``)."""
-    items = [d.to_dict() for d in sorted(diagnostics, key=sort_key)]
+    items = [d.to_dict(lang) for d in sorted(diagnostics, key=sort_key)]
     errors = sum(1 for d in items if d["severity"] == "error")
     warnings = sum(1 for d in items if d["severity"] == "warning")
     return json.dumps(
