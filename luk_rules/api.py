@@ -20,6 +20,7 @@ from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
+from luk_rules.i18n import Lang
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE, Roots
 from luk_rules.submission import Record, Submission, structure
 
@@ -103,9 +104,10 @@ class Ruleset:
         """The checked ruleset (programme, units, assessments, regimes, rules)."""
         return self._compiled.ruleset
 
-    def decide(self, submission: Mapping[str, Any] | Submission, *, explain: bool = False
-               ) -> Decision:
-        """Decide a submission (a JSON-like dict or a :class:`Submission`).
+    def decide(self, submission: Mapping[str, Any] | Submission, *, explain: bool = False,
+               lang: Lang = "en") -> Decision:
+        """Decide a submission (a JSON-like dict or a :class:`Submission`); the findings'
+        messages and citations in ``lang`` (``en`` or ``nl``).
 
         Raises:
             SubmissionError: when the submission is malformed or refers to
@@ -115,11 +117,14 @@ class Ruleset:
             submission, fields=self.fields)
         chosen = self.for_date(parsed.date)
         if chosen is not self:
-            return chosen.decide(parsed, explain=explain)
-        return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain)
+            return chosen.decide(parsed, explain=explain, lang=lang)
+        return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain,
+                               lang)
 
-    def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False) -> Audit:
-        """Audit a study record against the exam programme (docs/audit.md).
+    def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False,
+              lang: Lang = "en") -> Audit:
+        """Audit a study record against the exam programme (docs/audit.md); its findings in
+        ``lang`` (``en`` or ``nl``).
 
         The record's facts run through the compiled program on this ruleset's engine;
         ``explain`` adds the proof of every finding and of the credits counted.
@@ -137,7 +142,8 @@ class Ruleset:
                 "to audit a record against", span,
                 hint="add an `examination programme` (docs/audit.md)")], chosen._texts,
                 chosen._paths)
-        return pipeline.audit(chosen._compiled, chosen._runner, chosen._auditor, parsed, explain)
+        return pipeline.audit(chosen._compiled, chosen._runner, chosen._auditor, parsed, explain,
+                              lang)
 
     def verdict(self, submission: Mapping[str, Any] | Submission) -> Verdict:
         """The decision in brief (status, law, route, missing, finding codes), faster.

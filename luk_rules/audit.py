@@ -29,6 +29,7 @@ from luk_rules.decide import (
     reports_of,
 )
 from luk_rules.engine import Derivation
+from luk_rules.i18n import Lang, say
 from luk_rules.submission import Record
 
 AuditStatus = Literal["complete", "incomplete"]
@@ -121,8 +122,10 @@ class AuditBuilder:
         self.reports = reports_of(compiled, "audit")
         self.notes = tuple(sorted(compiled.program.notes.items()))
 
-    def build(self, record: Record, derivation: Derivation, explain: bool) -> Audit:
-        """Assemble the audit (and, with ``explain``, the proof of every finding)."""
+    def build(self, record: Record, derivation: Derivation, explain: bool,
+              lang: Lang = "en") -> Audit:
+        """Assemble the audit (and, with ``explain``, the proof of every finding); its
+        findings and reasons in ``lang``."""
         d = derivation
         credits = {str(u): _number(c) for u, c in d.of("unit-credits")}
         counted = {str(u) for (u,) in d.of("counts-result")}
@@ -130,7 +133,7 @@ class AuditBuilder:
         for pred, note in self.notes:
             for args in d.of(pred):
                 why.setdefault(str(note.value(note.about, args)), []).append(
-                    render_note(note, args))
+                    render_note(note, args, lang, self.program.texts))
         results = {
             str(unit): ResultStatus(
                 str(unit), date_text(date), str(how), credits[str(unit)], str(unit) in counted,
@@ -142,11 +145,12 @@ class AuditBuilder:
         for group, unit in d.of("elective-member"):
             members.setdefault(str(group), []).append(str(unit))
         electives = tuple(sorted(
-            (ElectiveShortfall(str(g), _number(short), counted_in[str(g)],
+            (ElectiveShortfall(say(self.program.texts.get(str(g), str(g)), lang), _number(short),
+                               counted_in[str(g)],
                                tuple(sorted(members[str(g)])))
              for g, short, _ in d.of("elective-short")),
             key=lambda e: (e.group, e.needed)))
-        findings = render_findings(self.reports, d)
+        findings = render_findings(self.reports, d, lang, self.program.texts)
         status: AuditStatus = ("incomplete" if any(f.severity == "deny" for f in findings)
                                else "complete")
         earned = next((_number(e) for (e,) in d.of("credits-earned")), 0)

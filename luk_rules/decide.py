@@ -12,6 +12,7 @@ from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Value
 from luk_rules.compile.rules import BUILT_IN
 from luk_rules.engine import Derivation
+from luk_rules.i18n import Lang, Message, msg, msgn, say
 from luk_rules.submission import Submission
 
 Status = Literal["admissible", "incomplete", "inadmissible"]
@@ -50,19 +51,28 @@ class Findings(Sequence[Finding]):
     Safe to read from several threads: rendering twice gives the same tuple.
     """
 
-    __slots__ = ("_derivation", "_rendered", "_reports")
+    __slots__ = ("_derivation", "_rendered", "_reports", "_texts", "lang")
 
-    def __init__(self, reports: Iterable[tuple[str, Report]], derivation: Derivation) -> None:
+    def __init__(self, reports: Iterable[tuple[str, Report]], derivation: Derivation,
+                 texts: Mapping[str, Message] | None = None, lang: Lang = "en") -> None:
         self._reports = reports
         self._derivation = derivation
+        self._texts = texts or {}
         self._rendered: tuple[Finding, ...] | None = None
+        self.lang = lang
 
     def _all(self) -> tuple[Finding, ...]:
         rendered = self._rendered
         if rendered is None:
-            rendered = render_findings(self._reports, self._derivation)
+            rendered = render_findings(self._reports, self._derivation, self.lang, self._texts)
             self._rendered = rendered
         return rendered
+
+    def in_language(self, lang: Lang) -> Findings:
+        """The same findings, their messages and citations in ``lang``."""
+        if lang == self.lang:
+            return self
+        return Findings(self._reports, self._derivation, self._texts, lang)
 
     @overload
     def __getitem__(self, index: int) -> Finding: ...
@@ -103,11 +113,14 @@ class Missing:
         return {"unit": self.unit, "outcome": self.outcome, "needed": self.needed,
                 "accepted": list(self.accepted)}
 
-    def advice(self) -> str:
+    def advice(self) -> Message:
         """What the student would have to add ("why not")."""
-        items = "one more item" if self.needed == 1 else f"{self.needed} more items"
-        types = " or ".join(self.accepted) if self.accepted else "an accepted type"
-        return f"{items} of type {types} covering {self.outcome}"
+        types: str = msg("an accepted type")
+        for i, name in enumerate(self.accepted):
+            types = name if i == 0 else msg("{first} or {last}", first=types, last=name)
+        return msgn("one more item of type {types} covering {outcome}",
+                    "{n} more items of type {types} covering {outcome}", self.needed,
+                    types=types, outcome=self.outcome)
 
 
 @attrs.frozen
@@ -146,6 +159,12 @@ class Decision:
     def admissible(self) -> bool:
         """True when the status is ``admissible``."""
         return self.status == "admissible"
+
+    def in_language(self, lang: Lang) -> Decision:
+        """This decision with its findings in ``lang`` (codes, facts and status as they are)."""
+        if isinstance(self.findings, Findings):
+            return attrs.evolve(self, findings=self.findings.in_language(lang))
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as the JSON of docs/semantics.md §12 (sorted, deterministic)."""
@@ -282,7 +301,8 @@ class DecisionBuilder:
             status = "incomplete"
         else:
             status = "admissible"
-        findings: Sequence[Finding] = Findings(self.reports, derivation)
+        findings: Sequence[Finding] = Findings(self.reports, derivation,
+                                               self.compiled.program.texts)
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
@@ -337,21 +357,25 @@ def reports_of(compiled: Compiled, verdict: Literal["decision", "audit"]
                         if report.verdict == verdict))
 
 
-def render_findings(reports: Iterable[tuple[str, Report]], derivation: Derivation
+def render_findings(reports: Iterable[tuple[str, Report]], derivation: Derivation,
+                    lang: Lang = "en", texts: Mapping[str, Message] | None = None
                     ) -> tuple[Finding, ...]:
     """Every finding the derivation holds for these reports, most severe first, then by
-    code, facts and message: equal derivations give equal lists."""
+    code, facts and message: equal derivations give equal lists. Messages and citations
+    are in ``lang``; ``texts`` are the program's words among the facts' values."""
     return tuple(sorted(
-        (render_finding(report, (pred, args), derivation)
+        (render_finding(report, (pred, args), derivation, lang, texts)
          for pred, report in reports for args in derivation.of(pred)),
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
 
 
 
-def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Finding:
+def render_finding(report: Report, fact: Fact, derivation: Derivation, lang: Lang = "en",
+                   texts: Mapping[str, Message] | None = None) -> Finding:
     """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
     args = fact[1]
-    values = {p.name: _show(p, args[i]) for i, p in report.shown}
+    words = texts or {}
+    values = {p.name: _show(p, args[i], lang, words) for i, p in report.shown}
     gathered: dict[str, list[str]] = {}
     raw = dict(zip((p.name for p in report.params), fact[1], strict=True)) if (
         report.collected) else {}
@@ -370,25 +394,32 @@ def render_finding(report: Report, fact: Fact, derivation: Derivation) -> Findin
     elif report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
     basis, source, status = report.cited_params
-    return Finding(report.code, report.severity, report.template.fill(values),
-                   values.get(basis, report.basis) if basis else report.basis, report.rule,
+    return Finding(report.code, report.severity, report.templates[lang].fill(values),
+                   values.get(basis, report.basis) if basis else say(report.basis, lang),
+                   report.rule,
                    values.get(source, report.source) if source else report.source,
                    tuple(sorted(facts)), fact,
                    values.get(status, report.status) if status else report.status)
 
 
-def render_note(note: Note, args: tuple[Value, ...]) -> str:
+def render_note(note: Note, args: tuple[Value, ...], lang: Lang = "en",
+                texts: Mapping[str, Message] | None = None) -> str:
     """A fact of a predicate with a :class:`Note` in words."""
-    return note.template.fill({p.name: _show(p, a)
-                               for p, a in zip(note.params, args, strict=True)})
+    words = texts or {}
+    return note.templates[lang].fill(
+        {p.name: _show(p, a, lang, words) for p, a in zip(note.params, args, strict=True)})
 
 
-def _show(param: Param, value: Value) -> str:
+_YES, _NO = msg("yes"), msg("no")
+
+
+def _show(param: Param, value: Value, lang: Lang, texts: Mapping[str, Message]) -> str:
     if param.kind == "date":
         return date_text(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return say(_YES if value else _NO, lang)
+    text = str(value)
+    return say(texts.get(text, text), lang)
 
 
 def _age_text(age: ir.MaxAge | None) -> str:
@@ -419,7 +450,7 @@ class Explainer:
         report = self.reports.get(fact[0])
         if report is None:
             return render_fact(fact)
-        values = [_show(p, a) for p, a in zip(report.params, fact[1], strict=True)]
+        values = [_show(p, a, "en", {}) for p, a in zip(report.params, fact[1], strict=True)]
         return f"finding({', '.join([report.code, report.severity, *values])})"
 
     def node(self, fact: Fact, depth: int = 0) -> dict[str, Any]:

@@ -92,8 +92,17 @@ def _render(msgid: str, plural: str | None, params: Mapping[str, object], lang: 
         template = catalogue.ngettext(msgid, plural, cast(int, params["n"]))
     if not params:
         return template
-    values = {k: say(v, lang) if isinstance(v, str) else v for k, v in params.items()}
-    return template.format(**values)
+    values = _Kept({k: say(v, lang) if isinstance(v, str) else v for k, v in params.items()})
+    return template.format_map(values)
+
+
+class _Kept(dict[str, object]):
+    """Values for a template: a placeholder without one stays as written, so that a
+    message can fix some values and leave the rest to be filled later (a finding's
+    template names the facts it will report)."""
+
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
 
 
 @functools.cache

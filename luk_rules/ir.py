@@ -11,6 +11,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from luk_rules.i18n import Message, msg, msgn
 from luk_rules.span import Span, span_field
 
 UnitKind: TypeAlias = Literal["onderwijseenheid", "eenheid-van-leeruitkomsten"]
@@ -71,14 +72,13 @@ class MaxAge:
                 day -= 1
         return last_valid + dt.timedelta(days=1)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """``2 years``, ``18 months``, ``1 year and 6 months``."""
-        parts = []
-        if self.years:
-            parts.append(f"{self.years} year{'s' if self.years != 1 else ''}")
-        if self.months:
-            parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
-        return " and ".join(parts) or "0 months"
+        years = msgn("{n} year", "{n} years", self.years)
+        months = msgn("{n} month", "{n} months", self.months)
+        if self.years and self.months:
+            return msg("{years} and {months}", years=years, months=months)
+        return years if self.years else months
 
     @property
     def in_months(self) -> int:
@@ -638,11 +638,14 @@ class ElectiveGroup:
     credits: int | None
     span: Span = span_field()
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """``at least 1 unit of ICT-PM, ICT-DATA``."""
-        amount = (f"{self.units} unit{'s' if self.units != 1 else ''}" if self.units is not None
-                  else f"{self.credits} credits")
-        return f"at least {amount} of {', '.join(self.members)}"
+        members = ", ".join(self.members)
+        if self.units is not None:
+            return msgn("at least {n} unit of {members}", "at least {n} units of {members}",
+                        self.units, members=members)
+        return msg("at least {credits} credits of {members}", credits=self.credits,
+                   members=members)
 
 
 @attrs.frozen
@@ -669,11 +672,12 @@ class ExemptionLimit:
         number of credits over it exceeds it)."""
         return self.amount * (diploma or 0) // 100 if self.share else self.amount
 
-    def describe(self, diploma: int | None) -> str:
+    def describe(self, diploma: int | None) -> Message:
         """``30 credits``; ``50% of the diploma's 60 credits``."""
         if self.share:
-            return f"{self.amount}% of the diploma's {diploma} credits"
-        return f"{self.amount} credits"
+            return msg("{amount}% of the diploma's {diploma} credits", amount=self.amount,
+                       diploma=diploma)
+        return msg("{amount} credits", amount=self.amount)
 
 
 @attrs.frozen

@@ -28,6 +28,7 @@ from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
 from luk_rules.engine import limits as engine_limits_of
 from luk_rules.errors import RulesetError, RulesetUnreadable
+from luk_rules.i18n import Lang
 from luk_rules.lower import LoweringError, lower
 from luk_rules.sources import (
     DEFAULT_MAX_FILE_SIZE,
@@ -148,7 +149,7 @@ def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
 
 
 def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
-           submission: Submission, explain: bool = False) -> Decision:
+           submission: Submission, explain: bool = False, lang: Lang = "en") -> Decision:
     """Validate a submission against the ruleset, run the engine, build the decision.
 
     Raises:
@@ -156,11 +157,11 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
     """
     validate(submission, compiled.ruleset)
     derivation = runner.run(compiled.facts(submission), trace=explain)
-    return builder.build(submission, derivation, explain)
+    return builder.build(submission, derivation, explain).in_language(lang)
 
 
 def audit(compiled: Compiled, runner: Runner, builder: AuditBuilder, record: Record,
-          explain: bool = False) -> Audit:
+          explain: bool = False, lang: Lang = "en") -> Audit:
     """Validate a record against the ruleset, run the engine on its facts, build the audit.
 
     Raises:
@@ -168,4 +169,4 @@ def audit(compiled: Compiled, runner: Runner, builder: AuditBuilder, record: Rec
     """
     validate_record(record, compiled.ruleset)
     derivation = runner.run(exam.record_facts(compiled.ruleset, record), trace=explain)
-    return builder.build(record, derivation, explain)
+    return builder.build(record, derivation, explain, lang)

@@ -9,75 +9,92 @@ from typing import Any
 from luk_rules import ir
 from luk_rules.audit import Audit
 from luk_rules.decide import Decision, Finding
+from luk_rules.i18n import Lang, Message, msg, msgn, say
 from luk_rules.impact import Impact
 from luk_rules.law import Clause, Governing, LawReport, RegimeEntry
 from luk_rules.scenarios import TestRun, describe
 from luk_rules.submission import EvidenceItem
 
-_VERDICT = {
-    "admissible": "ADMISSIBLE: the submission may be assessed",
-    "incomplete": "INCOMPLETE: evidence is missing before it can be assessed",
-    "inadmissible": "INADMISSIBLE: the submission may not be assessed as it stands",
+#: The status words, as a decision letter and the text say them.
+STATUS_WORDS: dict[str, Message] = {
+    "admissible": msg("admissible"),
+    "incomplete": msg("incomplete"),
+    "inadmissible": msg("inadmissible"),
 }
-_ROUTES = {
-    "A": "the recommended learning activities and tests of the unit",
-    "B": "own or several activities/tests for one unit",
-    "C": "straight to the assessment, without activities or evidence",
-    "D": "one large activity or assessment used for several units",
+_VERDICT = {
+    "admissible": msg("ADMISSIBLE: the submission may be assessed"),
+    "incomplete": msg("INCOMPLETE: evidence is missing before it can be assessed"),
+    "inadmissible": msg("INADMISSIBLE: the submission may not be assessed as it stands"),
+}
+#: What each route (combination A-D) means, in words.
+ROUTES: dict[str, Message] = {
+    "A": msg("the recommended learning activities and tests of the unit"),
+    "B": msg("own or several activities/tests for one unit"),
+    "C": msg("straight to the assessment, without activities or evidence"),
+    "D": msg("one large activity or assessment used for several units"),
 }
 
 
 def decision_text(decision: Decision, ruleset: ir.Ruleset, form: str, date: str,
                   assessment: str, evidence: Sequence[EvidenceItem] = (),
-                  proof: bool = False) -> str:
-    """The decision as plain text: verdict first, then units and outcomes, then findings;
-    with an explanation, why in plain words (the law, the route, the evidence, what is
-    missing), or with ``proof`` the proof trees."""
+                  proof: bool = False, lang: Lang = "en") -> str:
+    """The decision as plain text in ``lang``: verdict first, then units and outcomes,
+    then findings; with an explanation, why in plain words (the law, the route, the
+    evidence, what is missing), or with ``proof`` the proof trees."""
     p = ruleset.programme
     units = {u.code: u for u in ruleset.units}
     assessments = {a.name: a for a in ruleset.assessments}
     regimes = {r.name: r for r in p.regimes}
     missing = {m.outcome: m for m in decision.missing}
-    lines = [
-        f"Case {decision.case}: {p.title} ({p.code}), {form}, {date}",
-        f"Verdict: {_VERDICT[decision.status]}",
-        f"Route: combination {decision.combination}: {_ROUTES.get(decision.combination, '')}",
+    decision = decision.in_language(lang)
+    lines: list[str] = [
+        msg("Case {case}: {title} ({code}), {form}, {date}", case=decision.case, title=p.title,
+            code=p.code, form=form, date=date),
+        msg("Verdict: {verdict}", verdict=_VERDICT[decision.status]),
+        msg("Route: combination {route}: {meaning}", route=decision.combination,
+            meaning=ROUTES.get(decision.combination, "")),
     ]
     if decision.law:
         regime = regimes.get(decision.law)
-        title = f" ({regime.title})" if regime else ""
-        lines.append(f"Law: {decision.law}{title}, in force on {date}")
+        if regime:
+            lines.append(msg("Law: {law} ({title}), in force on {date}", law=decision.law,
+                             title=regime.title, date=date))
+        else:
+            lines.append(msg("Law: {law}, in force on {date}", law=decision.law, date=date))
         if regime is not None and not regime.shipped:
-            lines.append(f"     from {regime.span.file}, not the shipped law")
+            lines.append(msg("     from {file}, not the shipped law", file=regime.span.file))
     else:
-        lines.append(f"Law: no regime of this programme is in force on {date}")
+        lines.append(msg("Law: no regime of this programme is in force on {date}", date=date))
     a = assessments.get(assessment)
     if a:
-        how = "path-independent" if a.path_independent else "path-dependent"
-        lines.append(f"Assessment: {a.name} {a.title} ({a.method}, {how})")
+        how = msg("path-independent") if a.path_independent else msg("path-dependent")
+        lines.append(msg("Assessment: {name} {title} ({method}, {how})", name=a.name,
+                         title=a.title, method=a.method, how=how))
     lines.append("")
-    lines.append("Units and outcomes")
+    lines.append(msg("Units and outcomes"))
     for code, result in sorted(decision.units.items()):
         unit = units[code]
-        lines.append(f"  {code} {unit.title}, {unit.credits} EC, {result.kind}")
+        lines.append(msg("  {code} {title}, {credits} EC, {kind}", code=code, title=unit.title,
+                         credits=unit.credits, kind=result.kind))
         for outcome in unit.outcomes:
             items = result.outcomes.get(outcome.ref, ())
             if outcome.ref in missing:
-                mark, note = "[ ]", "missing: " + missing[outcome.ref].advice()
-                if items:
-                    note = f"counts: {', '.join(items)}; " + note
+                mark = "[ ]"
+                what = missing[outcome.ref].advice()
+                note = (msg("counts: {items}; missing: {advice}", items=", ".join(items),
+                            advice=what) if items else msg("missing: {advice}", advice=what))
             elif items:
-                mark, note = "[x]", "counts: " + ", ".join(items)
+                mark, note = "[x]", msg("counts: {items}", items=", ".join(items))
             else:
-                mark, note = "[-]", "no prior evidence needed (exam)"
-            lines.append(f"    {mark} {outcome.ref}  {note}")
+                mark, note = "[-]", msg("no prior evidence needed (exam)")
+            lines.append(f"    {mark} {outcome.ref}  {say(note, lang)}")
     lines.append("")
-    lines.extend(_findings_lines(decision.findings))
+    lines.extend(_findings_lines(decision.findings, lang))
     if decision.explanation is not None:
         lines.append("")
         lines.extend(_explanation_lines(decision.explanation) if proof else
                      _plain_lines(decision, ruleset, date, evidence))
-    return "\n".join(lines)
+    return "\n".join(say(line, lang) for line in lines)
 
 
 def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
@@ -85,48 +102,68 @@ def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
     """Why, in words: each line read off the decision and its proofs (the rule that derived
     a conclusion, its basis and place); the proof trees themselves are ``--explain proof``."""
     explanation = decision.explanation or {}
-    lines = ["Why"]
+    lines: list[str] = [msg("Why")]
     law = explanation.get("law")
     regime = next((r for r in ruleset.programme.regimes if r.name == decision.law), None)
     if law is not None and regime is not None:
-        since = f"in force since {regime.start}" if regime.start else "in force always"
-        lines.append(f"  Law: {regime.name} is {since}; chosen as {law['basis']} "
-                     f"({_place(law)})")
+        if regime.start:
+            lines.append(msg("  Law: {law} is in force since {start}; chosen as {basis} "
+                             "({place})", law=regime.name, start=str(regime.start),
+                             basis=law["basis"], place=_place(law)))
+        else:
+            lines.append(msg("  Law: {law} is in force always; chosen as {basis} ({place})",
+                             law=regime.name, basis=law["basis"], place=_place(law)))
         if "law_file" in explanation:
-            lines.append(f"    from {explanation['law_file']}, not the shipped law")
+            lines.append(msg("    from {file}, not the shipped law",
+                             file=explanation["law_file"]))
     elif decision.law is None:
-        lines.append(f"  Law: none of {', '.join(r.name for r in ruleset.programme.regimes)} "
-                     f"is in force on {date}")
+        lines.append(msg("  Law: none of {regimes} is in force on {date}",
+                         regimes=", ".join(r.name for r in ruleset.programme.regimes),
+                         date=date))
     for node in explanation.get("scope", []):
-        lines.append(f"  {node['rule']}: {node['basis']}{_node_status(node)} "
-                     f"({node['source']})")
+        lines.append(msg("  {rule}: {basis}{status} ({source})", rule=node["rule"],
+                         basis=node["basis"], status=_node_status(node),
+                         source=node["source"]))
     route = explanation.get("combination")
     if route is not None:
         known = {item.id for item in evidence}
         items = sorted({_first_argument(leaf) for leaf in _leaves(route)
                         if leaf["given"] == "submission"} & known)
-        shown = f", shown by {', '.join(items)}" if items else ""
-        lines.append(f"  Route {decision.combination}{shown}: {route['basis']}"
-                     f"{_node_status(route)}")
+        if items:
+            lines.append(msg("  Route {route}, shown by {items}: {basis}{status}",
+                             route=decision.combination, items=", ".join(items),
+                             basis=route["basis"], status=_node_status(route)))
+        else:
+            lines.append(msg("  Route {route}: {basis}{status}", route=decision.combination,
+                             basis=route["basis"], status=_node_status(route)))
     counts: dict[str, list[str]] = {}
     for result in decision.units.values():
         for outcome, ids in result.outcomes.items():
             for item_id in ids:
                 counts.setdefault(item_id, []).append(outcome)
     if evidence:
-        lines.append("  Evidence")
+        lines.append(msg("  Evidence"))
         for item in sorted(evidence, key=lambda e: e.id):
-            what = ", ".join([item.type, str(item.date),
-                              "verified" if item.verified else "not verified",
-                              *([f"activity {item.activity}"] if item.activity else [])])
+            verified = msg("verified") if item.verified else msg("not verified")
+            what = (msg("{type}, {date}, {verified}, activity {activity}", type=item.type,
+                        date=str(item.date), verified=verified, activity=item.activity)
+                    if item.activity else
+                    msg("{type}, {date}, {verified}", type=item.type, date=str(item.date),
+                        verified=verified))
             counted = counts.get(item.id)
-            verdict = ("counts for " + ", ".join(sorted(counted)) if counted
-                       else "counts for no outcome (see the findings)")
-            lines.append(f"    {item.id} ({what}): {verdict}")
+            verdict = (msg("counts for {outcomes}", outcomes=", ".join(sorted(counted)))
+                       if counted else msg("counts for no outcome (see the findings)"))
+            lines.append(msg("    {item} ({what}): {verdict}", item=item.id, what=what,
+                             verdict=verdict))
     for m in explanation.get("missing", []):
         why = m.get("why_not") or {}
-        lines.append(f"  {m['outcome']} is missing: add {m['add']}"
-                     + (f"; {why['basis']} ({_place(why)})" if "basis" in why else ""))
+        if "basis" in why:
+            lines.append(msg("  {outcome} is missing: add {add}; {basis} ({place})",
+                             outcome=m["outcome"], add=m["add"], basis=why["basis"],
+                             place=_place(why)))
+        else:
+            lines.append(msg("  {outcome} is missing: add {add}", outcome=m["outcome"],
+                             add=m["add"]))
     return lines
 
 
@@ -134,8 +171,8 @@ def _place(node: Any) -> str:
     """Where a proof node's rule is written: ``rule at file:line:col``, or ``built-in rule
     NAME`` for a rule of luk's own semantics."""
     if node["source"] == "built-in":
-        return f"built-in rule {node['rule']}"
-    return f"{node['rule']} at {node['source']}"
+        return msg("built-in rule {rule}", rule=node["rule"])
+    return msg("{rule} at {source}", rule=node["rule"], source=node["source"])
 
 
 def _node_status(node: Any) -> str:
@@ -155,24 +192,31 @@ def _first_argument(leaf: Any) -> str:
     return inner.split(",")[0].strip()
 
 
-def _findings_lines(findings: Sequence[Finding]) -> list[str]:
+_SEVERITY_WORDS = {"deny": msg("deny"), "warning": msg("warning"), "info": msg("info")}
+
+
+def _findings_lines(findings: Sequence[Finding], lang: Lang = "en") -> list[str]:
     """Each finding with its severity, message, legal basis, rule and place."""
     if not findings:
-        return ["Findings: none"]
-    lines = ["Findings"]
+        return [msg("Findings: none")]
+    lines: list[str] = [msg("Findings")]
+    words = {k: say(v, lang) for k, v in _SEVERITY_WORDS.items()}
+    width = max(7, *(len(w) for w in words.values()))
     for f in findings:
-        lines.append(f"  {f.severity:<7} {f.code}: {f.message}")
-        lines.append(f"          basis: {f.basis}{_status(f.status)}; rule {f.rule} at {f.source}")
+        lines.append(f"  {words.get(f.severity, f.severity):<{width}} {f.code}: {f.message}")
+        lines.append(" " * (width + 3) + say(msg(
+            "basis: {basis}{status}; rule {rule} at {source}", basis=f.basis,
+            status=_status(f.status), rule=f.rule, source=f.source), lang))
     return lines
 
 
-_STATUS_WORDS = {"enacted": "enacted law", "interpretation": "interpretation",
-                 "proposal": "proposal, not law", "": "status not stated"}
+_STATUS_WORDS = {"enacted": msg("enacted law"), "interpretation": msg("interpretation"),
+                 "proposal": msg("proposal, not law"), "": msg("status not stated")}
 
 
 def _status(status: str) -> str:
     """`` [enacted law]`` after a law citation; nothing after the OER's."""
-    return f" [{_STATUS_WORDS[status]}]" if status in _STATUS_WORDS else ""
+    return msg(" [{status}]", status=_STATUS_WORDS[status]) if status in _STATUS_WORDS else ""
 
 
 def _tree(lines: list[str], node: Any, indent: int) -> None:
@@ -181,39 +225,51 @@ def _tree(lines: list[str], node: Any, indent: int) -> None:
         return
     pad = "  " * indent
     if "given" in node:
-        lines.append(f"{pad}- {node['fact']}  (given by the {node['given']})")
+        given = _GIVEN.get(node["given"], node["given"])
+        lines.append(msg("{pad}- {fact}  (given by the {who})", pad=pad, fact=node["fact"],
+                         who=given))
         return
     status = _status(node["status"] or "") if "status" in node else ""
-    lines.append(f"{pad}- {node['fact']}  by {node['rule']} ({node['basis']}{status}; "
-                 f"{node['source']})")
+    lines.append(msg("{pad}- {fact}  by {rule} ({basis}{status}; {source})", pad=pad,
+                     fact=node["fact"], rule=node["rule"], basis=node["basis"], status=status,
+                     source=node["source"]))
     for child in node.get("because", []):
         _tree(lines, child, indent + 1)
 
 
+_GIVEN = {"ruleset": msg("ruleset"), "submission": msg("submission"),
+          "record": msg("record"),
+          "ruleset, on the submission date": msg("ruleset, on the submission date"),
+          "ruleset, on the record date": msg("ruleset, on the record date")}
+
+
 def _explained_findings(lines: list[str], explanation: Any) -> None:
     for f in explanation.get("findings", []):
-        lines.append(f"  Finding {f['code']}:")
+        lines.append(msg("  Finding {code}:", code=f["code"]))
         _tree(lines, f.get("proof"), 2)
 
 
 def _explanation_lines(explanation: Any) -> list[str]:
-    lines = ["Explanation"]
+    lines: list[str] = [msg("Explanation")]
 
-    lines.append("  Law in force:")
+    lines.append(msg("  Law in force:"))
     _tree(lines, explanation.get("law"), 2)
     if "law_file" in explanation:
-        lines.append(f"    (from {explanation['law_file']}, not the shipped law)")
-    lines.append("  Combination:")
+        lines.append(msg("    (from {file}, not the shipped law)",
+                         file=explanation["law_file"]))
+    lines.append(msg("  Combination:"))
     _tree(lines, explanation.get("combination"), 2)
     for node in explanation.get("scope", []):
-        what = "Permitted" if node.get("fact", "").startswith("permitted") else "Allowed"
-        lines.append(f"  {what} by the law in force:")
+        lines.append(msg("  Permitted by the law in force:")
+                     if node.get("fact", "").startswith("permitted")
+                     else msg("  Allowed by the law in force:"))
         _tree(lines, node, 2)
     for outcome, node in explanation.get("outcomes", {}).items():
-        lines.append(f"  Outcome {outcome} is covered:")
+        lines.append(msg("  Outcome {outcome} is covered:", outcome=outcome))
         _tree(lines, node, 2)
     for m in explanation.get("missing", []):
-        lines.append(f"  Outcome {m['outcome']} is missing: add {m['add']}")
+        lines.append(msg("  Outcome {outcome} is missing: add {add}", outcome=m["outcome"],
+                         add=m["add"]))
     _explained_findings(lines, explanation)
     return lines
 
@@ -221,79 +277,104 @@ def _explanation_lines(explanation: Any) -> list[str]:
 # ------------------------------------------------------------------ impact
 
 
-def impact_text(impact: Impact) -> str:
-    """``luk diff`` as text: the counts, the transitions, the groups with examples, and the
-    cases invalid under both rulesets (not compared)."""
-    lines = [
-        f"{impact.before} -> {impact.after}",
-        f"{impact.cases} cases: {len(impact.changed)} changed status, "
-        f"{len(impact.findings_changed)} changed findings only, {impact.unchanged} unchanged"
-        + (f", {len(impact.invalid)} invalid under both rulesets" if impact.invalid else ""),
-    ]
+def impact_text(impact: Impact, lang: Lang = "en") -> str:
+    """``luk diff`` as text in ``lang``: the counts, the transitions, the groups with
+    examples, and the cases invalid under both rulesets (not compared)."""
+    counts = msg("{cases} cases: {changed} changed status, {findings} changed findings only, "
+                 "{unchanged} unchanged", cases=impact.cases, changed=len(impact.changed),
+                 findings=len(impact.findings_changed), unchanged=impact.unchanged)
+    if impact.invalid:
+        counts = msg("{counts}, {invalid} invalid under both rulesets", counts=counts,
+                     invalid=len(impact.invalid))
+    lines: list[str] = [f"{impact.before} -> {impact.after}", counts]
     if impact.transitions:
         lines.append("")
-        lines.append("Status changes")
+        lines.append(msg("Status changes"))
         for transition, count in impact.transitions:
-            lines.append(f"  {count:>6}  {transition}")
+            lines.append(f"  {count:>6}  {_transition(transition, lang)}")
         lines.append("")
-        lines.append("Why (grouped by the rule or finding that made the difference)")
+        lines.append(msg("Why (grouped by the rule or finding that made the difference)"))
         for g in impact.groups:
-            lines.append(f"  {g.count:>6}  {g.before} -> {g.after}: {g.reason}")
-            lines.append(f"          e.g. {', '.join(g.examples)}")
+            lines.append(f"  {g.count:>6}  {_word(g.before, lang)} -> {_word(g.after, lang)}: "
+                         f"{say(g.reason, lang)}")
+            lines.append(msg("          e.g. {examples}", examples=", ".join(g.examples)))
     if impact.findings_changed:
         lines.append("")
-        lines.append("Same status, different decision (findings, missing outcomes, law, route)")
+        lines.append(msg("Same status, different decision (findings, missing outcomes, law, "
+                         "route)"))
         for g in impact.findings_groups[:15]:
-            lines.append(f"  {g.count:>6}  {g.before}: {g.reason}")
-            lines.append(f"          e.g. {', '.join(g.examples)}")
+            lines.append(f"  {g.count:>6}  {_word(g.before, lang)}: {say(g.reason, lang)}")
+            lines.append(msg("          e.g. {examples}", examples=", ".join(g.examples)))
         if len(impact.findings_groups) > 15:
             rest = sum(g.count for g in impact.findings_groups[15:])
-            lines.append(f"  {rest:>6}  in {len(impact.findings_groups) - 15} smaller groups "
-                         "(--format json lists every case)")
+            lines.append(msg("  {rest:>6}  in {groups} smaller groups (--format json lists "
+                             "every case)", rest=rest, groups=len(impact.findings_groups) - 15))
     if impact.invalid:
         lines.append("")
-        lines.append("Invalid under both rulesets (not compared)")
-        lines.extend(impact_invalid_lines(impact, 10))
-    return "\n".join(lines)
+        lines.append(msg("Invalid under both rulesets (not compared)"))
+        lines.extend(impact_invalid_lines(impact, 10, lang))
+    return "\n".join(say(line, lang) for line in lines)
 
 
-def impact_invalid_lines(impact: Impact, limit: int) -> list[str]:
+def _word(status: str, lang: Lang) -> str:
+    """A status (``incomplete``) in ``lang``; anything else (``invalid``) as it is."""
+    word = STATUS_WORDS.get(status) or _OTHER_STATES.get(status)
+    return say(word, lang) if word is not None else status
+
+
+_OTHER_STATES = {"invalid": msg("invalid"), "complete": msg("complete")}
+
+
+def _transition(transition: str, lang: Lang) -> str:
+    """``admissible -> incomplete`` with its status words in ``lang``."""
+    return " -> ".join(_word(part.strip(), lang) for part in transition.split("->"))
+
+
+def impact_invalid_lines(impact: Impact, limit: int, lang: Lang = "en") -> list[str]:
     """The first ``limit`` cases invalid under both rulesets, each with its problem."""
-    lines = [f"  {i.source}: {i.message}" for i in impact.invalid[:limit]]
+    lines = [f"  {i.source}: {say(i.message, lang)}" for i in impact.invalid[:limit]]
     if len(impact.invalid) > limit:
-        lines.append(f"  ... and {len(impact.invalid) - limit} more (--format json lists all)")
+        lines.append(say(msg("  ... and {more} more (--format json lists all)",
+                             more=len(impact.invalid) - limit), lang))
     return lines
 
 
-def impact_markdown(impact: Impact) -> str:
-    """``luk diff`` as Markdown, for a pull request or a policy memo."""
+def impact_markdown(impact: Impact, lang: Lang = "en") -> str:
+    """``luk diff`` as Markdown in ``lang``, for a pull request or a policy memo."""
+    def t(m: Message) -> str:
+        return say(m, lang)
+
     lines = [
-        f"## Impact of `{impact.after}` against `{impact.before}`",
+        t(msg("## Impact of `{after}` against `{before}`", after=impact.after,
+              before=impact.before)),
         "",
-        "| cases | changed status | changed findings only | unchanged | invalid (not compared) |",
+        t(msg("| cases | changed status | changed findings only | unchanged | invalid (not "
+              "compared) |")),
         "|---:|---:|---:|---:|---:|",
         f"| {impact.cases} | {len(impact.changed)} | {len(impact.findings_changed)} | "
         f"{impact.unchanged} | {len(impact.invalid)} |",
     ]
     if impact.groups:
-        lines += ["", "### Status changes by reason", "",
-                  "| cases | from | to | reason | examples |", "|---:|---|---|---|---|"]
+        lines += ["", t(msg("### Status changes by reason")), "",
+                  t(msg("| cases | from | to | reason | examples |")), "|---:|---|---|---|---|"]
         for g in impact.groups:
-            lines.append(f"| {g.count} | {g.before} | {g.after} | {_cell(g.reason)} | "
-                         f"{_cell(', '.join(g.examples))} |")
+            lines.append(f"| {g.count} | {_word(g.before, lang)} | {_word(g.after, lang)} | "
+                         f"{_cell(say(g.reason, lang))} | {_cell(', '.join(g.examples))} |")
     if impact.findings_groups:
-        lines += ["", "### Same status, different decision", "",
-                  "| cases | status | what changed | examples |", "|---:|---|---|---|"]
+        lines += ["", t(msg("### Same status, different decision")), "",
+                  t(msg("| cases | status | what changed | examples |")), "|---:|---|---|---|"]
         for g in impact.findings_groups:
-            lines.append(f"| {g.count} | {g.before} | {_cell(g.reason)} | "
-                         f"{_cell(', '.join(g.examples))} |")
+            lines.append(f"| {g.count} | {_word(g.before, lang)} | {_cell(say(g.reason, lang))} "
+                         f"| {_cell(', '.join(g.examples))} |")
     if impact.invalid:
-        lines += ["", "### Invalid under both rulesets (not compared)", "",
-                  "| case | source | problem |", "|---|---|---|"]
+        lines += ["", t(msg("### Invalid under both rulesets (not compared)")), "",
+                  t(msg("| case | source | problem |")), "|---|---|---|"]
         for i in impact.invalid[:50]:
-            lines.append(f"| {_cell(i.case)} | {_cell(i.source)} | {_cell(i.message)} |")
+            lines.append(f"| {_cell(i.case)} | {_cell(i.source)} | "
+                         f"{_cell(say(i.message, lang))} |")
         if len(impact.invalid) > 50:
-            lines += ["", f"... and {len(impact.invalid) - 50} more (`--format json` lists all)"]
+            lines += ["", t(msg("... and {more} more (`--format json` lists all)",
+                                more=len(impact.invalid) - 50))]
     return "\n".join(lines) + "\n"
 
 
@@ -305,14 +386,14 @@ def _cell(text: str) -> str:
 # ------------------------------------------------------------------ scenario tests
 
 
-def test_run_lines(run: TestRun, verbose: bool = False) -> list[str]:
+def test_run_lines(run: TestRun, verbose: bool = False, lang: Lang = "en") -> list[str]:
     """``luk test`` output: a line per failing case with the difference, then the count."""
     lines: list[str] = []
     for r in run.results:
         if r.outcome == "failed":
-            lines.append(f"FAIL  {r.id}: " + "; ".join(describe(r)))
+            lines.append(f"FAIL  {r.id}: " + "; ".join(say(d, lang) for d in describe(r)))
         elif r.outcome == "error":
-            lines.append(f"ERROR {r.id}: {r.message}")
+            lines.append(f"ERROR {r.id}: {say(r.message, lang)}")
         elif verbose:
             lines.append(f"ok    {r.id}")
     return lines
@@ -334,108 +415,124 @@ def coverage_lines(run: TestRun) -> list[str]:
 # ------------------------------------------------------------------ audit
 
 
-def audit_text(result: Audit, ruleset: ir.Ruleset, date: str) -> str:
-    """``luk audit`` as text: the verdict, the results, what is missing, the findings."""
+_HOW = {"passed": msg("passed"), "exempted": msg("exempted")}
+
+
+def audit_text(result: Audit, ruleset: ir.Ruleset, date: str, lang: Lang = "en") -> str:
+    """``luk audit`` as text in ``lang``: the verdict, the results, what is missing, the
+    findings. The audit's findings are in the language it was made in (``lang=``)."""
     p = ruleset.programme
     units = {u.code: u for u in ruleset.units}
-    verdict = ("COMPLETE: the record completes the exam programme" if result.complete
-               else "INCOMPLETE: the exam programme is not completed yet")
+    verdict = (msg("COMPLETE: the record completes the exam programme") if result.complete
+               else msg("INCOMPLETE: the exam programme is not completed yet"))
     required = result.credits_required
-    lines = [
-        f"Record {result.record}: {p.title} ({p.code}), on {date}",
-        f"Verdict: {verdict}",
-        f"Credits: {result.credits_earned} counted"
-        + (f" of {required} needed" if required is not None else ""),
+    lines: list[str] = [
+        msg("Record {record}: {title} ({code}), on {date}", record=result.record, title=p.title,
+            code=p.code, date=date),
+        msg("Verdict: {verdict}", verdict=verdict),
+        msg("Credits: {earned} counted of {required} needed", earned=result.credits_earned,
+            required=required) if required is not None else
+        msg("Credits: {earned} counted", earned=result.credits_earned),
         "",
-        "Results",
+        msg("Results"),
     ]
     if not result.results:
-        lines.append("  none")
+        lines.append(msg("  none"))
     for code, r in sorted(result.results.items()):
         mark = "[x]" if r.counts else "[ ]"
-        note = "" if r.counts else f"  does not count: {r.reason}"
-        lines.append(f"  {mark} {code} {units[code].title}, {r.credits} EC, {r.how} {r.date}"
-                     f"{note}")
+        how = _HOW.get(r.how, r.how)
+        line = msg("  {mark} {code} {title}, {credits} EC, {how} {date}", mark=mark, code=code,
+                   title=units[code].title, credits=r.credits, how=how, date=r.date)
+        if not r.counts:
+            line = msg("{line}  does not count: {reason}", line=line, reason=r.reason or "")
+        lines.append(line)
     if result.missing_units or result.electives or result.credits_short:
         lines.append("")
-        lines.append("Missing")
+        lines.append(msg("Missing"))
         for code in result.missing_units:
-            lines.append(f"  {code} {units[code].title} (required)")
+            lines.append(msg("  {code} {title} (required)", code=code, title=units[code].title))
         for e in result.electives:
-            what = e.unit if e.needed != 1 else e.unit[:-1]
-            lines.append(f"  {e.group}: {e.needed} more {what}")
+            lines.append(msgn("  {group}: {n} more unit", "  {group}: {n} more units", e.needed,
+                              group=e.group) if e.unit == "units" else
+                         msgn("  {group}: {n} more credit", "  {group}: {n} more credits",
+                              e.needed, group=e.group))
         if result.credits_short:
-            lines.append(f"  {result.credits_short} credits")
+            lines.append(msg("  {short} credits", short=result.credits_short))
     lines.append("")
-    lines.extend(_findings_lines(result.findings))
+    lines.extend(_findings_lines(result.findings, lang))
     if result.explanation is not None:
         lines.append("")
-        lines.append("Explanation")
-        lines.append("  Credits counted (each result that counts):")
+        lines.append(msg("Explanation"))
+        lines.append(msg("  Credits counted (each result that counts):"))
         _tree(lines, result.explanation.get("credits"), 2)
         _explained_findings(lines, result.explanation)
-    return "\n".join(lines)
+    return "\n".join(say(line, lang) for line in lines)
 
 
 _REASONS = {
     "own-permit": "",
-    "latest-in-force": " (no regime in force permits anything of its own for this form "
-    "and level: the latest in force)",
+    "latest-in-force": msg(" (no regime in force permits anything of its own for this form "
+                           "and level: the latest in force)"),
     "none-in-force": "",
 }
 
 
-def law_text(law: LawReport) -> str:
-    """``luk law`` as text: each regime with its period, status, basis, source and clauses
-    (oldest first, proposals last), then which regime governs each form and level."""
+def law_text(law: LawReport, lang: Lang = "en") -> str:
+    """``luk law`` as text in ``lang``: each regime with its period, status, basis, source
+    and clauses (oldest first, proposals last), then which regime governs each form and
+    level."""
     on = law.date.isoformat()
-    if law.ruleset is None:
-        lines = [f"The law regimes shipped with luk_rules, on {on}"]
-    else:
-        lines = [f"The law regimes of {law.ruleset}, on {on}"]
+    lines: list[str] = [
+        msg("The law regimes shipped with luk_rules, on {on}", on=on) if law.ruleset is None
+        else msg("The law regimes of {ruleset}, on {on}", ruleset=law.ruleset, on=on)]
     p = law.programme
     if p is not None:
-        lines.append(f"Programme {p.code} \"{p.title}\": {p.level}, {', '.join(p.forms)}; "
-                     f"under {', '.join(p.under)}")
+        lines.append(msg("Programme {code} \"{title}\": {level}, {forms}; under {under}",
+                         code=p.code, title=p.title, level=p.level, forms=", ".join(p.forms),
+                         under=", ".join(p.under)))
         for name, since in p.as_if.items():
-            lines.append(f"  as if {name} in force from "
-                         f"{since.isoformat() if since else '(not a date)'}")
-        applies = p.applies or "none (no regime it stands under is in force)"
-        lines.append(f"  a decision on {on} applies: {applies}")
+            lines.append(msg("  as if {name} in force from {since}", name=name,
+                             since=since.isoformat() if since else msg("(not a date)")))
+        applies = p.applies or msg("none (no regime it stands under is in force)")
+        lines.append(msg("  a decision on {on} applies: {applies}", on=on, applies=applies))
     ordered = sorted(law.regimes, key=lambda r: (r.proposal and r.as_if is None,
                                                  r.start or dt.date.min, r.name))
     for regime in ordered:
         lines.append("")
         lines.extend(_regime_lines(regime, on))
     if not ordered:
-        lines.extend(["", "No law regimes: none is declared or named in `under`."])
+        lines.extend(["", msg("No law regimes: none is declared or named in `under`.")])
     lines.append("")
     if p is None:
-        lines.append(f"In force on {on}, for any programme of each form and level (the "
-                     "institution's own choices left as conditions: takes part in the "
-                     "experiment, has a substantial practice component, opted in, keeps a "
-                     "recommended route):")
+        lines.append(msg("In force on {on}, for any programme of each form and level (the "
+                         "institution's own choices left as conditions: takes part in the "
+                         "experiment, has a substantial practice component, opted in, keeps a "
+                         "recommended route):", on=on))
     else:
-        lines.append(f"In force on {on}, for programme {p.code} by its own facts:")
-    lines.extend(_governing_lines(law.governing))
-    return "\n".join(lines)
+        lines.append(msg("In force on {on}, for programme {code} by its own facts:", on=on,
+                         code=p.code))
+    lines.extend(_governing_lines(law.governing, lang))
+    return "\n".join(say(line, lang) for line in lines)
 
 
 def _regime_lines(regime: RegimeEntry, on: str) -> list[str]:
-    state = "in force" if regime.in_force else "not in force"
-    lines = [
+    state = msg("in force") if regime.in_force else msg("not in force")
+    lines: list[str] = [
         f"{regime.name}: {regime.title}",
-        f"  period: {regime.period} ({state} on {on})",
-        f"  status: {_STATUS_WORDS.get(regime.status, regime.status)}",
-        f"  basis: {regime.basis}",
+        msg("  period: {period} ({state} on {on})", period=regime.period, state=state, on=on),
+        msg("  status: {status}", status=_STATUS_WORDS.get(regime.status, regime.status)),
+        msg("  basis: {basis}", basis=regime.basis),
     ]
     if regime.reading:
-        lines.append(f"  reading: {regime.reading}")
+        lines.append(msg("  reading: {reading}", reading=regime.reading))
     if regime.extends:
-        lines.append(f"  extends: {', '.join(regime.extends)} (it permits and allows what "
-                     f"{'that regime does' if len(regime.extends) == 1 else 'those do'} too)")
-    shipped = "shipped law" if regime.shipped else "not the shipped law"
-    lines.append(f"  declared at {regime.source} ({shipped})")
+        lines.append(msgn("  extends: {regimes} (it permits and allows what that regime does "
+                          "too)",
+                          "  extends: {regimes} (it permits and allows what those do too)",
+                          len(regime.extends), regimes=", ".join(regime.extends)))
+    lines.append(msg("  declared at {source} (shipped law)", source=regime.source)
+                 if regime.shipped else
+                 msg("  declared at {source} (not the shipped law)", source=regime.source))
     for clause in (*regime.permits, *regime.allows):
         if clause.regime == regime.name:
             lines.extend(_clause_lines(clause))
@@ -444,35 +541,43 @@ def _regime_lines(regime: RegimeEntry, on: str) -> list[str]:
 
 def _clause_lines(clause: Clause) -> list[str]:
     if clause.clause == "permit":
-        head = f"permit {', '.join(clause.kinds)} for {', '.join(clause.forms)}"
+        head = msg("permit {kinds} for {forms}", kinds=", ".join(clause.kinds),
+                   forms=", ".join(clause.forms))
     else:
-        head = (f"allow combination {', '.join(clause.combinations)} "
-                f"for {', '.join(clause.kinds)}")
+        head = msg("allow combination {combinations} for {kinds}",
+                   combinations=", ".join(clause.combinations), kinds=", ".join(clause.kinds))
     if clause.when is not None:
-        head += f" when {clause.when}"
-    lines = [f"  {head}", f"      basis: {clause.basis}{_status(clause.status)}"]
+        head = msg("{head} when {when}", head=head, when=clause.when)
+    lines: list[str] = [
+        msg("  {head}", head=head),
+        msg("      basis: {basis}{status}", basis=clause.basis, status=_status(clause.status))]
     if clause.reading:
-        lines.append(f"      reading: {clause.reading}")
-    lines.append(f"      at {clause.source}")
+        lines.append(msg("      reading: {reading}", reading=clause.reading))
+    lines.append(msg("      at {source}", source=clause.source))
     return lines
 
 
-def _governing_lines(rows: Sequence[Governing]) -> list[str]:
+def _governing_lines(rows: Sequence[Governing], lang: Lang) -> list[str]:
     if not rows:
-        return ["  (the programme names no form)"]
-    width = max(len(r.level) for r in rows)
-    lines = [f"  {'form':<9} {'level':<{width}}  regime, and the unit kinds it permits"]
+        return [msg("  (the programme names no form)")]
+    form_word, level_word = say(msg("form"), lang), say(msg("level"), lang)
+    width = max(len(level_word), *(len(r.level) for r in rows))
+    form_width = max(9, len(form_word))
+    lines: list[str] = [f"  {form_word:<{form_width}} {level_word:<{width}}  " + say(
+        msg("regime, and the unit kinds it permits"), lang)]
     for row in rows:
-        head = f"  {row.form:<9} {row.level:<{width}}  "
+        head = f"  {row.form:<{form_width}} {row.level:<{width}}  "
         if row.regime is None:
-            lines.append(head + "no regime in force")
+            lines.append(head + say(msg("no regime in force"), lang))
             continue
-        lines.append(head + f"{row.regime}{_status(row.status)}{_REASONS[row.reason]}")
+        lines.append(head + f"{row.regime}{say(_status(row.status), lang)}"
+                     f"{say(_REASONS[row.reason], lang)}")
         pad = " " * (len(head) + 2)
         for permit in row.permits:
-            when = f" when {permit.when}" if permit.when else ""
-            own = "" if permit.regime == row.regime else f" (from {permit.regime})"
+            when = say(msg(" when {when}", when=permit.when), lang) if permit.when else ""
+            own = ("" if permit.regime == row.regime
+                   else say(msg(" (from {regime})", regime=permit.regime), lang))
             lines.append(f"{pad}{permit.kind}{when}{own}")
         if not row.permits:
-            lines.append(f"{pad}no unit kind")
+            lines.append(pad + say(msg("no unit kind"), lang))
     return lines

@@ -15,6 +15,7 @@ which the check reports until someone writes it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -78,7 +79,8 @@ def updated(template: Catalog, lang: str) -> Catalog:
     """The catalogue of ``lang`` brought up to the template: new messages added (English
     filled in from the template), messages no longer in the code dropped."""
     catalog = _read(LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po", lang)
-    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+    # Babel's update shares the template's message objects: give each language its own.
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_creation_date=False)
     catalog.obsolete.clear()
     catalog.revision_date = _DATE
     catalog.fuzzy = False
@@ -124,7 +126,8 @@ def problems(template: Catalog, catalogs: dict[str, Catalog]) -> list[str]:
                 strings = m.string if isinstance(m.string, (tuple, list)) else (m.string,)
                 want = set().union(*(_fields(i) for i in ids_))
                 for s in strings:
-                    if _fields(s) != want:
+                    # a plural's singular may leave out the number ("one more item")
+                    if not want - {"n"} <= _fields(s) <= want:
                         found.append(f"{lang}: {_show(m.id)}: the translation names "
                                      f"{sorted(_fields(s))}, the message {sorted(want)}")
         mo = po.with_suffix(".mo")

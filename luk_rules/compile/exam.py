@@ -52,6 +52,7 @@ from luk_rules.compile.program import (
     Test,
     Var,
 )
+from luk_rules.i18n import Message, msg, msgn
 from luk_rules.submission import Record, Result
 
 INPUTS = frozenset({"on", "audit", "result", "extension", "result-cutoff"})
@@ -100,7 +101,9 @@ def _result(unit: Term = _, date: Term = _, how: Term = _, grounds: Term = _,
 
 def _words(names: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return msg("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
 # ------------------------------------------------------------------ input facts
@@ -172,14 +175,15 @@ def static(rs: ir.Ruleset) -> Iterator[Fact]:
 # (about the unit; the other arguments by name) and those arguments.
 _DATE, _EXPIRED, _ON = Param("date", "date"), Param("expired", "date"), Param("on", "date")
 _GROUNDS = Param("grounds")
-_REASONS: tuple[tuple[str, str, tuple[tuple[Var, Param], ...]], ...] = (
-    ("result-expired", "the result of {date} expired on {expired}", ((D, _DATE), (EX, _EXPIRED))),
-    ("result-later", "the result of {date} is dated after {on}", ((D, _DATE), (SD, _ON))),
-    ("ground-not-allowed", "exempted on grounds {grounds}, not allowed", ((G, _GROUNDS),)),
-    ("no-ground", "exempted on grounds (none recorded), not allowed", ()),
-    ("no-decision", "exemption without a decision", ()),
+_REASONS: tuple[tuple[str, Message, tuple[tuple[Var, Param], ...]], ...] = (
+    ("result-expired", msg("the result of {date} expired on {expired}"),
+     ((D, _DATE), (EX, _EXPIRED))),
+    ("result-later", msg("the result of {date} is dated after {on}"), ((D, _DATE), (SD, _ON))),
+    ("ground-not-allowed", msg("exempted on grounds {grounds}, not allowed"), ((G, _GROUNDS),)),
+    ("no-ground", msg("exempted on grounds (none recorded), not allowed"), ()),
+    ("no-decision", msg("exemption without a decision"), ()),
 )
-_NO_RESULT = "no result"
+_NO_RESULT = msg("no result")
 
 
 @attrs.frozen
@@ -187,7 +191,7 @@ class _Reason:
     """Why a unit's result does not count, as the findings that cite it use it."""
 
     name: str
-    words: str
+    words: Message
     params: tuple[tuple[Term, Param], ...]
     atom: Atom  # holds for the unit ``U``; "no result" is its negation
 
@@ -280,12 +284,14 @@ def _entry(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason
           [Atom("claimed", (U,)), Atom("entry", (U, P)), Neg(Atom("counts-result", (P,)))], cite)
     for i, requirement in enumerate(exam.entry):
         own = b.cite(f"entry {requirement.unit}", basis, str(requirement.span))
-        verb = " is" if len(requirement.after) == 1 else " are"
         for reason in reasons:
             b.finding(
                 own.rule, own, "entry-requirement-not-met", "deny",
-                "{unit} may only be assessed once " + _words(requirement.after) + verb
-                + " completed; still to complete: {earlier} (" + reason.words + ")",
+                msgn("{unit} may only be assessed once {after} is completed; still to "
+                     "complete: {earlier} ({reason})",
+                     "{unit} may only be assessed once {after} are completed; still to "
+                     "complete: {earlier} ({reason})", len(requirement.after),
+                     after=_words(requirement.after), reason=reason.words),
                 [(requirement.unit, Param("unit")), (P, Param("earlier")), *reason.params],
                 [Atom("entry-missing", (requirement.unit, P)),
                  Test(P, "in", tuple(sorted(set(requirement.after)))), reason.about(P)],
@@ -302,7 +308,8 @@ def _required(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Rea
     for reason in reasons:
         b.finding(
             cite.rule, cite, "required-unit-missing", "deny",
-            "{unit} ({title}) is required and not completed (" + reason.words + ")",
+            msg("{unit} ({title}) is required and not completed ({reason})",
+                reason=reason.words),
             [(U, Param("unit")), (T, Param("title")), *reason.params],
             [Atom("required-missing", (U,)), Atom("unit-title", (U, T)), reason.about(U)],
             facts=("unit",), verdict="audit", variant=reason.name)
@@ -323,7 +330,7 @@ def _credits(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
            Compute(S, N, "-", E)], cite)
     b.finding(
         cite.rule, cite, "credits-short", "deny",
-        "the diploma needs {needed} credits; {earned} count on {on}, {short} short",
+        msg("the diploma needs {needed} credits; {earned} count on {on}, {short} short"),
         [(N, Param("needed", "number")), (E, Param("earned", "number")), (SD, _ON),
          (S, Param("short", "number"))],
         [Atom("credits-short", (N, E, S)), Atom("on", (SD,))],
@@ -345,19 +352,19 @@ def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
           cite)
     b.finding(
         cite.rule, cite, "exemptions-over-limit", "deny",
-        "exemptions count for {exempted} credits on {on}; at most {limit} may count by "
-        "exemption (" + limit.describe(exam.diploma_credits) + ")",
+        msg("exemptions count for {exempted} credits on {on}; at most {limit} may count by "
+            "exemption ({amount})", amount=limit.describe(exam.diploma_credits)),
         [(E, Param("exempted", "number")), (SD, _ON), (N, Param("limit", "number"))],
         [Atom("exemptions-over", (E, N)), Atom("on", (SD,))],
         facts_from="exempted-credits", verdict="audit")
 
 
-_BY: tuple[tuple[str, str, Test, tuple[tuple[Term, Param], ...]], ...] = (
-    ("by", " by {by}", Test(BY, "!=", ""), ((BY, Param("by")),)),
-    ("unrecorded", "", Test(BY, "=", ""), ()),
+_BY: tuple[tuple[str, Test, tuple[tuple[Term, Param], ...]], ...] = (
+    ("by", Test(BY, "!=", ""), ((BY, Param("by")),)),
+    ("unrecorded", Test(BY, "=", ""), ()),
 )
 """The two variants of a finding about an extension ``BY`` granted: one names who (when the
-record says), the other does not. Each: its name, the words, the test and the param shown."""
+record says), the other does not. Each: its name, the test and the param shown."""
 
 
 def _validity_findings(b: Builder, exam: ir.ExamProgramme, validity: ir.MaxAge,
@@ -365,29 +372,38 @@ def _validity_findings(b: Builder, exam: ir.ExamProgramme, validity: ir.MaxAge,
     """Each expired result is a warning (saying so when its extension ran out too); each
     result an extension keeps counting is an ``info`` finding, citing the WHW."""
     cite = b.cite("result validity", _validity_basis(exam, basis), str(exam.validity_span))
-    no_longer = ("the result for {unit} of {date} no longer counts on {on}: results are valid "
-                 "for " + validity.describe())
+    valid = validity.describe()
     shown: list[tuple[Term, Param]] = [(U, Param("unit")), (D, _DATE), (SD, _ON), (EX, _EXPIRED)]
     expired = [Atom("audit", ()), Atom("result-expired", (U, D, EX)), Atom("on", (SD,))]
     b.finding(cite.rule, cite, "result-expired", "warning",
-              no_longer + " (it expired on {expired})", shown,
+              msg("the result for {unit} of {date} no longer counts on {on}: results are valid "
+                  "for {valid} (it expired on {expired})", valid=valid), shown,
               [*expired, Neg(Atom("extension", (U, _, _, _)))], facts=("unit",), verdict="audit")
     until, decision = Param("until", "date"), Param("decision")
-    for variant, by, test, by_param in _BY:
+    ran_out = {
+        "by": msg("the result for {unit} of {date} no longer counts on {on}: results are valid "
+                  "for {valid}, and its extension until {until} by {by} (decision {decision}) "
+                  "has run out too (it expired on {expired})", valid=valid),
+        "unrecorded": msg("the result for {unit} of {date} no longer counts on {on}: results "
+                          "are valid for {valid}, and its extension until {until} (decision "
+                          "{decision}) has run out too (it expired on {expired})", valid=valid)}
+    for variant, test, by_param in _BY:
         b.finding(
-            cite.rule, cite, "result-expired", "warning",
-            no_longer + ", and its extension until {until}" + by + " (decision {decision}) has "
-            "run out too (it expired on {expired})",
+            cite.rule, cite, "result-expired", "warning", ran_out[variant],
             [*shown, (UT, until), (DEC, decision), *by_param],
             [*expired, Atom("extension", (U, UT, DEC, BY)), test],
             facts=("unit",), verdict="audit", variant=f"extension-{variant}")
     extended = b.cite("result validity", EXTENSION_BASIS, str(exam.validity_span))
-    for variant, by, test, by_param in _BY:
+    kept = {
+        "by": msg("the result for {unit} of {date} counts until {until}: its validity was "
+                  "extended by {by} (decision {decision}); without the extension it would have "
+                  "expired on {expired}"),
+        "unrecorded": msg("the result for {unit} of {date} counts until {until}: its validity "
+                          "was extended (decision {decision}); without the extension it would "
+                          "have expired on {expired}")}
+    for variant, test, by_param in _BY:
         b.finding(
-            extended.rule, extended, "validity-extended", "info",
-            "the result for {unit} of {date} counts until {until}: its validity was extended"
-            + by + " (decision {decision}); without the extension it would have expired on "
-            "{expired}",
+            extended.rule, extended, "validity-extended", "info", kept[variant],
             [(U, Param("unit")), (D, _DATE), (UT, until), (DEC, decision), (EX, _EXPIRED),
              *by_param],
             [Atom("audit", ()), Atom("result-extended", (U, D, EX, UT, DEC, BY)), test],
@@ -414,18 +430,18 @@ def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         cite = b.cite("elective group", basis, str(group.span))
         if group.units is not None:
             done = Aggregate("count", Atom("group-completed", (name, _)), K)
-            some = "{done} of them completed"
+            some = msg("{group}: {short} more needed ({done} of them completed)")
         else:
             done = Aggregate("sum", Atom("group-credits", (name, _, C)), K, C)
-            some = "{done} credits of them count"
+            some = msg("{group}: {short} more needed ({done} credits of them count)")
         b.add(cite.rule, Atom("elective-short", (name, S, K)),
               [Atom("audit", ()), Atom("elective", (name, _, N)), done, Test(K, "<", N),
                Compute(S, N, "-", K)], cite)
-        for variant, test, completed in (("none", Test(K, "=", 0), "completed: none"),
-                                         ("some", Test(K, ">", 0), some)):
+        none = msg("{group}: {short} more needed (completed: none)")
+        for variant, test, message in (("none", Test(K, "=", 0), none),
+                                       ("some", Test(K, ">", 0), some)):
             b.finding(
-                cite.rule, cite, "elective-group-short", "deny",
-                "{group}: {short} more needed (" + completed + ")",
+                cite.rule, cite, "elective-group-short", "deny", message,
                 [(name, Param("group")), (S, Param("short", "number")),
                  (K, Param("done", "number"))],
                 [Atom("elective-short", (name, S, K)), test],
@@ -439,27 +455,29 @@ def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         _validity_findings(b, exam, exam.validity, basis)
     cite = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
 
-    def finding(code: str, severity: Severity, message: str,
+    def finding(code: str, severity: Severity, message: Message,
                 params: list[tuple[Term, Param]], body: list[Literal_], variant: str = "") -> None:
         b.finding(cite.rule, cite, code, severity, message, [(U, Param("unit")), *params],
                   [Atom("audit", ()), *body], facts=("unit",), verdict="audit", variant=variant)
 
-    not_allowed = (", which the exam programme does not allow (allowed: "
-                   + (", ".join(exam.grounds) or "none") + "); the exemption does not count")
+    allowed = ", ".join(exam.grounds) or msg("none")
     finding("exemption-grounds-not-allowed", "deny",
-            "{unit} was exempted on grounds {grounds}" + not_allowed,
+            msg("{unit} was exempted on grounds {grounds}, which the exam programme does not "
+                "allow (allowed: {allowed}); the exemption does not count", allowed=allowed),
             [(G, _GROUNDS)], [Atom("ground-not-allowed", (U, G))], "ground")
     finding("exemption-grounds-not-allowed", "deny",
-            "{unit} was exempted on grounds (none recorded)" + not_allowed,
+            msg("{unit} was exempted on grounds (none recorded), which the exam programme does "
+                "not allow (allowed: {allowed}); the exemption does not count",
+                allowed=allowed),
             [], [Atom("no-ground", (U,))], "none")
     finding("exemption-without-decision", "deny",
-            "the exemption for {unit} has no decision reference; an exemption is a recorded "
-            "decision of the exam committee", [], [Atom("no-decision", (U,))])
+            msg("the exemption for {unit} has no decision reference; an exemption is a "
+                "recorded decision of the exam committee"), [], [Atom("no-decision", (U,))])
     exempted = [_result(U, D, "exempted", G, DEC, BY), Atom("counts-result", (U,))]
     shown: list[tuple[Term, Param]] = [(G, _GROUNDS), (DEC, Param("decision")), (D, _DATE)]
     finding("exemption", "info",
-            "{unit} exempted by {by} on grounds {grounds} (decision {decision}, {date})",
+            msg("{unit} exempted by {by} on grounds {grounds} (decision {decision}, {date})"),
             [*shown, (BY, Param("by"))], [*exempted, Test(BY, "!=", "")], "by")
     finding("exemption", "info",
-            "{unit} exempted by (not recorded) on grounds {grounds} (decision {decision}, "
-            "{date})", shown, [*exempted, Test(BY, "=", "")], "unrecorded")
+            msg("{unit} exempted by (not recorded) on grounds {grounds} (decision {decision}, "
+                "{date})"), shown, [*exempted, Test(BY, "=", "")], "unrecorded")

@@ -15,6 +15,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from luk_rules.i18n import LANGUAGES, Lang, Message, say
 from luk_rules.scoping import PLACEHOLDER
 
 Value: TypeAlias = str | int | bool
@@ -223,6 +224,7 @@ class Report:
     facts_key: str | None = None
     verdict: Literal["decision", "audit"] = "decision"
     status: str = "oer"
+    translations: tuple[tuple[str, str], ...] = ()
 
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""
@@ -232,6 +234,15 @@ class Report:
     def template(self) -> Template:
         """The message, split once."""
         return Template.of(self.message)
+
+    @functools.cached_property
+    def templates(self) -> Mapping[Lang, Template]:
+        """The message in each language, split once: the ruleset's own text for that
+        language (``translations``), else luk's catalogue's for a built-in message, else
+        the message as written."""
+        own = dict(self.translations)
+        return {lang: Template.of(own.get(lang) or say(self.message, lang))
+                for lang in LANGUAGES}
 
     @functools.cached_property
     def cited_params(self) -> tuple[str | None, str | None, str | None]:
@@ -265,9 +276,9 @@ class Note:
         return _value(self.params, name, args)
 
     @functools.cached_property
-    def template(self) -> Template:
-        """The message, split once."""
-        return Template.of(self.message)
+    def templates(self) -> Mapping[Lang, Template]:
+        """The message in each language, split once."""
+        return {lang: Template.of(say(self.message, lang)) for lang in LANGUAGES}
 
 
 def _value(params: tuple[Param, ...], name: str, args: Args) -> Value:
@@ -315,6 +326,22 @@ class Program:
     phases: Mapping[str, int]
     reports: Mapping[str, Report] = attrs.field(factory=dict)
     notes: Mapping[str, Note] = attrs.field(factory=dict)
+
+    @functools.cached_property
+    def texts(self) -> Mapping[str, Message]:
+        """The values of the program's facts and rules that are words luk wrote (``5
+        years``, ``at least 2 units of A, B``), by their English text: a finding shows
+        such a value in the language it is rendered in, whichever engine derived it."""
+        found: dict[str, Message] = {}
+        for _, args in self.static:
+            found.update((a, a) for a in args if isinstance(a, Message))
+        for rule in self.rules:
+            for literal in (rule.head, *rule.body):
+                atom = getattr(literal, "atom", literal)
+                for arg in getattr(atom, "args", ()):
+                    if isinstance(arg, Message):
+                        found[arg] = arg
+        return found
 
     @classmethod
     def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str],

@@ -34,6 +34,7 @@ from luk_rules.compile.program import (
     Var,
 )
 from luk_rules.compile.scoped import UNSCOPED, Scope, ScopedCompiler
+from luk_rules.i18n import msg
 from luk_rules.submission import Submission
 
 # Input predicates, asserted per submission:
@@ -319,7 +320,8 @@ class _Builder:
     def evidence(self) -> None:
         """Valid evidence (DESIGN §3.1): which items count for which outcomes, and why not."""
         v = Var("V")
-        cite = self.cite("valid-evidence", f"{self.oer}: accepted evidence, maximum age")
+        cite = self.cite("valid-evidence", msg("{oer}: accepted evidence, maximum age",
+                                                oer=self.oer))
         # An item's claim on an outcome of a claimed unit, joined once for the rules below.
         self.add("valid-evidence", Atom("claimed-item", (I, U, O, T, D, v)),
                  [Atom("claim", (I, U, O)), Atom("claimed", (U,)), _item(I, T, D, _, v)], cite)
@@ -338,7 +340,7 @@ class _Builder:
         self.finding(
             "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
             "evidence-type-not-accepted", "warning",
-            "{item} ({type}) does not count for {outcome}: {unit} accepts {accepted}",
+            msg("{item} ({type}) does not count for {outcome}: {unit} accepts {accepted}"),
             [(I, _text("item")), (T, _text("type")), (O, _text("outcome")), (U, _text("unit")),
              (TXT, _text("accepted")), (SRC, _text("source"))],
             [claimed_item, Neg(Atom("accept", (U, T, _, _))), *own,
@@ -348,8 +350,8 @@ class _Builder:
             self.finding(
                 "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
                 "evidence-type-not-accepted", "warning",
-                "{item} ({type}) does not count for {outcome}: {outcome} accepts only "
-                "{accepted}",
+                msg("{item} ({type}) does not count for {outcome}: {outcome} accepts only "
+                    "{accepted}"),
                 [(I, _text("item")), (T, _text("type")), (O, _text("outcome")),
                  (TXT, _text("accepted")), (B, _text("basis")), (SRC, _text("source"))],
                 [claimed_item, Atom("outcome-accepts-text", (O, TXT, B, SRC)),
@@ -357,7 +359,8 @@ class _Builder:
                 basis="{basis}", source="{source}", facts=("item",), variant="outcome")
         self.finding(
             "evidence-too-old", self.cite("evidence-too-old"), "evidence-too-old", "warning",
-            "{item} ({type}, {date}) does not count for {outcome}: older than {limit} on {on}",
+            msg("{item} ({type}, {date}) does not count for {outcome}: older than {limit} "
+                "on {on}"),
             [(I, _text("item")), (T, _text("type")), (D, _date_param("date")),
              (O, _text("outcome")), (LIM, _text("limit")), (SD, _date_param("on")),
              (B, _text("basis")), (SRC, _text("source"))],
@@ -367,15 +370,15 @@ class _Builder:
         self.finding(
             "evidence-after-submission", self.cite("evidence-after-submission"),
             "evidence-after-submission", "warning",
-            "{item} is dated {date}, after the submission date {on}; it does not count for "
-            "{outcome}",
+            msg("{item} is dated {date}, after the submission date {on}; it does not count "
+                "for {outcome}"),
             [(I, _text("item")), (D, _date_param("date")), (SD, _date_param("on")),
              (O, _text("outcome"))],
             [_sub(date=SD), claimed_item, Test(D, ">", SD)], facts=("item",))
         self.finding(
             "evidence-not-verified", self.cite("evidence-not-verified"),
             "evidence-not-verified", "warning",
-            "{item} ({type}) does not count for {outcome}: it needs verification",
+            msg("{item} ({type}) does not count for {outcome}: it needs verification"),
             [(I, _text("item")), (T, _text("type")), (O, _text("outcome")),
              (B, _text("basis")), (SRC, _text("source"))],
             [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True)),
@@ -383,13 +386,13 @@ class _Builder:
             basis="{basis}", source="{source}", facts=("item",))
         self.finding(
             "outcome-not-claimed", self.cite("outcome-not-claimed"), "outcome-not-claimed",
-            "warning", "{item} covers {outcome}, but unit {unit} is not claimed",
+            "warning", msg("{item} covers {outcome}, but unit {unit} is not claimed"),
             [(I, _text("item")), (O, _text("outcome")), (U, _text("unit"))],
             [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))], facts=("item",))
 
     def coverage(self) -> None:
         """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
-        cite = self.cite("coverage", f"{self.oer}: evidence per outcome")
+        cite = self.cite("coverage", msg("{oer}: evidence per outcome", oer=self.oer))
         self.add("coverage", Atom("needs-evidence", ()),
                  [_sub(assessment=A), Atom("assessment", (A, "portfolio", _))], cite)
         for n in sorted({o.minimum.count for u in self.rs.units for o in u.outcomes}):
@@ -403,8 +406,9 @@ class _Builder:
 
     def combination(self) -> None:
         """Combination (§3.3): D, else C, else B, else A."""
-        c = self.cite("combination", "routes A-D: a reading of current practice, not a "
-                      "statutory term (docs/law.md)", status="interpretation")
+        c = self.cite("combination", msg("routes A-D: a reading of current practice, not a "
+                                         "statutory term (docs/law.md)"),
+                      status="interpretation")
         u2 = Var("U2")
         self.add("combination", Atom("item-unit", (I, U)),
                  [Atom("claimed-item", (I, U, _, _, _, _))], c)
@@ -431,7 +435,7 @@ class _Builder:
 
     def law(self) -> None:
         """The regime in force on the date: of those in force, the one that started last."""
-        c = self.cite("law-in-force", "the law regime in force on the submission date")
+        c = self.cite("law-in-force", msg("the law regime in force on the submission date"))
         r2, s2 = Var("R2"), Var("S2")
         self.add("law-in-force", Atom("in-force", (R, S)),
                  [Atom("regime", (R, S, E)), _sub(date=SD), Test(S, "<=", SD), Test(SD, "<=", E)],
@@ -442,18 +446,18 @@ class _Builder:
                  [Atom("in-force", (R, S)), Atom("in-force", (r2, S)), Test(r2, ">", R)], c)
         self.add("law-in-force", Atom("law", (R,)),
                  [Atom("in-force", (R, _)), Neg(Atom("superseded", (R,)))], c)
-        names = ", ".join(r.name for r in self.rs.programme.regimes) or "none"
+        names = ", ".join(r.name for r in self.rs.programme.regimes) or msg("none")
         self.finding(
             "no-regime-in-force", self.cite("no-regime-in-force"), "no-regime-in-force", "deny",
-            "no law regime of this programme is in force on {on} (it stands under "
-            + names + ")",
+            msg("no law regime of this programme is in force on {on} (it stands under "
+                "{regimes})", regimes=names),
             [(SD, _date_param("on"))], [_sub(date=SD), Neg(Atom("law", (_,)))])
 
     def scope(self) -> None:
         """Scope (§3.4): unit kinds per form and combinations per kind, per the regime."""
         self.add("scope", Atom("kind-used", (K,)),
                  [Atom("claimed", (U,)), Atom("unit", (U, K))],
-                 self.cite("scope", "the unit kinds of the claimed units"))
+                 self.cite("scope", msg("the unit kinds of the claimed units")))
         # A clause inherited through `extends` is one rule, for every regime that has it.
         permits: dict[ir.Permit, list[str]] = {}
         allows: dict[ir.Allow, list[str]] = {}
@@ -487,18 +491,19 @@ class _Builder:
             (R, _text("law")), (K, _text("kind")), (U, _text("unit")), (F, _text("form")),
             (SD, _date_param("on")), (B, _text("basis")), (SRC, _text("source")),
             (ST, _text("status"))]
-        kind_message = "{law} does not permit {kind} unit {unit} in a {form} programme on {on}"
         kind_body: list[Literal_] = [
             Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
             _sub(form=F, date=SD), Neg(Atom("permitted", (K,)))]
         self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
-                     kind_message + ": the clause at {source} permits such units only when "
-                     "its condition holds", kind_params,
+                     msg("{law} does not permit {kind} unit {unit} in a {form} programme on "
+                         "{on}: the clause at {source} permits such units only when its "
+                         "condition holds"), kind_params,
                      [*kind_body, Atom("permit-clause", (R, K, F, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
                      variant="clause")
         self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
-                     kind_message + ": no clause of it permits such units", kind_params,
+                     msg("{law} does not permit {kind} unit {unit} in a {form} programme on "
+                         "{on}: no clause of it permits such units"), kind_params,
                      [*kind_body, Neg(Atom("permit-clause", (R, K, F, _, _, _))),
                       Atom("regime-cite", (R, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
@@ -510,16 +515,16 @@ class _Builder:
         combination_body: list[Literal_] = [
             Atom("claimed", (U,)), Atom("unit", (U, K)), Atom("law", (R,)),
             Atom("combination", (X,)), Neg(Atom("allowed", (K,)))]
-        combination_message = ("{law} does not allow combination {combination} for "
-                               "{kind} unit {unit}")
         self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
-                     "deny", combination_message + ": the clause at {source} allows it only "
-                     "when its condition holds", combination_params,
+                     "deny", msg("{law} does not allow combination {combination} for {kind} "
+                                 "unit {unit}: the clause at {source} allows it only when its "
+                                 "condition holds"), combination_params,
                      [*combination_body, Atom("allow-clause", (R, X, K, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
                      variant="clause")
         self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
-                     "deny", combination_message + ": no clause of it allows it",
+                     "deny", msg("{law} does not allow combination {combination} for {kind} "
+                                 "unit {unit}: no clause of it allows it"),
                      combination_params,
                      [*combination_body, Neg(Atom("allow-clause", (R, X, K, _, _, _))),
                       Atom("regime-cite", (R, B, SRC, ST))],
@@ -534,7 +539,7 @@ class _Builder:
         self.finding(
             "assessment-covers-units", self.cite("assessment-covers-units"),
             "unit-not-assessed", "deny",
-            "assessment {assessment} does not assess unit {unit} (it assesses {covers})",
+            msg("assessment {assessment} does not assess unit {unit} (it assesses {covers})"),
             [(A, _text("assessment")), (U, _text("unit")), (TXT, _text("covers")),
              (SRC, _text("source"))],
             [Atom("claimed", (U,)), _sub(assessment=A), Neg(Atom("assess", (A, U))),
@@ -542,8 +547,8 @@ class _Builder:
             source="{source}", facts=("unit",))
         self.finding(
             "assessment-max-units", self.cite("assessment-max-units"), "too-many-units", "deny",
-            "assessment {assessment} assesses at most {most} units at once; {claimed} are "
-            "claimed",
+            msg("assessment {assessment} assesses at most {most} units at once; {claimed} are "
+                "claimed"),
             [(A, _text("assessment")), (M, _number("most")), (N, _number("claimed")),
              (SRC, _text("source"))],
             [_sub(assessment=A, units=N), Atom("max-units", (A, M)), Test(N, ">", M),
@@ -607,7 +612,7 @@ class _Builder:
             yield "accepts-text", (u.code, ", ".join(sorted(u.accepts)), str(u.accepts_span))
             for name in u.accepts:
                 age = effective_max_age(rs, u, types.get(name))
-                yield "age-limit", (u.code, name, age.describe() if age else "the maximum age",
+                yield "age-limit", (u.code, name, age.describe() if age else msg("the maximum age"),
                                     (age.basis if age else "") or self.oer,
                                     str(age.span if age else u.span))
             for o in u.outcomes:
