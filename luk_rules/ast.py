@@ -422,6 +422,15 @@ Condition: TypeAlias = (
 
 
 @attrs.frozen
+class Translation:
+    """``en "..."`` after a rule's message: the message in that language."""
+
+    lang: Literal["en", "nl"]
+    text: Text
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Basis:
     """``basis "WHW art. 7.3"``: the legal basis a rule (or a policy clause) cites."""
 
@@ -844,6 +853,7 @@ class Rule:
     basis: Basis
     binders: tuple[Binder, ...] = ()
     wheres: tuple[Where, ...] = ()
+    translations: tuple[Translation, ...] = ()
     span: Span = span_field()
 
 

@@ -59,7 +59,7 @@ class Message(str):
             return str(self)
         return _render(self.msgid, self.plural, self.params, lang)
 
-    def __getnewargs__(self) -> tuple[Any, ...]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[Any, ...]:
         return (self.msgid, self.params, self.plural)
 
     def __repr__(self) -> str:

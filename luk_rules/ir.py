@@ -592,6 +592,8 @@ class Rule:
     cite: Cite
     binders: tuple[Binder, ...] = ()
     definitions: tuple[Definition, ...] = ()
+    #: The message in other languages (``en "..."``), as (language, text).
+    translations: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

@@ -224,6 +224,7 @@ class _Lowerer:
             cite=ir.Cite(r.name.value, r.basis.text.value, r.span),
             binders=tuple(self.scope.binders),
             definitions=tuple(self.scope.definitions.values()),
+            translations=tuple((t.lang, t.text.value) for t in r.translations),
         )
         if self.scope.diagnostics:  # pragma: no cover - the checks reported them
             raise LoweringError(self.scope.diagnostics[0].message, self.scope.diagnostics[0].span)

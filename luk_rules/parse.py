@@ -396,9 +396,15 @@ class _Builder:
             self.build(cast(Tree[Token], condition)),
             self.build(cast(Tree[Token], basis)),
             binders=tuple(b for b in built if isinstance(b, ast.Binder)),
-            wheres=tuple(w for w in built if not isinstance(w, ast.Binder)),
+            wheres=tuple(w for w in built
+                         if not isinstance(w, ast.Binder | ast.Translation)),
+            translations=tuple(x for x in built if isinstance(x, ast.Translation)),
             span=sp,
         )
+
+    def r_rule_translation(self, t: Tree[Token], sp: Span) -> ast.Translation:
+        lang, text = t.children
+        return ast.Translation(cast(Any, str(lang)), self.text(cast(Token, text)), span=sp)
 
     def r_field(self, t: Tree[Token], sp: Span) -> ast.Field:
         name, title, kind = t.children

@@ -168,8 +168,11 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
         case ast.Regime(name, title, clauses):
             yield _header("regime", name, title, decl.span)
             yield from _regime_lines(clauses)
-        case ast.Rule(name, message, severity, when, basis, binders, wheres):
+        case ast.Rule(name, message, severity, when, basis, binders, wheres, translations):
             yield _header("rule", name, message, decl.span)
+            for translation in translations:
+                yield _Line(f"{translation.lang} {_string(translation.text)}", 1,
+                            translation.span)
             for binder in binders:
                 yield _Line(binder_text(binder), 1, binder.span)
             for where in wheres:

@@ -147,6 +147,8 @@ class Scope:
         for where in rule.wheres:
             scope.define(where)
         scope.placeholders(rule.message)
+        for translation in rule.translations:
+            scope.placeholders(translation.text)
         return scope
 
     def _report(self, code: str, message: str, span: Span, hint: str | None = None,

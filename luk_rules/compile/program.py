@@ -254,7 +254,8 @@ class Report:
     @functools.cached_property
     def shown(self) -> tuple[tuple[int, Param], ...]:
         """The params a finding shows (in its message, citation or facts), by position."""
-        used = {*self.template.names, *self.cited_params, *self.facts,
+        used = {*(n for t in self.templates.values() for n in t.names), *self.cited_params,
+                *self.facts,
                 *(n for c in self.collected for n in c.key), self.facts_key}
         return tuple((i, p) for i, p in enumerate(self.params) if p.name in used)
 

@@ -200,7 +200,8 @@ class _Builder:
                 facts_key: str | None = None,
                 verdict: Literal["decision", "audit"] = "decision",
                 variant: str = "", collected: tuple[Collected, ...] = (),
-                status: str | None = None) -> None:
+                status: str | None = None,
+                translations: tuple[tuple[str, str], ...] = ()) -> None:
         """A rule deriving a finding, and what its facts report (see :class:`Report`).
 
         ``basis`` and ``source`` default to the rule's citation (the programme's own
@@ -214,7 +215,7 @@ class _Builder:
             source if source is not None else (
                 self.programme_source if cite.source == BUILT_IN else cite.source),
             facts, facts_from, collected, facts_key, verdict,
-            status if status is not None else cite.status)
+            status if status is not None else cite.status, translations)
         if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
             raise ValueError(f"two reports for `{pred}`")
         self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
@@ -565,7 +566,7 @@ class _Builder:
             for body in _mentions(rule.when):
                 self.add(rule.name, Atom(about, (X,)), [Atom(cond, ()), *body], cite)
             self.finding(rule.name, cite, rule.name, rule.severity, rule.message, [],
-                         [Atom(cond, ())], facts_from=about)
+                         [Atom(cond, ())], facts_from=about, translations=rule.translations)
 
     def static(self) -> Iterator[Fact]:
         rs = self.rs

@@ -416,7 +416,9 @@ class ScopedCompiler:
         keys = {v: p.name for v, (_, p) in zip(scope.vars, params, strict=True)}
         body: list[Literal_] = [held]
         collected: list[Collected] = []
-        named = dict.fromkeys(m.group(1) for m in PLACEHOLDER.finditer(rule.message))
+        named = dict.fromkeys(m.group(1) for text in (rule.message, *(t for _, t in
+                                                                       rule.translations))
+                              for m in PLACEHOLDER.finditer(text))
         for name in named:
             definition = scope.definitions.get(name)
             if definition is None:
@@ -442,7 +444,8 @@ class ScopedCompiler:
         collected.append(Collected(ABOUT, about, tuple(keys[v] for v in scope.vars)))
         facts.append(ABOUT)
         self.b.finding(rule.name, cite, rule.name, rule.severity, rule.message, params, body,
-                       facts=tuple(facts), collected=tuple(collected))
+                       facts=tuple(facts), collected=tuple(collected),
+                       translations=rule.translations)
 
     def shown(self, definition: ir.Definition, scope: Scope, cite: Cite) -> str:
         """The predicate a message reads a ``where`` value from; ``-`` when absent."""
