@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,10 +77,16 @@ def shoot_chromium(files: list[Path]) -> bool:
     if exe is None:
         return False
     for f in files:
-        done = subprocess.run(
-            [exe, "--headless", "--disable-gpu", "--no-sandbox", "--window-size=1000,2400",
-             f"--screenshot={f.with_suffix('.png')}", f.as_uri()],
-            capture_output=True, text=True, timeout=120)
+        # No network: without the background-networking flags Chromium keeps trying to
+        # reach Google's hosts; a fresh profile each time keeps runs independent.
+        with tempfile.TemporaryDirectory() as profile:
+            done = subprocess.run(
+                [exe, "--headless", "--disable-gpu", "--no-sandbox", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 f"--user-data-dir={profile}", "--window-size=1000,2400",
+                 f"--screenshot={f.with_suffix('.png')}", f.as_uri()],
+                capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             print(f"{exe} failed: {done.stderr[-500:]}", file=sys.stderr)
             return False
