@@ -33,6 +33,8 @@ class Finding:
     facts: tuple[str, ...]
     derived: Fact = attrs.field(default=("", ()), eq=False, repr=False)
     status: str = "oer"
+    #: What would change the outcome ("add ..."), when the rule says; not in the JSON.
+    advice: str = attrs.field(default="", eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of docs/semantics.md §12, with the basis' ``status``: ``oer``, ``enacted``,
@@ -399,7 +401,8 @@ def render_finding(report: Report, fact: Fact, derivation: Derivation, lang: Lan
                    report.rule,
                    values.get(source, report.source) if source else report.source,
                    tuple(sorted(facts)), fact,
-                   values.get(status, report.status) if status else report.status)
+                   values.get(status, report.status) if status else report.status,
+                   report.advice_templates[lang].fill(values) if report.advice else "")
 
 
 def render_note(note: Note, args: tuple[Value, ...], lang: Lang = "en",

@@ -164,6 +164,43 @@ def _plain_lines(decision: Decision, ruleset: ir.Ruleset, date: str,
         else:
             lines.append(msg("  {outcome} is missing: add {add}", outcome=m["outcome"],
                              add=m["add"]))
+    lines.extend(_advice_lines(decision.findings))
+    return lines
+
+
+def _advice_lines(findings: Sequence[Finding]) -> list[str]:
+    """Per finding whose rule says what would change it: the finding's code, its facts and
+    the advice (already in the findings' language)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for f in findings:
+        if f.advice and f.advice not in seen:
+            seen.add(f.advice)
+            lines.append(msg("  To resolve {code} ({facts}): {advice}", code=f.code,
+                             facts=", ".join(f.facts) or "-", advice=f.advice))
+    return lines
+
+
+def _audit_plain_lines(result: Audit) -> list[str]:
+    """Why, in words, for an audit: the credits and the rule that counts them, each result
+    that does not count and why, and per finding its basis and what would resolve it."""
+    explanation = result.explanation or {}
+    lines: list[str] = [msg("Why")]
+    credits = explanation.get("credits")
+    counting = sorted(code for code, r in result.results.items() if r.counts)
+    if credits is not None and "rule" in credits:
+        lines.append(msg("  {earned} credits count, from {units}: {basis} ({place})",
+                         earned=result.credits_earned, units=", ".join(counting) or "-",
+                         basis=credits["basis"], place=_place(credits)))
+    for code, r in sorted(result.results.items()):
+        if not r.counts:
+            lines.append(msg("  {unit} does not count: {reason}", unit=code,
+                             reason=r.reason or ""))
+    for code, basis, status, rule, source in dict.fromkeys(
+            (f.code, f.basis, f.status, f.rule, f.source) for f in result.findings):
+        lines.append(msg("  {code}: {basis}{status} ({rule} at {source})", code=code,
+                         basis=basis, status=_status(status), rule=rule, source=source))
+    lines.extend(_advice_lines(result.findings))
     return lines
 
 
@@ -418,9 +455,11 @@ def coverage_lines(run: TestRun) -> list[str]:
 _HOW = {"passed": msg("passed"), "exempted": msg("exempted")}
 
 
-def audit_text(result: Audit, ruleset: ir.Ruleset, date: str, lang: Lang = "en") -> str:
+def audit_text(result: Audit, ruleset: ir.Ruleset, date: str, lang: Lang = "en",
+               proof: bool = True) -> str:
     """``luk audit`` as text in ``lang``: the verdict, the results, what is missing, the
-    findings. The audit's findings are in the language it was made in (``lang=``)."""
+    findings; with an explanation, why in plain words, or with ``proof`` the proof trees.
+    The audit's findings are in the language it was made in (``lang=``)."""
     p = ruleset.programme
     units = {u.code: u for u in ruleset.units}
     verdict = (msg("COMPLETE: the record completes the exam programme") if result.complete
@@ -460,7 +499,10 @@ def audit_text(result: Audit, ruleset: ir.Ruleset, date: str, lang: Lang = "en")
             lines.append(msg("  {short} credits", short=result.credits_short))
     lines.append("")
     lines.extend(_findings_lines(result.findings, lang))
-    if result.explanation is not None:
+    if result.explanation is not None and not proof:
+        lines.append("")
+        lines.extend(_audit_plain_lines(result))
+    elif result.explanation is not None:
         lines.append("")
         lines.append(msg("Explanation"))
         lines.append(msg("  Credits counted (each result that counts):"))

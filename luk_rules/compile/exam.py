@@ -89,7 +89,7 @@ class Builder(Protocol):
                 facts: tuple[str, ...] = (), facts_from: str | None = None,
                 facts_key: str | None = None,
                 verdict: Literal["decision", "audit"] = "decision",
-                variant: str = "") -> None:
+                variant: str = "", advice: str = "") -> None:
         """Add a rule deriving a finding, with its :class:`Report`."""
         ...
 
@@ -295,7 +295,8 @@ def _entry(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason
                 [(requirement.unit, Param("unit")), (P, Param("earlier")), *reason.params],
                 [Atom("entry-missing", (requirement.unit, P)),
                  Test(P, "in", tuple(sorted(set(requirement.after)))), reason.about(P)],
-                facts=("earlier",), variant=f"{i + 1}:{reason.name}")
+                facts=("earlier",), variant=f"{i + 1}:{reason.name}",
+                advice=msg("complete {earlier} first, with a result that counts"))
 
 
 def _required(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Reason]) -> None:
@@ -312,7 +313,8 @@ def _required(b: Builder, exam: ir.ExamProgramme, basis: str, reasons: list[_Rea
                 reason=reason.words),
             [(U, Param("unit")), (T, Param("title")), *reason.params],
             [Atom("required-missing", (U,)), Atom("unit-title", (U, T)), reason.about(U)],
-            facts=("unit",), verdict="audit", variant=reason.name)
+            facts=("unit",), verdict="audit", variant=reason.name,
+            advice=msg("complete {unit} with a result that counts"))
 
 
 def _credits(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
@@ -334,7 +336,8 @@ def _credits(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
         [(N, Param("needed", "number")), (E, Param("earned", "number")), (SD, _ON),
          (S, Param("short", "number"))],
         [Atom("credits-short", (N, E, S)), Atom("on", (SD,))],
-        facts_from="counted-credits", verdict="audit")
+        facts_from="counted-credits", verdict="audit",
+        advice=msg("earn {short} more credits with results that count"))
 
 
 def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
@@ -356,8 +359,14 @@ def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
             "exemption ({amount})", amount=limit.describe(exam.diploma_credits)),
         [(E, Param("exempted", "number")), (SD, _ON), (N, Param("limit", "number"))],
         [Atom("exemptions-over", (E, N)), Atom("on", (SD,))],
-        facts_from="exempted-credits", verdict="audit")
+        facts_from="exempted-credits", verdict="audit",
+        advice=msg("bring the credits that count by exemption down to at most {limit}"))
 
+
+_RENEW = msg("take {unit} again, or ask the exam committee to extend the validity of its "
+             "result (WHW art. 7.13 lid 2 sub k)")
+_GROUND_ADVICE = msg("ask the exam committee for a decision on {unit} on grounds the exam "
+                     "programme allows, or complete {unit} with a result")
 
 _BY: tuple[tuple[str, Test, tuple[tuple[Term, Param], ...]], ...] = (
     ("by", Test(BY, "!=", ""), ((BY, Param("by")),)),
@@ -378,7 +387,8 @@ def _validity_findings(b: Builder, exam: ir.ExamProgramme, validity: ir.MaxAge,
     b.finding(cite.rule, cite, "result-expired", "warning",
               msg("the result for {unit} of {date} no longer counts on {on}: results are valid "
                   "for {valid} (it expired on {expired})", valid=valid), shown,
-              [*expired, Neg(Atom("extension", (U, _, _, _)))], facts=("unit",), verdict="audit")
+              [*expired, Neg(Atom("extension", (U, _, _, _)))], facts=("unit",), verdict="audit",
+              advice=_RENEW)
     until, decision = Param("until", "date"), Param("decision")
     ran_out = {
         "by": msg("the result for {unit} of {date} no longer counts on {on}: results are valid "
@@ -392,7 +402,7 @@ def _validity_findings(b: Builder, exam: ir.ExamProgramme, validity: ir.MaxAge,
             cite.rule, cite, "result-expired", "warning", ran_out[variant],
             [*shown, (UT, until), (DEC, decision), *by_param],
             [*expired, Atom("extension", (U, UT, DEC, BY)), test],
-            facts=("unit",), verdict="audit", variant=f"extension-{variant}")
+            facts=("unit",), verdict="audit", variant=f"extension-{variant}", advice=_RENEW)
     extended = b.cite("result validity", EXTENSION_BASIS, str(exam.validity_span))
     kept = {
         "by": msg("the result for {unit} of {date} counts until {until}: its validity was "
@@ -456,23 +466,27 @@ def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
     cite = b.cite("exemption grounds", exam.grounds_basis or basis, str(exam.grounds_span))
 
     def finding(code: str, severity: Severity, message: Message,
-                params: list[tuple[Term, Param]], body: list[Literal_], variant: str = "") -> None:
+                params: list[tuple[Term, Param]], body: list[Literal_], variant: str = "",
+                advice: str = "") -> None:
         b.finding(cite.rule, cite, code, severity, message, [(U, Param("unit")), *params],
-                  [Atom("audit", ()), *body], facts=("unit",), verdict="audit", variant=variant)
+                  [Atom("audit", ()), *body], facts=("unit",), verdict="audit", variant=variant,
+                  advice=advice)
 
     allowed = ", ".join(exam.grounds) or msg("none")
     finding("exemption-grounds-not-allowed", "deny",
             msg("{unit} was exempted on grounds {grounds}, which the exam programme does not "
                 "allow (allowed: {allowed}); the exemption does not count", allowed=allowed),
-            [(G, _GROUNDS)], [Atom("ground-not-allowed", (U, G))], "ground")
+            [(G, _GROUNDS)], [Atom("ground-not-allowed", (U, G))], "ground",
+            _GROUND_ADVICE)
     finding("exemption-grounds-not-allowed", "deny",
             msg("{unit} was exempted on grounds (none recorded), which the exam programme does "
                 "not allow (allowed: {allowed}); the exemption does not count",
                 allowed=allowed),
-            [], [Atom("no-ground", (U,))], "none")
+            [], [Atom("no-ground", (U,))], "none", _GROUND_ADVICE)
     finding("exemption-without-decision", "deny",
             msg("the exemption for {unit} has no decision reference; an exemption is a "
-                "recorded decision of the exam committee"), [], [Atom("no-decision", (U,))])
+                "recorded decision of the exam committee"), [], [Atom("no-decision", (U,))],
+            advice=msg("record the exam committee's decision on the exemption for {unit}"))
     exempted = [_result(U, D, "exempted", G, DEC, BY), Atom("counts-result", (U,))]
     shown: list[tuple[Term, Param]] = [(G, _GROUNDS), (DEC, Param("decision")), (D, _DATE)]
     finding("exemption", "info",

@@ -225,6 +225,8 @@ class Report:
     verdict: Literal["decision", "audit"] = "decision"
     status: str = "oer"
     translations: tuple[tuple[str, str], ...] = ()
+    #: What would change the outcome, a template naming the same params ("add ...").
+    advice: str = ""
 
     def value(self, name: str, args: Args) -> Value:
         """The value of the param ``name`` in a fact's arguments."""
@@ -245,6 +247,11 @@ class Report:
                 for lang in LANGUAGES}
 
     @functools.cached_property
+    def advice_templates(self) -> Mapping[Lang, Template]:
+        """The advice in each language, split once."""
+        return {lang: Template.of(say(self.advice, lang)) for lang in LANGUAGES}
+
+    @functools.cached_property
     def cited_params(self) -> tuple[str | None, str | None, str | None]:
         """The params ``basis``, ``source`` and ``status`` name (written ``{name}``), else
         None."""
@@ -254,7 +261,8 @@ class Report:
     @functools.cached_property
     def shown(self) -> tuple[tuple[int, Param], ...]:
         """The params a finding shows (in its message, citation or facts), by position."""
-        used = {*(n for t in self.templates.values() for n in t.names), *self.cited_params,
+        used = {*(n for t in (*self.templates.values(), self.advice_templates["en"])
+                  for n in t.names), *self.cited_params,
                 *self.facts,
                 *(n for c in self.collected for n in c.key), self.facts_key}
         return tuple((i, p) for i, p in enumerate(self.params) if p.name in used)

@@ -201,7 +201,7 @@ class _Builder:
                 verdict: Literal["decision", "audit"] = "decision",
                 variant: str = "", collected: tuple[Collected, ...] = (),
                 status: str | None = None,
-                translations: tuple[tuple[str, str], ...] = ()) -> None:
+                translations: tuple[tuple[str, str], ...] = (), advice: str = "") -> None:
         """A rule deriving a finding, and what its facts report (see :class:`Report`).
 
         ``basis`` and ``source`` default to the rule's citation (the programme's own
@@ -215,7 +215,7 @@ class _Builder:
             source if source is not None else (
                 self.programme_source if cite.source == BUILT_IN else cite.source),
             facts, facts_from, collected, facts_key, verdict,
-            status if status is not None else cite.status, translations)
+            status if status is not None else cite.status, translations, advice)
         if self.reports.setdefault(pred, report) != report:  # pragma: no cover - a bug here
             raise ValueError(f"two reports for `{pred}`")
         self.add(rule, Atom(pred, tuple(t for t, _ in params)), body, cite)
@@ -346,7 +346,8 @@ class _Builder:
              (TXT, _text("accepted")), (SRC, _text("source"))],
             [claimed_item, Neg(Atom("accept", (U, T, _, _))), *own,
              Atom("accepts-text", (U, TXT, SRC))],
-            source="{source}", facts=("item",))
+            source="{source}", facts=("item",),
+            advice=msg("cover {outcome} with an item of a type {unit} accepts: {accepted}"))
         if narrowing:
             self.finding(
                 "evidence-type-not-accepted", self.cite("evidence-type-not-accepted"),
@@ -357,7 +358,8 @@ class _Builder:
                  (TXT, _text("accepted")), (B, _text("basis")), (SRC, _text("source"))],
                 [claimed_item, Atom("outcome-accepts-text", (O, TXT, B, SRC)),
                  Neg(Atom("outcome-accepts", (O, T)))],
-                basis="{basis}", source="{source}", facts=("item",), variant="outcome")
+                basis="{basis}", source="{source}", facts=("item",), variant="outcome",
+                advice=msg("cover {outcome} with an item of a type it accepts: {accepted}"))
         self.finding(
             "evidence-too-old", self.cite("evidence-too-old"), "evidence-too-old", "warning",
             msg("{item} ({type}, {date}) does not count for {outcome}: older than {limit} "
@@ -367,7 +369,8 @@ class _Builder:
              (B, _text("basis")), (SRC, _text("source"))],
             [claimed_item, Atom("accept", (U, T, E, _)), *narrowed, Test(D, "<", E),
              _sub(date=SD), Atom("age-limit", (U, T, LIM, B, SRC))],
-            basis="{basis}", source="{source}", facts=("item",))
+            basis="{basis}", source="{source}", facts=("item",),
+            advice=msg("cover {outcome} with evidence that is at most {limit} old on {on}"))
         self.finding(
             "evidence-after-submission", self.cite("evidence-after-submission"),
             "evidence-after-submission", "warning",
@@ -375,7 +378,8 @@ class _Builder:
                 "for {outcome}"),
             [(I, _text("item")), (D, _date_param("date")), (SD, _date_param("on")),
              (O, _text("outcome"))],
-            [_sub(date=SD), claimed_item, Test(D, ">", SD)], facts=("item",))
+            [_sub(date=SD), claimed_item, Test(D, ">", SD)], facts=("item",),
+            advice=msg("submit only evidence dated on or before the submission date {on}"))
         self.finding(
             "evidence-not-verified", self.cite("evidence-not-verified"),
             "evidence-not-verified", "warning",
@@ -384,12 +388,14 @@ class _Builder:
              (B, _text("basis")), (SRC, _text("source"))],
             [Atom("claimed-item", (I, U, O, T, _, False)), Atom("accept", (U, T, _, True)),
              *narrowed, Atom("verification-cite", (T, B, SRC))],
-            basis="{basis}", source="{source}", facts=("item",))
+            basis="{basis}", source="{source}", facts=("item",),
+            advice=msg("have {item} verified by an assessor"))
         self.finding(
             "outcome-not-claimed", self.cite("outcome-not-claimed"), "outcome-not-claimed",
             "warning", msg("{item} covers {outcome}, but unit {unit} is not claimed"),
             [(I, _text("item")), (O, _text("outcome")), (U, _text("unit"))],
-            [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))], facts=("item",))
+            [Atom("claim", (I, U, O)), Neg(Atom("claimed", (U,)))], facts=("item",),
+            advice=msg("claim unit {unit} as well, or leave {outcome} out of {item}'s claims"))
 
     def coverage(self) -> None:
         """Coverage (§3.2): a portfolio needs enough counting items for every outcome."""
@@ -501,14 +507,18 @@ class _Builder:
                          "condition holds"), kind_params,
                      [*kind_body, Atom("permit-clause", (R, K, F, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
-                     variant="clause")
+                     variant="clause",
+                     advice=msg("meet the condition of the clause at {source}, or leave unit "
+                                "{unit} out of this submission"))
         self.finding("unit-kind-not-permitted", kind_cite, "unit-kind-not-permitted", "deny",
                      msg("{law} does not permit {kind} unit {unit} in a {form} programme on "
                          "{on}: no clause of it permits such units"), kind_params,
                      [*kind_body, Neg(Atom("permit-clause", (R, K, F, _, _, _))),
                       Atom("regime-cite", (R, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
-                     variant="regime")
+                     variant="regime",
+                     advice=msg("leave unit {unit} out of this submission: {law} does not "
+                                "permit it in a {form} programme"))
         combination_cite = self.cite("combination-not-allowed", from_regime=True)
         combination_params: list[tuple[Term_, Param]] = [
             (R, _text("law")), (X, _text("combination")), (K, _text("kind")),
@@ -522,7 +532,9 @@ class _Builder:
                                  "condition holds"), combination_params,
                      [*combination_body, Atom("allow-clause", (R, X, K, B, SRC, ST))],
                      basis="{basis}", source="{source}", status="{status}", facts=("unit",),
-                     variant="clause")
+                     variant="clause",
+                     advice=msg("meet the condition of the clause at {source}, or take unit "
+                                "{unit} by another route"))
         self.finding("combination-not-allowed", combination_cite, "combination-not-allowed",
                      "deny", msg("{law} does not allow combination {combination} for {kind} "
                                  "unit {unit}: no clause of it allows it"),
@@ -532,7 +544,9 @@ class _Builder:
                      # that no clause allows a route is a reading of the regime, whatever
                      # the regime itself is
                      basis="{basis}", source="{source}", status="interpretation",
-                     facts=("unit",), variant="regime")
+                     facts=("unit",), variant="regime",
+                     advice=msg("take unit {unit} by a route {law} allows, in a submission of "
+                                "its own"))
 
     def institution(self) -> None:
         """Institution rules (§3.5): the assessment assesses the units; the ruleset's rules."""
@@ -545,7 +559,8 @@ class _Builder:
              (SRC, _text("source"))],
             [Atom("claimed", (U,)), _sub(assessment=A), Neg(Atom("assess", (A, U))),
              Atom("assessment-text", (A, TXT, SRC))],
-            source="{source}", facts=("unit",))
+            source="{source}", facts=("unit",),
+            advice=msg("choose an assessment that assesses {unit}, or leave {unit} out"))
         self.finding(
             "assessment-max-units", self.cite("assessment-max-units"), "too-many-units", "deny",
             msg("assessment {assessment} assesses at most {most} units at once; {claimed} are "
@@ -554,7 +569,8 @@ class _Builder:
              (SRC, _text("source"))],
             [_sub(assessment=A, units=N), Atom("max-units", (A, M)), Test(N, ">", M),
              Atom("assessment-text", (A, _, SRC))],
-            source="{source}", facts=("assessment",))
+            source="{source}", facts=("assessment",),
+            advice=msg("claim at most {most} units in one submission for {assessment}"))
         exam.rules(self)
         for rule in self.rs.rules:
             cite = self.cite(rule.name, rule.cite.basis, str(rule.cite.span))
