@@ -308,8 +308,7 @@ class DecisionBuilder:
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
-            findings = tuple(findings)
-            explanation = self._explain(derivation, findings, missing, law, combination)
+            explanation = self._explain(derivation, tuple(findings), missing, law, combination)
             fired = fired_sites(self.compiled.program, derivation)
         return Decision(submission.id, status, combination, law, units, missing, findings,
                         explanation, fired)
