@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from luk_rules import ast
 from luk_rules.checks.resolve import Resolution, SymbolTable, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, Label, error, warning
+from luk_rules.i18n import msg
 from luk_rules.sources import Workspace
 
 
@@ -16,9 +17,10 @@ def check_exam_programme(workspace: Workspace, resolved: Resolution) -> Iterator
     table = resolved.table
     exams = table.exams
     for extra in exams[1:]:
-        yield error("LUK036", "a ruleset has one exam programme; this is a second one",
-                    extra.title.span, hint="merge the clauses into the first exam programme",
-                    labels=[Label(exams[0].title.span, "first declared here")])
+        yield error("LUK036", msg("a ruleset has one exam programme; this is a second one"),
+                    extra.title.span,
+                    hint=msg("merge the clauses into the first exam programme"),
+                    labels=[Label(exams[0].title.span, msg("first declared here"))])
     for exam in exams[:1]:
         yield from _entry_cycles(exam)
         yield from _credits_reachable(exam, table)
@@ -35,20 +37,24 @@ def _exemption_limit(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
     diploma = first_clause(exam, ast.Diploma)
     amount = limit.amount.value
     if limit.share and diploma is None:
-        yield error("LUK044", "a share of the diploma credits, but the exam programme has no "
-                    "`diploma N credits`", limit.span,
-                    hint="add `diploma N credits`, or give the limit in credits: "
-                    "`exemptions count for at most N credits`")
+        yield error("LUK044", msg("a share of the diploma credits, but the exam programme has "
+                                  "no `diploma N credits`"), limit.span,
+                    hint=msg("add `diploma N credits`, or give the limit in credits: "
+                             "`exemptions count for at most N credits`"))
     elif limit.share and not 0 < amount < 100:
-        yield error("LUK044", f"a limit of {amount}% of the diploma credits "
-                    + ("lets no exemption count" if amount == 0 else "limits nothing"),
-                    limit.amount.span, hint="write a share from 1 to 99%")
+        yield error("LUK044",
+                    msg("a limit of {amount}% of the diploma credits lets no exemption count",
+                        amount=amount) if amount == 0 else
+                    msg("a limit of {amount}% of the diploma credits limits nothing",
+                        amount=amount),
+                    limit.amount.span, hint=msg("write a share from 1 to 99%"))
     elif not limit.share and diploma is not None and amount >= diploma.credits.value:
-        yield error("LUK044", f"exemptions may count for {amount} credits, but the diploma "
-                    f"needs only {diploma.credits.value}: the limit limits nothing",
+        yield error("LUK044", msg("exemptions may count for {amount} credits, but the diploma "
+                                  "needs only {diploma}: the limit limits nothing",
+                                  amount=amount, diploma=diploma.credits.value),
                     limit.amount.span,
-                    hint=f"write fewer than {diploma.credits.value} credits, or leave the "
-                    "clause out")
+                    hint=msg("write fewer than {diploma} credits, or leave the clause out",
+                             diploma=diploma.credits.value))
 
 
 def _exam_basis(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
@@ -60,10 +66,10 @@ def _exam_basis(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
         if isinstance(clause, ast.Validity | ast.Grounds | ast.ExemptionLimit) and clause.basis:
             yield warning(
                 "LUK045",
-                "the exam programme has no `basis` of its own: this `basis` belongs to the "
-                "clause before it, and every other finding of the exam programme cites "
-                f"`OER {exam.title.value}`", clause.basis.span,
-                hint="write the exam programme's `basis` right after its title")
+                msg("the exam programme has no `basis` of its own: this `basis` belongs to the "
+                    "clause before it, and every other finding of the exam programme cites "
+                    "`OER {title}`", title=exam.title.value), clause.basis.span,
+                hint=msg("write the exam programme's `basis` right after its title"))
             return
 
 
@@ -92,10 +98,10 @@ def _entry_cycles(exam: ast.ExamProgramme) -> Iterator[Diagnostic]:
                         chain = " -> ".join((*path, start))
                         yield error(
                             "LUK037",
-                            f"entry requirements form a cycle: {chain}",
+                            msg("entry requirements form a cycle: {chain}", chain=chain),
                             where[start].span,
-                            hint="a unit cannot wait for a unit that waits for it; "
-                                 "remove one of the requirements")
+                            hint=msg("a unit cannot wait for a unit that waits for it; "
+                                     "remove one of the requirements"))
                 elif before not in path:
                     stack.append((before, (*path, before)))
 
@@ -114,38 +120,42 @@ def _credits_reachable(exam: ast.ExamProgramme, table: SymbolTable) -> Iterator[
         if total < wanted:
             yield error(
                 "LUK038",
-                f"the diploma needs {wanted} credits, but all units together have {total}",
-                diploma.span, hint="add units, or correct the credits of the diploma")
+                msg("the diploma needs {wanted} credits, but all units together have {total}",
+                    wanted=wanted, total=total),
+                diploma.span, hint=msg("add units, or correct the credits of the diploma"))
         elif required_credits > wanted:
             yield error(
                 "LUK038",
-                f"the required units alone have {required_credits} credits, more than the "
-                f"{wanted} the diploma needs",
-                diploma.span, hint="correct the diploma's credits or the required units")
+                msg("the required units alone have {required} credits, more than the "
+                    "{wanted} the diploma needs", required=required_credits, wanted=wanted),
+                diploma.span, hint=msg("correct the diploma's credits or the required units"))
     for clause in exam.clauses:
         if isinstance(clause, ast.ChooseUnits):
             members = {n.value for n in clause.units}
             if clause.count.value > len(members):
                 yield error(
                     "LUK039",
-                    f"the group asks for at least {clause.count.value} units of "
-                    f"{len(members)}: it can never be satisfied",
-                    clause.count.span, hint=f"ask for at most {len(members)}")
+                    msg("the group asks for at least {count} units of {total}: it can never "
+                        "be satisfied", count=clause.count.value, total=len(members)),
+                    clause.count.span, hint=msg("ask for at most {total}", total=len(members)))
             elif clause.count.value <= 0:
                 yield error("LUK039",
-                            f"an elective group of at least {clause.count.value} units asks "
-                            "for nothing", clause.count.span, hint="write a number of 1 or more")
+                            msg("an elective group of at least {count} units asks for nothing",
+                                count=clause.count.value),
+                            clause.count.span, hint=msg("write a number of 1 or more"))
         elif isinstance(clause, ast.ChooseCredits):
             members = {n.value for n in clause.units}
             reachable = sum(known.get(n, 0) for n in members)
             if clause.credits.value <= 0:
                 yield error("LUK039",
-                            f"an elective group of at least {clause.credits.value} credits "
-                            "asks for nothing", clause.credits.span,
-                            hint="write a number of 1 or more")
+                            msg("an elective group of at least {credits} credits asks for "
+                                "nothing", credits=clause.credits.value), clause.credits.span,
+                            hint=msg("write a number of 1 or more"))
             elif clause.credits.value > reachable:
                 yield error(
                     "LUK039",
-                    f"the group asks for at least {clause.credits.value} credits, but its "
-                    f"units have {reachable} together: it can never be satisfied",
-                    clause.credits.span, hint=f"ask for at most {reachable} credits")
+                    msg("the group asks for at least {credits} credits, but its units have "
+                        "{reachable} together: it can never be satisfied",
+                        credits=clause.credits.value, reachable=reachable),
+                    clause.credits.span,
+                    hint=msg("ask for at most {reachable} credits", reachable=reachable))

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterator, Sequence
 
 from luk_rules import ast
-from luk_rules.checks.common import quoted
+from luk_rules.checks.common import either, one_after_another, quoted
 from luk_rules.checks.resolve import (
     EVL,
     FORMS,
@@ -21,6 +21,7 @@ from luk_rules.checks.resolve import (
     nodes_of,
 )
 from luk_rules.diagnostics import Diagnostic, Label, error, warning
+from luk_rules.i18n import Message, msg
 from luk_rules.sources import Workspace
 
 
@@ -35,9 +36,10 @@ def check_as_if(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnost
                 continue  # an undefined regime is reported as LUK010/LUK020
             yield error(
                 "LUK032",
-                f"`as if {name}` names a regime the programme does not stand under",
+                msg("`as if {name}` names a regime the programme does not stand under",
+                    name=name),
                 as_if.regime.span,
-                hint=f"add `{name}` to the programme's `under` list",
+                hint=msg("add `{name}` to the programme's `under` list", name=name),
             )
 
 
@@ -64,9 +66,9 @@ def check_extends_cycles(workspace: Workspace, resolved: Resolution) -> Iterator
         shown = " → ".join(f"`{n}`" for n in [*chain, start])
         yield error(
             "LUK033",
-            f"regime `{start}` extends itself: {shown}",
+            msg("regime `{name}` extends itself: {chain}", name=start, chain=shown),
             start_extends.span,
-            hint="remove one `extends` of the cycle",
+            hint=msg("remove one `extends` of the cycle"),
         )
 
 
@@ -88,16 +90,26 @@ def check_path_independence(workspace: Workspace, resolved: Resolution) -> Itera
             kind = resolved.kind_of(unit)
             if kind.known != EVL:
                 continue
-            why = " (the programme's `units are`)" if kind.from_programme else ""
+            label = (msg("`{name}` is an {kind} (the programme's `units are`)",
+                         name=name.value, kind=EVL) if kind.from_programme
+                     else _is_a(name.value, EVL))
             yield error(
                 "LUK040",
-                f"the path-dependent assessment `{decl.name.value}` assesses "
-                f"`{name.value}`, an {EVL}",
+                msg("the path-dependent assessment `{assessment}` assesses `{unit}`, an "
+                    "{evl}", assessment=decl.name.value, unit=name.value, evl=EVL),
                 path.span,
-                hint=f"an {EVL} is assessed path-independently only: write "
-                f"`path-independent`, or make `{name.value}` an {ONDERWIJSEENHEID}",
-                labels=[Label(unit.name.span, f"`{name.value}` is an {EVL}{why}")],
+                hint=msg("an {evl} is assessed path-independently only: write "
+                         "`path-independent`, or make `{unit}` an {course}", evl=EVL,
+                         unit=name.value, course=ONDERWIJSEENHEID),
+                labels=[Label(unit.name.span, label)],
             )
+
+
+def _is_a(unit: str, kind: str) -> Message:
+    """The label at a unit that says its kind: "`unit` is an <kind>"."""
+    # Translators: {kind} is a unit kind of the rule language, such as
+    # eenheid-van-leeruitkomsten or onderwijseenheid.
+    return msg("`{name}` is an {kind}", name=unit, kind=kind)
 
 
 def check_permitted_kinds(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
@@ -121,28 +133,33 @@ def check_permitted_kinds(workspace: Workspace, resolved: Resolution) -> Iterato
                 continue
             yield error(
                 "LUK041",
-                f"no regime this programme stands under ever permits {kind} in {form}",
+                msg("no regime this programme stands under ever permits {kind} in {form}",
+                    kind=kind, form=form),
                 form_name.span,
                 hint=_permit_hint(resolved, kind, form, under),
-                labels=[Label(unit.name.span, f"`{unit.name.value}` is an {kind}")],
+                labels=[Label(unit.name.span, _is_a(unit.name.value, kind))],
             )
 
 
-def _permit_hint(resolved: Resolution, kind: str, form: str, under: Sequence[str]) -> str:
+def _permit_hint(resolved: Resolution, kind: str, form: str, under: Sequence[str]
+                 ) -> Message:
     for name in resolved.table.regimes:
         if not any(permit.kind.value == kind and any(f.value == form for f in permit.forms)
                    for _, permit in resolved.inherited(name, ast.Permit)):
             continue
         if not resolved.may_be_in_force(name):
-            step = f"`as if {name} in force from YYYY-MM-DD`"
             if name in under:
-                return f"`{name}` permits it but is a proposal: evaluate it with {step}"
-            return f"`{name}` would permit it: add it to `under` and write {step}"
+                return msg("`{name}` permits it but is a proposal: evaluate it with "
+                           "`as if {name} in force from YYYY-MM-DD`", name=name)
+            return msg("`{name}` would permit it: add it to `under` and write "
+                       "`as if {name} in force from YYYY-MM-DD`", name=name)
         if name not in under:
-            return f"`{name}` permits it: add it to `under`"
+            return msg("`{name}` permits it: add it to `under`", name=name)
     if kind == EVL:
-        return f"build the units as course units: `units are {ONDERWIJSEENHEID}`"
-    return f"stand the programme under a regime that permits {kind} in {form}"
+        return msg("build the units as course units: `units are {course}`",
+                   course=ONDERWIJSEENHEID)
+    return msg("stand the programme under a regime that permits {kind} in {form}", kind=kind,
+               form=form)
 
 
 def check_permit_conditions(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
@@ -176,16 +193,16 @@ def check_permit_conditions(workspace: Workspace, resolved: Resolution) -> Itera
             unmet = sorted({a for p in grants for a in _unmet(facts, p.when, form)})
             yield warning(
                 "LUK043",
-                f"{kind} in {form} is permitted only under conditions this programme "
-                "never meets",
+                msg("{kind} in {form} is permitted only under conditions this programme "
+                    "never meets", kind=kind, form=form),
                 form_name.span,
-                hint="; ".join(unmet) if unmet else None,
+                hint=one_after_another(unmet),
                 labels=[
                     Label(p.when.span if p.when is not None else p.span,
-                          "permitted only when this holds")
+                          msg("permitted only when this holds"))
                     for p in grants[:3]
                 ]
-                + [Label(unit.name.span, f"`{unit.name.value}` is an {kind}")],
+                + [Label(unit.name.span, _is_a(unit.name.value, kind))],
             )
 
 
@@ -215,27 +232,30 @@ def _programme_forms(programme: ast.Programme) -> dict[str, ast.Name]:
     return forms
 
 
-def _unmet(facts: ProgrammeFacts, condition: ast.Condition | None, form: str) -> list[str]:
+def _unmet(facts: ProgrammeFacts, condition: ast.Condition | None, form: str
+           ) -> list[Message]:
     """What to write so that the programme-fixed atoms that fail would hold."""
     if condition is None:
         return []
-    found: list[str] = []
+    found: list[Message] = []
     for node in nodes_of(condition):
         if facts.atom(node, form) is not False:
             continue
         if isinstance(node, ast.OptedIn):
-            found.append("opt in with the programme committee's consent: "
-                         "`opted in YYYY-MM-DD`")
+            found.append(msg("opt in with the programme committee's consent: "
+                             "`opted in YYYY-MM-DD`"))
         elif isinstance(node, ast.InstitutionParticipates):
-            found.append("only for participating institutions: "
-                         "`participates in experiment`")
+            found.append(msg("only for participating institutions: "
+                             "`participates in experiment`"))
         elif isinstance(node, ast.HasPracticeComponent):
-            found.append("only for programmes with a substantial practice component: "
-                         "`substantial practice component`")
+            found.append(msg("only for programmes with a substantial practice component: "
+                             "`substantial practice component`"))
         elif isinstance(node, ast.LevelIs):
-            found.append(f"only for level `{node.level.value}`, not `{facts.level}`")
+            found.append(msg("only for level `{level}`, not `{actual}`",
+                             level=node.level.value, actual=facts.level))
         elif isinstance(node, ast.FormIs):
-            found.append(f"only for form {quoted([f.value for f in node.forms])}")
+            found.append(msg("only for form {forms}",
+                             forms=quoted([f.value for f in node.forms])))
     return found
 
 
@@ -249,10 +269,11 @@ def check_recommended_route(workspace: Workspace, resolved: Resolution) -> Itera
             continue
         yield error(
             "LUK042",
-            f"{EVL} `{decl.name.value}` has no `recommended activity`",
+            msg("{evl} `{name}` has no `recommended activity`", evl=EVL,
+                name=decl.name.value),
             decl.name.span,
-            hint="the law keeps a facilitated route for every such unit: add "
-            "`recommended activity <activity>`",
+            hint=msg("the law keeps a facilitated route for every such unit: add "
+                     "`recommended activity <activity>`"),
         )
 
 
@@ -272,10 +293,12 @@ def check_uncovered_dates(workspace: Workspace, resolved: Resolution) -> Iterato
         if bases:
             yield warning(
                 "LUK046",
-                f"`{name.value}` extends `{bases[0]}`, which the programme does not stand "
-                f"under: a case dated {_gaps_text(gaps)} has no law in force",
+                msg("`{name}` extends `{base}`, which the programme does not stand under: a "
+                    "case dated {dates} has no law in force", name=name.value, base=bases[0],
+                    dates=_gaps_text(gaps)),
                 name.span,
-                hint=f"add `{bases[0]}` to `under` (a regime's base is not in force through it)")
+                hint=msg("add `{base}` to `under` (a regime's base is not in force through "
+                         "it)", base=bases[0]))
             return
 
 
@@ -331,18 +354,22 @@ def _uncovered(periods: Sequence[tuple[datetime.date | None, datetime.date | Non
     return gaps
 
 
-def _gaps_text(gaps: Sequence[tuple[datetime.date | None, datetime.date | None]]) -> str:
-    parts = []
+def _gaps_text(gaps: Sequence[tuple[datetime.date | None, datetime.date | None]]
+               ) -> Message:
+    """When a case has no law: "before 2025-01-01 or after 2030-12-31" (``gaps`` is not
+    empty)."""
+    parts: list[Message] = []
     for first, last in gaps:
         if first is None and last is not None:
-            parts.append(f"before {last + datetime.timedelta(days=1)}")
+            # Translators: completes "a case dated ... has no law in force".
+            parts.append(msg("before {date}", date=str(last + datetime.timedelta(days=1))))
         elif last is None and first is not None:
-            parts.append(f"after {first - datetime.timedelta(days=1)}")
+            parts.append(msg("after {date}", date=str(first - datetime.timedelta(days=1))))
         elif first is not None and last is not None:
-            parts.append(f"from {first} until {last}")
+            parts.append(msg("from {first} until {last}", first=str(first), last=str(last)))
         else:
-            parts.append("on any date")
-    return " or ".join(parts)
+            parts.append(msg("on any date"))
+    return either(parts)
 
 
 def check_fixed_conditions(workspace: Workspace, resolved: Resolution
@@ -360,16 +387,19 @@ def check_fixed_conditions(workspace: Workspace, resolved: Resolution
                     for form in node.forms:
                         if form.value in FORMS and form.value not in facts.forms:
                             yield warning(
-                                "LUK047", f"the programme is not offered {form.value}: "
-                                f"`form is {form.value}` never holds for it", form.span,
-                                hint=f"it is offered {quoted(list(facts.forms))}; remove "
-                                "the form, or add it to the programme's `form`")
+                                "LUK047", msg("the programme is not offered {form}: "
+                                              "`form is {form}` never holds for it",
+                                              form=form.value), form.span,
+                                hint=msg("it is offered {forms}; remove the form, or add "
+                                         "it to the programme's `form`",
+                                         forms=quoted(list(facts.forms))))
                 elif isinstance(node, ast.LevelIs) and facts.level is not None \
                         and facts.atom(node) is False:
                     yield warning(
-                        "LUK047", f"the programme's level is {facts.level}: "
-                        f"`level is {node.level.value}` never holds for it", node.level.span,
-                        hint="remove the condition, or correct the level")
+                        "LUK047", msg("the programme's level is {level}: `level is {written}` "
+                                      "never holds for it", level=facts.level,
+                                      written=node.level.value), node.level.span,
+                        hint=msg("remove the condition, or correct the level"))
 
 
 def _own_conditions(decl: ast.Declaration) -> Iterator[ast.Condition]:

@@ -17,15 +17,27 @@ from luk_rules.checks.resolve import (
     conditions_of,
 )
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
+from luk_rules.i18n import Message, msg
 from luk_rules.sources import Workspace
 
-_ARTICLE: dict[DeclKind, str] = {
-    "programme": "a programme",
-    "evidence type": "an evidence type",
-    "unit": "a unit",
-    "assessment": "an assessment",
-    "law regime": "a law regime",
-    "rule": "a rule",
+_ARTICLE: dict[DeclKind, Message] = {
+    # Translators: what a name is, in "`x` is a unit, not an evidence type".
+    "programme": msg("a programme"),
+    "evidence type": msg("an evidence type"),
+    "unit": msg("a unit"),
+    "assessment": msg("an assessment"),
+    "law regime": msg("a law regime"),
+    "rule": msg("a rule"),
+}
+
+_KIND: dict[DeclKind, Message] = {
+    # Translators: a kind of declaration, as in "unit `x` is declared more than once".
+    "programme": msg("programme"),
+    "evidence type": msg("evidence type"),
+    "unit": msg("unit"),
+    "assessment": msg("assessment"),
+    "law regime": msg("law regime"),
+    "rule": msg("rule"),
 }
 
 
@@ -35,7 +47,7 @@ class Reference:
 
     name: ast.Name
     kind: DeclKind
-    place: str
+    place: Message
 
 
 def references(table: SymbolTable) -> Iterator[Reference]:
@@ -45,55 +57,62 @@ def references(table: SymbolTable) -> Iterator[Reference]:
             for clause in decl.clauses:
                 if isinstance(clause, ast.Under):
                     for name in clause.regimes:
-                        yield Reference(name, "law regime", "`under` lists law regimes")
+                        yield Reference(name, "law regime", msg("`under` lists law regimes"))
                 elif isinstance(clause, ast.AsIf):
-                    yield Reference(clause.regime, "law regime", "`as if` names a law regime")
+                    yield Reference(clause.regime, "law regime",
+                                    msg("`as if` names a law regime"))
         elif isinstance(decl, ast.Unit):
             for accepts in clauses_of(decl, ast.Accepts):
                 for name in accepts.types:
-                    yield Reference(name, "evidence type", "`accepts` lists evidence types")
+                    yield Reference(name, "evidence type",
+                                    msg("`accepts` lists evidence types"))
             for narrowed in clauses_of(decl, ast.OutcomeAccepts):
                 for name in narrowed.types:
                     yield Reference(name, "evidence type",
-                                    "`outcome ... accepts` lists evidence types")
+                                    msg("`outcome ... accepts` lists evidence types"))
         elif isinstance(decl, ast.Assessment):
             for assesses in clauses_of(decl, ast.Assesses):
                 for name in assesses.units:
-                    yield Reference(name, "unit", "`assesses` lists units")
+                    yield Reference(name, "unit", msg("`assesses` lists units"))
         elif isinstance(decl, ast.Regime):
             for extends in clauses_of(decl, ast.Extends):
-                yield Reference(extends.regime, "law regime", "`extends` names a law regime")
+                yield Reference(extends.regime, "law regime",
+                                msg("`extends` names a law regime"))
         elif isinstance(decl, ast.ExamProgramme):
-            for names, place in _exam_lists(decl):
+            for names, _, place in _exam_lists(decl):
                 for name in names:
                     yield Reference(name, "unit", place)
     for node in conditions_of(table):
         if isinstance(node, ast.UnitClaimed):
-            yield Reference(node.unit, "unit", "`unit ... is claimed` names a unit")
+            yield Reference(node.unit, "unit", msg("`unit ... is claimed` names a unit"))
         elif isinstance(node, ast.AssessmentIs):
             yield Reference(
-                node.assessment, "assessment", "`assessment is ...` names an assessment"
+                node.assessment, "assessment", msg("`assessment is ...` names an assessment")
             )
         elif isinstance(node, ast.EvidenceQuantified):
             for name in node.types:
-                yield Reference(name, "evidence type", "`evidence is ...` names evidence types")
+                yield Reference(name, "evidence type",
+                                msg("`evidence is ...` names evidence types"))
         elif isinstance(node, ast.CountEvidence):
             for name in node.types:
                 yield Reference(
-                    name, "evidence type", "`number of evidence of type` names evidence types"
+                    name, "evidence type",
+                    msg("`number of evidence of type` names evidence types")
                 )
 
 
-def _exam_lists(decl: ast.ExamProgramme) -> Iterator[tuple[tuple[ast.Name, ...], str]]:
-    """The unit lists of an exam programme, with how each is written."""
+def _exam_lists(decl: ast.ExamProgramme
+                ) -> Iterator[tuple[tuple[ast.Name, ...], str | None, Message]]:
+    """The unit lists of an exam programme: the names, the words of the clause that lists
+    them (None for the unit an entry requirement starts with) and what the clause says."""
     for clause in decl.clauses:
         if isinstance(clause, ast.Required):
-            yield clause.units, "`required` lists units"
+            yield clause.units, "required", msg("`required` lists units")
         elif isinstance(clause, ast.ChooseUnits | ast.ChooseCredits):
-            yield clause.units, "`choose ... of` lists units"
+            yield clause.units, "choose ... of", msg("`choose ... of` lists units")
         elif isinstance(clause, ast.Entry):
-            yield (clause.unit,), "`... only after` starts with a unit"
-            yield clause.after, "`only after` lists units"
+            yield (clause.unit,), None, msg("`... only after` starts with a unit")
+            yield clause.after, "only after", msg("`only after` lists units")
 
 
 def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]]:
@@ -120,9 +139,9 @@ def _name_lists(table: SymbolTable) -> Iterator[tuple[tuple[ast.Name, ...], str]
             for exam_clause in decl.clauses:
                 if isinstance(exam_clause, ast.Grounds):
                     yield exam_clause.grounds, "exemptions on grounds"
-            for names, place in _exam_lists(decl):
-                if "starts with" not in place:
-                    yield names, place.split("`")[1]
+            for names, written, _ in _exam_lists(decl):
+                if written is not None:
+                    yield names, written
         elif isinstance(decl, ast.Regime):
             for regime_clause in decl.clauses:
                 if isinstance(regime_clause, ast.Permit):
@@ -150,9 +169,10 @@ def check_reserved_rule_names(workspace: Workspace, resolved: Resolution
             for decl in decls:
                 yield error(
                     "LUK015",
-                    f"`{name}` is the code of a built-in finding; a rule cannot take it",
+                    msg("`{name}` is the code of a built-in finding; a rule cannot take it",
+                        name=name),
                     decl.name.span,
-                    hint=f"give the rule a name of its own, such as `{name}-oer`",
+                    hint=msg("give the rule a name of its own, such as `{name}-oer`", name=name),
                 )
 
 
@@ -165,10 +185,13 @@ def check_programme_count(workspace: Workspace, resolved: Resolution) -> Iterato
     for extra in table.programmes[1:]:
         yield error(
             "LUK013",
-            f"a ruleset describes one programme, but `{extra.code.value}` is a second one",
+            msg("a ruleset describes one programme, but `{code}` is a second one",
+                code=extra.code.value),
             extra.code.span,
-            hint="put each programme variant in its own file and share units with `include`",
-            labels=[Label(first.code.span, f"the first programme, `{first.code.value}`")],
+            hint=msg("put each programme variant in its own file and share units with "
+                     "`include`"),
+            labels=[Label(first.code.span, msg("the first programme, `{code}`",
+                                               code=first.code.value))],
         )
 
 
@@ -188,10 +211,12 @@ def check_duplicates(workspace: Workspace, resolved: Resolution) -> Iterator[Dia
             for again in decls[1:]:
                 yield error(
                     "LUK011",
-                    f"{kind} `{name}` is declared more than once",
+                    msg("{kind} `{name}` is declared more than once", kind=_KIND[kind],
+                        name=name),
                     decl_name(again).span,
-                    hint=f"remove the second declaration or give it another name than `{name}`",
-                    labels=[Label(first.span, "first declared here")],
+                    hint=msg("remove the second declaration or give it another name than "
+                             "`{name}`", name=name),
+                    labels=[Label(first.span, msg("first declared here"))],
                 )
     for decl in table.declarations:
         if not isinstance(decl, ast.Unit):
@@ -202,11 +227,11 @@ def check_duplicates(workspace: Workspace, resolved: Resolution) -> Iterator[Dia
             if earlier is not outcome:
                 yield error(
                     "LUK012",
-                    f"outcome `{outcome.id.value}` of unit `{decl.name.value}` "
-                    "is declared more than once",
+                    msg("outcome `{outcome}` of unit `{unit}` is declared more than once",
+                        outcome=outcome.id.value, unit=decl.name.value),
                     outcome.id.span,
-                    hint="give every outcome of a unit its own id",
-                    labels=[Label(earlier.id.span, "first declared here")],
+                    hint=msg("give every outcome of a unit its own id"),
+                    labels=[Label(earlier.id.span, msg("first declared here"))],
                 )
 
 
@@ -220,10 +245,11 @@ def check_repeated_names(workspace: Workspace, resolved: Resolution) -> Iterator
             if earlier is not name:
                 yield error(
                     "LUK014",
-                    f"`{name.value}` is listed more than once in `{written}`",
+                    msg("`{name}` is listed more than once in `{written}`", name=name.value,
+                        written=written),
                     name.span,
-                    hint=f"remove the second `{name.value}`",
-                    labels=[Label(earlier.span, "first listed here")],
+                    hint=msg("remove the second `{name}`", name=name.value),
+                    labels=[Label(earlier.span, msg("first listed here"))],
                 )
 
 
@@ -235,29 +261,31 @@ def check_references(workspace: Workspace, resolved: Resolution) -> Iterator[Dia
         if table.declares(ref.kind, name):
             continue
         close = suggest(name, table.names(ref.kind))
-        did_you_mean = f"did you mean `{close}`?" if close else None
         other = [k for k in table.kinds_of(name) if k != ref.kind]
         if other:
             yield error(
                 "LUK020",
-                f"`{name}` is {_ARTICLE[other[0]]}, not {_ARTICLE[ref.kind]}",
+                msg("`{name}` is {actual}, not {expected}", name=name,
+                    actual=_ARTICLE[other[0]], expected=_ARTICLE[ref.kind]),
                 ref.name.span,
-                hint=f"{ref.place}; {did_you_mean}" if did_you_mean else ref.place,
+                hint=msg("{place}; did you mean `{close}`?", place=ref.place, close=close)
+                if close else ref.place,
             )
         elif table.complete:
             yield error(
                 "LUK010",
-                f"undefined {ref.kind} `{name}`",
+                msg("undefined {kind} `{name}`", kind=_KIND[ref.kind], name=name),
                 ref.name.span,
-                hint=did_you_mean or _declare_hint(ref.kind, name),
+                hint=msg("did you mean `{name}`?", name=close) if close
+                else _declare_hint(ref.kind, name),
             )
 
 
-def _declare_hint(kind: DeclKind, name: str) -> str:
+def _declare_hint(kind: DeclKind, name: str) -> Message:
     if kind == "law regime":
-        return (f"declare it with `regime {name} \"...\"`, or put `{name}.luk` in the "
-                "`law` folder")
+        return msg("declare it with `regime {name} \"...\"`, or put `{name}.luk` in the "
+                   "`law` folder", name=name)
     keyword = {"evidence type": "evidence", "unit": "unit", "assessment": "assessment"}.get(
         kind, kind
     )
-    return f"declare it: `{keyword} {name} \"...\"`"
+    return msg("declare it: `{keyword} {name} \"...\"`", keyword=keyword, name=name)

@@ -10,6 +10,7 @@ from luk_rules import ast
 from luk_rules.checks.common import quoted
 from luk_rules.checks.resolve import Resolution, clauses_of
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
+from luk_rules.i18n import msg, msgn
 from luk_rules.scoping import Scope, check_fields, scoped_atoms
 from luk_rules.sources import Workspace
 
@@ -53,36 +54,50 @@ def check_outcome_requirements(workspace: Workspace, resolved: Resolution
             unit = decl.name.value
             if outcome not in ids:
                 close = suggest(outcome, ids)
+                if close:
+                    hint = msg("did you mean `{name}`?", name=close)
+                elif ids:
+                    hint = msg("declare it first: `outcome {outcome} \"...\"`; the unit's "
+                               "outcomes are {outcomes}", outcome=outcome, outcomes=quoted(ids))
+                else:
+                    hint = msg("declare it first: `outcome {outcome} \"...\"`; the unit's "
+                               "outcomes are none", outcome=outcome)
                 yield error(
-                    "LUK076", f"unit `{unit}` has no outcome `{outcome}`", clause.id.span,
-                    hint=f"did you mean `{close}`?" if close else
-                    f"declare it first: `outcome {outcome} \"...\"`; the unit's outcomes "
-                    f"are {quoted(ids) or 'none'}")
+                    "LUK076", msg("unit `{unit}` has no outcome `{outcome}`", unit=unit,
+                                  outcome=outcome), clause.id.span, hint=hint)
                 continue
             first = seen.setdefault((type(clause), outcome), clause)
             if first is not clause:
                 written = "accepts" if isinstance(clause, ast.OutcomeAccepts) else "needs"
-                yield error("LUK030", f"`outcome {outcome} {written}` appears more than once "
-                            f"in unit `{unit}`", clause.span,
-                            hint="keep one of them", labels=[Label(first.span, "first given here")])
+                yield error("LUK030", msg("`outcome {outcome} {written}` appears more than once "
+                                          "in unit `{unit}`", outcome=outcome, written=written,
+                                          unit=unit), clause.span,
+                            hint=msg("keep one of them"),
+                            labels=[Label(first.span, msg("first given here"))])
                 continue
             if isinstance(clause, ast.OutcomeAccepts):
                 for name in clause.types:
                     if name.value in accepted or name.value not in table.evidence:
                         continue
                     yield error(
-                        "LUK077", f"outcome {outcome} accepts `{name.value}`, which unit "
-                        f"`{unit}` does not accept", name.span,
-                        hint=f"an outcome can only narrow its unit's types: add "
-                        f"`{name.value}` to the unit's `accepts`, or leave it out here")
+                        "LUK077", msg("outcome {outcome} accepts `{type}`, which unit "
+                                      "`{unit}` does not accept", outcome=outcome,
+                                      type=name.value, unit=unit), name.span,
+                        hint=msg("an outcome can only narrow its unit's types: add `{type}` to "
+                                 "the unit's `accepts`, or leave it out here", type=name.value))
             elif clause.count.value <= 0:
-                yield error("LUK024", f"`outcome {outcome} needs at least {clause.count.value} "
-                            "items` asks for no evidence", clause.count.span,
-                            hint="write 1 or more, or leave the clause out")
+                yield error("LUK024", msg("`outcome {outcome} needs at least {count} items` asks "
+                                          "for no evidence", outcome=outcome,
+                                          count=clause.count.value), clause.count.span,
+                            hint=msg("write 1 or more, or leave the clause out"))
             elif clause.count.value < minimum:
                 yield error(
-                    "LUK077", f"outcome {outcome} needs at least {clause.count.value} "
-                    f"{'item' if clause.count.value == 1 else 'items'}, fewer than the "
-                    f"{minimum} every outcome of `{unit}` needs", clause.count.span,
-                    hint=f"an outcome can only raise the minimum: write {minimum} or more, "
-                    "or lower the unit's `at least ... items per outcome`")
+                    "LUK077", msgn("outcome {outcome} needs at least {n} item, fewer than the "
+                                   "{minimum} every outcome of `{unit}` needs",
+                                   "outcome {outcome} needs at least {n} items, fewer than the "
+                                   "{minimum} every outcome of `{unit}` needs",
+                                   clause.count.value, outcome=outcome, minimum=minimum,
+                                   unit=unit), clause.count.span,
+                    hint=msg("an outcome can only raise the minimum: write {minimum} or more, "
+                             "or lower the unit's `at least ... items per outcome`",
+                             minimum=minimum))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from luk_rules import ast
 from luk_rules.checks.resolve import Resolution, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, error, warning
+from luk_rules.i18n import msg
 from luk_rules.sources import Workspace
 from luk_rules.span import Span
 
@@ -29,10 +30,11 @@ def check_unassessed_units(workspace: Workspace, resolved: Resolution) -> Iterat
         if name not in assessed:
             yield error(
                 "LUK031",
-                f"no assessment assesses unit `{name}`",
+                msg("no assessment assesses unit `{name}`", name=name),
                 units[0].name.span,
-                hint=f"add `{name}` to an assessment's `assesses`, or declare one: "
-                f"`assessment {name}-T \"...\" portfolio path-independent assesses {name}`",
+                hint=msg("add `{name}` to an assessment's `assesses`, or declare one: "
+                         "`assessment {name}-T \"...\" portfolio path-independent assesses "
+                         "{name}`", name=name),
             )
 
 
@@ -52,9 +54,10 @@ def check_unused_evidence(workspace: Workspace, resolved: Resolution) -> Iterato
         if name not in accepted:
             yield warning(
                 "LUK050",
-                f"no unit accepts evidence type `{name}`",
+                msg("no unit accepts evidence type `{name}`", name=name),
                 decls[0].name.span,
-                hint=f"add `{name}` to a unit's `accepts`, or remove the declaration",
+                hint=msg("add `{name}` to a unit's `accepts`, or remove the declaration",
+                         name=name),
             )
 
 
@@ -65,9 +68,9 @@ def check_idle_assessments(workspace: Workspace, resolved: Resolution) -> Iterat
         if isinstance(decl, ast.Assessment) and first_clause(decl, ast.Assesses) is None:
             yield warning(
                 "LUK051",
-                f"assessment `{decl.name.value}` assesses no unit",
+                msg("assessment `{name}` assesses no unit", name=decl.name.value),
                 decl.name.span,
-                hint="add the units it assesses: `assesses <unit>, ...`",
+                hint=msg("add the units it assesses: `assesses <unit>, ...`"),
             )
 
 
@@ -77,9 +80,9 @@ def check_empty_files(workspace: Workspace, resolved: Resolution) -> Iterator[Di
         if source.module is not None and not source.module.declarations:
             yield warning(
                 "LUK052",
-                "this file declares nothing",
+                msg("this file declares nothing"),
                 Span(source.path, 1, 1, 1, 2),
-                hint="write the declarations of the ruleset, or remove the file",
+                hint=msg("write the declarations of the ruleset, or remove the file"),
             )
 
 
@@ -90,7 +93,7 @@ def check_programme_units(workspace: Workspace, resolved: Resolution) -> Iterato
         for programme in table.programmes[:1]:
             yield warning(
                 "LUK053",
-                f"programme `{programme.code.value}` has no units",
+                msg("programme `{code}` has no units", code=programme.code.value),
                 programme.code.span,
-                hint='declare its units, or include the file that does: `include "..."`',
+                hint=msg('declare its units, or include the file that does: `include "..."`'),
             )

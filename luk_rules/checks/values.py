@@ -4,7 +4,8 @@ each declaration has the clauses it needs, each once (LUK021-LUK030, LUK034)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeAlias
 
 from luk_rules import ast
 from luk_rules.checks.common import decl_name, quoted, span_of
@@ -24,6 +25,7 @@ from luk_rules.checks.resolve import (
     first_clause,
 )
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest, warning
+from luk_rules.i18n import Message, msg
 from luk_rules.sources import Workspace
 
 
@@ -34,9 +36,9 @@ def check_dates(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnost
         if _parse_date(date) is None:
             yield error(
                 "LUK021",
-                f"`{date.value}` is not a calendar date",
+                msg("`{date}` is not a calendar date", date=date.value),
                 date.span,
-                hint="write an existing date as YYYY-MM-DD, e.g. `2025-02-28`",
+                hint=msg("write an existing date as YYYY-MM-DD, e.g. `2025-02-28`"),
             )
     for decl in table.declarations:
         if not isinstance(decl, ast.Regime):
@@ -48,11 +50,12 @@ def check_dates(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnost
             if start is not None and end is not None and end < start:
                 yield error(
                     "LUK021",
-                    f"regime `{decl.name.value}` ends on {period.end.value}, "
-                    f"before it comes into force on {period.start.value}",
+                    msg("regime `{name}` ends on {end}, before it comes into force on "
+                        "{start}", name=decl.name.value, end=period.end.value,
+                        start=period.start.value),
                     period.end.span,
-                    hint="the `until` date must be on or after the `from` date",
-                    labels=[Label(period.start.span, "in force from here")],
+                    hint=msg("the `until` date must be on or after the `from` date"),
+                    labels=[Label(period.start.span, msg("in force from here"))],
                 )
 
 
@@ -90,9 +93,11 @@ def check_numbers(workspace: Workspace, resolved: Resolution) -> Iterator[Diagno
             if isinstance(clause, ast.Credits) and clause.credits.value <= 0:
                 yield error(
                     "LUK022",
-                    f"unit `{decl_name(decl).value}` has {clause.credits.value} credits",
+                    msg("unit `{name}` has {credits} credits", name=decl_name(decl).value,
+                        credits=clause.credits.value),
                     clause.credits.span,
-                    hint="write the unit's study load in EC, more than 0, e.g. `credits 5`",
+                    hint=msg("write the unit's study load in EC, more than 0, e.g. "
+                             "`credits 5`"),
                 )
             elif isinstance(clause, ast.MaxAge | ast.DefaultMaxAge) and (
                 clause.age.amount.value <= 0
@@ -101,39 +106,46 @@ def check_numbers(workspace: Workspace, resolved: Resolution) -> Iterator[Diagno
                     "max age")
                 yield error(
                     "LUK023",
-                    f"a maximum age of {clause.age.amount.value} {clause.age.unit} "
-                    "lets no evidence count",
+                    msg("a maximum age of {amount} {unit} lets no evidence count",
+                        amount=clause.age.amount.value, unit=_AGE_UNIT[clause.age.unit]),
                     clause.age.amount.span,
-                    hint=f"write a positive age, e.g. `{written} 2 years`, or leave the "
-                    "clause out",
+                    hint=msg("write a positive age, e.g. `{written} 2 years`, or leave the "
+                             "clause out", written=written),
                 )
             elif isinstance(clause, ast.MinItems) and clause.count.value <= 0:
                 yield error(
                     "LUK024",
-                    f"`at least {clause.count.value} items per outcome` asks for no evidence",
+                    msg("`at least {count} items per outcome` asks for no evidence",
+                        count=clause.count.value),
                     clause.count.span,
-                    hint="every outcome needs at least one item; leave the clause out for "
-                    "the default of 1",
+                    hint=msg("every outcome needs at least one item; leave the clause out for "
+                             "the default of 1"),
                 )
             elif isinstance(clause, ast.MaxUnits) and clause.count.value <= 0:
                 yield error(
                     "LUK024",
-                    f"`at most {clause.count.value} units at once` lets the assessment "
-                    "assess no unit",
+                    msg("`at most {count} units at once` lets the assessment assess no unit",
+                        count=clause.count.value),
                     clause.count.span,
-                    hint="write a positive number, or leave the clause out for no maximum",
+                    hint=msg("write a positive number, or leave the clause out for no "
+                             "maximum"),
                 )
     for exam in (d for d in table.declarations if isinstance(d, ast.ExamProgramme)):
         for exam_clause in clauses_of(exam, ast.Validity):
             if exam_clause.age.amount.value <= 0:
                 yield error(
                     "LUK023",
-                    f"results valid for {exam_clause.age.amount.value} {exam_clause.age.unit} "
-                    "would let no result count",
+                    msg("results valid for {amount} {unit} would let no result count",
+                        amount=exam_clause.age.amount.value,
+                        unit=_AGE_UNIT[exam_clause.age.unit]),
                     exam_clause.age.amount.span,
-                    hint="write a positive period, e.g. `results valid for 6 years`, or leave "
-                    "the clause out: results then never expire",
+                    hint=msg("write a positive period, e.g. `results valid for 6 years`, or "
+                             "leave the clause out: results then never expire"),
                 )
+
+
+# Translators: a unit of time after a number: "a maximum age of 0 years".
+_AGE_UNIT: dict[ast.AgeUnit, Message] = {"years": msg("years"), "months": msg("months")}
 
 
 def check_vocabulary(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
@@ -170,22 +182,34 @@ def check_vocabulary(workspace: Workspace, resolved: Resolution) -> Iterator[Dia
         yield from _vocabulary_word(name, what)
 
 
-_VOCABULARY: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "kind": ("LUK025", "unit kind", UNIT_KINDS),
-    "form": ("LUK026", "form", FORMS),
-    "level": ("LUK027", "level", LEVELS),
-    "level or family": ("LUK027", "level", (*LEVELS, *LEVEL_FAMILIES)),
-    "combination": ("LUK028", "combination", COMBINATIONS),
+_Wording: TypeAlias = Callable[[str], Message]
+# For each kind of word: its code, the known words, "unknown X `name`", "the Xs are ...".
+_VOCABULARY: dict[str, tuple[str, tuple[str, ...], _Wording, _Wording]] = {
+    "kind": ("LUK025", UNIT_KINDS,
+             lambda name: msg("unknown unit kind `{name}`", name=name),
+             lambda known: msg("the unit kinds are {known}", known=known)),
+    "form": ("LUK026", FORMS,
+             lambda name: msg("unknown form `{name}`", name=name),
+             lambda known: msg("the forms are {known}", known=known)),
+    "level": ("LUK027", LEVELS,
+              lambda name: msg("unknown level `{name}`", name=name),
+              lambda known: msg("the levels are {known}", known=known)),
+    "level or family": ("LUK027", (*LEVELS, *LEVEL_FAMILIES),
+                        lambda name: msg("unknown level `{name}`", name=name),
+                        lambda known: msg("the levels are {known}", known=known)),
+    "combination": ("LUK028", COMBINATIONS,
+                    lambda name: msg("unknown combination `{name}`", name=name),
+                    lambda known: msg("the combinations are {known}", known=known)),
 }
 
 
 def _vocabulary_word(name: ast.Name, what: str) -> Iterator[Diagnostic]:
-    code, noun, known = _VOCABULARY[what]
+    code, known, unknown, listing = _VOCABULARY[what]
     if name.value in known:
         return
     close = suggest(name.value, known)
-    hint = f"did you mean `{close}`?" if close else f"the {noun}s are {quoted(known)}"
-    yield error(code, f"unknown {noun} `{name.value}`", name.span, hint=hint)
+    hint = msg("did you mean `{name}`?", name=close) if close else listing(quoted(known))
+    yield error(code, unknown(name.value), name.span, hint=hint)
 
 
 def check_required_clauses(workspace: Workspace, resolved: Resolution) -> Iterator[Diagnostic]:
@@ -193,80 +217,98 @@ def check_required_clauses(workspace: Workspace, resolved: Resolution) -> Iterat
     table = resolved.table
     for decl in table.declarations:
         if isinstance(decl, ast.Programme):
-            yield from _missing(decl, decl.code, "programme", (
-                (ast.Level, "`level`", "add `level hbo-bachelor` (or another level)"),
-                (ast.Forms, "`form`", "add `form deeltijd` (or `voltijd`, `duaal`)"),
-                (ast.Institution, "`institution`", 'add `institution "Hogeschool ..."`'),
-                (ast.Under, "`under`",
-                 "add the law regimes it stands under, e.g. `under whw, wet-leeruitkomsten`"),
+            yield from _missing(decl, decl.code, (
+                (ast.Level, lambda n: msg("programme `{name}` has no `level`", name=n),
+                 msg("add `level hbo-bachelor` (or another level)")),
+                (ast.Forms, lambda n: msg("programme `{name}` has no `form`", name=n),
+                 msg("add `form deeltijd` (or `voltijd`, `duaal`)")),
+                (ast.Institution,
+                 lambda n: msg("programme `{name}` has no `institution`", name=n),
+                 msg('add `institution "Hogeschool ..."`')),
+                (ast.Under, lambda n: msg("programme `{name}` has no `under`", name=n),
+                 msg("add the law regimes it stands under, e.g. "
+                     "`under whw, wet-leeruitkomsten`")),
             ))
         elif isinstance(decl, ast.Unit):
-            yield from _missing(decl, decl.name, "unit", (
-                (ast.Credits, "`credits`", "add the study load in EC, e.g. `credits 5`"),
-                (ast.Outcome, "`outcome`", 'add at least one `outcome 1 "..."`'),
-                (ast.Accepts, "`accepts`",
-                 "add the evidence types that count, e.g. `accepts beroepsproduct`"),
+            yield from _missing(decl, decl.name, (
+                (ast.Credits, lambda n: msg("unit `{name}` has no `credits`", name=n),
+                 msg("add the study load in EC, e.g. `credits 5`")),
+                (ast.Outcome, lambda n: msg("unit `{name}` has no `outcome`", name=n),
+                 msg('add at least one `outcome 1 "..."`')),
+                (ast.Accepts, lambda n: msg("unit `{name}` has no `accepts`", name=n),
+                 msg("add the evidence types that count, e.g. `accepts beroepsproduct`")),
             ))
             if table.programme is not None and resolved.kind_of(decl).written is None:
                 yield error(
                     "LUK029",
-                    f"unit `{decl.name.value}` has no `kind` and the programme no `units are`",
+                    msg("unit `{name}` has no `kind` and the programme no `units are`",
+                        name=decl.name.value),
                     decl.name.span,
-                    hint=f"add `kind {ONDERWIJSEENHEID}` or `kind {EVL}` to the unit, or "
-                    f"`units are {ONDERWIJSEENHEID}` to the programme",
+                    hint=msg("add `kind {course}` or `kind {evl}` to the unit, or "
+                             "`units are {course}` to the programme",
+                             course=ONDERWIJSEENHEID, evl=EVL),
                 )
         elif isinstance(decl, ast.Assessment):
-            yield from _missing(decl, decl.name, "assessment", (
-                (ast.Method, "method (`portfolio` or `exam`)",
-                 "add `portfolio` (prior evidence is assessed) or `exam` (no prior evidence)"),
-                (ast.PathClause, "path (`path-independent` or `path-dependent`)",
-                 "add `path-independent` or `path-dependent`"),
+            yield from _missing(decl, decl.name, (
+                (ast.Method,
+                 lambda n: msg("assessment `{name}` has no method (`portfolio` or `exam`)",
+                               name=n),
+                 msg("add `portfolio` (prior evidence is assessed) or `exam` (no prior "
+                     "evidence)")),
+                (ast.PathClause,
+                 lambda n: msg("assessment `{name}` has no path (`path-independent` or "
+                               "`path-dependent`)", name=n),
+                 msg("add `path-independent` or `path-dependent`")),
             ))
         elif isinstance(decl, ast.Regime):
-            yield from _missing(decl, decl.name, "regime", (
-                (ast.Period, "period (`in force ...` or `proposal`)",
-                 "add `in force always`, `in force from YYYY-MM-DD [until YYYY-MM-DD]` "
-                 "or `proposal`"),
-                (ast.Basis, "`basis`", 'add the legal basis it rests on: `basis "..."`'),
+            yield from _missing(decl, decl.name, (
+                (ast.Period,
+                 lambda n: msg("regime `{name}` has no period (`in force ...` or `proposal`)",
+                               name=n),
+                 msg("add `in force always`, `in force from YYYY-MM-DD [until YYYY-MM-DD]` "
+                     "or `proposal`")),
+                (ast.Basis, lambda n: msg("regime `{name}` has no `basis`", name=n),
+                 msg('add the legal basis it rests on: `basis "..."`')),
             ))
 
 
 def _missing(
     decl: ClausedDecl,
     name: ast.Name,
-    noun: str,
-    required: Sequence[tuple[type, str, str]],
+    required: Sequence[tuple[type, _Wording, Message]],
 ) -> Iterator[Diagnostic]:
-    for cls, written, hint in required:
+    """LUK029 for each clause of ``required`` that ``decl`` lacks: (the clause's class,
+    the message for a declaration of that name, the hint)."""
+    for cls, missing, hint in required:
         if first_clause(decl, cls) is None:
-            yield error(
-                "LUK029", f"{noun} `{name.value}` has no {written}", name.span, hint=hint
-            )
+            yield error("LUK029", missing(name.value), name.span, hint=hint)
 
 
-_ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
+# For each kind of declaration, the clauses it may have once: how the clause is named in
+# "... appears more than once" (its words, or a message), and a hint other than "keep one".
+_ONCE: dict[type, dict[type, tuple[str, Message | None]]] = {
     ast.Programme: {
         ast.Level: ("`level`", None),
-        ast.Forms: ("`form`", "list every form in one clause: `form deeltijd, duaal`"),
+        ast.Forms: ("`form`", msg("list every form in one clause: `form deeltijd, duaal`")),
         ast.Institution: ("`institution`", None),
         ast.Participates: ("`participates in experiment`", None),
         ast.PracticeComponent: ("`substantial practice component`", None),
-        ast.Under: ("`under`", "list every regime in one clause: `under whw, ...`"),
+        ast.Under: ("`under`", msg("list every regime in one clause: `under whw, ...`")),
         ast.OptedInOn: ("`opted in`", None),
         ast.Replaces: ("`replaces`", None),
         ast.DefaultKind: ("`units are`", None),
         ast.DefaultMaxAge: ("`max evidence age`", None),
         ast.MinItems: ("`at least ... items per outcome`", None),
-        ast.Closing: ("`closing`", "write every paragraph in one clause: "
-                      '`closing "..." "..."`'),
+        ast.Closing: ("`closing`", msg("write every paragraph in one clause: "
+                                       '`closing "..." "..."`')),
     },
     ast.Unit: {
         ast.Credits: ("`credits`", None),
         ast.Kind: ("`kind`", None),
-        ast.Accepts: ("`accepts`", "list every evidence type in one `accepts` clause"),
+        ast.Accepts: ("`accepts`", msg("list every evidence type in one `accepts` clause")),
         ast.Recommended: (
             "`recommended activity`",
-            "list every activity in one clause: `recommended activity a, b`",
+            msg("list every activity in one clause: `recommended activity a, b`"),
         ),
         ast.MaxAge: ("`max age`", None),
         ast.MinItems: ("`at least ... items per outcome`", None),
@@ -276,35 +318,36 @@ _ONCE: dict[type, dict[type, tuple[str, str | None]]] = {
         ast.NeedsVerification: ("`needs verification`", None),
     },
     ast.Assessment: {
-        ast.Method: ("the method (`portfolio` or `exam`)", None),
-        ast.PathClause: ("the path (`path-independent` or `path-dependent`)", None),
-        ast.Assesses: ("`assesses`", "list every unit in one `assesses` clause"),
+        ast.Method: (msg("the method (`portfolio` or `exam`)"), None),
+        ast.PathClause: (msg("the path (`path-independent` or `path-dependent`)"), None),
+        ast.Assesses: ("`assesses`", msg("list every unit in one `assesses` clause")),
         ast.MaxUnits: ("`at most ... units at once`", None),
     },
     ast.Regime: {
-        ast.Period: ("the period (`in force ...` or `proposal`)", None),
+        ast.Period: (msg("the period (`in force ...` or `proposal`)"), None),
         ast.Extends: ("`extends`", None),
-        ast.Provenance: ("the status (`enacted` or `interpretation`)", None),
+        ast.Provenance: (msg("the status (`enacted` or `interpretation`)"), None),
         ast.Basis: ("`basis`", None),
     },
     ast.ExamProgramme: {
-        ast.Required: ("`required`", "list every required unit in one clause"),
+        ast.Required: ("`required`", msg("list every required unit in one clause")),
         ast.Diploma: ("`diploma`", None),
         ast.Validity: ("`results valid for`", None),
-        ast.Grounds: ("`exemptions on grounds`", "list every ground in one clause"),
+        ast.Grounds: ("`exemptions on grounds`", msg("list every ground in one clause")),
         ast.ExemptionLimit: ("`exemptions count for at most`", None),
         ast.Basis: ("`basis`", None),
     },
 }
 
 
-_NOUN: dict[type, str] = {
-    ast.Programme: "programme",
-    ast.Unit: "unit",
-    ast.EvidenceType: "evidence type",
-    ast.Assessment: "assessment",
-    ast.Regime: "regime",
-    ast.ExamProgramme: "exam programme",
+_NOUN: dict[type, Message] = {
+    # Translators: a kind of declaration, as in "`credits` appears more than once in unit `x`".
+    ast.Programme: msg("programme"),
+    ast.Unit: msg("unit"),
+    ast.EvidenceType: msg("evidence type"),
+    ast.Assessment: msg("assessment"),
+    ast.Regime: msg("regime"),
+    ast.ExamProgramme: msg("exam programme"),
 }
 
 
@@ -316,14 +359,14 @@ def check_repeated_clauses(workspace: Workspace, resolved: Resolution) -> Iterat
             continue
         once = _ONCE.get(type(decl), {})
         name = decl_name(decl).value
-        noun = _NOUN.get(type(decl), "declaration")
+        noun = _NOUN.get(type(decl)) or msg("declaration")
         firsts: dict[object, object] = {}
         for clause in decl.clauses:
             key: object
             if isinstance(clause, ast.AsIf):
                 key = ("as if", clause.regime.value)
-                written = f"`as if {clause.regime.value}`"
-                hint: str | None = None
+                written: str = f"`as if {clause.regime.value}`"
+                hint: Message | None = None
             elif type(clause) in once:
                 key = type(clause)
                 written, hint = once[type(clause)]
@@ -334,10 +377,11 @@ def check_repeated_clauses(workspace: Workspace, resolved: Resolution) -> Iterat
                 continue
             yield error(
                 "LUK030",
-                f"{written} appears more than once in {noun} `{name}`",
+                msg("{clause} appears more than once in {noun} `{name}`", clause=written,
+                    noun=noun, name=name),
                 span_of(clause),
-                hint=hint or "keep one of them",
-                labels=[Label(span_of(first), "first given here")],
+                hint=hint or msg("keep one of them"),
+                labels=[Label(span_of(first), msg("first given here"))],
             )
 
 
@@ -353,8 +397,9 @@ def check_max_units(workspace: Workspace, resolved: Resolution) -> Iterator[Diag
             continue
         yield warning(
             "LUK034",
-            f"assessment `{decl.name.value}` takes at most {limit.count.value} units at once "
-            f"but assesses only {len(units)}",
+            msg("assessment `{name}` takes at most {limit} units at once but assesses only "
+                "{count}", name=decl.name.value, limit=limit.count.value, count=len(units)),
             limit.count.span,
-            hint=f"write `at most {len(units)} units at once`, or leave the clause out",
+            hint=msg("write `at most {count} units at once`, or leave the clause out",
+                     count=len(units)),
         )
