@@ -15,6 +15,7 @@ which the check reports until someone writes it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -78,7 +79,9 @@ def updated(template: Catalog, lang: str) -> Catalog:
     """The catalogue of ``lang`` brought up to the template: new messages added (English
     filled in from the template), messages no longer in the code dropped."""
     catalog = _read(LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po", lang)
-    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+    # A copy: update() adds the template's own Message objects for new messages, and
+    # filling the English ones in below must not fill them in for the next language.
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_creation_date=False)
     catalog.obsolete.clear()
     catalog.revision_date = _DATE
     catalog.fuzzy = False
