@@ -20,7 +20,7 @@ from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.decide import Decision, Verdict, rule_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
-from luk_rules.i18n import Lang
+from luk_rules.i18n import Lang, msg
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE, Roots
 from luk_rules.submission import Record, Submission, structure
 
@@ -77,20 +77,22 @@ class Ruleset:
         """The ruleset that decides submissions dated before ``replaces.date``."""
         if Path(replaces.path) in chain:
             raise RulesetError([error(
-                "LUK035", f"`{roots.shown(Path(replaces.path))}` replaces this ruleset in turn "
-                "(a cycle)", replaces.span)], texts, self._paths)
+                "LUK035", msg("`{path}` replaces this ruleset in turn (a cycle)",
+                              path=roots.shown(Path(replaces.path))),
+                replaces.span)], texts, self._paths)
         try:
             analysis = pipeline.analyse(Path(replaces.path), roots=roots)
             earlier = Ruleset._from_analysis(analysis, engine, chain)
         except RulesetError as exc:
-            first = error("LUK035", f"the replaced ruleset `{roots.shown(Path(replaces.path))}` "
-                          "is not valid", replaces.span)
+            first = error("LUK035", msg("the replaced ruleset `{path}` is not valid",
+                                        path=roots.shown(Path(replaces.path))), replaces.span)
             raise RulesetError([first, *exc.diagnostics], {**texts, **exc.sources},
                                {**self._paths, **exc.paths}) from None
         mine, theirs = self.ir.programme.code, earlier.ir.programme.code
         if mine != theirs:
             raise RulesetError([error(
-                "LUK035", f"`{earlier.path}` is a ruleset for programme {theirs}, not {mine}",
+                "LUK035", msg("`{path}` is a ruleset for programme {theirs}, not {mine}",
+                              path=earlier.path, theirs=theirs, mine=mine),
                 replaces.span)], texts, self._paths)
         return earlier
 
@@ -138,9 +140,9 @@ class Ruleset:
         if chosen.ir.exam is None:
             span = chosen.ir.programme.span
             raise RulesetError([error(
-                "LUK062", f"{chosen.path} has no examination programme, so there is nothing "
-                "to audit a record against", span,
-                hint="add an `examination programme` (docs/audit.md)")], chosen._texts,
+                "LUK062", msg("{path} has no examination programme, so there is nothing to "
+                              "audit a record against", path=chosen.path), span,
+                hint=msg("add an `examination programme` (docs/audit.md)"))], chosen._texts,
                 chosen._paths)
         return pipeline.audit(chosen._compiled, chosen._runner, chosen._auditor, parsed, explain,
                               lang)

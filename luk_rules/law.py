@@ -51,6 +51,7 @@ from luk_rules.checks.resolve import (
     remaining,
 )
 from luk_rules.errors import RulesetError, RulesetUnreadable
+from luk_rules.i18n import msg
 from luk_rules.printer import condition_text
 from luk_rules.resources import law_dir
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE
@@ -302,7 +303,7 @@ def law_report(on: dt.date, ruleset: str | os.PathLike[str] | None = None, *,
     folder = law if law is not None else law_dir()
     files = sorted(p for p in folder.glob("*.luk") if p.is_file()) if folder.is_dir() else []
     if not files:
-        raise RulesetUnreadable(str(folder), "no law regimes (*.luk files) in it")
+        raise RulesetUnreadable(str(folder), msg("no law regimes (*.luk files) in it"))
     analyses = [pipeline.analyse(path, max_file_size=max_file_size) for path in files]
     _ensure_ok(analyses)
     homes = {}

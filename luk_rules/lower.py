@@ -15,6 +15,7 @@ from typing import Literal
 
 from luk_rules import ast, ir
 from luk_rules.checks.resolve import Resolution, first_of, resolve
+from luk_rules.i18n import Message, msg
 from luk_rules.scoping import Scope
 from luk_rules.sources import Workspace
 from luk_rules.span import Span
@@ -23,8 +24,9 @@ from luk_rules.span import Span
 class LoweringError(Exception):
     """The workspace cannot become a decidable ruleset (for example: no programme)."""
 
-    def __init__(self, message: str, span: Span) -> None:
+    def __init__(self, message: Message, span: Span) -> None:
         super().__init__(message)
+        self.message = message
         self.span = span
 
 
@@ -69,7 +71,7 @@ class _Lowerer:
         if isinstance(c, ast.OptedIn) and facts.opted_in is not None:
             return ir.DateFrom(facts.opted_in, span=c.span)
         raise LoweringError(  # pragma: no cover - the checks reported it (LUK021, LUK042)
-            f"`{c}` cannot be decided for this programme", c.span)
+            msg("`{condition}` cannot be decided for this programme", condition=str(c)), c.span)
 
     # -- conditions
 
@@ -163,8 +165,8 @@ class _Lowerer:
         facts = self.resolved.facts
         if facts is None:
             raise LoweringError(
-                f"{self.ws.root} declares no programme: it can be checked and included, "
-                "but not used to decide", Span(self.ws.root, 1, 1, 1, 1))
+                msg("{file} declares no programme: it can be checked and included, but not "
+                    "used to decide", file=self.ws.root), Span(self.ws.root, 1, 1, 1, 1))
         prog = facts.programme
         clauses = prog.clauses
         regimes = tuple(self.regime(n) for n in dict.fromkeys(facts.under)
@@ -178,7 +180,8 @@ class _Lowerer:
         if isinstance(replaces, ast.Replaces):
             target = self.ws.replaced_by(facts.file, replaces)
             if target is None:  # pragma: no cover - the reading stage reported it
-                raise LoweringError(f"`{replaces.path.value}` cannot be read", replaces.span)
+                raise LoweringError(msg("`{path}` cannot be read", path=replaces.path.value),
+                                    replaces.span)
             predecessor = ir.Predecessor(str(target),
                                          dt.date.fromisoformat(replaces.date.value),
                                          span=replaces.span)

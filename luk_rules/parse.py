@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import lark
@@ -14,6 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from luk_rules import ast
 from luk_rules.diagnostics import Diagnostic, error
+from luk_rules.errors import as_given
+from luk_rules.i18n import Message, msg
 from luk_rules.resources import grammar_path
 from luk_rules.span import Span
 
@@ -25,7 +27,10 @@ MAX_INTEGER = 1_000_000
 
 
 def _shorten(text: str, keep: int = 12) -> str:
-    return text if len(text) <= keep else f"{text[:keep]}… ({len(text):,} digits)"
+    if len(text) <= keep:
+        return text
+    # Translators: the first digits of a very long number, and how many digits it has.
+    return msg("{start}… ({count:,} digits)", start=text[:keep], count=len(text))
 
 
 class ParseFailed(Exception):
@@ -73,17 +78,18 @@ def _parser() -> lark.Lark:
     return lark.Lark(grammar, lexer_callbacks=dict.fromkeys(names, _word_boundary), **options)
 
 
-# Human names for the grammar's terminals, for "expected ..." messages.
-_TERMINALS = {
-    "NAME": "a name",
-    "STRING": "a quoted text",
-    "INT": "a number",
-    "DATE": "a date (YYYY-MM-DD)",
-    "OUTCOME_ID": "an outcome id",
-    "AGE_UNIT": "`years` or `months`",
-    "SEVERITY": "`deny`, `warn` or `info`",
-    "QUANTIFIER": "`every`, `some` or `no`",
-    "COMPARE": "a comparison (<, <=, >, >=, =)",
+# Human names for the grammar's terminals, for "expected ..." messages: words are
+# messages (translated), keywords and punctuation of the language are shown as they are.
+_TERMINALS: dict[str, str] = {
+    "NAME": msg("a name"),
+    "STRING": msg("a quoted text"),
+    "INT": msg("a number"),
+    "DATE": msg("a date (YYYY-MM-DD)"),
+    "OUTCOME_ID": msg("an outcome id"),
+    "AGE_UNIT": msg("`years` or `months`"),
+    "SEVERITY": msg("`deny`, `warn` or `info`"),
+    "QUANTIFIER": msg("`every`, `some` or `no`"),
+    "COMPARE": msg("a comparison (<, <=, >, >=, =)"),
     "PORTFOLIO": "`portfolio`",
     "EXAM": "`exam`",
     "PATH_INDEPENDENT": "`path-independent`",
@@ -107,18 +113,27 @@ def _describe(terminal: str) -> str:
     return terminal.lower()
 
 
-def _expected(names: set[str] | frozenset[str]) -> str:
+def _listing(items: Sequence[str]) -> Message:
+    """``items`` separated by commas, each (a message or a name) in the language the
+    whole is rendered in. The template is only placeholders and commas: it needs no
+    translation (gettext gives it back as it is)."""
+    template = ", ".join(f"{{item{i}}}" for i in range(len(items)))
+    return Message(template, {f"item{i}": item for i, item in enumerate(items)})
+
+
+def _expected(names: set[str] | frozenset[str]) -> Message | None:
     described = sorted({_describe(n) for n in names if n != "$END"})
     if not described:
-        return ""
+        return None
     if len(described) > 8:
         described = [*described[:8], "..."]
-    return "expected " + ", ".join(described)
+    # Translators: what the parser expected instead: "a name, `(`, a number".
+    return msg("expected {names}", names=_listing(described))
 
 
 def _token_text(token: Token) -> str:
     if token.type == "$END":
-        return "end of file"
+        return msg("end of file")
     value = str(token)
     return f"`{value}`" if len(value) <= 40 else f"`{value[:37]}...`"
 
@@ -134,9 +149,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
         expected = exc.expected
         return error(
             "LUK003",
-            "the text ends in the middle of a declaration",
+            msg("the text ends in the middle of a declaration"),
             Span(file, line, column, line, column + 1),
-            hint=_expected(set(expected)) or "complete the last declaration",
+            hint=_expected(set(expected)) or msg("complete the last declaration"),
         )
     if isinstance(exc, UnexpectedToken):
         token = exc.token
@@ -145,21 +160,23 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
         end_column = token.end_column or column + width
         return error(
             "LUK001",
-            f"unexpected {_token_text(token)}",
+            msg("unexpected {token}", token=_token_text(token)),
             Span(file, line, column, end_line, end_column),
             hint=_expected(exc.accepts or exc.expected),
         )
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
         char = text[pos] if 0 <= pos < len(text) else "?"
-        shown = "a line break" if char == "\n" else f"`{char}`"
-        message = f"unexpected character {shown}"
+        shown = msg("a line break") if char == "\n" else f"`{char}`"
+        message = msg("unexpected character {char}", char=shown)
         hint = _expected(exc.allowed or set())
         if char == '"':
-            message = "a quoted text that is not closed on its line"
-            hint = 'end the text with `"` on the same line; write `\\"` for a quote inside it'
+            message = msg("a quoted text that is not closed on its line")
+            hint = msg('end the text with `"` on the same line; write `\\"` for a quote '
+                       'inside it')
         return error("LUK002", message, Span(file, line, column, line, column + 1), hint=hint)
-    return error("LUK001", str(exc).splitlines()[0], Span(file, line, column, line, column + 1))
+    return error("LUK001", as_given(str(exc).splitlines()[0]),
+                 Span(file, line, column, line, column + 1))
 
 
 def _glued(token: Token, file: str, text: str) -> Diagnostic:
@@ -171,11 +188,13 @@ def _glued(token: Token, file: str, text: str) -> Diagnostic:
     line = token.line or 1
     column = (token.column or 1) - (start - begin)
     before, after = text[begin:start], str(token)
-    hint = (f"did you mean `{before}`?" if len(after) <= 2 and after.isalpha()
-            else f"`{before}` and `{after}` run together: put a space between them")
+    shown = f"`{word}`"
+    hint = (msg("did you mean `{name}`?", name=before) if len(after) <= 2 and after.isalpha()
+            else msg("`{before}` and `{after}` run together: put a space between them",
+                     before=before, after=after))
     return error(
-        "LUK001", f"unexpected `{word}`", Span(file, line, column, line, column + len(word)),
-        hint=hint)
+        "LUK001", msg("unexpected {token}", token=shown),
+        Span(file, line, column, line, column + len(word)), hint=hint)
 
 
 def parse(text: str, file: str = "<text>") -> ast.Module:
@@ -276,12 +295,14 @@ class _Builder:
                 else:
                     sp = self.span(token)
                     col = sp.column + 1 + i
+                    escape = "\\" + nxt
                     self.problems.append(
                         error(
                             "LUK004",
-                            f"unknown escape `\\{nxt}` in a quoted text",
+                            msg("unknown escape `{escape}` in a quoted text",
+                                escape=escape),
                             Span(self.file, sp.line, col, sp.line, col + 2),
-                            hint='the escapes are \\" \\\\ \\n and \\t',
+                            hint=msg('the escapes are \\" \\\\ \\n and \\t'),
                         )
                     )
                 i += 2
@@ -294,9 +315,10 @@ class _Builder:
         digits = str(token)
         if len(digits.lstrip("0")) > len(str(MAX_INTEGER)) or int(digits) > MAX_INTEGER:
             self.problems.append(error(
-                "LUK001", f"the number `{_shorten(digits)}` is too large",
+                "LUK001", msg("the number `{number}` is too large", number=_shorten(digits)),
                 self.span(token),
-                hint=f"numbers in a ruleset are at most {MAX_INTEGER:,} (credits, ages, counts)"))
+                hint=msg("numbers in a ruleset are at most {max:,} (credits, ages, counts)",
+                         max=MAX_INTEGER)))
             return ast.Integer(MAX_INTEGER, span=self.span(token))
         return ast.Integer(int(digits), span=self.span(token))
 
@@ -779,10 +801,10 @@ class _Builder:
                 if not self.too_deep:
                     self.too_deep = True
                     self.problems.append(error(
-                        "LUK001", f"this condition is nested more than {MAX_CONDITION_DEPTH} "
-                        "levels deep", self.span(t),
-                        hint="write it flatter: split it into several rules, or drop "
-                        "double negations"))
+                        "LUK001", msg("this condition is nested more than {depth} levels deep",
+                                      depth=MAX_CONDITION_DEPTH), self.span(t),
+                        hint=msg("write it flatter: split it into several rules, or drop "
+                                 "double negations")))
                 return ast.And((), span=self.span(t))
             condition: ast.Condition = self.build(t)
             return condition

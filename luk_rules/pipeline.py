@@ -27,8 +27,8 @@ from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
 from luk_rules.engine import limits as engine_limits_of
-from luk_rules.errors import RulesetError, RulesetUnreadable
-from luk_rules.i18n import Lang
+from luk_rules.errors import RulesetError, RulesetUnreadable, message_of
+from luk_rules.i18n import Lang, msg
 from luk_rules.lower import LoweringError, lower
 from luk_rules.sources import (
     DEFAULT_MAX_FILE_SIZE,
@@ -106,12 +106,12 @@ def build(analysis: Analysis) -> Compiled:
         return compile_ruleset(ruleset)
     except LoweringError as exc:
         raise RulesetError([error(
-            "LUK060", str(exc), exc.span,
-            hint="decide with the ruleset that includes this file, or add a `programme`")],
-            texts, paths) from None
+            "LUK060", exc.message, exc.span,
+            hint=msg("decide with the ruleset that includes this file, or add a "
+                     "`programme`"))], texts, paths) from None
     except StratificationError as exc:  # pragma: no cover - guarded by the checks
         span = Span(analysis.workspace.root, 1, 1, 1, 1)
-        raise RulesetError([error("LUK061", str(exc), span)], texts, paths) from None
+        raise RulesetError([error("LUK061", message_of(exc), span)], texts, paths) from None
 
 
 def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
@@ -130,9 +130,11 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
         return []
     sources = {rule.name: rule.cite.source for rule in compiled.program.rules}
     root = Span(analysis.workspace.root, 1, 1, 1, 1)
-    return [error("LUK080", f"the {engine} engine cannot run this: {message}",
+    return [error("LUK080", msg("the {engine} engine cannot run this: {reason}",
+                                engine=engine, reason=message),
                   Span.parse(sources.get(rule, "")) or root,
-                  hint="decide with the native engine (the default), or simplify the rule")
+                  hint=msg("decide with the native engine (the default), or simplify the "
+                           "rule"))
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 

@@ -39,7 +39,14 @@ import attrs
 from luk_rules.api import Ruleset
 from luk_rules.audit import Audit
 from luk_rules.decide import Decision
-from luk_rules.errors import LukError, RulesetError, RulesetUnreadable, SubmissionError
+from luk_rules.errors import (
+    LukError,
+    RulesetError,
+    RulesetUnreadable,
+    SubmissionError,
+    joined,
+)
+from luk_rules.i18n import Lang, Message, msg, say
 from luk_rules.sources import SourceUnreadable, display_path, read_text
 from luk_rules.submission import decode_json
 
@@ -141,7 +148,8 @@ class ScenarioResult:
     name: str
     outcome: Outcome
     differences: tuple[tuple[str, Any, Any], ...] = ()
-    message: str = ""
+    message: Message | Literal[""] = ""
+    """Why an ``error`` result is one ("" otherwise); ``say(message, lang)`` in a language."""
     seconds: float = 0.0
 
     @property
@@ -192,14 +200,21 @@ class TestRun:
 
 
 class ScenarioFileError(LukError):
-    """A scenario file that cannot be read or has the wrong shape."""
+    """A scenario file that cannot be read or has the wrong shape.
+
+    Its message says where and why (``FILE: $.scenarios[0].name: ...``); ``str()`` is
+    English, :meth:`describe` renders it in a language (the file and JSON path as they
+    are)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
 
 
-def find_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
+def find_files(paths: Iterable[str]) -> tuple[list[Path], list[Message]]:
     """Scenario files for the given paths: folders are searched, a ``.luk`` file
     stands for the scenario file beside it. Returns the files and problems."""
     found: list[Path] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
@@ -211,9 +226,10 @@ def find_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
             if beside.is_file():
                 found.append(beside)
         elif p.exists():
-            problems.append(f"{arg}: not a folder, a .luk file or a {SUFFIX} file")
+            problems.append(msg("{path}: not a folder, a .luk file or a {suffix} file",
+                                path=arg, suffix=SUFFIX))
         else:
-            problems.append(f"{arg}: no such file or folder")
+            problems.append(msg("{path}: no such file or folder", path=arg))
     unique = list(dict.fromkeys(_resolved(q) for q in found))
     return unique, problems
 
@@ -226,17 +242,17 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-_EXPECT_TYPES: dict[str, tuple[str, Any]] = {
-    "status": ("a string", lambda v: isinstance(v, str)),
-    "combination": ("a string or null", lambda v: v is None or isinstance(v, str)),
-    "law": ("a string or null", lambda v: v is None or isinstance(v, str)),
-    "missing": ("a list of strings",
+_EXPECT_TYPES: dict[str, tuple[Message, Any]] = {
+    "status": (msg("a string"), lambda v: isinstance(v, str)),
+    "combination": (msg("a string or null"), lambda v: v is None or isinstance(v, str)),
+    "law": (msg("a string or null"), lambda v: v is None or isinstance(v, str)),
+    "missing": (msg("a list of strings"),
                 lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
-    "findings": ("a list of strings",
+    "findings": (msg("a list of strings"),
                  lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
-    "messages": ("a list of strings",
+    "messages": (msg("a list of strings"),
                  lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
-    "credits": ("a whole number",
+    "credits": (msg("a whole number"),
                 lambda v: isinstance(v, int) and not isinstance(v, bool)),
 }
 
@@ -257,59 +273,77 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
     try:
         data = decode_json(read_text(path, shown, MAX_FILE_SIZE))
     except SourceUnreadable as exc:
-        raise ScenarioFileError(str(exc)) from None
+        raise ScenarioFileError(exc.message) from None
     except SubmissionError as exc:
-        raise ScenarioFileError(f"{shown}: {exc}") from None
+        (problem,) = exc.problems  # decode_json reports one, at $
+        raise ScenarioFileError(_at(shown, problem.path, problem.message)) from None
     if not isinstance(data, dict) or not isinstance(data.get("ruleset"), str):
-        raise ScenarioFileError(f'{shown}: $: expected an object with "ruleset" and "scenarios"')
+        raise ScenarioFileError(_at(shown, "$", msg(
+            'expected an object with "ruleset" and "scenarios"')))
     unknown = set(data) - {"ruleset", "scenarios", "description"}
     if unknown:
-        raise ScenarioFileError(f"{shown}: $: unknown field(s) {_keys(unknown)}")
+        raise ScenarioFileError(_at(shown, "$", _unknown_fields(unknown)))
     if not data["ruleset"] or "\0" in data["ruleset"]:
-        raise ScenarioFileError(f"{shown}: $.ruleset: expected the path of a ruleset")
+        raise ScenarioFileError(_at(shown, "$.ruleset", msg("expected the path of a ruleset")))
     scenarios = data.get("scenarios")
     if not isinstance(scenarios, list):
-        raise ScenarioFileError(f"{shown}: $.scenarios: expected a list")
+        raise ScenarioFileError(_at(shown, "$.scenarios", msg("expected a list")))
     names: set[str] = set()
     for i, sc in enumerate(scenarios):
-        where = f"{shown}: $.scenarios[{i}]"
+        where = f"$.scenarios[{i}]"
         if not isinstance(sc, dict):
-            raise ScenarioFileError(f"{where}: expected an object")
+            raise ScenarioFileError(_at(shown, where, _AN_OBJECT))
         extra = set(sc) - {"name", "description", "submission", "record", "expect"}
         if extra:
-            raise ScenarioFileError(f"{where}: unknown field(s) {_keys(extra)}")
+            raise ScenarioFileError(_at(shown, where, _unknown_fields(extra)))
         if not isinstance(sc.get("name"), str) or not sc["name"]:
-            raise ScenarioFileError(f"{where}.name: expected a non-empty string")
+            raise ScenarioFileError(_at(shown, f"{where}.name",
+                                        msg("expected a non-empty string")))
         if sc["name"] in names:
-            raise ScenarioFileError(f"{where}.name: {sc['name']!r} is used twice")
+            raise ScenarioFileError(_at(shown, f"{where}.name", msg(
+                "{name} is used twice", name=repr(sc["name"]))))
         names.add(sc["name"])
         expect = sc.get("expect")
         is_record = "record" in sc
         if isinstance(expect, dict) and INPUT_ERROR in expect:
-            _check_input_error(f"{where}.expect", expect)
+            _check_input_error(shown, f"{where}.expect", expect)
             expect = None  # checked; skip the decision/audit keys below
         elif not isinstance(expect, dict) or "status" not in expect:
-            raise ScenarioFileError(
-                f'{where}.expect: expected an object with "status" or "{INPUT_ERROR}"')
+            raise ScenarioFileError(_at(shown, f"{where}.expect", msg(
+                'expected an object with "status" or "{key}"', key=INPUT_ERROR)))
         known = RECORD_EXPECT_KEYS if is_record else EXPECT_KEYS
         wrong = set(expect or ()) - set(known)
         if wrong:
-            raise ScenarioFileError(
-                f"{where}.expect: unknown key(s) {_keys(wrong)}; known: {', '.join(known)}"
-                f" (or {INPUT_ERROR} alone)")
+            raise ScenarioFileError(_at(shown, f"{where}.expect", msg(
+                "unknown key(s) {keys}; known: {known} (or {alone} alone)", keys=_keys(wrong),
+                known=", ".join(known), alone=INPUT_ERROR)))
         for key, value in (expect or {}).items():
             what, fits = _EXPECT_TYPES[key]
             if not fits(value):
-                raise ScenarioFileError(f"{where}.expect.{key}: expected {what}")
+                raise ScenarioFileError(_at(shown, f"{where}.expect.{key}",
+                                            msg("expected {what}", what=what)))
         if ("submission" in sc) == is_record:
-            raise ScenarioFileError(f'{where}: give either "submission" or "record"')
+            raise ScenarioFileError(_at(shown, where,
+                                        msg('give either "submission" or "record"')))
         key = "record" if is_record else "submission"
         if not isinstance(sc.get(key), dict):
-            raise ScenarioFileError(f"{where}.{key}: expected an object")
+            raise ScenarioFileError(_at(shown, f"{where}.{key}", _AN_OBJECT))
     return (path.parent / data["ruleset"]), scenarios
 
 
-def _check_input_error(where: str, expect: dict[str, Any]) -> None:
+_AN_OBJECT = msg("expected an object")
+
+
+def _at(file: str, path: str, problem: Message) -> Message:
+    """``FILE: PATH: PROBLEM``: where in a scenario file it is wrong, and how."""
+    return msg("{file}: {path}: {problem}", file=file, path=path, problem=problem)
+
+
+def _unknown_fields(keys: Iterable[Any]) -> Message:
+    return msg("unknown field(s) {keys}", keys=_keys(keys))
+
+
+def _check_input_error(shown: str, where: str, expect: dict[str, Any]) -> None:
     """An ``expect`` with ``input_error``: that key alone, a non-empty list of distinct
     JSON paths (strings starting with ``$``).
 
@@ -318,17 +352,19 @@ def _check_input_error(where: str, expect: dict[str, Any]) -> None:
     """
     others = set(expect) - {INPUT_ERROR}
     if others:
-        raise ScenarioFileError(
-            f"{where}: {INPUT_ERROR} stands alone; unknown key(s) beside it: {_keys(others)}")
+        raise ScenarioFileError(_at(shown, where, msg(
+            "{key} stands alone; unknown key(s) beside it: {keys}", key=INPUT_ERROR,
+            keys=_keys(others))))
     paths = expect[INPUT_ERROR]
     if (not isinstance(paths, list) or not paths
             or not all(isinstance(p, str) and p.startswith("$") for p in paths)):
-        raise ScenarioFileError(
-            f"{where}.{INPUT_ERROR}: expected a non-empty list of JSON paths ('$...')")
+        raise ScenarioFileError(_at(shown, f"{where}.{INPUT_ERROR}", msg(
+            "expected a non-empty list of JSON paths ('$...')")))
     seen: set[str] = set()
     for path in paths:
         if path in seen:
-            raise ScenarioFileError(f"{where}.{INPUT_ERROR}: {path!r} is listed twice")
+            raise ScenarioFileError(_at(shown, f"{where}.{INPUT_ERROR}", msg(
+                "{path} is listed twice", path=repr(path))))
         seen.add(path)
 
 
@@ -386,21 +422,25 @@ def compare_audit(expect: dict[str, Any], result: Audit) -> list[tuple[str, Any,
     return out
 
 
-def _load_ruleset(path: Path, engine: str, roots: tuple[str, ...] = ()) -> Ruleset | str:
+def _load_ruleset(path: Path, engine: str, roots: tuple[str, ...] = ()) -> Ruleset | Message:
     """The ruleset of a scenario file, or why it cannot be used (never raises)."""
     shown = display_path(path)
     try:
         return Ruleset(path, engine=engine, roots=roots)
     except RulesetUnreadable as exc:
-        return f"{shown}: cannot read: {exc.reason}"
+        return msg("{path}: cannot read: {reason}", path=shown, reason=exc.reason)
     except RulesetError as exc:
-        return f"{shown}: invalid ruleset: {exc}"
+        return msg("{path}: invalid ruleset: {problem}", path=shown, problem=exc.message)
     except LukError as exc:
-        return f"{shown}: {exc}"
+        return joined([shown, exc.message], ": ")
     except RecursionError:
-        return f"{shown}: invalid ruleset: nested too deeply to read"
+        return msg("{path}: invalid ruleset: nested too deeply to read", path=shown)
     except Exception as exc:  # a bug: reported for this file, the run goes on
-        return f"{shown}: internal error: {type(exc).__name__}: {exc}"
+        return msg("{path}: internal error: {error}", path=shown, error=_bug(exc))
+
+
+def _bug(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any, Any]],
@@ -431,16 +471,20 @@ def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any,
     return compare(sc["expect"], decision), decision.fired
 
 
-def _error_message(exc: BaseException, sc: dict[str, Any]) -> str:
+def _error_message(exc: BaseException, sc: dict[str, Any]) -> Message:
     """What an ``error`` result of a scenario says."""
-    what = "record" if "record" in sc else "submission"
+    record = "record" in sc
     if isinstance(exc, SubmissionError):
-        return f"invalid {what}: " + "; ".join(str(p) for p in exc.problems)
+        problems = joined([p.said() for p in exc.problems], "; ")
+        return (msg("invalid record: {problems}", problems=problems) if record
+                else msg("invalid submission: {problems}", problems=problems))
     if isinstance(exc, LukError):
-        return f"cannot {'audit' if what == 'record' else 'decide'} it: {exc}"
+        return (msg("cannot audit it: {problem}", problem=exc.message) if record
+                else msg("cannot decide it: {problem}", problem=exc.message))
     if isinstance(exc, RecursionError):
-        return f"invalid {what}: nested too deeply"
-    return f"internal error: {type(exc).__name__}: {exc}"
+        return (msg("invalid record: nested too deeply") if record
+                else msg("invalid submission: nested too deeply"))
+    return msg("internal error: {error}", error=_bug(exc))
 
 
 def run_files(files: Sequence[Path], *, engine: str = "native",
@@ -458,7 +502,7 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
 
     folders = tuple(os.fspath(r) for r in roots)
     results: list[ScenarioResult] = []
-    rulesets: dict[Path, Ruleset | str] = {}
+    rulesets: dict[Path, Ruleset | Message] = {}
     sites: set[tuple[str, str]] = set()
     fired: set[tuple[str, str]] = set()
     own_sites: dict[Path, tuple[tuple[str, str], ...]] = {}
@@ -468,18 +512,18 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
         try:
             ruleset_path, scenarios = _load_file(path)
         except ScenarioFileError as exc:
-            results.append(ScenarioResult(shown, "*", "error", message=str(exc)))
+            results.append(ScenarioResult(shown, "*", "error", message=exc.message))
             continue
         key = _resolved(ruleset_path)
         if key not in rulesets:
             loaded = rulesets[key] = _load_ruleset(ruleset_path, engine, folders)
-            if not isinstance(loaded, str):
+            if isinstance(loaded, Ruleset):
                 own_sites[key] = tuple(loaded.rule_sites())
                 sites.update(own_sites[key])
         ruleset = rulesets[key]
         for sc in scenarios:
             name = sc["name"]
-            if isinstance(ruleset, str):
+            if not isinstance(ruleset, Ruleset):
                 results.append(ScenarioResult(shown, name, "error", message=ruleset))
                 continue
             started = time.perf_counter()
@@ -510,8 +554,8 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def junit_xml(run: TestRun) -> str:
-    """The run as JUnit XML, one test suite per scenario file.
+def junit_xml(run: TestRun, lang: Lang = "en") -> str:
+    """The run as JUnit XML, one test suite per scenario file, its messages in ``lang``.
 
     Always well-formed: characters XML 1.0 forbids (control characters, lone
     surrogates) in names and messages are written as ``\\uXXXX``.
@@ -533,16 +577,18 @@ def junit_xml(run: TestRun) -> str:
             case = ET.SubElement(suite, "testcase", classname=_xml_text(file),
                                  name=_xml_text(r.name), time=f"{r.seconds:.6f}")
             if r.outcome == "failed":
-                text = _xml_text("\n".join(describe(r)))
+                text = _xml_text("\n".join(describe(r, lang)))
                 ET.SubElement(case, "failure", message=text.splitlines()[0]).text = text
             elif r.outcome == "error":
-                message = _xml_text(r.message)
+                message = _xml_text(say(r.message, lang))
                 ET.SubElement(case, "error", message=message).text = message
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def describe(result: ScenarioResult) -> Iterator[str]:
-    """Lines saying how a failed scenario differs from what was expected."""
+def describe(result: ScenarioResult, lang: Lang = "en") -> Iterator[str]:
+    """Lines saying how a failed scenario differs from what was expected, in ``lang``
+    (the keys and JSON values as they are)."""
     for key, expected, got in result.differences:
-        yield f"{key}: expected {json.dumps(expected)}, got {json.dumps(got)}"
+        yield msg("{key}: expected {expected}, got {got}", key=key,
+                  expected=json.dumps(expected), got=json.dumps(got)).in_language(lang)

@@ -26,6 +26,7 @@ import attrs
 
 from luk_rules import ast, ir
 from luk_rules.diagnostics import Diagnostic, Label, error, suggest
+from luk_rules.i18n import Message, msg
 from luk_rules.printer import value_text
 from luk_rules.span import Span
 
@@ -42,11 +43,32 @@ ENTITIES: tuple[ir.Noun, ...] = ("unit", "outcome", "item", "result", "organisat
 
 _ORDER_OPS = ("<", "<=", ">", ">=")
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-_TYPE_WORDS = {
-    "number": "a number", "date": "a date", "text": "a text", "yes/no": "a yes/no value",
-    "unit": "a unit", "outcome": "an outcome", "item": "an item", "result": "a result",
-    "items": "a set of items", "age": "an age", "share": "a percentage",
+_TYPE_WORDS: dict[str, Message] = {
+    "number": msg("a number"), "date": msg("a date"), "text": msg("a text"),
+    "yes/no": msg("a yes/no value"), "unit": msg("a unit"), "outcome": msg("an outcome"),
+    "item": msg("an item"), "result": msg("a result"), "items": msg("a set of items"),
+    "age": msg("an age"), "age literal": msg("an age"), "share": msg("a percentage"),
 }
+
+
+def _type_word(type_: str) -> Message:
+    """What a value of this type is, in words: "a number", "an age"."""
+    # Translators: a type of value that has no word of its own; shown as it is.
+    return _TYPE_WORDS.get(type_) or msg("{type}", type=type_)
+
+
+def _names_bound(names: Iterable[str]) -> Message:
+    return msg("the names bound here are {names}", names=", ".join(names))
+
+
+def _did_you_mean(name: str) -> Message:
+    return msg("did you mean `{name}`?", name=name)
+
+
+_KINDS = {"evidence": msg("an evidence type"), "unit": msg("a unit"),
+          "field": msg("an evidence field"), "assessment": msg("an assessment"),
+          "regime": msg("a law regime")}
+"""What a declared name is, in words (for "`x` is a unit, not an evidence type")."""
 
 
 @attrs.frozen
@@ -61,7 +83,7 @@ class Names:
     evidence: frozenset[str]
     units: frozenset[str]
     fields: Mapping[str, ir.FieldType]
-    kinds: Mapping[str, str]
+    kinds: Mapping[str, Message]
     complete: bool = True
 
     @classmethod
@@ -70,21 +92,21 @@ class Names:
         evidence: set[str] = set()
         units: set[str] = set()
         fields: dict[str, ir.FieldType] = {}
-        kinds: dict[str, str] = {}
+        kinds: dict[str, Message] = {}
         for decl in declarations:
             if isinstance(decl, ast.EvidenceType):
                 evidence.add(decl.name.value)
-                kinds.setdefault(decl.name.value, "an evidence type")
+                kinds.setdefault(decl.name.value, _KINDS["evidence"])
             elif isinstance(decl, ast.Unit):
                 units.add(decl.name.value)
-                kinds.setdefault(decl.name.value, "a unit")
+                kinds.setdefault(decl.name.value, _KINDS["unit"])
             elif isinstance(decl, ast.Field):
                 fields.setdefault(decl.name.value, decl.type)
-                kinds.setdefault(decl.name.value, "an evidence field")
+                kinds.setdefault(decl.name.value, _KINDS["field"])
             elif isinstance(decl, ast.Assessment):
-                kinds.setdefault(decl.name.value, "an assessment")
+                kinds.setdefault(decl.name.value, _KINDS["assessment"])
             elif isinstance(decl, ast.Regime):
-                kinds.setdefault(decl.name.value, "a law regime")
+                kinds.setdefault(decl.name.value, _KINDS["regime"])
         return cls(frozenset(evidence), frozenset(units), fields, kinds, complete)
 
 
@@ -99,6 +121,15 @@ class _Typed:
     age_of: ir.Bound | None = None
     months: int | None = None
     percent: int | None = None
+
+
+_A_VALUE = msg("a value names a binder or a `where` name")
+
+
+def _is_kind(name: str, kind: Message, what: Message) -> Message:
+    """LUK071: "`NAME` is KIND; WHAT" (what the name is, and what is needed here)."""
+    # Translators: kind is "a unit", "an item", ...; what says what is needed here.
+    return msg("`{name}` is {kind}; {what}", name=name, kind=kind, what=what)
 
 
 def _months(age: ast.Age) -> int:
@@ -151,7 +182,7 @@ class Scope:
             scope.placeholders(translation.text)
         return scope
 
-    def _report(self, code: str, message: str, span: Span, hint: str | None = None,
+    def _report(self, code: str, message: Message, span: Span, hint: Message | None = None,
                 labels: tuple[Label, ...] = ()) -> None:
         self.diagnostics.append(error(code, message, span, hint=hint, labels=labels))
 
@@ -160,10 +191,12 @@ class Scope:
         earlier = self.declared_at.get(name.value)
         if earlier is not None:
             self._report(
-                "LUK074", f"`{name.value}` is bound twice in this {self.where}", name.span,
-                hint="give the second one another name: `for each item called other ...` "
-                "or `where other-name is ...`",
-                labels=(Label(earlier.span, "first bound here"),))
+                "LUK074", msg("`{name}` is bound twice in this rule", name=name.value)
+                if self.where == "rule" else
+                msg("`{name}` is bound twice in this clause", name=name.value), name.span,
+                hint=msg("give the second one another name: `for each item called other ...` "
+                         "or `where other-name is ...`"),
+                labels=(Label(earlier.span, msg("first bound here")),))
             return False
         self.declared_at[name.value] = name
         self.types[name.value] = type_
@@ -175,7 +208,7 @@ class Scope:
         self.later.discard(name.value)
         unit: ir.Term | None = None
         if binder.of is not None:
-            unit = self._unit_term(binder.of, "`for each outcome of` names a unit")
+            unit = self._unit_term(binder.of, msg("`for each outcome of` names a unit"))
         items = self.item_set(binder.items) if binder.items is not None else None
         type_ = "text" if binder.noun in ("organisation", "issuer") else binder.noun
         if self._name(name, type_):
@@ -196,11 +229,11 @@ class Scope:
             self._name(where.name, "number")  # keep the name, so uses are not unknown too
             return
         if typed.type in ("age", "share"):
-            what = "an age" if typed.type == "age" else "a percentage"
             self._report(
-                "LUK073", f"`where` cannot name {what}", where.value.span or where.span,
-                hint="write it in the condition instead: `age of item > 5 years`, "
-                "`number of items from organisation > 50% of number of items`")
+                "LUK073", msg("`where` cannot name {what}", what=_type_word(typed.type)),
+                where.value.span or where.span,
+                hint=msg("write it in the condition instead: `age of item > 5 years`, "
+                         "`number of items from organisation > 50% of number of items`"))
             self._name(where.name, "number")
             return
         if self._name(where.name, typed.type):
@@ -220,56 +253,60 @@ class Scope:
             span = Span(sp.file, sp.line, column, sp.line, column + width) if sp.line else sp
             close = suggest(name, sorted(self.types))
             if close:
-                hint = f"did you mean `{{{close}}}`?"
+                hint = _did_you_mean(f"{{{close}}}")
             elif self.types:
-                hint = "the names bound here are " + ", ".join(
-                    f"`{{{n}}}`" for n in self.types)
+                hint = _names_bound(f"`{{{n}}}`" for n in self.types)
             else:
-                hint = ("bind it first, e.g. `for each outcome` or `where n is number of "
-                        "items ...`; a rule's message can only name what the rule binds")
-            self._report("LUK072", f"the message names `{{{name}}}`, which this rule does "
-                         "not bind", span, hint=hint)
+                hint = msg("bind it first, e.g. `for each outcome` or `where n is number of "
+                           "items ...`; a rule's message can only name what the rule binds")
+            placeholder = match.group(0)
+            self._report("LUK072", msg("the message names `{placeholder}`, which this rule "
+                                       "does not bind", placeholder=placeholder),
+                         span, hint=hint)
 
     # ------------------------------------------------------------ names
 
-    def _unknown(self, ref: ast.Ref, what: str, candidates: Iterable[str] = ()) -> None:
+    def _unknown(self, ref: ast.Ref, what: Message, candidates: Iterable[str] = ()) -> None:
         """LUK070: a name that is neither bound nor a declared name that fits here."""
         name = ref.name.value
         kind = self.names.kinds.get(name)
         if name in self.later:
             self._report(
-                "LUK070", f"`{name}` is bound by a later `for each` of this {self.where}",
-                ref.span, hint=f"put the `for each` that binds `{name}` first")
+                "LUK070", msg("`{name}` is bound by a later `for each` of this rule", name=name)
+                if self.where == "rule" else
+                msg("`{name}` is bound by a later `for each` of this clause", name=name),
+                ref.span, hint=msg("put the `for each` that binds `{name}` first", name=name))
             return
         if kind is not None and not candidates:
             self._report(
-                "LUK071", f"`{name}` is {kind}; {what}", ref.span,
-                hint=self._bound_hint())
+                "LUK071", _is_kind(name, kind, what), ref.span, hint=self._bound_hint())
             return
         if not self.names.complete and not self.types:
             return
         close = suggest(name, [*self.types, *candidates])
-        hint = f"did you mean `{close}`?" if close else self._bound_hint()
-        self._report("LUK070", f"`{name}` names nothing here: {what}", ref.span, hint=hint)
+        hint = _did_you_mean(close) if close else self._bound_hint()
+        self._report("LUK070", msg("`{name}` names nothing here: {what}", name=name, what=what),
+                     ref.span, hint=hint)
 
-    def _bound_hint(self) -> str:
+    def _bound_hint(self) -> Message:
         if self.types:
-            return "the names bound here are " + ", ".join(f"`{n}`" for n in self.types)
-        return ("bind it first: `for each unit`, `for each outcome`, `for each item`, ... or "
-                "`where NAME is ...`")
+            return _names_bound(f"`{n}`" for n in self.types)
+        return msg("bind it first: `for each unit`, `for each outcome`, `for each item`, ... "
+                   "or `where NAME is ...`")
 
-    def _wrong_kind(self, ref: ast.Ref, what: str, needs: str) -> None:
+    def _wrong_kind(self, ref: ast.Ref, what: Message, needs: Message) -> None:
         """LUK071: a bound name of the wrong kind."""
         type_ = self.types[ref.name.value]
-        self._report("LUK071", f"`{ref.name.value}` is {_TYPE_WORDS.get(type_, type_)}; "
-                     f"{what}", ref.span, hint=needs)
+        self._report("LUK071", _is_kind(ref.name.value, _type_word(type_), what), ref.span,
+                     hint=needs)
 
-    def _unit_term(self, ref: ast.Ref, what: str) -> ir.Term | None:
+    def _unit_term(self, ref: ast.Ref, what: Message) -> ir.Term | None:
         name = ref.name.value
         if name in self.types:
             if self.types[name] == "unit":
                 return ir.Bound(name)
-            self._wrong_kind(ref, what, "name a unit binder (`for each unit`) or a unit code")
+            self._wrong_kind(ref, what,
+                             msg("name a unit binder (`for each unit`) or a unit code"))
             return None
         if name in self.names.units:
             return name
@@ -278,26 +315,28 @@ class Scope:
 
     def _target(self, ref: ast.Ref, keyword: str) -> ir.Target | None:
         name = ref.name.value
-        what = f"`{keyword}` names an outcome or a unit"
+        what = msg("`{keyword}` names an outcome or a unit", keyword=keyword)
         if name in self.types:
             type_ = self.types[name]
             if type_ in ("outcome", "unit"):
                 return ir.Target("outcome" if type_ == "outcome" else "unit", ir.Bound(name))
-            self._wrong_kind(ref, what, f"write `{keyword} outcome` (a binder `for each "
-                             f"outcome`) or `{keyword} UNIT-CODE`")
+            self._wrong_kind(ref, what, msg("write `{keyword} outcome` (a binder `for each "
+                                            "outcome`) or `{keyword} UNIT-CODE`",
+                                            keyword=keyword))
             return None
         if name in self.names.units:
             return ir.Target("unit", name)
         self._unknown(ref, what, self.names.units)
         return None
 
-    def _item(self, ref: ast.Ref, what: str, results: bool = False) -> ir.Bound | None:
+    def _item(self, ref: ast.Ref, what: Message, results: bool = False) -> ir.Bound | None:
         name = ref.name.value
         if name in self.types:
             if self.types[name] == "item" or (results and self.types[name] == "result"):
                 return ir.Bound(name)
-            self._wrong_kind(ref, what, "name an item binder: `for each item ...`"
-                             + (" or a result binder" if results else ""))
+            self._wrong_kind(ref, what, msg("name an item binder: `for each item ...` or a "
+                                            "result binder") if results else
+                             msg("name an item binder: `for each item ...`"))
             return None
         self._unknown(ref, what)
         return None
@@ -308,14 +347,14 @@ class Scope:
             if name.value in self.names.evidence:
                 found.append(name.value)
             elif name.value in self.names.kinds:
-                self._report("LUK020", f"`{name.value}` is {self.names.kinds[name.value]}, "
-                             "not an evidence type", name.span,
-                             hint="`of type` lists evidence types")
+                self._report("LUK020", msg("`{name}` is {kind}, not an evidence type",
+                                           name=name.value, kind=self.names.kinds[name.value]),
+                             name.span, hint=msg("`of type` lists evidence types"))
             elif self.names.complete:
                 close = suggest(name.value, self.names.evidence)
-                self._report("LUK010", f"undefined evidence type `{name.value}`", name.span,
-                             hint=f"did you mean `{close}`?" if close
-                             else f"declare it: `evidence {name.value} \"...\"`")
+                self._report("LUK010", msg("undefined evidence type `{name}`", name=name.value),
+                             name.span, hint=_did_you_mean(close) if close
+                             else msg("declare it: `evidence {name} \"...\"`", name=name.value))
         return tuple(dict.fromkeys(found))
 
     # ------------------------------------------------------------ item sets
@@ -352,11 +391,11 @@ class Scope:
         if name in self.types:
             if self.types[name] == "text":
                 return ir.Bound(name)
-            self._wrong_kind(source, "`from` names an organisation",
-                             'write `from organisation` (a binder `for each organisation`) '
-                             'or a quoted name: `from "Bedrijf BV"`')
+            self._wrong_kind(source, msg("`from` names an organisation"),
+                             msg('write `from organisation` (a binder `for each organisation`) '
+                                 'or a quoted name: `from "Bedrijf BV"`'))
             return None
-        self._unknown(source, "`from` names an organisation (a binder) or a quoted name")
+        self._unknown(source, msg("`from` names an organisation (a binder) or a quoted name"))
         return None
 
     # ------------------------------------------------------------ values
@@ -371,7 +410,7 @@ class Scope:
             case ast.Ref():
                 typed = self._bound(value)
                 if typed is None:
-                    self._unknown(value, "a value names a binder or a `where` name")
+                    self._unknown(value, _A_VALUE)
                 return typed
             case ast.CountItems(items):
                 count = ir.CountOf(self.item_set(items), span=value.span)
@@ -382,11 +421,11 @@ class Scope:
                     count = ir.CountOf(name.value, span=value.span)
                     return _Typed(count, "number", counted=count)
                 if name.value in self.types:
-                    self._wrong_kind(ref, "`number of` counts items",
-                                     "name a set: `where NAME are items ...`, or write "
-                                     "`number of items ...`")
+                    self._wrong_kind(ref, msg("`number of` counts items"),
+                                     msg("name a set: `where NAME are items ...`, or write "
+                                         "`number of items ...`"))
                 else:
-                    self._unknown(ref, "`number of` counts a set of items")
+                    self._unknown(ref, msg("`number of` counts a set of items"))
                 return None
             case ast.CreditsOfResults():
                 return _Typed(ir.CreditsOfResults(span=value.span), "number")
@@ -394,7 +433,8 @@ class Scope:
                 return self._attribute(attribute, of, value.span)
             case ast.FieldOf(field, of):
                 type_ = self.names.fields.get(field.value)
-                item = self._item(of, f"`{field.value} of` reads a field of an item")
+                item = self._item(of, msg("`{field} of` reads a field of an item",
+                                          field=field.value))
                 if type_ is None:
                     self._unknown_field(field)
                     return None
@@ -408,9 +448,9 @@ class Scope:
                     return None
                 if inner.counted is None:
                     self._report(
-                        "LUK073", f"a percentage is taken of a number of items, not of "
-                        f"{_TYPE_WORDS.get(inner.type, inner.type)}", of.span,
-                        hint="write `50% of number of items ...`")
+                        "LUK073", msg("a percentage is taken of a number of items, not of "
+                                      "{what}", what=_type_word(inner.type)), of.span,
+                        hint=msg("write `50% of number of items ...`"))
                     return None
                 return _Typed(inner.value, "share", counted=inner.counted,
                               percent=percent.value)
@@ -420,9 +460,9 @@ class Scope:
                 try:
                     date = dt.date.fromisoformat(text)
                 except ValueError:
-                    self._report("LUK021", f"`{text}` is not a calendar date", value.span,
-                                 hint="write an existing date as YYYY-MM-DD, e.g. "
-                                 "`2025-02-28`")
+                    self._report("LUK021", msg("`{date}` is not a calendar date", date=text),
+                                 value.span, hint=msg("write an existing date as YYYY-MM-DD, "
+                                                      "e.g. `2025-02-28`"))
                     return None
                 return _Typed(ir.Constant(date, span=value.span), "date")
             case ast.Text(text):
@@ -449,46 +489,49 @@ class Scope:
     def _unknown_field(self, field: ast.Name) -> None:
         kind = self.names.kinds.get(field.value)
         if kind is not None:
-            self._report("LUK020", f"`{field.value}` is {kind}, not an evidence field",
-                         field.span, hint="`NAME of item` reads a field declared with "
-                         "`evidence field NAME \"...\" TYPE`")
+            self._report("LUK020", msg("`{name}` is {kind}, not an evidence field",
+                                       name=field.value, kind=kind),
+                         field.span, hint=msg("`NAME of item` reads a field declared with "
+                                              "`evidence field NAME \"...\" TYPE`"))
             return
         if not self.names.complete:
             return
         close = suggest(field.value, self.names.fields)
-        self._report("LUK010", f"undefined evidence field `{field.value}`", field.span,
-                     hint=f"did you mean `{close}`?" if close else
-                     f"declare it: `evidence field {field.value} \"...\" text` (or `date`, "
-                     "`number`, `yes/no`)")
+        self._report("LUK010", msg("undefined evidence field `{name}`", name=field.value),
+                     field.span, hint=_did_you_mean(close) if close else
+                     msg("declare it: `evidence field {name} \"...\" text` (or `date`, "
+                         "`number`, `yes/no`)", name=field.value))
 
     def _attribute(self, attribute: ast.AttributeName, of: ast.Ref, span: Span
                    ) -> _Typed | None:
-        what = f"`{attribute} of` "
         if attribute == "credits":
             name = of.name.value
             if self.types.get(name) == "result":
                 return _Typed(ir.UnitCredits(ir.Bound(name), span=span), "number")
-            unit = self._unit_term(of, what + "needs a unit")
+            unit = self._unit_term(of, msg("`{attribute} of` needs a unit",
+                                           attribute=attribute))
             return None if unit is None else _Typed(ir.UnitCredits(unit, span=span),
                                                     "number")
         if attribute == "minimum":
             if self.types.get(of.name.value) == "outcome":
                 return _Typed(ir.OutcomeMinimum(ir.Bound(of.name.value), span=span), "number")
+            needs_outcome = msg("`{attribute} of` needs an outcome", attribute=attribute)
             if of.name.value in self.types:
-                self._wrong_kind(of, what + "needs an outcome",
-                                 "bind one with `for each outcome` and write "
-                                 "`minimum of outcome`")
+                self._wrong_kind(of, needs_outcome,
+                                 msg("bind one with `for each outcome` and write "
+                                     "`minimum of outcome`"))
             else:
-                self._unknown(of, what + "needs an outcome")
+                self._unknown(of, needs_outcome)
             return None
         if attribute in ("age", "date"):
-            subject = self._item(of, what + "needs an item or a result", results=True)
+            subject = self._item(of, msg("`{attribute} of` needs an item or a result",
+                                         attribute=attribute), results=True)
             if subject is None:
                 return None
             if attribute == "date":
                 return _Typed(ir.DateOf(subject, span=span), "date")
             return _Typed(ir.DateOf(subject, span=span), "age", age_of=subject)
-        item = self._item(of, what + "needs an item")
+        item = self._item(of, msg("`{attribute} of` needs an item", attribute=attribute))
         if item is None:
             return None
         text_attribute: Literal["organisation", "issuer"] = (
@@ -517,15 +560,14 @@ class Scope:
 
     def _is_subject(self, subject: ast.Value, test: ast.ItemTest) -> ir.Bound | None:
         ages = isinstance(test, ast.AgeTest)
-        what = "`is older than` and `is younger than` need an item or a result" if ages else (
-            "`is verified` needs an item")
+        what = msg("`is older than` and `is younger than` need an item or a result") if ages \
+            else msg("`is verified` needs an item")
         if isinstance(subject, ast.Ref):
             return self._item(subject, what, results=ages)
         typed = self.value(subject)
         if typed is not None:
-            self._report("LUK071", f"`{_shown(subject)}` is "
-                         f"{_TYPE_WORDS.get(typed.type, typed.type)}; {what}", subject.span,
-                         hint="name an item binder: `item is verified`")
+            self._report("LUK071", _is_kind(_shown(subject), _type_word(typed.type), what),
+                         subject.span, hint=msg("name an item binder: `item is verified`"))
         return None
 
     @staticmethod
@@ -542,18 +584,21 @@ class Scope:
         if field_type == "yes/no":
             return ir.FieldTest(name.value)
         if field_type is not None:
-            self._report("LUK073", f"`{name.value}` is a {field_type} field; `is` tests an "
-                         "evidence type or a yes/no field", name.span,
-                         hint=f"compare its value: `{name.value} of item is ...`")
+            self._report("LUK073", msg("`{name}` is a {type} field; `is` tests an evidence "
+                                       "type or a yes/no field", name=name.value,
+                                       type=field_type), name.span,
+                         hint=msg("compare its value: `{name} of item is ...`",
+                                  name=name.value))
             return None
         if not self.names.complete:
             return None
         close = suggest(name.value, [*self.names.evidence, *(
             f for f, t in self.names.fields.items() if t == "yes/no")])
-        self._report("LUK070", f"`{name.value}` is neither an evidence type nor a yes/no "
-                     "field", name.span,
-                     hint=f"did you mean `{close}`?" if close else
-                     "write an evidence type (`is certificaat`) or a declared yes/no field")
+        self._report("LUK070", msg("`{name}` is neither an evidence type nor a yes/no field",
+                                   name=name.value), name.span,
+                     hint=_did_you_mean(close) if close else
+                     msg("write an evidence type (`is certificaat`) or a declared yes/no "
+                         "field"))
         return None
 
     def _compare(self, node: ast.Compare) -> ir.Cond | None:
@@ -584,16 +629,17 @@ class Scope:
         if typed.type == "unit":
             if name in self.names.units:
                 return _Typed(ir.Constant(name, span=side.span), "unit")
-            self._unknown(side, "a unit is compared with a unit code", self.names.units)
+            self._unknown(side, msg("a unit is compared with a unit code"), self.names.units)
             return None
         if typed.type == "item" and isinstance(typed.value, ir.Bound):
             test = self._named_test(side.name)
             return None if test is None else ir.Has(typed.value, test, span=side.span)
         if typed.type == "text" and name not in self.names.kinds:
-            self._report("LUK070", f"`{name}` names nothing here: a text is written in "
-                         "quotes", side.span, hint=f'write `"{name}"`')
+            self._report("LUK070", msg("`{name}` names nothing here: a text is written in "
+                                       "quotes", name=name), side.span,
+                         hint=msg('write `"{name}"`', name=name))
             return None
-        self._unknown(side, "a value names a binder or a `where` name")
+        self._unknown(side, _A_VALUE)
         return None
 
     def _typed_compare(self, node: ast.Compare, left: _Typed, op: str, right: _Typed
@@ -607,9 +653,10 @@ class Scope:
             return None
         if op in _ORDER_OPS and left.type not in ("number", "date"):
             self._report(
-                "LUK073", f"{_TYPE_WORDS[left.type]} has no order: `{node.op}` compares "
-                "numbers and dates", node.span,
-                hint=f"write `is` or `is not` to compare {_TYPE_WORDS[left.type]}")
+                "LUK073", msg("{what} has no order: `{op}` compares numbers and dates",
+                              what=_type_word(left.type), op=node.op), node.span,
+                hint=msg("write `is` or `is not` to compare {what}",
+                         what=_type_word(left.type)))
             return None
         cmp_op: Literal["<", "<=", ">", ">=", "=", "!="] = _op(op)
         return ir.Comparison(left.value, cmp_op, right.value, span=node.span)
@@ -623,9 +670,9 @@ class Scope:
             return None
         if op not in _ORDER_OPS:
             self._report(
-                "LUK073", "an age is compared with `<`, `<=`, `>` or `>=`", node.span,
-                hint="write `age of item > 5 years` (older than) or `age of item < 1 year` "
-                "(younger than)")
+                "LUK073", msg("an age is compared with `<`, `<=`, `>` or `>=`"), node.span,
+                hint=msg("write `age of item > 5 years` (older than) or `age of item < 1 "
+                         "year` (younger than)"))
             return None
         assert right.months is not None
         age_op: Literal["<", "<=", ">", ">="] = _order_op(op)
@@ -635,8 +682,9 @@ class Scope:
                        ) -> ir.Cond | None:
         if left.counted is None or right.counted is None or op == "!=":
             self._report(
-                "LUK073", "a percentage compares two numbers of items", node.span,
-                hint="write `number of items from organisation > 50% of number of items`")
+                "LUK073", msg("a percentage compares two numbers of items"), node.span,
+                hint=msg("write `number of items from organisation > 50% of number of "
+                         "items`"))
             return None
         share_op: Literal["<", "<=", ">", ">=", "="] = _share_op(op)
         return ir.Share(left.counted, left.percent if left.percent is not None else 100,
@@ -644,22 +692,22 @@ class Scope:
                         right.percent if right.percent is not None else 100, span=node.span)
 
     def _mismatch(self, node: ast.Compare, left: _Typed, right: _Typed) -> None:
-        lw = _TYPE_WORDS.get(left.type, "an age" if left.type == "age literal" else left.type)
-        rw = _TYPE_WORDS.get(right.type, "an age" if right.type == "age literal"
-                             else right.type)
+        lw, rw = _type_word(left.type), _type_word(right.type)
         kinds = {left.type, right.type}
         if kinds & {"age", "age literal"}:
-            hint = ("an age is compared with an age: `age of item > 5 years`; a date with a "
-                    "date: `date of item < 2020-01-01`")
+            hint = msg("an age is compared with an age: `age of item > 5 years`; a date with "
+                       "a date: `date of item < 2020-01-01`")
         elif kinds == {"date", "number"}:
-            hint = ("compare a date with a date (`date of item < 2020-01-01`), or the age of "
-                    "an item with an age (`age of item > 5 years`)")
+            hint = msg("compare a date with a date (`date of item < 2020-01-01`), or the age "
+                       "of an item with an age (`age of item > 5 years`)")
         elif "items" in kinds:
-            hint = "compare the number of the items: `number of NAME`"
+            hint = msg("compare the number of the items: `number of NAME`")
         else:
-            hint = f"compare {lw} with {lw}"
-        self._report("LUK073", f"`{_shown(node.left)}` is {lw} and `{_shown(node.right)}` "
-                     f"is {rw}: they cannot be compared", node.span, hint=hint)
+            hint = msg("compare {what} with {what}", what=lw)
+        self._report("LUK073", msg("`{left}` is {left_type} and `{right}` is {right_type}: "
+                                   "they cannot be compared", left=_shown(node.left),
+                                   left_type=lw, right=_shown(node.right), right_type=rw),
+                     node.span, hint=hint)
 
 
 def _value_type(type_: str) -> ir.ValueType:
@@ -711,15 +759,17 @@ def check_fields(declarations: Iterable[ast.Declaration]) -> Iterator[Diagnostic
             continue
         name = decl.name.value
         if name in ITEM_KEYS:
-            yield error("LUK075", f"`{name}` is a key every evidence item has; a field cannot "
-                        "take it", decl.name.span,
-                        hint=f"name the field after what it holds, e.g. `{name}-extra`; "
-                        f"items already have {', '.join(f'`{k}`' for k in ITEM_KEYS)}")
+            yield error("LUK075", msg("`{name}` is a key every evidence item has; a field "
+                                      "cannot take it", name=name), decl.name.span,
+                        hint=msg("name the field after what it holds, e.g. `{name}-extra`; "
+                                 "items already have {keys}", name=name,
+                                 keys=", ".join(f"`{k}`" for k in ITEM_KEYS)))
         earlier = seen.setdefault(name, decl)
         if earlier is not decl:
-            yield error("LUK075", f"evidence field `{name}` is declared more than once",
-                        decl.name.span, hint="remove the second declaration",
-                        labels=[Label(earlier.name.span, "first declared here")])
+            yield error("LUK075", msg("evidence field `{name}` is declared more than once",
+                                      name=name),
+                        decl.name.span, hint=msg("remove the second declaration"),
+                        labels=[Label(earlier.name.span, msg("first declared here"))])
 
 
 __all__ = ["ENTITIES", "ITEM_KEYS", "PLACEHOLDER", "Names", "Scope", "check_fields",

@@ -14,7 +14,8 @@ import attrs
 
 from luk_rules import ast
 from luk_rules.diagnostics import Diagnostic, error, warning
-from luk_rules.errors import relocate
+from luk_rules.errors import as_given, cannot_read, relocate
+from luk_rules.i18n import Lang, Message, msg
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.resources import law_dir
 from luk_rules.span import Span
@@ -24,12 +25,20 @@ DEFAULT_MAX_FILE_SIZE = 1 << 20
 
 
 class SourceUnreadable(Exception):
-    """The file asked for cannot be read (missing, a folder, not UTF-8, ...)."""
+    """The file asked for cannot be read (missing, a folder, not UTF-8, ...).
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: cannot read: {reason}")
+    ``str()`` is English (``PATH: cannot read: REASON``); :meth:`describe` says it in
+    another language."""
+
+    def __init__(self, path: str, reason: Message) -> None:
+        self.message = cannot_read(path, reason)
+        super().__init__(self.message)
         self.path = path
         self.reason = reason
+
+    def describe(self, lang: Lang = "en") -> str:
+        """``PATH: cannot read: REASON`` in ``lang``."""
+        return self.message.in_language(lang)
 
 
 class OutsideRoots(SourceUnreadable):
@@ -76,10 +85,11 @@ class Roots:
             try:
                 real = Path(os.path.realpath(folder, strict=True))
             except (OSError, ValueError) as exc:
-                raise SourceUnreadable(str(folder), f"not a folder that can be used as a root "
-                                       f"({_reason(exc)})") from None
+                raise SourceUnreadable(str(folder), msg(
+                    "not a folder that can be used as a root ({reason})",
+                    reason=_reason(exc))) from None
             if not real.is_dir():
-                raise SourceUnreadable(str(folder), "a root must be a folder")
+                raise SourceUnreadable(str(folder), msg("a root must be a folder"))
             allowed.append(real)
         if home is None and allowed:
             home = allowed[0]
@@ -106,26 +116,31 @@ class Roots:
             OutsideRoots: when it resolves outside the allowed folders.
         """
         if start is None:
-            raise OutsideRoots(relative, "a ruleset given as text reads no files unless "
-                               "roots are given")
+            raise OutsideRoots(relative, msg("a ruleset given as text reads no files unless "
+                                             "roots are given"))
         written = Path(os.path.normpath(start / relative))
         if not self.inside(written):  # refused before the file system is asked anything
-            raise OutsideRoots(relative, "it lies outside the folders this ruleset may read")
+            raise OutsideRoots(relative, _OUTSIDE)
         try:
             real = Path(os.path.realpath(written, strict=True))
         except FileNotFoundError:
-            raise SourceUnreadable(relative, "no such file") from None
+            raise SourceUnreadable(relative, _NO_SUCH_FILE) from None
         except (OSError, ValueError) as exc:
             raise SourceUnreadable(relative, _reason(exc)) from None
         if not self.inside(real):
-            raise OutsideRoots(relative, "it lies outside the folders this ruleset may read")
+            raise OutsideRoots(relative, _OUTSIDE)
         return real
 
 
-def _reason(exc: BaseException) -> str:
+_OUTSIDE = msg("it lies outside the folders this ruleset may read")
+_NO_SUCH_FILE = msg("no such file")
+
+
+def _reason(exc: BaseException) -> Message:
+    """Why a file cannot be read: the operating system's reason as it gives it."""
     if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
-        return "a symlink loop"
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return msg("a symlink loop")
+    return as_given(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
 
 
 @attrs.frozen
@@ -221,7 +236,7 @@ def read_text(path: Path, shown: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise SourceUnreadable(shown, "no such file") from None
+        raise SourceUnreadable(shown, _NO_SUCH_FILE) from None
     except (OSError, ValueError) as exc:
         raise SourceUnreadable(shown, _reason(exc)) from None
     _check_kind(info, shown, max_file_size)
@@ -236,20 +251,25 @@ def read_text(path: Path, shown: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE
         except OSError as exc:
             raise SourceUnreadable(shown, _reason(exc)) from None
     if len(data) > max_file_size:
-        raise SourceUnreadable(shown, f"larger than {max_file_size:,} bytes")
+        raise SourceUnreadable(shown, _too_large(max_file_size))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceUnreadable(shown, f"not UTF-8 text (byte {exc.start})") from None
+        raise SourceUnreadable(shown, msg("not UTF-8 text (byte {byte})",
+                                          byte=exc.start)) from None
+
+
+def _too_large(max_file_size: int) -> Message:
+    return msg("larger than {limit:,} bytes", limit=max_file_size)
 
 
 def _check_kind(info: os.stat_result, shown: str, max_file_size: int) -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise SourceUnreadable(shown, "it is a folder")
+        raise SourceUnreadable(shown, msg("it is a folder"))
     if not stat.S_ISREG(info.st_mode):
-        raise SourceUnreadable(shown, "not a regular file (a FIFO, device or socket)")
+        raise SourceUnreadable(shown, msg("not a regular file (a FIFO, device or socket)"))
     if info.st_size > max_file_size:
-        raise SourceUnreadable(shown, f"larger than {max_file_size:,} bytes")
+        raise SourceUnreadable(shown, _too_large(max_file_size))
 
 
 def _regime_refs(module: ast.Module) -> list[ast.Name]:
@@ -306,7 +326,7 @@ def load_workspace(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Root
     try:
         real = Path(os.path.realpath(path, strict=True))
     except FileNotFoundError:
-        raise SourceUnreadable(str(path), "no such file") from None
+        raise SourceUnreadable(str(path), _NO_SUCH_FILE) from None
     except (OSError, ValueError) as exc:
         raise SourceUnreadable(str(path), _reason(exc)) from None
     allowed = roots if isinstance(roots, Roots) else Roots.make(real.parent, roots,
@@ -362,15 +382,17 @@ class _Loader:
     def start(self, source: SourceFile) -> Path | None:
         return source.real.parent if source.real is not None else self.roots.home
 
-    def refused(self, exc: SourceUnreadable, what: str, span: Span, code: str = "LUK005",
-                hint: str | None = None) -> None:
+    def refused(self, exc: SourceUnreadable, what: Message, span: Span, code: str = "LUK005",
+                hint: Message | None = None) -> None:
+        # Translators: what could not be done (cannot include `a.luk`), and why.
+        message = msg("{what}: {reason}", what=what, reason=exc.reason)
         if isinstance(exc, OutsideRoots):
             self.diagnostics.append(error(
-                "LUK007", f"{what}: {exc.reason}", span,
-                hint="keep the file beside the ruleset, or allow its folder with `--root DIR` "
-                "(`roots=` in the Python API)"))
+                "LUK007", message, span,
+                hint=msg("keep the file beside the ruleset, or allow its folder with "
+                         "`--root DIR` (`roots=` in the Python API)")))
         else:
-            self.diagnostics.append(error(code, f"{what}: {exc.reason}", span, hint=hint))
+            self.diagnostics.append(error(code, message, span, hint=hint))
 
     def include_all(self, source: SourceFile, stack: tuple[Path, ...]) -> None:
         if source.module is None:
@@ -380,17 +402,18 @@ class _Loader:
                 self.replaces(source, decl)
             if not isinstance(decl, ast.Include):
                 continue
-            what = f"cannot include `{decl.path.value}`"
+            what = msg("cannot include `{path}`", path=decl.path.value)
+            relative = msg("the path is relative to the folder of the including file")
             try:
                 target = self.roots.locate(decl.path.value, self.start(source))
             except SourceUnreadable as exc:
-                self.refused(exc, what, decl.path.span,
-                             hint="the path is relative to the folder of the including file")
+                self.refused(exc, what, decl.path.span, hint=relative)
                 continue
             if target in stack:
                 self.diagnostics.append(error(
-                    "LUK006", f"`{decl.path.value}` includes itself (an include cycle)",
-                    decl.span, hint="remove one of the includes that form the cycle"))
+                    "LUK006", msg("`{path}` includes itself (an include cycle)",
+                                  path=decl.path.value),
+                    decl.span, hint=msg("remove one of the includes that form the cycle")))
                 continue
             if target in self.seen:
                 self.includes[_site(source.path, decl.span)] = self.seen[target]
@@ -398,8 +421,7 @@ class _Loader:
             try:
                 included = self.read(target, is_law=False)
             except SourceUnreadable as exc:
-                self.refused(exc, what, decl.path.span,
-                             hint="the path is relative to the folder of the including file")
+                self.refused(exc, what, decl.path.span, hint=relative)
                 continue
             self.includes[_site(source.path, decl.span)] = included.path
             self.include_all(included, (*stack, target))
@@ -408,18 +430,19 @@ class _Loader:
         for clause in programme.clauses:
             if not isinstance(clause, ast.Replaces):
                 continue
-            what = f"`{clause.path.value}` cannot be read"
+            what = msg("`{path}` cannot be read", path=clause.path.value)
             try:
                 target = self.roots.locate(clause.path.value, self.start(source))
                 read_text(target, clause.path.value, self.roots.max_file_size)
             except SourceUnreadable as exc:
                 self.refused(exc, what, clause.path.span, code="LUK035",
-                             hint="the path is relative to the folder of this file")
+                             hint=msg("the path is relative to the folder of this file"))
                 continue
             if source.real is not None and target == source.real:
                 self.diagnostics.append(error(
-                    "LUK035", "a ruleset cannot replace itself", clause.path.span,
-                    hint="name the earlier ruleset that decides the cases before the date"))
+                    "LUK035", msg("a ruleset cannot replace itself"), clause.path.span,
+                    hint=msg("name the earlier ruleset that decides the cases before the "
+                             "date")))
                 continue
             self.replaced[_site(source.path, clause.span)] = target
 
@@ -460,16 +483,17 @@ class _Loader:
         if not self.roots.inside(real):
             shown = Path(os.path.relpath(real, self.roots.home)).as_posix() if self.roots.home \
                 else real.name
-            self.refused(OutsideRoots(shown, f"`{shown}` lies outside the folders this ruleset "
-                                      "may read"),
-                         f"cannot read the law regime `{ref.value}`", ref.span)
+            self.refused(OutsideRoots(shown, msg("`{path}` lies outside the folders this "
+                                                 "ruleset may read", path=shown)),
+                         msg("cannot read the law regime `{name}`", name=ref.value), ref.span)
             return False
         if real in self.seen:
             return False
         try:
             return self.read(real, is_law=True)
         except SourceUnreadable as exc:
-            self.refused(exc, f"cannot read the law regime `{ref.value}`", ref.span)
+            self.refused(exc, msg("cannot read the law regime `{name}`", name=ref.value),
+                         ref.span)
             return False
 
     def run(self, shown: str, text: str, real: Path | None) -> tuple[Workspace, list[Diagnostic]]:
@@ -493,21 +517,23 @@ class _Loader:
                 if isinstance(decl, ast.Regime) and decl.name.value in shipped:
                     name = decl.name.value
                     self.diagnostics.append(warning(
-                        "LUK008", f"regime `{name}` in {source.path} takes the place of the "
-                        f"shipped law {self.roots.shown(shipped[name])}: decisions under "
-                        f"`{name}` follow this file, not the statute as shipped",
+                        "LUK008", msg("regime `{name}` in {file} takes the place of the "
+                                      "shipped law {law}: decisions under `{name}` follow this "
+                                      "file, not the statute as shipped", name=name,
+                                      file=source.path, law=self.roots.shown(shipped[name])),
                         decl.name.span,
-                        hint="give an institution's own regime a name of its own (and use "
-                        "that name in `under`); to change the shipped law, see docs/law.md"))
+                        hint=msg("give an institution's own regime a name of its own (and use "
+                                 "that name in `under`); to change the shipped law, see "
+                                 "docs/law.md")))
 
 
-def collect_paths(arguments: Iterable[str]) -> tuple[list[Path], list[str]]:
+def collect_paths(arguments: Iterable[str]) -> tuple[list[Path], list[Message]]:
     """Expand files and folders into the ``.luk`` files they hold, sorted.
 
-    Returns the files and a list of problems (paths that do not exist).
+    Returns the files and a list of problems (paths that do not exist), as messages.
     """
     found: list[Path] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for arg in arguments:
         p = Path(arg)
         if p.is_dir():
@@ -515,7 +541,7 @@ def collect_paths(arguments: Iterable[str]) -> tuple[list[Path], list[str]]:
         elif p.is_file():
             found.append(p)
         else:
-            problems.append(f"{arg}: no such file or folder")
+            problems.append(msg("{path}: no such file or folder", path=arg))
     return found, problems
 
 

@@ -23,7 +23,8 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from luk_rules import ir
 from luk_rules.diagnostics import Suggester
-from luk_rules.errors import Problem, SubmissionError
+from luk_rules.errors import Problem, SubmissionError, as_given, message_of
+from luk_rules.i18n import Message, msg
 
 FormName = Literal["voltijd", "deeltijd", "duaal"]
 HowName = Literal["passed", "exempted"]
@@ -129,12 +130,26 @@ _SHOWN = 60
 class _Invalid(ValueError):
     """A value of the right JSON type that is still wrong (an empty list, a bad date)."""
 
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _WrongType(TypeError):
+    """A value of the wrong JSON type (a number where a string belongs)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
 
 def _quote(value: str) -> str:
     """A string as shown in a message: quoted, escaped, and cut short when long."""
     if len(value) <= _SHOWN:
         return repr(value)
-    return repr(value[:_SHOWN]) + f"... ({len(value):,} characters)"
+    # Translators: the start of a long text (quoted), and how long it is.
+    return msg("{start}... ({count:,} characters)", start=repr(value[:_SHOWN]),
+               count=len(value))
 
 
 def _is_name(value: str) -> bool:
@@ -147,7 +162,7 @@ def _is_name(value: str) -> bool:
     return _NAME_PATTERN.search(value) is not None
 
 
-def _name_problem(value: str) -> str | None:
+def _name_problem(value: str) -> Message | None:
     """Why ``value`` is not a name as the schema defines it, or None when it is one."""
     if _is_name(value):
         return None
@@ -156,14 +171,16 @@ def _name_problem(value: str) -> str | None:
         char = bad.group()
         code = f"U+{ord(char):04X}"
         if "\ud800" <= char <= "\udfff":
-            return (f"{_quote(value)} contains {code}, a lone surrogate: "
-                    "not Unicode text")
+            return msg("{value} contains {code}, a lone surrogate: not Unicode text",
+                       value=_quote(value), code=code)
         if char in "\n\r\u2028\u2029":
-            return f"{_quote(value)} contains a line break ({code}); write it on one line"
-        return f"{_quote(value)} contains a control character ({code})"
+            return msg("{value} contains a line break ({code}); write it on one line",
+                       value=_quote(value), code=code)
+        return msg("{value} contains a control character ({code})", value=_quote(value),
+                   code=code)
     if not value.strip():
-        return "must not be empty"
-    return f"{_quote(value)} has spaces around it"
+        return msg("must not be empty")
+    return msg("{value} has spaces around it", value=_quote(value))
 
 
 def _strict_str(value: Any, _: Any) -> str:
@@ -171,7 +188,7 @@ def _strict_str(value: Any, _: Any) -> str:
             and value[-1] != " ":  # the usual name, quickly (as _is_name)
         return value
     if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {_json_type(value)}")
+        raise _WrongType(msg("expected a string, got {type}", type=_json_type(value)))
     problem = _name_problem(value)
     if problem is not None:
         raise _Invalid(problem)
@@ -180,35 +197,41 @@ def _strict_str(value: Any, _: Any) -> str:
 
 def _strict_bool(value: Any, _: Any) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {_json_type(value)}")
+        raise _WrongType(msg("expected true or false, got {type}", type=_json_type(value)))
     return value
 
 
 def _date(value: Any, _: Any) -> dt.date:
     if not isinstance(value, str):
-        raise TypeError(f"expected a date string (YYYY-MM-DD), got {_json_type(value)}")
+        raise _WrongType(msg("expected a date string (YYYY-MM-DD), got {type}",
+                             type=_json_type(value)))
     try:
         if not _DATE_PATTERN.search(value):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _Invalid(f"{_quote(value)} is not a date (YYYY-MM-DD)") from None
+        raise _Invalid(msg("{value} is not a date (YYYY-MM-DD)", value=_quote(value))) from None
 
 
 def _json_type(value: Any) -> str:
+    """What a JSON value is, in words ("a string"); ``null`` as JSON writes it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return msg("a boolean")
     if isinstance(value, int | float):
-        return "a number"
+        return msg("a number")
     if isinstance(value, str):
-        return "a string"
+        return msg("a string")
     if isinstance(value, list):
-        return "a list"
+        return msg("a list")
     if isinstance(value, dict):
-        return "an object"
+        return msg("an object")
     return type(value).__name__
+
+
+def _expected_object(value: Any) -> _WrongType:
+    return _WrongType(msg("expected an object, got {type}", type=_json_type(value)))
 
 
 def _make_converter(detailed: bool) -> cattrs.Converter:
@@ -220,10 +243,10 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
     def literal_hook(allowed: tuple[str, ...]) -> Any:
         def hook(value: Any, _: Any) -> str:
             if not isinstance(value, str):
-                raise TypeError(f"expected a string, got {_json_type(value)}")
+                raise _WrongType(msg("expected a string, got {type}", type=_json_type(value)))
             if value not in allowed:
-                shown = ", ".join(allowed)
-                raise _Invalid(f"{_quote(value)} is not one of {shown}")
+                raise _Invalid(msg("{value} is not one of {allowed}", value=_quote(value),
+                                   allowed=", ".join(allowed)))
             return value
         return hook
 
@@ -237,22 +260,22 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
             structure_item = conv.get_structure_hook(item_type)
 
             def fast(value: Any, _: Any) -> tuple[Any, ...]:
-                if not isinstance(value, list):
+                if not isinstance(value, list):  # never shown: read again in detail
                     raise TypeError("expected a list")
                 return tuple([structure_item(v, item_type) for v in value])
             return fast
 
         def hook(value: Any, _: Any) -> tuple[Any, ...]:
             if not isinstance(value, list):
-                raise TypeError(f"expected a list, got {_json_type(value)}")
+                raise _WrongType(msg("expected a list, got {type}", type=_json_type(value)))
             if non_empty and not value:
-                raise _Invalid("must list at least one")
+                raise _Invalid(msg("must list at least one"))
             items: list[Any] = []
             errors: list[Exception] = []
             for i, v in enumerate(value):
                 try:
                     if attrs.has(item_type) and not isinstance(v, dict):
-                        raise TypeError(f"expected an object, got {_json_type(v)}")
+                        raise _expected_object(v)
                     items.append(conv.structure(v, item_type))
                 except Exception as exc:
                     note = IterableValidationNote(f"Structuring @ index {i}", i, item_type)
@@ -275,7 +298,7 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {_json_type(value)}")
+            raise _expected_object(value)
         extension: Extension = structure_extension(value, Extension)
         return extension
 
@@ -296,7 +319,7 @@ def _item_hook(conv: cattrs.Converter) -> Any:
 
     def hook(value: Any, _: Any) -> EvidenceItem:
         if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {_json_type(value)}")
+            raise _expected_object(value)
         errors: list[Exception] = []
         item: EvidenceItem | None = None
         try:
@@ -317,8 +340,8 @@ def _item_hook(conv: cattrs.Converter) -> Any:
             elif isinstance(field, str | int | float | bool):
                 fields.append((key, field))
             else:
-                problem = _Invalid("expected a single value (a text, number, date or "
-                                   f"true/false), got {_json_type(field)}")
+                problem = _Invalid(msg("expected a single value (a text, number, date or "
+                                       "true/false), got {type}", type=_json_type(field)))
                 problem.__notes__ = [AttributeValidationNote(
                     f"Structuring class EvidenceItem @ attribute {key}", key, object)]
                 errors.append(problem)
@@ -391,16 +414,18 @@ def _raise_value_error() -> Any:
 _DETAILED = _make_converter(detailed=True)
 
 
-def _error_text(exc: BaseException) -> str:
+def _error_text(exc: BaseException) -> Message:
     if isinstance(exc, KeyError):
-        return "required field missing"
-    if isinstance(exc, _Invalid | TypeError):
-        return str(exc)
+        return msg("required field missing")
+    if isinstance(exc, _Invalid | _WrongType):
+        return exc.message
+    if isinstance(exc, TypeError):
+        return message_of(exc)
     if isinstance(exc, RecursionError):
-        return "nested too deeply"
+        return msg("nested too deeply")
     if isinstance(exc, ValueError):
-        return f"invalid value: {exc}"
-    return str(exc) or type(exc).__name__
+        return msg("invalid value: {reason}", reason=message_of(exc))
+    return message_of(exc) if str(exc) else as_given(type(exc).__name__)
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -423,9 +448,10 @@ def _problems(exc: BaseException, path: str = "$") -> list[Problem]:
         out = []
         for key in exc.extra_fields:
             if isinstance(key, str):
-                out.append(Problem(_key_path(path, key), "unknown field"))
+                out.append(Problem(_key_path(path, key), _UNKNOWN_FIELD))
             else:
-                out.append(Problem(path, f"a key is {_json_type(key)}, not a string"))
+                out.append(Problem(path, msg("a key is {type}, not a string",
+                                             type=_json_type(key))))
         return out
     if isinstance(exc, IterableValidationError | ClassValidationError):
         with_notes, without = exc.group_exceptions()
@@ -458,7 +484,7 @@ def structure(data: Any, kind: type[Any] = Submission,
         SubmissionError: listing every problem with its JSON path.
     """
     if not isinstance(data, Mapping):
-        raise SubmissionError([Problem("$", f"expected an object, got {_json_type(data)}")])
+        raise SubmissionError([Problem("$", _expected_object(data).message)])
     try:
         return _FAST.structure(data, kind)
     except Exception:  # read it again below, to say precisely what is wrong
@@ -492,15 +518,17 @@ def decode_json(text: str) -> Any:
             and column), or nested too deeply.
     """
     if not text.strip():
-        raise SubmissionError([Problem("$", "the document is empty")])
+        raise SubmissionError([Problem("$", msg("the document is empty"))])
     try:
         return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
-        raise SubmissionError(
-            [Problem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
-        ) from None
+        # Translators: reason is Python's own (English) reason, e.g. "Expecting value".
+        raise SubmissionError([Problem("$", msg(
+            "not valid JSON: {reason} (line {line}, column {column})",
+            reason=as_given(exc.msg), line=exc.lineno, column=exc.colno))]) from None
     except RecursionError:
-        raise SubmissionError([Problem("$", "not valid JSON: nested too deeply")]) from None
+        raise SubmissionError([Problem("$", msg("not valid JSON: nested too deeply"))]) \
+            from None
 
 
 def loads(text: str, source: str | None = None, kind: type[Any] = Submission,
@@ -540,16 +568,19 @@ def _programme_problems(programme: str, form: str, ruleset: ir.Ruleset) -> list[
     problems = []
     if programme != prog.code:
         problems.append(Problem(
-            "$.programme", f"unknown programme {_quote(programme)}: this ruleset is for "
-            f"{prog.code!r} ({prog.title})"))
+            "$.programme", msg("unknown programme {name}: this ruleset is for {code} "
+                               "({title})", name=_quote(programme), code=repr(prog.code),
+                               title=prog.title)))
     if form not in prog.forms:
+        # Translators: form and forms are voltijd, deeltijd or duaal (as written in JSON).
         problems.append(Problem(
-            "$.form", f"programme {prog.code} is not offered {form}; it is offered "
-            + ", ".join(prog.forms)))
+            "$.form", msg("programme {code} is not offered {form}; it is offered {forms}",
+                          code=prog.code, form=form, forms=", ".join(prog.forms))))
     return problems
 
 
-def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
+def _result_problems(results: tuple[Result, ...], on: dt.date,
+                     what: Literal["record", "submission"],
                      ruleset: ir.Ruleset, unknown: _Unknown) -> list[Problem]:
     units = {u.code for u in ruleset.units}
     problems = []
@@ -559,23 +590,26 @@ def _result_problems(results: tuple[Result, ...], on: dt.date, what: str,
             problems.append(Problem(f"$.results[{i}].unit", unknown("unit", result.unit, units)))
         elif result.unit in seen:
             problems.append(Problem(f"$.results[{i}].unit",
-                                    f"a result for {_quote(result.unit)} is already listed"))
+                                    msg("a result for {unit} is already listed",
+                                        unit=_quote(result.unit))))
         seen.add(result.unit)
         if result.how == "passed" and (result.grounds or result.decision or result.by):
             problems.append(Problem(
                 f"$.results[{i}].how",
-                'grounds, by or decision are given, so this is an exemption: write '
-                '"how": "exempted" (a passed result has none of them)'))
+                msg('grounds, by or decision are given, so this is an exemption: write '
+                    '"how": "exempted" (a passed result has none of them)')))
         if result.date > on:
+            dates = {"date": result.date.isoformat(), "on": on.isoformat()}
             problems.append(Problem(
                 f"$.results[{i}].date",
-                f"{result.date.isoformat()} is after the {what} date {on.isoformat()}"))
+                msg("{date} is after the record date {on}", **dates) if what == "record"
+                else msg("{date} is after the submission date {on}", **dates)))
         if result.extended is not None and result.extended.until < result.date:
             problems.append(Problem(
                 f"$.results[{i}].extended.until",
-                f"{result.extended.until.isoformat()} is before the result's date "
-                f"{result.date.isoformat()}: an extension keeps a result valid until a "
-                "later date"))
+                msg("{until} is before the result's date {date}: an extension keeps a "
+                    "result valid until a later date",
+                    until=result.extended.until.isoformat(), date=result.date.isoformat())))
     return problems
 
 
@@ -604,7 +638,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
     problems = _programme_problems(submission.programme, submission.form, ruleset)
     unknown = _Unknown()
     if not submission.units:
-        problems.append(Problem("$.units", "must list at least one unit"))
+        problems.append(Problem("$.units", msg("must list at least one unit")))
     units = {u.code: u for u in ruleset.units}
     outcomes = {o.ref for u in ruleset.units for o in u.outcomes}
     types = {e.name for e in ruleset.evidence_types}
@@ -615,7 +649,8 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         if code not in units:
             problems.append(Problem(f"$.units[{i}]", unknown("unit", code, units)))
         elif code in seen_units:
-            problems.append(Problem(f"$.units[{i}]", f"unit {_quote(code)} is listed twice"))
+            problems.append(Problem(f"$.units[{i}]", msg("unit {code} is listed twice",
+                                                         code=_quote(code))))
         seen_units.add(code)
     if submission.assessment not in assessments:
         problems.append(Problem(
@@ -625,8 +660,8 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         if item.id in seen_ids:
             problems.append(Problem(
                 f"$.evidence[{i}].id",
-                f"evidence id {_quote(item.id)} is already used by "
-                f"$.evidence[{seen_ids[item.id]}]"))
+                msg("evidence id {id} is already used by {path}", id=_quote(item.id),
+                    path=_index_path("$.evidence", seen_ids[item.id]))))
         else:
             seen_ids[item.id] = i
         if item.type not in types:
@@ -634,7 +669,7 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
                 f"$.evidence[{i}].type", unknown("evidence type", item.type, types)))
         if not item.outcomes:
             problems.append(Problem(f"$.evidence[{i}].outcomes",
-                                    "must list at least one outcome"))
+                                    msg("must list at least one outcome")))
         for key, value in item.fields:
             problem = _field_problem(key, value, fields, unknown)
             if problem is not None:
@@ -646,7 +681,8 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
                     f"$.evidence[{i}].outcomes[{j}]", unknown("outcome", ref, outcomes)))
             elif ref in seen_outcomes:
                 problems.append(Problem(
-                    f"$.evidence[{i}].outcomes[{j}]", f"outcome {_quote(ref)} is listed twice"))
+                    f"$.evidence[{i}].outcomes[{j}]", msg("outcome {ref} is listed twice",
+                                                          ref=_quote(ref))))
             seen_outcomes.add(ref)
     problems += _result_problems(submission.results, submission.date, "submission", ruleset,
                                  unknown)
@@ -654,18 +690,25 @@ def validate(submission: Submission, ruleset: ir.Ruleset) -> None:
         raise SubmissionError(problems)
 
 
-_FIELD_TYPES = {"text": "a text", "date": "a date (YYYY-MM-DD)", "number": "a whole number",
-                "yes/no": "true or false"}
+def _index_path(path: str, index: int) -> str:
+    return f"{path}[{index}]"
+
+
+_FIELD_TYPES = {"text": msg("a text"), "date": msg("a date (YYYY-MM-DD)"),
+                "number": msg("a whole number"), "yes/no": msg("true or false")}
+_UNKNOWN_FIELD = msg("unknown field")
 
 
 def _field_problem(key: str, value: FieldValue, fields: Mapping[str, str],
-                   unknown: _Unknown) -> str | None:
+                   unknown: _Unknown) -> Message | None:
     """Why a further key of an item is wrong for the ruleset, or None when it is a declared
     field with a value of its type."""
     kind = fields.get(key)
     if kind is None:
         close = unknown.closest("field", key, fields) if fields else None
-        return "unknown field" + (f"; did you mean {_quote(close)}?" if close else "")
+        if close:
+            return msg("unknown field; did you mean {name}?", name=_quote(close))
+        return _UNKNOWN_FIELD
     wanted = _FIELD_TYPES[kind]
     if kind == "yes/no":
         fits = isinstance(value, bool)
@@ -676,15 +719,17 @@ def _field_problem(key: str, value: FieldValue, fields: Mapping[str, str],
             try:
                 _date(value, None)
             except _Invalid as exc:
-                return f"field {key} is a date: {exc}"
+                return msg("field {key} is a date: {problem}", key=key, problem=exc.message)
             return None
         problem = _name_problem(value)
-        return None if problem is None else f"field {key} is a text: {problem}"
+        return None if problem is None else msg("field {key} is a text: {problem}", key=key,
+                                                  problem=problem)
     else:
         fits = False
     if fits:
         return None
-    return f"field {key} is {wanted}, got {_json_type(value)}"
+    return msg("field {key} is {wanted}, got {type}", key=key, wanted=wanted,
+               type=_json_type(value))
 
 
 class _Unknown:
@@ -705,10 +750,31 @@ class _Unknown:
             suggester = self._suggesters[what] = Suggester(known)
         return suggester.closest(name)
 
-    def __call__(self, what: str, name: str, known: Collection[str]) -> str:
+    def __call__(self, what: _Kind, name: str, known: Collection[str]) -> Message:
         close = self.closest(what, name, known)
-        hint = f"; did you mean {_quote(close)}?" if close else ""
-        return f"unknown {what} {_quote(name)}{hint}"
+        shown = _quote(name)
+        if close is None:
+            return _UNKNOWN[what](shown)
+        return _UNKNOWN_CLOSE[what](shown, _quote(close))
+
+
+_Kind = Literal["unit", "assessment", "evidence type", "outcome"]
+_UNKNOWN: dict[str, Callable[[str], Message]] = {
+    "unit": lambda name: msg("unknown unit {name}", name=name),
+    "assessment": lambda name: msg("unknown assessment {name}", name=name),
+    "evidence type": lambda name: msg("unknown evidence type {name}", name=name),
+    "outcome": lambda name: msg("unknown outcome {name}", name=name),
+}
+_UNKNOWN_CLOSE: dict[str, Callable[[str, str], Message]] = {
+    "unit": lambda name, close: msg("unknown unit {name}; did you mean {close}?",
+                                    name=name, close=close),
+    "assessment": lambda name, close: msg("unknown assessment {name}; did you mean {close}?",
+                                          name=name, close=close),
+    "evidence type": lambda name, close: msg(
+        "unknown evidence type {name}; did you mean {close}?", name=name, close=close),
+    "outcome": lambda name, close: msg("unknown outcome {name}; did you mean {close}?",
+                                       name=name, close=close),
+}
 
 
 _DATE_SCHEMA: dict[str, Any] = {

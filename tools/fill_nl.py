@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import catalogues  # noqa: E402
+import catalogues
 
 
 def main(argv: list[str]) -> int:
