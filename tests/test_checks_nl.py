@@ -71,7 +71,7 @@ def _without_text(d: Diagnostic, lang: Lang) -> dict[str, object]:
 @pytest.mark.parametrize(("name", "dutch"), [
     ("luk010-undefined-names.luk", ["fout[LUK010]", "is niet gedeclareerd", "= tip: "]),
     ("luk011-duplicate-declarations.luk",
-     ["is meer dan eens gedeclareerd", "opmerking: hier voor het eerst gedeclareerd bij"]),
+     ["is meer dan eens gedeclareerd", "opmerking: hier voor het eerst gedeclareerd in"]),
     ("luk020-wrong-kind.luk", ["fout[LUK020]", ", niet een"]),
     ("luk025-unknown-kind.luk", ["onbekende soort eenheid"]),
     ("luk029-missing-clauses.luk", ["heeft geen"]),
