@@ -10,6 +10,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from luk_rules.i18n import Localized
 from luk_rules.span import Span, span_field
 
 BUILT_IN_FINDINGS = frozenset({
@@ -432,10 +433,19 @@ class Translation:
 
 @attrs.frozen
 class Basis:
-    """``basis "WHW art. 7.3"``: the legal basis a rule (or a policy clause) cites."""
+    """``basis "WHW art. 7.3"``: the legal basis a rule (or a policy clause) cites, with
+    its text in other languages (``basis "..." nl "..."``)."""
 
     text: Text
     span: Span = span_field()
+    translations: tuple[Translation, ...] = ()
+
+    @property
+    def cited(self) -> str:
+        """The basis as cited: the text, in another language its translation there."""
+        if not self.translations:
+            return self.text.value
+        return Localized(self.text.value, {t.lang: t.text.value for t in self.translations})
 
 
 @attrs.frozen

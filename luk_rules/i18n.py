@@ -66,6 +66,27 @@ class Message(str):
         return f"msg({str(self)!r})"
 
 
+class Localized(Message):
+    """A text a ruleset wrote, with its own translations (``basis "..." nl "..."``):
+    itself in English and any language it has no text for, else its text for that
+    language. Not from the catalogue: the ruleset is the source of its words."""
+
+    translations: Mapping[str, str]
+
+    def __new__(cls, text: str, translations: Mapping[str, str] | None = None) -> Localized:
+        self = str.__new__(cls, text)
+        self.msgid, self.plural, self.params = text, None, {}
+        self.translations = dict(translations or {})
+        return self
+
+    def in_language(self, lang: Lang) -> str:
+        """Its own text for ``lang``, else the text as written."""
+        return self.translations.get(lang, self.msgid)
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self.msgid, self.translations)
+
+
 def msg(msgid: str, /, **params: object) -> Message:
     """A message from an English template naming ``params`` in braces.
 

@@ -32,7 +32,7 @@ class LoweringError(Exception):
 
 def _age(age: ast.Age, basis: ast.Basis | None = None) -> ir.MaxAge:
     """A maximum age; its span is the clause's age, its basis the clause's own (if any)."""
-    cited = basis.text.value if basis is not None else ""
+    cited = basis.cited if basis is not None else ""
     if age.unit == "years":
         return ir.MaxAge(years=age.amount.value, basis=cited, span=age.span)
     return ir.MaxAge(months=age.amount.value, basis=cited, span=age.span)
@@ -135,14 +135,14 @@ class _Lowerer:
         allows: list[ir.Allow] = []
         for source, permit in self.resolved.inherited(name, ast.Permit):
             self.scope = Scope.bare(self.resolved.names)
-            cite = ir.Cite(f"{source}: permit {permit.kind.value}", permit.basis.text.value,
+            cite = ir.Cite(f"{source}: permit {permit.kind.value}", permit.basis.cited,
                            permit.span, *self.resolved.clause_status(permit, source))
             when = self.cond(permit.when) if permit.when else ir.Const(True, span=permit.span)
             permits.append(ir.Permit(permit.kind.value, _names(permit.forms), when, cite))
         for source, allow in self.resolved.inherited(name, ast.Allow):
             self.scope = Scope.bare(self.resolved.names)
             combos = ", ".join(n.value for n in allow.combinations)
-            cite = ir.Cite(f"{source}: allow combination {combos}", allow.basis.text.value,
+            cite = ir.Cite(f"{source}: allow combination {combos}", allow.basis.cited,
                            allow.span, *self.resolved.clause_status(allow, source))
             when = self.cond(allow.when) if allow.when else ir.Const(True, span=allow.span)
             allows.append(ir.Allow(_names(allow.combinations), _names(allow.kinds), when, cite))
@@ -152,7 +152,7 @@ class _Lowerer:
             start=start,
             end=end,
             never=not self.resolved.may_be_in_force(name),
-            basis=basis.text.value if isinstance(basis, ast.Basis) else "",
+            basis=basis.cited if isinstance(basis, ast.Basis) else "",
             permits=tuple(permits),
             allows=tuple(allows),
             span=decl.span,
@@ -224,7 +224,7 @@ class _Lowerer:
             message=r.message.value,
             severity=severities[r.severity],
             when=when,
-            cite=ir.Cite(r.name.value, r.basis.text.value, r.span),
+            cite=ir.Cite(r.name.value, r.basis.cited, r.span),
             binders=tuple(self.scope.binders),
             definitions=tuple(self.scope.definitions.values()),
             translations=tuple((t.lang, t.text.value) for t in r.translations),
@@ -259,16 +259,16 @@ class _Lowerer:
             validity=_age(validity.age, validity.basis)
             if isinstance(validity, ast.Validity) else None,
             grounds=_names(n for c in grounds for n in c.grounds),
-            basis=basis.text.value if isinstance(basis, ast.Basis) else "",
+            basis=basis.cited if isinstance(basis, ast.Basis) else "",
             span=e.span,
             validity_span=validity.span if isinstance(validity, ast.Validity) else e.span,
             required_span=required[0].span if required else e.span,
             diploma_span=diploma.span if isinstance(diploma, ast.Diploma) else e.span,
             grounds_span=grounds[0].span if grounds else e.span,
-            grounds_basis=next((c.basis.text.value for c in grounds if c.basis), ""),
+            grounds_basis=next((c.basis.cited for c in grounds if c.basis), ""),
             exemption_limit=ir.ExemptionLimit(
                 limit.amount.value, limit.share,
-                limit.basis.text.value if limit.basis else "", span=limit.span)
+                limit.basis.cited if limit.basis else "", span=limit.span)
             if isinstance(limit, ast.ExemptionLimit) else None,
         )
 
@@ -281,7 +281,7 @@ class _Lowerer:
             max_age=_age(age.age, age.basis) if isinstance(age, ast.MaxAge) else None,
             needs_verification=verification is not None,
             span=e.span,
-            verification_basis=verification.basis.text.value
+            verification_basis=verification.basis.cited
             if isinstance(verification, ast.NeedsVerification) and verification.basis else "",
             verification_span=verification.span
             if isinstance(verification, ast.NeedsVerification) else e.span,
@@ -292,7 +292,7 @@ class _Lowerer:
         if clause is None:
             return ir.Minimum(1)
         return ir.Minimum(clause.count.value,
-                          clause.basis.text.value if clause.basis is not None else "",
+                          clause.basis.cited if clause.basis is not None else "",
                           span=clause.span)
 
     def unit(self, u: ast.Unit) -> ir.Unit:
@@ -310,7 +310,7 @@ class _Lowerer:
             ir.Outcome(
                 f"{code}.{c.id.value}", code, c.text.value, span=c.span,
                 accepts=_names(narrowed[c.id.value].types) if c.id.value in narrowed else None,
-                accepts_basis=(b.text.value if c.id.value in narrowed
+                accepts_basis=(b.cited if c.id.value in narrowed
                                and (b := narrowed[c.id.value].basis) is not None else ""),
                 accepts_span=narrowed[c.id.value].span if c.id.value in narrowed else c.span,
                 minimum=self.minimum(raised[c.id.value]) if c.id.value in raised

@@ -732,7 +732,9 @@ class _Builder:
         return ast.Extends(self.name(cast(Token, t.children[0])), span=sp)
 
     def r_basis(self, t: Tree[Token], sp: Span) -> ast.Basis:
-        return ast.Basis(self.text(cast(Token, t.children[0])), span=sp)
+        text, *translations = t.children
+        return ast.Basis(self.text(cast(Token, text)), span=sp, translations=tuple(
+            self.build(cast(Tree[Token], x)) for x in translations))
 
     def _when_basis(self, rest: list[Any]
                     ) -> tuple[ast.Condition | None, ast.Basis, ast.Provenance | None]:

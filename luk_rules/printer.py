@@ -420,7 +420,8 @@ def _count(count: ast.Integer, noun: str) -> str:
 
 
 def _basis(basis: ast.Basis) -> str:
-    return f"basis {_string(basis.text)}"
+    translated = "".join(f" {t.lang} {_string(t.text)}" for t in basis.translations)
+    return f"basis {_string(basis.text)}{translated}"
 
 
 def _age(age: ast.Age) -> str:
