@@ -24,7 +24,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
@@ -40,7 +40,7 @@ from luk_rules.errors import (
     RulesetUnreadable,
     SubmissionError,
 )
-from luk_rules.i18n import LANGUAGES, Lang, default_language
+from luk_rules.i18n import LANGUAGES, Lang, Message, default_language, msg, msgn, say
 from luk_rules.parse import ParseFailed, parse
 from luk_rules.sources import (
     DEFAULT_MAX_FILE_SIZE,
@@ -61,169 +61,266 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
-    """A wrong command line or an unreadable input file: exit 2."""
+    """A wrong command line or an unreadable input file: exit 2 (its text is in the
+    command's language already)."""
+
+
+def _help(text: Message, lang: Lang) -> str:
+    """A help text for argparse, in ``lang``. argparse %-formats every help text, so a
+    ``%`` is doubled here, after translation: no catalogue can break it."""
+    return say(text, lang).replace("%", "%%")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help and usage, with the ``usage:`` prefix in the parser's language."""
+
+    def __init__(self, prog: str, lang: Lang = "en") -> None:
+        super().__init__(prog)
+        self._lang: Lang = lang
+
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[Any], prefix: str | None = None) -> None:
+        if prefix is None:
+            # Translators: the start of the usage line of a command; keep the space at the end.
+            prefix = say(msg("usage: "), self._lang)
+        super().add_usage(usage, actions, groups, prefix)
 
 
 class _Parser(argparse.ArgumentParser):
+    """An argument parser that speaks ``lang``: its usage line, section titles, ``-h``
+    and the errors argparse reports (:func:`_argparse_message`)."""
+
+    def __init__(self, *args: Any, lang: Lang = "en", **kwargs: Any) -> None:
+        self.lang: Lang = lang
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = say(msg("positional arguments"), lang)
+        self._optionals.title = say(msg("options"), lang)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=_help(msg("show this help message and exit"), lang))
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return _Formatter(self.prog, self.lang)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {say(_argparse_message(message), self.lang)}")
+
+
+# argparse's own errors (Python 3.11-3.13), by their English text; what is not here is
+# shown as argparse wrote it.
+_ARGUMENT = re.compile(r"argument (?P<argument>[^:]+?): (?P<problem>.*)", re.DOTALL)
+_ARGPARSE_ERRORS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Message]], ...] = (
+    (re.compile(r"the following arguments are required: (?P<names>.+)", re.DOTALL),
+     lambda m: msg("the following arguments are required: {names}", names=m["names"])),
+    (re.compile(r"unrecognized arguments: (?P<words>.*)", re.DOTALL),
+     lambda m: msg("unrecognized arguments: {words}", words=m["words"])),
+    (re.compile(r"one of the arguments (?P<names>.+) is required", re.DOTALL),
+     lambda m: msg("one of the arguments {names} is required", names=m["names"])),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.DOTALL),
+     lambda m: msg("ambiguous option: {option} could match {matches}", option=m["option"],
+                   matches=m["matches"])),
+    (re.compile(r"invalid choice: (?P<value>.+) \(choose from (?P<choices>.+)\)", re.DOTALL),
+     lambda m: msg("invalid choice: {value} (choose from {choices})", value=m["value"],
+                   choices=m["choices"])),
+    (re.compile(r"expected one argument"), lambda m: msg("expected one argument")),
+    (re.compile(r"expected at most one argument"),
+     lambda m: msg("expected at most one argument")),
+    (re.compile(r"expected at least one argument"),
+     lambda m: msg("expected at least one argument")),
+    (re.compile(r"invalid (?P<type>\S+) value: (?P<value>.+)", re.DOTALL),
+     lambda m: msg("invalid {type} value: {value}", type=m["type"], value=m["value"])),
+    (re.compile(r"not allowed with argument (?P<other>.+)", re.DOTALL),
+     lambda m: msg("not allowed with argument {other}", other=m["other"])),
+    (re.compile(r"ignored explicit argument (?P<value>.+)", re.DOTALL),
+     lambda m: msg("ignored explicit argument {value}", value=m["value"])),
+)
+
+
+def _argparse_message(message: str) -> str:
+    """An error argparse reports, as a :class:`Message` when it is one of the common ones
+    (an argument's problem keeps its ``argument NAME:`` head); any other as it is."""
+    head = _ARGUMENT.fullmatch(message)
+    problem = head["problem"] if head else message
+    for pattern, make in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(problem)
+        if found:
+            translated: str = make(found)
+            break
+    else:
+        translated = problem
+    if head is None:
+        return translated
+    # Translators: an error in one argument of the command line; NAME is as typed.
+    return msg("argument {argument}: {problem}", argument=head["argument"], problem=translated)
+
+
+def _command(sub: Any, name: str, help: Message, description: Message, lang: Lang
+             ) -> argparse.ArgumentParser:
+    """A subcommand, its help and description in ``lang``."""
+    command: argparse.ArgumentParser = sub.add_parser(
+        name, help=_help(help, lang), description=say(description, lang), lang=lang)
+    return command
 
 
 def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     top = _Parser(
         prog="luk",
-        description="Exam regulations as rules: check rulesets and decide whether a "
-        "combination of evidence for units of learning outcomes is admissible.",
+        description=say(msg(
+            "Exam regulations as rules: check rulesets and decide whether a combination of "
+            "evidence for units of learning outcomes is admissible."), lang),
+        lang=lang,
     )
-    top.add_argument("--version", action="version", version="luk 0.1.0")
+    top.add_argument("--version", action="version", version="luk 0.1.0",
+                     help=_help(msg("show program's version number and exit"), lang))
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = sub.add_parser("check", help="parse and statically check rulesets",
-                           description="Parse and check rulesets (files or folders of .luk "
-                           "files). Exit 0 when clean or warnings only, 1 on errors, 2 when a "
-                           "path cannot be read.")
+    check = _command(sub, "check", msg("parse and statically check rulesets"), msg(
+        "Parse and check rulesets (files or folders of .luk files). Exit 0 when clean or "
+        "warnings only, 1 on errors, 2 when a path cannot be read."), lang)
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--engine", choices=ENGINES, default="native",
-                       help="also report what this engine cannot run (durable has limits)")
-    _add_roots(check)
+    check.add_argument("--engine", choices=ENGINES, default="native", help=_help(
+        msg("also report what this engine cannot run (durable has limits)"), lang))
+    _add_roots(check, lang)
     _add_lang(check, lang)
     check.set_defaults(run=_check)
 
-    fmt = sub.add_parser("fmt", help="rewrite rulesets in canonical layout",
-                         description="Rewrite .luk files in canonical layout, keeping comments.")
+    fmt = _command(sub, "fmt", msg("rewrite rulesets in canonical layout"),
+                   msg("Rewrite .luk files in canonical layout, keeping comments."), lang)
     fmt.add_argument("paths", nargs="+", metavar="PATH")
     mode = fmt.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true",
-                      help="change nothing; exit 1 when a file is not in canonical layout")
-    mode.add_argument("--stdout", action="store_true",
-                      help="print the formatted text instead of rewriting the file")
+    mode.add_argument("--check", action="store_true", help=_help(
+        msg("change nothing; exit 1 when a file is not in canonical layout"), lang))
+    mode.add_argument("--stdout", action="store_true", help=_help(
+        msg("print the formatted text instead of rewriting the file"), lang))
     _add_lang(fmt, lang)
     fmt.set_defaults(run=_fmt)
 
-    decide = sub.add_parser("decide", help="decide a submission",
-                            description="Decide whether a submission is admissible. Exit 0 "
-                            "admissible, 1 incomplete or inadmissible, 2 invalid input (or "
-                            "--format html without Jinja2 installed).")
+    decide = _command(sub, "decide", msg("decide a submission"), msg(
+        "Decide whether a submission is admissible. Exit 0 admissible, 1 incomplete or "
+        "inadmissible, 2 invalid input (or --format html without Jinja2 installed)."), lang)
     decide.add_argument("ruleset", metavar="RULESET")
-    decide.add_argument("submission", metavar="SUBMISSION.json",
-                        help="the submission (JSON); - reads standard input")
+    decide.add_argument("submission", metavar="SUBMISSION.json", help=_help(
+        msg("the submission (JSON); - reads standard input"), lang))
     decide.add_argument("--format", choices=("text", "json", "html"), default="text",
-                        help="text (default), json (docs/semantics.md), or html: a printable "
-                        "decision letter, one self-contained page ending in the programme's "
-                        "closing text (needs the `html` extra: pip install 'luk-rules[html]')")
-    _add_output(decide)
+                        help=_help(msg(
+                            "text (default), json (docs/semantics.md), or html: a printable "
+                            "decision letter, one self-contained page ending in the "
+                            "programme's closing text (needs the `html` extra: pip install "
+                            "'luk-rules[html]')"), lang))
+    _add_output(decide, lang)
     decide.add_argument("--explain", nargs="?", const="plain", choices=_EXPLAIN_MODES,
-                        help="add why: in plain words (the default: the law, the route, "
-                        "what counts and what is missing, each with its rule and basis), or "
-                        "`proof` for the proof tree of every conclusion; JSON always gives "
-                        "the proof trees")
+                        help=_help(msg(
+                            "add why: in plain words (the default: the law, the route, what "
+                            "counts and what is missing, each with its rule and basis), or "
+                            "`proof` for the proof tree of every conclusion; JSON always "
+                            "gives the proof trees"), lang))
     decide.add_argument("--engine", choices=ENGINES, default="native")
-    _add_roots(decide)
+    _add_roots(decide, lang)
     _add_lang(decide, lang)
     decide.set_defaults(run=_decide)
 
-    test = sub.add_parser("test", help="run the scenario tests beside rulesets",
-                          description="Run the scenario tests (*.scenarios.json) in or beside "
-                          "the given files and folders. Exit 0 when all pass, 1 on failures, "
-                          "2 on errors.")
+    test = _command(sub, "test", msg("run the scenario tests beside rulesets"), msg(
+        "Run the scenario tests (*.scenarios.json) in or beside the given files and folders. "
+        "Exit 0 when all pass, 1 on failures, 2 on errors."), lang)
     test.add_argument("paths", nargs="+", metavar="PATH")
-    test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
-    test.add_argument("--coverage", action="store_true",
-                      help="report the rules of each ruleset that no test fired")
-    test.add_argument("--min-coverage", type=_percent, metavar="P",
-                      help="fail (exit 1) when less than P%% of the rules fired")
-    test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
+    test.add_argument("-v", "--verbose", action="store_true",
+                      help=_help(msg("list passing cases too"), lang))
+    test.add_argument("--coverage", action="store_true", help=_help(
+        msg("report the rules of each ruleset that no test fired"), lang))
+    test.add_argument("--min-coverage", type=_percent(lang), metavar="P", help=_help(
+        msg("fail (exit 1) when less than P% of the rules fired"), lang))
+    test.add_argument("--junit", metavar="FILE",
+                      help=_help(msg("also write JUnit XML to FILE"), lang))
     test.add_argument("--engine", choices=ENGINES, default="native")
-    _add_roots(test, size=False)
+    _add_roots(test, lang, size=False)
     _add_lang(test, lang)
     test.set_defaults(run=_test)
 
-    diff = sub.add_parser("diff", help="compare two rulesets on a corpus of cases",
-                          description="Decide every case under BEFORE and AFTER and report "
-                          "the cases whose status changes, grouped by reason. CASES are .json "
-                          "files, .jsonl files (one submission a line) or folders of them. "
-                          "Exit 0 when no status changed, 1 when some did (a case valid under "
-                          "one ruleset only has changed), 2 on errors: a broken ruleset, no "
-                          "cases, no case valid under either ruleset, more cases invalid "
-                          "under both than --max-invalid allows, or a worker process killed. "
-                          "Ctrl-C: exit 130; SIGTERM: 143.")
+    diff = _command(sub, "diff", msg("compare two rulesets on a corpus of cases"), msg(
+        "Decide every case under BEFORE and AFTER and report the cases whose status changes, "
+        "grouped by reason. CASES are .json files, .jsonl files (one submission a line) or "
+        "folders of them. Exit 0 when no status changed, 1 when some did (a case valid under "
+        "one ruleset only has changed), 2 on errors: a broken ruleset, no cases, no case "
+        "valid under either ruleset, more cases invalid under both than --max-invalid "
+        "allows, or a worker process killed. Ctrl-C: exit 130; SIGTERM: 143."), lang)
     diff.add_argument("before", metavar="BEFORE")
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("cases", nargs="+", metavar="CASES")
     diff.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text",
-                      help="text (default), json, markdown, or html: a self-contained report "
-                      "for policy advisers with a chart of the status transitions (needs the "
-                      "`html` extra: pip install 'luk-rules[html]')")
-    _add_output(diff)
-    diff.add_argument("--jobs", type=_positive, default=None, metavar="N",
-                      help="worker processes (default: the number of CPUs). At most one per "
-                      f"{impact.PER_WORKER} cases; more than {impact.JOBS_PER_CPU} per CPU (or "
-                      f"more than {impact.MAX_JOBS}) is lowered to that, with a note on stderr")
-    diff.add_argument("--max-invalid", type=_count, default=0, metavar="N",
-                      help="cases invalid under both rulesets (not compared) to accept "
-                      "(default 0); more is an error, exit 2")
+                      help=_help(msg(
+                          "text (default), json, markdown, or html: a self-contained report "
+                          "for policy advisers with a chart of the status transitions (needs "
+                          "the `html` extra: pip install 'luk-rules[html]')"), lang))
+    _add_output(diff, lang)
+    diff.add_argument("--jobs", type=_positive(lang), default=None, metavar="N", help=_help(msg(
+        "worker processes (default: the number of CPUs). At most one per {per_worker} cases; "
+        "more than {per_cpu} per CPU (or more than {most}) is lowered to that, with a note "
+        "on stderr", per_worker=impact.PER_WORKER, per_cpu=impact.JOBS_PER_CPU,
+        most=impact.MAX_JOBS), lang))
+    diff.add_argument("--max-invalid", type=_count(lang), default=0, metavar="N", help=_help(msg(
+        "cases invalid under both rulesets (not compared) to accept (default 0); more is an "
+        "error, exit 2"), lang))
     diff.add_argument("--engine", choices=ENGINES, default="native")
-    _add_roots(diff, size=False)
+    _add_roots(diff, lang, size=False)
     _add_lang(diff, lang)
     diff.set_defaults(run=_diff)
 
-    audit = sub.add_parser("audit", help="audit a study record for the diploma",
-                           description="Check a study record against the exam programme: "
-                           "required units, elective groups, credits, expired results, "
-                           "exemptions. Exit 0 complete, 1 incomplete, 2 invalid input.")
+    audit = _command(sub, "audit", msg("audit a study record for the diploma"), msg(
+        "Check a study record against the exam programme: required units, elective groups, "
+        "credits, expired results, exemptions. Exit 0 complete, 1 incomplete, 2 invalid "
+        "input."), lang)
     audit.add_argument("ruleset", metavar="RULESET")
-    audit.add_argument("record", metavar="RECORD.json",
-                       help="the study record (JSON); - reads standard input")
+    audit.add_argument("record", metavar="RECORD.json", help=_help(
+        msg("the study record (JSON); - reads standard input"), lang))
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("--explain", nargs="?", const="proof", choices=_EXPLAIN_MODES,
-                       help="add the proof of every finding and of the credits counted "
-                       "(`plain` and `proof` give the proof trees for an audit)")
+                       help=_help(msg(
+                           "add the proof of every finding and of the credits counted "
+                           "(`plain` and `proof` give the proof trees for an audit)"), lang))
     audit.add_argument("--engine", choices=ENGINES, default="native")
-    _add_roots(audit)
+    _add_roots(audit, lang)
     _add_lang(audit, lang)
     audit.set_defaults(run=_audit)
 
-    law_cmd = sub.add_parser(
-        "law", help="list the law regimes and which one is in force on a date",
-        description="List the law regimes (the shipped law, or those of --ruleset) with their "
-        "period, status, basis, source and clauses, and which regime governs programmes of "
-        "each form and level on DATE: of the regimes in force, the latest whose own permits "
-        "cover the form (for a ruleset: its programme's forms and level, by its facts). "
-        "Exit 0, or 2 on a bad date, an unreadable ruleset or one with errors.")
-    law_cmd.add_argument("date", nargs="?", type=_iso_date, metavar="DATE",
-                         help="the date, YYYY-MM-DD (default: today)")
-    law_cmd.add_argument("--ruleset", metavar="FILE",
-                         help="list this ruleset's regimes (those its programme stands under, "
-                         "with what they extend, and its own) instead of the shipped law")
+    law_cmd = _command(sub, "law", msg(
+        "list the law regimes and which one is in force on a date"), msg(
+        "List the law regimes (the shipped law, or those of --ruleset) with their period, "
+        "status, basis, source and clauses, and which regime governs programmes of each form "
+        "and level on DATE: of the regimes in force, the latest whose own permits cover the "
+        "form (for a ruleset: its programme's forms and level, by its facts). Exit 0, or 2 "
+        "on a bad date, an unreadable ruleset or one with errors."), lang)
+    law_cmd.add_argument("date", nargs="?", type=_iso_date(lang), metavar="DATE",
+                         help=_help(msg("the date, YYYY-MM-DD (default: today)"), lang))
+    law_cmd.add_argument("--ruleset", metavar="FILE", help=_help(msg(
+        "list this ruleset's regimes (those its programme stands under, with what they "
+        "extend, and its own) instead of the shipped law"), lang))
     law_cmd.add_argument("--format", choices=("text", "json"), default="text")
-    _add_roots(law_cmd)
+    _add_roots(law_cmd, lang)
     _add_lang(law_cmd, lang)
     law_cmd.set_defaults(run=_law)
 
-    schema = sub.add_parser("schema", help="print a JSON Schema",
-                            description="Print the JSON Schema of a submission, a decision, "
-                            "a study record, an audit, a scenario file (`luk test`) or "
-                            "`luk law --format json`.")
+    schema = _command(sub, "schema", msg("print a JSON Schema"), msg(
+        "Print the JSON Schema of a submission, a decision, a study record, an audit, a "
+        "scenario file (`luk test`) or `luk law --format json`."), lang)
     schema.add_argument("which",
                         choices=("submission", "decision", "record", "audit", "scenarios", "law"))
-    schema.add_argument("--ruleset", metavar="FILE",
-                        help="for `submission`: include the evidence fields this ruleset "
-                        "declares")
-    _add_roots(schema)
+    schema.add_argument("--ruleset", metavar="FILE", help=_help(msg(
+        "for `submission`: include the evidence fields this ruleset declares"), lang))
+    _add_roots(schema, lang)
     _add_lang(schema, lang)
     schema.set_defaults(run=_schema)
     return top
 
 
-def _add_output(command: argparse.ArgumentParser) -> None:
-    command.add_argument("-o", "--output", metavar="FILE",
-                         help="write the result to FILE (UTF-8) instead of standard output; "
-                         "the exit code is the same")
+def _add_output(command: argparse.ArgumentParser, lang: Lang) -> None:
+    command.add_argument("-o", "--output", metavar="FILE", help=_help(msg(
+        "write the result to FILE (UTF-8) instead of standard output; the exit code is the "
+        "same"), lang))
 
 
-def _write(text: str, output: str | None, command: str) -> bool:
+def _write(text: str, output: str | None, command: str, lang: Lang) -> bool:
     """``text`` (ending in a newline) on standard output or into the file ``output``;
     False, said on standard error, when the file cannot be written."""
     if output is None:
@@ -233,16 +330,35 @@ def _write(text: str, output: str | None, command: str) -> bool:
         Path(output).write_text(text if text.endswith("\n") else text + "\n",
                                 encoding="utf-8")
     except OSError as exc:
-        print(f"luk {command}: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        _complain(command, msg("cannot write {path}: {reason}", path=output,
+                               reason=exc.strerror or str(exc)), lang)
         return False
     return True
 
 
+def _complain(command: str | None, text: str, lang: Lang) -> None:
+    """``luk COMMAND: text`` on standard error, the text in ``lang``."""
+    head = "luk" if command is None else f"luk {command}"
+    print(f"{head}: {say(text, lang)}", file=sys.stderr)
+
+
+def _said(exc: BaseException, lang: Lang) -> str:
+    """What an exception says, in ``lang``: by its ``describe(lang)`` or ``in_language(lang)``
+    when it has one, or its message when it was raised with one; else its text as it is."""
+    for method in ("describe", "in_language"):
+        render = getattr(exc, method, None)
+        if callable(render):
+            return str(render(lang))
+    if (len(exc.args) == 1 and isinstance(exc.args[0], Message)
+            and type(exc).__str__ is BaseException.__str__):
+        return say(exc.args[0], lang)
+    return str(exc)
+
+
 def _add_lang(command: argparse.ArgumentParser, lang: Lang) -> None:
-    command.add_argument(
-        "--lang", choices=LANGUAGES, default=lang,
-        help="the language of what luk writes: en or nl (default: from the locale, "
-        "LANGUAGE, LC_ALL, LC_MESSAGES or LANG; English when it is neither)")
+    command.add_argument("--lang", choices=LANGUAGES, default=lang, help=_help(msg(
+        "the language of what luk writes: en or nl (default: from the locale, LANGUAGE, "
+        "LC_ALL, LC_MESSAGES or LANG; English when it is neither)"), lang))
 
 
 def _language(argv: Sequence[str], environ: Mapping[str, str]) -> Lang:
@@ -257,50 +373,54 @@ def _language(argv: Sequence[str], environ: Mapping[str, str]) -> Lang:
         value = (argv[i + 1] if word == "--lang" and i + 1 < len(argv)
                  else word.partition("=")[2] if word.startswith("--lang=") else None)
         if value is not None and value in LANGUAGES:
-            chosen = cast(Lang, value)
+            chosen = value
     return chosen or default_language(environ)
 
 
-def _add_roots(command: argparse.ArgumentParser, size: bool = True) -> None:
+def _add_roots(command: argparse.ArgumentParser, lang: Lang, size: bool = True) -> None:
     command.add_argument(
-        "--root", action="append", default=[], metavar="DIR", dest="roots",
-        help="a further folder the ruleset may read from (include, replaces, law regimes); "
-        "by default only the ruleset's own folder, a `law` folder beside it and the shipped "
-        "law; repeatable")
+        "--root", action="append", default=[], metavar="DIR", dest="roots", help=_help(msg(
+            "a further folder the ruleset may read from (include, replaces, law regimes); by "
+            "default only the ruleset's own folder, a `law` folder beside it and the shipped "
+            "law; repeatable"), lang))
     if not size:
         return
     command.add_argument(
-        "--max-file-size", type=_positive, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES",
-        help=f"the largest file a ruleset may read (default {DEFAULT_MAX_FILE_SIZE:,} bytes)")
+        "--max-file-size", type=_positive(lang), default=DEFAULT_MAX_FILE_SIZE,
+        metavar="BYTES", help=_help(msg(
+            "the largest file a ruleset may read (default {size:,} bytes)",
+            size=DEFAULT_MAX_FILE_SIZE), lang))
 
 
 # ------------------------------------------------------------------ commands
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, str],
-                       stream: TextIO) -> None:
+                       stream: TextIO, lang: Lang) -> None:
     for d in sorted(diagnostics, key=sort_key):
-        print(render_text(d, sources), file=stream)
+        print(render_text(d, sources, lang), file=stream)
         print(file=stream)
 
 
-def _print_errors(exc: RulesetError, errors_only: bool = True) -> None:
+def _print_errors(exc: RulesetError, lang: Lang, errors_only: bool = True) -> None:
     """A ruleset's diagnostics on standard error, its files named as the user finds them."""
     diagnostics, sources = exc.for_person()
     _print_diagnostics([d for d in diagnostics if d.is_error or not errors_only], sources,
-                       sys.stderr)
+                       sys.stderr, lang)
 
 
-def _summary(errors: int, warnings: int, files: int) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-    return f"checked {n(files, 'file')}: {n(errors, 'error')}, {n(warnings, 'warning')}"
+def _summary(errors: int, warnings: int, files: int) -> Message:
+    return msg("checked {files}: {errors}, {warnings}",
+               files=msgn("{n} file", "{n} files", files),
+               errors=msgn("{n} error", "{n} errors", errors),
+               warnings=msgn("{n} warning", "{n} warnings", warnings))
 
 
 def _check(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     files, problems = collect_paths(args.paths)
     for p in problems:
-        print(f"luk check: {p}", file=sys.stderr)
+        _complain("check", p, lang)
     found: set[Diagnostic] = set()
     sources: dict[str, str] = {}
     unreadable = len(problems)
@@ -308,12 +428,12 @@ def _check(args: argparse.Namespace) -> int:
         try:
             analysis = pipeline.analyse(path, roots=args.roots, max_file_size=args.max_file_size)
         except RulesetUnreadable as exc:
-            print(f"luk check: {exc}", file=sys.stderr)
+            _complain("check", _said(exc, lang), lang)
             unreadable += 1
             continue
         except RecursionError:  # this file only: the others are still checked
-            print(f"luk check: {display_path(path)}: nested too deeply to check",
-                  file=sys.stderr)
+            _complain("check", msg("{path}: nested too deeply to check",
+                                   path=display_path(path)), lang)
             unreadable += 1
             continue
         limits = pipeline.engine_limits(analysis, args.engine)
@@ -324,24 +444,25 @@ def _check(args: argparse.Namespace) -> int:
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     if args.format == "json":
-        print(render_json(diagnostics))
+        print(render_json(diagnostics, lang))
     else:
-        _print_diagnostics(diagnostics, sources, sys.stdout)
+        _print_diagnostics(diagnostics, sources, sys.stdout, lang)
         summary = _summary(errors, warnings, len(files) - (unreadable - len(problems)))
         if unreadable:
-            summary += f"; {unreadable} could not be read"
-        print(summary)
+            summary = msg("{summary}; {n} could not be read", summary=summary, n=unreadable)
+        print(say(summary, lang))
     if unreadable or (not files and not problems):
         if not files and not problems:
-            print("luk check: no .luk files found", file=sys.stderr)
+            _complain("check", msg("no .luk files found"), lang)
         return EXIT_USAGE
     return EXIT_FAIL if errors else EXIT_OK
 
 
 def _fmt(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     files, problems = collect_paths(args.paths)
     for p in problems:
-        print(f"luk fmt: {p}", file=sys.stderr)
+        _complain("fmt", p, lang)
     if problems:
         return EXIT_USAGE
     status = EXIT_OK
@@ -350,80 +471,93 @@ def _fmt(args: argparse.Namespace) -> int:
         try:
             text = read_text(path, shown)
         except SourceUnreadable as exc:
-            print(f"luk fmt: {exc}", file=sys.stderr)
+            _complain("fmt", _said(exc, lang), lang)
             return EXIT_USAGE
         try:
             formatted = printer.print_module(parse(text, shown))
         except ParseFailed as failed:
-            _print_diagnostics(failed.diagnostics, {shown: text}, sys.stderr)
+            _print_diagnostics(failed.diagnostics, {shown: text}, sys.stderr, lang)
             status = EXIT_FAIL
             continue
         if args.stdout:
             sys.stdout.write(formatted)
         elif args.check:
             if formatted != text:
-                print(f"{shown}: not in canonical layout (run `luk fmt {shown}`)")
+                print(say(msg("{path}: not in canonical layout (run `luk fmt {path}`)",
+                              path=shown), lang))
                 status = EXIT_FAIL
         elif formatted != text:
             path.write_text(formatted, encoding="utf-8")
-            print(f"formatted {shown}")
+            print(say(msg("formatted {path}", path=shown), lang))
     return status
 
 
-def _read_submission_text(name: str) -> str:
+def _read_submission_text(name: str, lang: Lang) -> str:
     """The text of a submission or record file, or of standard input for ``-``: both
     read as bytes and refused the same way (not UTF-8, larger than the limit)."""
     if name != "-":
         try:
             return read_text(Path(name), name)
         except SourceUnreadable as exc:
-            raise UsageError(f"luk: {exc}") from None
+            raise UsageError(f"luk: {_said(exc, lang)}") from None
     stream = sys.stdin
     if stream is None:
-        raise UsageError("luk: <stdin>: cannot read: there is no standard input")
+        raise UsageError("luk: " + say(msg("{path}: cannot read: there is no standard input",
+                                           path="<stdin>"), lang))
     buffer = getattr(stream, "buffer", None)
     if buffer is None:  # a text stream put in place by an embedding program
         return stream.read()
     data: bytes = buffer.read(DEFAULT_MAX_FILE_SIZE + 1)
     if len(data) > DEFAULT_MAX_FILE_SIZE:
-        raise UsageError(
-            f"luk: <stdin>: cannot read: larger than {DEFAULT_MAX_FILE_SIZE:,} bytes")
+        raise UsageError("luk: " + say(msg("{path}: cannot read: larger than {size:,} bytes",
+                                           path="<stdin>", size=DEFAULT_MAX_FILE_SIZE), lang))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"luk: <stdin>: cannot read: not UTF-8 text (byte {exc.start})") from None
+        raise UsageError("luk: " + say(msg(
+            "{path}: cannot read: not UTF-8 text (byte {byte})", path="<stdin>",
+            byte=exc.start), lang)) from None
 
 
 def _load_ruleset(command: str, args: argparse.Namespace, engine: str = "native"
                   ) -> api.Ruleset | None:
     """The command's ruleset (``args.ruleset``), or None once it has said why not (the
     command then exits 2)."""
+    lang: Lang = args.lang
     try:
         return api.load(args.ruleset, engine=engine, roots=args.roots,
                         max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
-        print(f"luk {command}: {exc}", file=sys.stderr)
+        _complain(command, _said(exc, lang), lang)
     except RulesetError as exc:
-        _print_errors(exc)
-        print(f"luk {command}: {args.ruleset} is not a valid ruleset", file=sys.stderr)
+        _print_errors(exc, lang)
+        _complain(command, msg("{path} is not a valid ruleset", path=args.ruleset), lang)
     except EngineUnavailable as exc:
-        print(f"luk {command}: {exc}", file=sys.stderr)
+        _complain(command, _said(exc, lang), lang)
     return None
 
 
+def _print_problems(command: str, source: str, exc: SubmissionError, record: bool,
+                    lang: Lang) -> None:
+    """Why a submission or record is invalid: a line for each problem."""
+    _complain(command, msg("{source} is not a valid record:", source=source) if record
+              else msg("{source} is not a valid submission:", source=source), lang)
+    for problem in exc.problems:
+        print(f"  {source}: {problem.path}: {say(problem.message, lang)}", file=sys.stderr)
+
+
 def _decide(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     ruleset = _load_ruleset("decide", args, args.engine)
     if ruleset is None:
         return EXIT_USAGE
-    text = _read_submission_text(args.submission)
+    text = _read_submission_text(args.submission, lang)
     source = "<stdin>" if args.submission == "-" else args.submission
     try:
         submission = loads(text, source, fields=ruleset.fields)
-        decision = ruleset.decide(submission, explain=args.explain is not None)
+        decision = ruleset.decide(submission, explain=args.explain is not None, lang=lang)
     except SubmissionError as exc:
-        print(f"luk decide: {source} is not a valid submission:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {source}: {problem}", file=sys.stderr)
+        _print_problems("decide", source, exc, False, lang)
         return EXIT_USAGE
     decided_by = ruleset.for_date(submission.date).ir
     shown = (submission.form, submission.date.isoformat(), submission.assessment)
@@ -431,49 +565,86 @@ def _decide(args: argparse.Namespace) -> int:
         text = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
     elif args.format == "html":
         try:
-            text = html.decision_html(decision, decided_by, *shown)
+            text = html.decision_html(decision, decided_by, *shown, lang=lang)
         except html.HtmlUnavailable as exc:
-            print(f"luk decide: {exc}", file=sys.stderr)
+            _complain("decide", _said(exc, lang), lang)
             return EXIT_USAGE
     else:
         text = report.decision_text(decision, decided_by, *shown, submission.evidence,
-                                    proof=args.explain == "proof")
-    if not _write(text, args.output, "decide"):
+                                    proof=args.explain == "proof", lang=lang)
+    if not _write(text, args.output, "decide", lang):
         return EXIT_USAGE
     return EXIT_OK if decision.admissible else EXIT_FAIL
 
 
-def _percent(text: str) -> float:
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
-    return value
+# The types of arguments: each says what is wrong in the command's language.
 
 
-def _positive(text: str) -> int:
+def _percent(lang: Lang) -> Callable[[str], float]:
+    def percent(text: str) -> float:
+        try:
+            value = float(text.rstrip("%"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not a percentage", value=repr(text)), lang)) from None
+        if not 0 <= value <= 100:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not between 0 and 100", value=repr(text)), lang))
+        return value
+    return percent
+
+
+def _whole(text: str, lang: Lang) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
-    return value
+        raise argparse.ArgumentTypeError(say(msg(
+            "{value} is not a whole number", value=repr(text)), lang)) from None
+
+
+def _positive(lang: Lang) -> Callable[[str], int]:
+    def positive(text: str) -> int:
+        value = _whole(text, lang)
+        if value < 1:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not at least 1", value=repr(text)), lang))
+        return value
+    return positive
+
+
+def _count(lang: Lang) -> Callable[[str], int]:
+    def count(text: str) -> int:
+        value = _whole(text, lang)
+        if value < 0:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is negative", value=repr(text)), lang))
+        return value
+    return count
+
+
+def _iso_date(lang: Lang) -> Callable[[str], datetime.date]:
+    def iso_date(text: str) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not a date (write it as YYYY-MM-DD, e.g. 2025-03-01)",
+                value=repr(text)), lang)) from None
+    return iso_date
 
 
 def _test(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     files, problems = scenarios.find_files(args.paths)
     for p in problems:
-        print(f"luk test: {p}", file=sys.stderr)
+        _complain("test", p, lang)
     if problems:
         return EXIT_USAGE
     if not files:
-        print("luk test: no scenario tests (*.scenarios.json) found", file=sys.stderr)
+        _complain("test", msg("no scenario tests (*.scenarios.json) found"), lang)
         return EXIT_USAGE
     run = scenarios.run_files(files, engine=args.engine, roots=args.roots)
-    for line in report.test_run_lines(run, args.verbose):
+    for line in report.test_run_lines(run, args.verbose, lang):
         print(line)
     below = False
     if args.coverage or args.min_coverage is not None:
@@ -481,16 +652,21 @@ def _test(args: argparse.Namespace) -> int:
             print(line)
         below = args.min_coverage is not None and run.coverage.percent < args.min_coverage
         if below:
-            print(f"rule coverage {run.coverage.percent:.1f}% is below the minimum "
-                  f"{args.min_coverage:g}%")
+            print(say(msg("rule coverage {percent:.1f}% is below the minimum {minimum:g}%",
+                          percent=run.coverage.percent, minimum=args.min_coverage), lang))
     if args.junit:
         try:
             Path(args.junit).write_text(scenarios.junit_xml(run), encoding="utf-8")
         except OSError as exc:
-            print(f"luk test: cannot write {args.junit}: {exc}", file=sys.stderr)
+            _complain("test", msg("cannot write {path}: {reason}", path=args.junit,
+                                  reason=str(exc)), lang)
             return EXIT_USAGE
     passed, failed, errors = run.count("passed"), run.count("failed"), run.count("error")
-    print(f"{passed} passed, {failed} failed" + (f", {errors} errors" if errors else ""))
+    if errors:
+        print(say(msg("{passed} passed, {failed} failed, {errors}", passed=passed,
+                      failed=failed, errors=msgn("{n} error", "{n} errors", errors)), lang))
+    else:
+        print(say(msg("{passed} passed, {failed} failed", passed=passed, failed=failed), lang))
     if errors:
         return EXIT_USAGE
     return EXIT_FAIL if failed or below else EXIT_OK
@@ -499,36 +675,28 @@ def _test(args: argparse.Namespace) -> int:
 class _Progress:
     """A progress line on standard error, only when it is a terminal and the run is long."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: Lang = "en") -> None:
         import time
 
         self._time = time.monotonic
         self.started = self._time()
         self.shown = False
         self.enabled = sys.stderr.isatty()
+        self.lang: Lang = lang
 
     def __call__(self, done: int) -> None:
         elapsed = self._time() - self.started
         if not self.enabled or elapsed < 1.0:
             return
         rate = done / elapsed if elapsed else 0.0
-        print(f"\rluk diff: {done} cases decided ({rate:,.0f}/s)", end="", file=sys.stderr,
-              flush=True)
+        line = say(msgn("{n} case decided ({rate:,.0f}/s)", "{n} cases decided ({rate:,.0f}/s)",
+                        done, rate=rate), self.lang)
+        print(f"\rluk diff: {line}", end="", file=sys.stderr, flush=True)
         self.shown = True
 
     def close(self) -> None:
         if self.shown:
             print(file=sys.stderr)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
 
 
 class _Stopped(Exception):
@@ -546,7 +714,8 @@ def _stop(signum: int, frame: object) -> None:
 def _diff(args: argparse.Namespace) -> int:
     """``luk diff``. Ctrl-C stops the workers and exits 130 with one line; SIGTERM and
     SIGHUP stop them too and exit 128 + the signal's number."""
-    progress = _Progress()
+    lang: Lang = args.lang
+    progress = _Progress(lang)
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -556,11 +725,12 @@ def _diff(args: argparse.Namespace) -> int:
         return _diff_run(args, progress)
     except KeyboardInterrupt:
         progress.close()
-        print("luk diff: interrupted", file=sys.stderr)
+        _complain("diff", msg("interrupted"), lang)
         return 130
     except _Stopped as stopped:
         progress.close()
-        print(f"luk diff: stopped by {signal.Signals(stopped.signum).name}", file=sys.stderr)
+        _complain("diff", msg("stopped by {signal}",
+                              signal=signal.Signals(stopped.signum).name), lang)
         return 128 + stopped.signum
     finally:
         for signum, handler in previous.items():
@@ -568,57 +738,61 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
+    lang: Lang = args.lang
     for path in (args.before, args.after):
         if not Path(path).is_file():
-            print(f"luk diff: {path}: no such file", file=sys.stderr)
+            _complain("diff", msg("{path}: no such file", path=path), lang)
             return EXIT_USAGE
     for path in args.cases:
         if not Path(path).exists():
-            print(f"luk diff: {path}: no such file or folder", file=sys.stderr)
+            _complain("diff", msg("{path}: no such file or folder", path=path), lang)
             return EXIT_USAGE
     jobs = impact.usable_cpus() if args.jobs is None else args.jobs
     if jobs > impact.max_jobs():
-        print(f"luk diff: --jobs {jobs} is more than this machine can use; using at most "
-              f"{impact.max_jobs()} ({impact.JOBS_PER_CPU} per CPU, at most {impact.MAX_JOBS})",
-              file=sys.stderr)
+        _complain("diff", msg(
+            "--jobs {jobs} is more than this machine can use; using at most {usable} "
+            "({per_cpu} per CPU, at most {most})", jobs=jobs, usable=impact.max_jobs(),
+            per_cpu=impact.JOBS_PER_CPU, most=impact.MAX_JOBS), lang)
         jobs = impact.max_jobs()
     try:
         result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
                                 engine=args.engine, progress=progress, roots=args.roots)
     except RulesetError as exc:
         progress.close()
-        _print_errors(exc)
-        print(f"luk diff: {exc}", file=sys.stderr)
+        _print_errors(exc, lang)
+        _complain("diff", _said(exc, lang), lang)
         return EXIT_USAGE
     except LukError as exc:
         progress.close()
-        print(f"luk diff: {exc}", file=sys.stderr)
+        _complain("diff", _said(exc, lang), lang)
         return EXIT_USAGE
     progress.close()
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
     elif args.format == "markdown":
-        text = report.impact_markdown(result)
+        text = report.impact_markdown(result, lang)
     elif args.format == "html":
         try:
-            text = html.impact_html(result, *_programmes(args))
+            text = html.impact_html(result, *_programmes(args), lang=lang)
         except html.HtmlUnavailable as exc:
-            print(f"luk diff: {exc}", file=sys.stderr)
+            _complain("diff", _said(exc, lang), lang)
             return EXIT_USAGE
     else:
-        text = report.impact_text(result)
-    if not _write(text, args.output, "diff"):
+        text = report.impact_text(result, lang)
+    if not _write(text, args.output, "diff", lang):
         return EXIT_USAGE
     problem = result.gate_problem(args.max_invalid)
     if problem is not None:
-        print(f"luk diff: {problem}", file=sys.stderr)
+        _complain("diff", problem, lang)
         if result.cases == 0:
-            print(f"  looked in: {', '.join(args.cases)}", file=sys.stderr)
+            print("  " + say(msg("looked in: {paths}", paths=", ".join(args.cases)), lang),
+                  file=sys.stderr)
         else:
-            for line in report.impact_invalid_lines(result, 5):
+            for line in report.impact_invalid_lines(result, 5, lang):
                 print(line, file=sys.stderr)
             if result.valid_cases:
-                print("  (--max-invalid N accepts up to N of them)", file=sys.stderr)
+                print("  " + say(msg("(--max-invalid N accepts up to N of them)"), lang),
+                      file=sys.stderr)
         return EXIT_USAGE
     return EXIT_FAIL if result.any_changed else EXIT_OK
 
@@ -632,67 +806,63 @@ def _programmes(args: argparse.Namespace) -> tuple[ir.Ruleset, ir.Ruleset]:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     ruleset = _load_ruleset("audit", args, args.engine)
     if ruleset is None:
         return EXIT_USAGE
-    text = _read_submission_text(args.record)
+    text = _read_submission_text(args.record, lang)
     source = "<stdin>" if args.record == "-" else args.record
     try:
         record = loads(text, source, kind=Record)
-        result = ruleset.audit(record, explain=args.explain is not None)
+        result = ruleset.audit(record, explain=args.explain is not None, lang=lang)
     except RulesetError as exc:
-        _print_errors(exc, errors_only=False)
+        _print_errors(exc, lang, errors_only=False)
         return EXIT_USAGE
     except SubmissionError as exc:
-        print(f"luk audit: {source} is not a valid record:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {source}: {problem}", file=sys.stderr)
+        _print_problems("audit", source, exc, True, lang)
         return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(report.audit_text(result, ruleset.for_date(record.date).ir, record.date.isoformat()))
+        print(report.audit_text(result, ruleset.for_date(record.date).ir,
+                                record.date.isoformat(), lang))
     return EXIT_OK if result.complete else EXIT_FAIL
 
 
-def _iso_date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date (write it as YYYY-MM-DD, e.g. 2025-03-01)") from None
-
-
 def _law(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     if args.roots and args.ruleset is None:
-        print("luk law: --root is for --ruleset", file=sys.stderr)
+        _complain("law", msg("--root is for --ruleset"), lang)
         return EXIT_USAGE
     on = args.date if args.date is not None else datetime.date.today()
     try:
         found = law.law_report(on, args.ruleset, roots=args.roots,
                                max_file_size=args.max_file_size)
     except RulesetUnreadable as exc:
-        print(f"luk law: {exc}", file=sys.stderr)
+        _complain("law", _said(exc, lang), lang)
         return EXIT_USAGE
     except RulesetError as exc:
-        _print_errors(exc)
-        what = args.ruleset if args.ruleset is not None else "the shipped law"
-        print(f"luk law: {what} has errors", file=sys.stderr)
+        _print_errors(exc, lang)
+        if args.ruleset is not None:
+            _complain("law", msg("{path} has errors", path=args.ruleset), lang)
+        else:
+            _complain("law", msg("the shipped law has errors"), lang)
         return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
     else:
-        print(report.law_text(found))
+        print(report.law_text(found, lang))
     return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
     schema = {"submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
               "record": RECORD_SCHEMA, "audit": AUDIT_SCHEMA,
               "scenarios": scenarios.SCENARIOS_SCHEMA, "law": law.LAW_SCHEMA}[args.which]
     if args.ruleset is not None:
         if args.which != "submission":
-            print("luk schema: --ruleset is for `luk schema submission`", file=sys.stderr)
+            _complain("schema", msg("--ruleset is for `luk schema submission`"), lang)
             return EXIT_USAGE
         ruleset = _load_ruleset("schema", args)
         if ruleset is None:
@@ -825,9 +995,11 @@ _EXPLAIN_MODES = ("plain", "proof")
 
 def _main(argv: Sequence[str] | None) -> int:
     words = _explain_words(sys.argv[1:] if argv is None else argv)
-    parser = _parser(_language(words, os.environ))
+    lang = _language(words, os.environ)
+    parser = _parser(lang)
     try:
         args = parser.parse_args(words)
+        lang = args.lang if getattr(args, "lang", None) in LANGUAGES else lang
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
@@ -837,20 +1009,21 @@ def _main(argv: Sequence[str] | None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except LukError as exc:
-        print(f"luk: {exc}", file=sys.stderr)
+        _complain(None, _said(exc, lang), lang)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("luk: interrupted", file=sys.stderr)
+        _complain(None, msg("interrupted"), lang)
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except RecursionError:
-        print("luk: the input is nested too deeply to process", file=sys.stderr)
+        _complain(None, msg("the input is nested too deeply to process"), lang)
         return EXIT_USAGE
     except Exception as exc:
-        print(f"luk: internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in luk_rules; please report it with the input that caused it.",
-              file=sys.stderr)
+        _complain(None, msg(
+            "internal error: {kind}: {error}\n"
+            "This is a bug in luk_rules; please report it with the input that caused it.",
+            kind=type(exc).__name__, error=str(exc)), lang)
         return EXIT_INTERNAL
 
 

@@ -29,17 +29,18 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from luk_rules.api import Ruleset
-from luk_rules.errors import LukError, SubmissionError
+from luk_rules.errors import LukError, Problem, SubmissionError
+from luk_rules.i18n import Lang, Message, msg, msgn, say
 from luk_rules.sources import display_path
 from luk_rules.submission import Record, Submission, structure
 
@@ -204,21 +205,21 @@ class Impact:
         """Cases valid on at least one side (the ones that were compared)."""
         return self.cases - len(self.invalid)
 
-    def gate_problem(self, max_invalid: int = 0) -> str | None:
+    def gate_problem(self, max_invalid: int = 0) -> Message | None:
         """Why this run cannot be trusted as a gate, or None when it can.
 
         It cannot when there were no cases, when no case is valid on either side, or
         when more than ``max_invalid`` cases are invalid on both sides.
         """
         if self.cases == 0:
-            return "no cases found (a case is a .json or .jsonl file, or a line of one)"
+            return msg("no cases found (a case is a .json or .jsonl file, or a line of one)")
         if self.valid_cases == 0:
-            return ("the only case is invalid under both rulesets" if self.cases == 1 else
-                    f"none of the {self.cases} cases is valid under either ruleset")
+            return (msg("the only case is invalid under both rulesets") if self.cases == 1 else
+                    msg("none of the {n} cases is valid under either ruleset", n=self.cases))
         if len(self.invalid) > max_invalid:
-            n = len(self.invalid)
-            return (f"{n} case{'s are' if n != 1 else ' is'} invalid under both rulesets, "
-                    f"more than the {max_invalid} allowed")
+            return msgn("{n} case is invalid under both rulesets, more than the {allowed} "
+                        "allowed", "{n} cases are invalid under both rulesets, more than the "
+                        "{allowed} allowed", len(self.invalid), allowed=max_invalid)
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,14 +277,18 @@ def _find_long(data: Any, path: str = "$") -> tuple[str, int] | None:
     return None
 
 
-def _long_message(found: tuple[str, int]) -> str:
+def _long_message(found: tuple[str, int]) -> Message:
     where, digits = found
-    return (f"{where}: a number of {digits} digits is too long to read "
-            f"(at most {sys.get_int_max_str_digits()})")
+    return msg("{path}: a number of {digits} digits is too long to read (at most {most})",
+               path=where, digits=digits, most=sys.get_int_max_str_digits())
 
 
 class _Unreadable(Exception):
     """JSON text that cannot be read; the message says where and why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def parse_json(text: str) -> Any:
@@ -294,17 +299,22 @@ def parse_json(text: str) -> Any:
             digits than Python converts (its JSON path in the message).
     """
     if not text.strip():
-        raise _Unreadable("$: the document is empty")
+        raise _Unreadable(msg("$: the document is empty"))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _Unreadable(f"$: not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                          f"{exc.colno})") from None
+        # Translators: PROBLEM is what Python's JSON reader says, in English.
+        raise _Unreadable(msg("$: not valid JSON: {problem} (line {line}, column {column})",
+                              problem=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except RecursionError:
-        raise _Unreadable("$: nested too deeply") from None
+        raise _Unreadable(_NESTED) from None
     except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits()
         found = _find_long(json.loads(text, parse_int=_int_or_long))
-        raise _Unreadable(_long_message(found) if found else f"$: {exc}") from None
+        raise _Unreadable(_long_message(found) if found
+                          else msg("$: {problem}", problem=str(exc))) from None
+
+
+_NESTED: Final = msg("$: nested too deeply")
 
 
 def _decode(data: bytes, line: int = 1, bom: bool = True) -> str:
@@ -318,12 +328,12 @@ def _decode(data: bytes, line: int = 1, bom: bool = True) -> str:
         line += data.count(b"\n", 0, exc.start)
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         column = len(data[line_start:exc.start].decode("utf-8")) + 1
-        raise _Unreadable(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, "
-                          f"column {column}") from None
+        raise _Unreadable(msg("not UTF-8 text: byte 0x{byte:02x} at line {line}, column {column}",
+                              byte=data[exc.start], line=line, column=column)) from None
 
 
-_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
-          stat.S_IFBLK: "a device"}
+_KINDS = {stat.S_IFIFO: msg("a named pipe"), stat.S_IFSOCK: msg("a socket"),
+          stat.S_IFCHR: msg("a device"), stat.S_IFBLK: msg("a device")}
 
 
 def iter_cases(paths: Iterable[str | os.PathLike[str]]) -> Iterator[RawCase]:
@@ -347,9 +357,9 @@ def iter_cases(paths: Iterable[str | os.PathLike[str]]) -> Iterator[RawCase]:
         elif path.is_file():
             yield from _file_cases(path)
         elif path.exists():
-            raise LukError(f"{arg}: not a regular file or a folder")
+            raise LukError(msg("{path}: not a regular file or a folder", path=str(arg)))
         else:
-            raise LukError(f"{arg}: no such file or folder")
+            raise LukError(msg("{path}: no such file or folder", path=str(arg)))
 
 
 def _file_cases(path: Path) -> Iterator[RawCase]:
@@ -357,20 +367,21 @@ def _file_cases(path: Path) -> Iterator[RawCase]:
     try:
         info = path.stat()
     except OSError as exc:  # a broken link, a link loop, no permission
-        yield RawCase(shown, "", f"cannot read: {exc.strerror or exc}")
+        yield RawCase(shown, "", _cannot_read(exc))
         return
     if stat.S_ISDIR(info.st_mode):
         return  # a folder named *.json: rglob lists what is inside it
     if not stat.S_ISREG(info.st_mode):
-        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-        yield RawCase(shown, "", f"not read: {kind}, not a regular file")
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode))
+        yield RawCase(shown, "", _NOT_REGULAR if kind is None else msg(
+            "not read: {kind}, not a regular file", kind=kind))
         return
     try:
         # O_NONBLOCK: should the file have become a named pipe since, do not wait on it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with open(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                yield RawCase(shown, "", "not read: not a regular file")
+                yield RawCase(shown, "", _NOT_REGULAR)
                 return
             if path.suffix == ".jsonl":
                 for number, line in enumerate(handle, start=1):
@@ -379,12 +390,12 @@ def _file_cases(path: Path) -> Iterator[RawCase]:
                 return
             data = handle.read()
     except OSError as exc:
-        yield RawCase(shown, "", f"cannot read: {exc.strerror or exc}")
+        yield RawCase(shown, "", _cannot_read(exc))
         return
     try:
         text = _decode(data)
     except _Unreadable as exc:
-        yield RawCase(shown, "", str(exc))
+        yield RawCase(shown, "", exc.message)
         return
     if not text.lstrip().startswith("["):
         yield RawCase(shown, text)
@@ -405,11 +416,37 @@ def _file_cases(path: Path) -> Iterator[RawCase]:
             yield RawCase(f"{shown}[{i}]", json.dumps(item))
 
 
+_NOT_REGULAR: Final = msg("not read: not a regular file")
+
+
+def _cannot_read(exc: OSError) -> Message:
+    # Translators: REASON is the operating system's, in English ("Permission denied").
+    return msg("cannot read: {reason}", reason=exc.strerror or str(exc))
+
+
 def _line_case(source: str, line: bytes, number: int) -> RawCase:
     try:
         return RawCase(source, _decode(line, number, bom=number == 1))
     except _Unreadable as exc:
-        return RawCase(source, "", str(exc))
+        return RawCase(source, "", exc.message)
+
+
+def listing(parts: Sequence[str]) -> str:
+    """Texts (messages, names) one after the other, separated by ``; ``: a message that
+    renders each part in the language it is rendered in (a lone part is itself)."""
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2  # halves: the nesting stays shallow for a long list
+    # Translators: a list, in two parts, separated by a semicolon; keep it as it is.
+    return msg("{first}; {rest}", first=listing(parts[:half]), rest=listing(parts[half:]))
+
+
+def _problems(problems: Iterable[Problem]) -> str:
+    """The problems of an invalid submission or record, as one message."""
+    return listing([msg("{path}: {problem}", path=p.path, problem=p.message)
+                    for p in problems])
 
 
 # ------------------------------------------------------------------ deciding
@@ -423,15 +460,16 @@ def _outcome(ruleset: Ruleset, submission: Submission | Record | None, error: st
         try:
             a = ruleset.audit(submission)
         except SubmissionError as exc:
-            return ("error", None, "", (), ()), "; ".join(str(p) for p in exc.problems)
+            return ("error", None, "", (), ()), _problems(exc.problems)
         missing = (*a.missing_units, *(e.group for e in a.electives),
-                   *((f"{a.credits_short} credits",) if a.credits_short else ()))
+                   *((msgn("{n} credit", "{n} credits", a.credits_short),)
+                     if a.credits_short else ()))
         return (a.status, None, "", missing, tuple(sorted(
             (f.code, f.severity) for f in a.findings))), None
     try:
         v = ruleset.verdict(submission)
     except SubmissionError as exc:
-        return ("error", None, "", (), ()), "; ".join(str(p) for p in exc.problems)
+        return ("error", None, "", (), ()), _problems(exc.problems)
     return (v.status, v.law, v.combination, v.missing, v.findings), None
 
 
@@ -458,11 +496,11 @@ def decide_case(before: Ruleset, after: Ruleset, raw: RawCase) -> CaseResult:
                 {"units", "evidence", "assessment"} & set(data))
             submission = structure(data, Record if is_record else Submission)
         except _Unreadable as exc:
-            error = str(exc)
+            error = exc.message
         except RecursionError:
-            error = "$: nested too deeply"
+            error = _NESTED
         except SubmissionError as exc:
-            error = "; ".join(str(p) for p in exc.problems)
+            error = _problems(exc.problems)
     b, b_err = _outcome(before, submission, error)
     a, a_err = _outcome(after, submission, error)
     return CaseResult(case, raw.source, b, a, b_err and _printable(b_err),
@@ -614,10 +652,11 @@ class _Workers:
     def _died(self, worker: int) -> WorkerDied:
         process = self.processes[worker]
         process.join(1.0)
-        hint = ("; out of memory? (fewer --jobs use less)"
-                if process.exitcode == -getattr(signal, "SIGKILL", 9) else "")
-        return WorkerDied(f"a worker process ended ({_how(process)}) before deciding its "
-                          f"cases{hint}")
+        if process.exitcode == -getattr(signal, "SIGKILL", 9):
+            return WorkerDied(msg("a worker process ended ({how}) before deciding its cases; "
+                                  "out of memory? (fewer --jobs use less)", how=_how(process)))
+        return WorkerDied(msg("a worker process ended ({how}) before deciding its cases",
+                              how=_how(process)))
 
     def close(self) -> None:
         """Kill and reap every worker (a no-op for those already gone)."""
@@ -631,14 +670,14 @@ class _Workers:
             conn.close()
 
 
-def _how(process: BaseProcess) -> str:
+def _how(process: BaseProcess) -> Message:
     code = process.exitcode
     if code is not None and code < 0:
         try:
-            return f"killed by {signal.Signals(-code).name}"
+            return msg("killed by {signal}", signal=signal.Signals(-code).name)
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            return msg("killed by signal {number}", number=-code)
+    return msg("exit code {code}", code=str(code))
 
 
 @contextlib.contextmanager
@@ -711,30 +750,45 @@ def reasons(result: CaseResult) -> tuple[str, ...]:
     out: list[str] = []
     if b[0] == "error" or a[0] == "error":  # the problem itself is the reason
         if b[0] == "error" and a[0] != "error":
-            out.append(result.before_error or "invalid")
+            out.append(result.before_error or _INVALID)
         elif a[0] == "error" and b[0] != "error":
-            out.append(result.after_error or "invalid")
+            out.append(result.after_error or _INVALID)
         elif result.before_error != result.after_error:
-            out.append(f"error changed: {result.before_error} -> {result.after_error}")
+            out.append(msg("error changed: {before} -> {after}",
+                           before=result.before_error or "", after=result.after_error or ""))
         return tuple(out)
     before_findings, after_findings = _multiset(b[4]), _multiset(a[4])
     for (code, severity), n in sorted(after_findings.items(), key=_deny_first):
         if n > before_findings.get((code, severity), 0):
-            out.append(f"{code} ({severity}) now applies")
+            out.append(msg("{code} ({severity}) now applies", code=code, severity=severity))
     for (code, severity), n in sorted(before_findings.items(), key=_deny_first):
         if n > after_findings.get((code, severity), 0):
-            out.append(f"{code} ({severity}) no longer applies")
+            out.append(msg("{code} ({severity}) no longer applies", code=code,
+                           severity=severity))
     now_missing = sorted(set(a[3]) - set(b[3]))
     no_longer = sorted(set(b[3]) - set(a[3]))
     if now_missing:
-        out.append("now missing: " + ", ".join(now_missing))
+        out.append(msg("now missing: {items}", items=_names(now_missing)))
     if no_longer:
-        out.append("no longer missing: " + ", ".join(no_longer))
+        out.append(msg("no longer missing: {items}", items=_names(no_longer)))
     if b[1] != a[1]:
-        out.append(f"law: {b[1]} -> {a[1]}")
+        out.append(msg("law: {before} -> {after}", before=str(b[1]), after=str(a[1])))
     if b[2] != a[2]:
-        out.append(f"combination: {b[2]} -> {a[2]}")
+        out.append(msg("combination: {before} -> {after}", before=b[2], after=a[2]))
     return tuple(out)
+
+
+_INVALID: Final = msg("invalid")
+
+
+def _names(names: Sequence[str]) -> str:
+    """Names (and messages: a number of credits) separated by commas, each message
+    rendered in the language the whole is rendered in."""
+    if len(names) <= 1 or not any(isinstance(n, Message) for n in names):
+        return ", ".join(names)
+    half = len(names) // 2
+    # Translators: a list, in two parts, separated by a comma; keep it as it is.
+    return msg("{first}, {rest}", first=_names(names[:half]), rest=_names(names[half:]))
 
 
 def _multiset(findings: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -758,7 +812,7 @@ def _group_reason(change: Change) -> str:
     """The reason that made the difference: the problem of a case invalid on one side, a
     causing finding, the first deny finding, or else the first reason."""
     if "error" in (change.before, change.after):
-        return change.reasons[0] if change.reasons else "invalid"
+        return change.reasons[0] if change.reasons else _INVALID
     for r in change.reasons:
         if r.split(" ", 1)[0] in _CAUSES:
             return r
@@ -767,8 +821,8 @@ def _group_reason(change: Change) -> str:
             return r
     for r in change.reasons:
         if "missing:" in r:
-            return "what is missing changed"
-    return change.reasons[0] if change.reasons else "(no visible reason)"
+            return msg("what is missing changed")
+    return change.reasons[0] if change.reasons else msg("(no visible reason)")
 
 
 def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
@@ -792,7 +846,8 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
                                "message": message or ""})
         if r.invalid:
             message = (r.before_error if r.before_error == r.after_error
-                       else f"before: {r.before_error}; after: {r.after_error}")
+                       else msg("before: {before}; after: {after}",
+                                before=r.before_error or "", after=r.after_error or ""))
             invalid.append(Invalid(r.case, r.source, message or ""))
             continue
         if not r.anything_changed:
@@ -810,7 +865,7 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
                 examples.append(r.case)
         else:
             findings_changed.append(change)
-            group = (r.before[0], r.after[0], "; ".join(change.reasons))
+            group = (r.before[0], r.after[0], listing(change.reasons))
             same_counts[group] = same_counts.get(group, 0) + 1
             examples = same_examples.setdefault(group, [])
             if len(examples) < EXAMPLES:
@@ -875,5 +930,31 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         results.close()  # stops the workers at once on an error or a Ctrl-C
 
 
-__all__ = ["Impact", "Invalid", "LawGroup", "WorkerDied", "compare", "decide_all", "iter_cases",
-           "max_jobs", "summarise", "usable_cpus"]
+# ------------------------------------------------------------------ words for people
+
+STATUS_WORDS: Final[Mapping[str, Message]] = {
+    "admissible": msg("admissible"),
+    "incomplete": msg("incomplete"),
+    "inadmissible": msg("inadmissible"),
+    # Translators: the status of a study record that completes the exam programme.
+    "complete": msg("complete"),
+    # Translators: the status of a case that is invalid under a ruleset.
+    "error": msg("error"),
+}
+"""A case's status in words (JSON keeps the status itself)."""
+
+
+def status_word(status: str, lang: Lang = "en") -> str:
+    """``status`` (``incomplete``) in ``lang`` (``onvolledig``); an unknown one as it is."""
+    return say(STATUS_WORDS.get(status, status), lang)
+
+
+def transition_words(transition: str, lang: Lang = "en") -> tuple[str, str]:
+    """The two statuses of a transition (``"incomplete -> admissible"``) in ``lang``."""
+    before, _, after = transition.partition(" -> ")
+    return status_word(before, lang), status_word(after, lang)
+
+
+__all__ = ["STATUS_WORDS", "Impact", "Invalid", "LawGroup", "WorkerDied", "compare",
+           "decide_all", "iter_cases", "listing", "max_jobs", "status_word", "summarise",
+           "transition_words", "usable_cpus"]

@@ -5,6 +5,8 @@ which one governs a programme of each form and level on a date.
 normal loader and checks, like any ruleset) or one ruleset's regimes, and returns a
 :class:`LawReport`: data only, nothing printed (``luk_rules.report.law_text`` writes it
 for people, :meth:`LawReport.to_dict` as JSON, :data:`LAW_SCHEMA` describes that JSON).
+Its words are messages (:attr:`RegimeEntry.period`): English in the JSON, any language in
+the text.
 
 Which regime *governs* a form and level on a date (:class:`Governing`): of the candidate
 regimes in force on the date, latest in force first (``in force always`` counts as the
@@ -51,7 +53,7 @@ from luk_rules.checks.resolve import (
     remaining,
 )
 from luk_rules.errors import RulesetError, RulesetUnreadable
-from luk_rules.i18n import msg
+from luk_rules.i18n import Message, msg
 from luk_rules.printer import condition_text
 from luk_rules.resources import law_dir
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE
@@ -436,16 +438,22 @@ def _regime(name: str, on: dt.date, resolution: Resolution,
     )
 
 
-def _period_text(period: ast.Period | None, as_if: dt.date | None) -> str:
+def _period_text(period: ast.Period | None, as_if: dt.date | None) -> Message:
+    """The period in words (a :class:`Message`: English in the JSON, ``lang`` in text)."""
+    text: Message
     if period is None or period.kind == "always":
-        text = "in force always"
+        text = msg("in force always")
     elif period.kind == "proposal":
-        text = "proposal"
+        # Translators: the period of a law regime that is a proposal, not law.
+        text = msg("proposal")
     else:
-        text = f"in force from {period.start.value if period.start else '?'}"
-        if period.end is not None:
-            text += f" until {period.end.value}"
-    return text if as_if is None else f"{text}, as if in force from {as_if.isoformat()}"
+        start = str(period.start.value) if period.start else "?"
+        text = (msg("in force from {start}", start=start) if period.end is None else
+                msg("in force from {start} until {end}", start=start,
+                    end=str(period.end.value)))
+    if as_if is None:
+        return text
+    return msg("{period}, as if in force from {date}", period=text, date=as_if.isoformat())
 
 
 def _clause(resolution: Resolution, regime: str, clause: ast.Permit | ast.Allow) -> Clause:
