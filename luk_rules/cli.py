@@ -275,10 +275,12 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     audit.add_argument("record", metavar="RECORD.json", help=_help(
         msg("the study record (JSON); - reads standard input"), lang))
     audit.add_argument("--format", choices=("text", "json"), default="text")
-    audit.add_argument("--explain", nargs="?", const="proof", choices=_EXPLAIN_MODES,
+    audit.add_argument("--explain", nargs="?", const="plain", choices=_EXPLAIN_MODES,
                        help=_help(msg(
-                           "add the proof of every finding and of the credits counted "
-                           "(`plain` and `proof` give the proof trees for an audit)"), lang))
+                           "add why: in plain words (the default: the credits that count, "
+                           "each result that does not and why, the basis of each finding and "
+                           "what would resolve it), or `proof` for the proof of every finding "
+                           "and of the credits counted; JSON always gives the proofs"), lang))
     audit.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(audit, lang)
     _add_lang(audit, lang)
@@ -825,7 +827,7 @@ def _audit(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(report.audit_text(result, ruleset.for_date(record.date).ir,
-                                record.date.isoformat(), lang))
+                                record.date.isoformat(), lang, proof=args.explain == "proof"))
     return EXIT_OK if result.complete else EXIT_FAIL
 
 

@@ -225,7 +225,8 @@ def test_luk_audit_complete_and_incomplete(tmp_path: Path) -> None:
 
 
 def test_luk_audit_explains_every_finding_like_a_decision(tmp_path: Path) -> None:
-    """`luk audit --explain` prints a proof tree for every finding; with `--format json` each
+    """`luk audit --explain proof` prints a proof tree for every finding (`--explain` says why
+    in plain words, with what would resolve each finding); with `--format json` each
     finding has a proof of nodes shaped as a decision's (fact, rule, source, basis, because;
     fact and given at the leaves), and the JSON fits the audit schema."""
     record = {"id": "R2", "programme": "ICT", "form": "deeltijd", "date": "2026-06-30",
@@ -234,7 +235,12 @@ def test_luk_audit_explains_every_finding_like_a_decision(tmp_path: Path) -> Non
                            "grounds": "anders", "decision": "EC-1"}]}
     path = tmp_path / "r.json"
     path.write_text(json.dumps(record), encoding="utf-8")
-    text = luk("audit", str(ICT), str(path), "--explain")
+    plain = luk("audit", str(ICT), str(path), "--explain")
+    assert plain.returncode == 1, plain.stderr
+    assert "\nWhy\n" in plain.stdout and "  ICT-ARCH does not count: " in plain.stdout
+    assert "To resolve exemption-grounds-not-allowed (ICT-PM): ask the exam committee" in (
+        plain.stdout)
+    text = luk("audit", str(ICT), str(path), "--explain", "proof")
     assert text.returncode == 1, text.stderr
     audit = json.loads(luk("audit", str(ICT), str(path), "--format", "json",
                            "--explain").stdout)
