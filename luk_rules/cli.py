@@ -126,9 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="+", metavar="PATH")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     test.add_argument("--coverage", action="store_true",
-                      help="report the rules of each ruleset that no test fired")
+                      help="report, per ruleset, the rules that can fire for its programme "
+                      "that no scenario fired, and those that cannot fire for it (not "
+                      "counted) with why")
     test.add_argument("--min-coverage", type=_percent, metavar="P",
-                      help="fail (exit 1) when less than P%% of the rules fired")
+                      help="fail (exit 1) when in some ruleset less than P%% of the rules "
+                      "that can fire for its programme fired; implies --coverage")
     test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     test.add_argument("--engine", choices=ENGINES, default="native")
     _add_roots(test, size=False)
@@ -446,10 +449,10 @@ def _test(args: argparse.Namespace) -> int:
     if args.coverage or args.min_coverage is not None:
         for line in report.coverage_lines(run):
             print(line)
-        below = args.min_coverage is not None and run.coverage.percent < args.min_coverage
-        if below:
-            print(f"rule coverage {run.coverage.percent:.1f}% is below the minimum "
-                  f"{args.min_coverage:g}%")
+        if args.min_coverage is not None:
+            for line in report.coverage_below_lines(run, args.min_coverage):
+                print(line)
+                below = True
     if args.junit:
         try:
             Path(args.junit).write_text(scenarios.junit_xml(run), encoding="utf-8")

@@ -319,16 +319,63 @@ def test_run_lines(run: TestRun, verbose: bool = False) -> list[str]:
 
 
 def coverage_lines(run: TestRun) -> list[str]:
-    """Which rules of each ruleset no scenario fired, and the percentage."""
+    """``luk test --coverage``: per ruleset, how many of the rules that can fire for its
+    programme its scenarios fired, those that never fired, and those that cannot fire
+    for the programme (not counted) with why; then the sum over the rulesets."""
     cov = run.coverage
-    fired = len(cov.sites) - len(cov.unfired)
-    lines = [f"rule coverage: {fired}/{len(cov.sites)} rules fired ({cov.percent:.1f}%)"]
-    for path, hit, total in cov.ruleset_counts():
-        lines.append(f"  {path}: its scenarios fired {hit}/{total} of its rules and its "
-                     "law's rules")
-    for rule, source in cov.unfired:
-        lines.append(f"  never fired: {source}  {rule}")
+    lines: list[str] = []
+    for r in cov.rulesets:
+        excluded = f"; {len(r.excluded)} cannot fire" if r.excluded else ""
+        lines.append(f"rule coverage of {r.path}: {len(r.fired)}/{len(r.sites)} rules that "
+                     f"can fire for its programme fired ({r.percent:.1f}%){excluded}")
+        for rule, source in r.unfired:
+            lines.append(f"  never fired: {source}  {rule}")
+        for (rule, source), why in r.excluded:
+            lines.append(f"  cannot fire for this programme: {source}  {rule}: "
+                         f"{unreachable_text(why)}")
+    excluded = f"; {cov.excluded} cannot fire for their programme" if cov.excluded else ""
+    count = f"{len(cov.rulesets)} ruleset" + ("" if len(cov.rulesets) == 1 else "s")
+    lines.append(f"rule coverage over {count}: {cov.fired}/{cov.can_fire} rules that can "
+                 f"fire fired ({cov.percent:.1f}%){excluded}")
     return lines
+
+
+def coverage_below_lines(run: TestRun, minimum: float) -> list[str]:
+    """``luk test --min-coverage``: a line for each ruleset whose coverage is below
+    ``minimum`` percent (none when every ruleset reaches it)."""
+    return [f"rule coverage of {r.path} is {r.percent:.1f}%, below the minimum {minimum:g}%"
+            for r in run.coverage.below(minimum)]
+
+
+def unreachable_text(reasons: Sequence[ir.Unreachable]) -> str:
+    """Why a rule can never fire for the programme, in words; several reasons joined."""
+    return "; ".join(_unreachable_reason(r) for r in reasons)
+
+
+def _unreachable_reason(reason: ir.Unreachable) -> str:
+    names = ", ".join(reason.names)
+    if reason.why == "form":
+        return f"it is for {names} only; the programme is offered {', '.join(reason.have)}"
+    if reason.why == "kind":
+        have = (f"the programme's units are {', '.join(reason.have)}" if reason.have
+                else "the programme has no units")
+        return f"it is about {names} only; {have}"
+    if reason.why == "condition":
+        parts = ", ".join(f"`{part}`" for part in reason.names)
+        return f"its condition never holds for this programme ({parts})"
+    regimes = "; ".join(_not_the_law_text(r) for r in reason.regimes)
+    return f"only {names} can apply it, never the law for this ruleset ({regimes})"
+
+
+def _not_the_law_text(reason: ir.NotTheLaw) -> str:
+    if reason.why == "proposal":
+        return (f"{reason.regime} is a proposal the programme does not evaluate "
+                "`as if` in force")
+    if reason.why == "ended":
+        return (f"{reason.regime} is in force until {reason.until}, and this ruleset decides "
+                f"from {reason.since}, the date of its `replaces`")
+    return (f"whenever {reason.regime} is in force, {', '.join(reason.by)} "
+            f"{'is' if len(reason.by) == 1 else 'are'} the law")
 
 
 # ------------------------------------------------------------------ audit
