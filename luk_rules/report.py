@@ -364,7 +364,11 @@ def _unreachable_reason(reason: ir.Unreachable) -> str:
         parts = ", ".join(f"`{part}`" for part in reason.names)
         return f"its condition never holds for this programme ({parts})"
     regimes = "; ".join(_not_the_law_text(r) for r in reason.regimes)
-    return f"only {names} can apply it, never the law for this ruleset ({regimes})"
+    if len(reason.names) == 1:
+        return (f"it applies only when {names} is the law, which it never is for this "
+                f"ruleset ({regimes})")
+    return (f"it applies only when one of {names} is the law, which none is for this "
+            f"ruleset ({regimes})")
 
 
 def _not_the_law_text(reason: ir.NotTheLaw) -> str:

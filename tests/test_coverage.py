@@ -288,12 +288,12 @@ def test_regimes_superseded_whenever_in_force_and_proposals_are_never_the_law(
         ir.Unreachable("law", ("voorstel",), regimes=(ir.NotTheLaw("voorstel", "proposal"),)),)
     assert ("later: allow combination A", "later.luk:10:3") not in never
     assert report.unreachable_text(never[(PERMIT, ART[1])]) == (
-        "only eigen can apply it, never the law for this ruleset (whenever eigen is in "
-        "force, later is the law)")
+        "it applies only when eigen is the law, which it never is for this ruleset "
+        "(whenever eigen is in force, later is the law)")
     assert report.unreachable_text(never[("voorstel: allow combination B",
                                           "voorstel.luk:5:3")]) == (
-        "only voorstel can apply it, never the law for this ruleset (voorstel is a proposal "
-        "the programme does not evaluate `as if` in force)")
+        "it applies only when voorstel is the law, which it never is for this ruleset "
+        "(voorstel is a proposal the programme does not evaluate `as if` in force)")
     # The ruleset it replaces decides from any date: there `eigen` is the law until 2024.
     assert (PERMIT, ART[1]) not in luk_rules.load(tmp_path / "old.luk").unreachable_sites()
 
@@ -313,6 +313,17 @@ def test_a_scenario_decided_by_the_replaced_ruleset_counts_for_that_one(tmp_path
     assert run.count("passed") == 1
     old, new = coverage_of(run, "old.luk"), coverage_of(run, "new.luk")
     assert old.percent == 100.0 and new.fired == frozenset() and len(new.sites) == 2
+
+
+def test_the_coverage_example_of_the_contracts_page_is_what_luk_test_prints() -> None:
+    """docs/contracts.md#rule-coverage shows `luk test --coverage --min-coverage 80` on the
+    HBO-ICT audit scenarios: the command prints exactly that, and exits 1."""
+    text = (REPO / "docs" / "contracts.md").read_text(encoding="utf-8")
+    block = text.split("$ luk test --coverage --min-coverage 80 ", 1)[1].split("```", 1)[0]
+    command, *shown = block.splitlines()
+    result = luk("test", "--coverage", "--min-coverage", "80", *command.split(), cwd=REPO)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == shown
 
 
 HBO, WO = ast.LevelIs(ast.Name("hbo")), ast.LevelIs(ast.Name("wo"))

@@ -14,7 +14,11 @@
   (:meth:`Resolution.may_be_in_force`);
 - what the programme alone fixes for every submission (:class:`ProgrammeFacts`: level,
   forms, participation, the opt-in date, the recommended route), with the three-valued
-  value of a condition from those facts (:meth:`ProgrammeFacts.evaluate`).
+  value of a condition from those facts (:meth:`ProgrammeFacts.evaluate`) and what makes
+  it false (:meth:`ProgrammeFacts.failing`);
+- which law clauses and rules can never fire for the programme, and why
+  (:meth:`Resolution.unreachable`, :meth:`Resolution.rule_unreachable`): lowering marks
+  them on the IR, and ``luk test --coverage`` leaves them out of what must fire.
 
 The resolution of a workspace with errors is still complete enough for the checks to say
 what is wrong; lowering uses it only for a workspace that passed them.
@@ -764,8 +768,9 @@ class Resolution:
 
     def _never_holds(self, condition: ast.Condition | None, forms: tuple[str, ...]
                      ) -> tuple[str, ...]:
-        """The parts of ``condition`` that make it False in each of ``forms`` (every form
-        of the programme when ``forms`` is empty), as written; empty when it can hold."""
+        """The parts of ``condition`` that make it False in each of ``forms``, as written
+        (with no forms, as for a permit for none of the programme's forms: those that make
+        it False whatever the form); empty when it can hold."""
         facts = self.facts
         if facts is None or condition is None:
             return ()
