@@ -17,10 +17,11 @@ from typing import Any
 
 from luk_rules import ir, pipeline
 from luk_rules.audit import Audit, AuditBuilder
-from luk_rules.decide import Decision, Verdict, rule_sites
+from luk_rules.decide import Decision, Verdict, rule_sites, unreachable_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
 from luk_rules.i18n import Lang, msg
+from luk_rules.ir import Unreachable
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE, Roots
 from luk_rules.submission import Record, Submission, structure
 
@@ -61,6 +62,9 @@ class Ruleset:
         self._auditor = AuditBuilder(compiled)
         self.engine = engine
         self.path = analysis.workspace.root
+        files = analysis.workspace.files
+        self.file: Path | None = files[0].real if files else None
+        """The ruleset file on disk (None for a ruleset given as text)."""
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
         self._texts = analysis.workspace.texts
         self._paths = analysis.workspace.paths
@@ -169,6 +173,12 @@ class Ruleset:
     def rule_sites(self) -> list[tuple[str, str]]:
         """The rules written in the ruleset and its law regimes, as (name, source)."""
         return rule_sites(self._compiled)
+
+    def unreachable_sites(self) -> dict[tuple[str, str], tuple[Unreachable, ...]]:
+        """The rules of :meth:`rule_sites` that can never fire for this ruleset's programme,
+        whatever the submission or record, each with why (a form, unit kind or level the
+        programme lacks, a condition its facts make false, regimes never the law for it)."""
+        return unreachable_sites(self._compiled)
 
     def __repr__(self) -> str:
         p = self._compiled.ruleset.programme

@@ -228,9 +228,11 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     test.add_argument("-v", "--verbose", action="store_true",
                       help=_help(msg("list passing cases too"), lang))
     test.add_argument("--coverage", action="store_true", help=_help(
-        msg("report the rules of each ruleset that no test fired"), lang))
+        msg("report, per ruleset, the rules that can fire for its programme that no scenario "
+            "fired, and those that cannot fire for it (not counted) with why"), lang))
     test.add_argument("--min-coverage", type=_percent(lang), metavar="P", help=_help(
-        msg("fail (exit 1) when less than P% of the rules fired"), lang))
+        msg("fail (exit 1) when in some ruleset less than P% of the rules that can fire for "
+            "its programme fired; implies --coverage"), lang))
     test.add_argument("--junit", metavar="FILE",
                       help=_help(msg("also write JUnit XML to FILE"), lang))
     test.add_argument("--engine", choices=ENGINES, default="native")
@@ -650,12 +652,12 @@ def _test(args: argparse.Namespace) -> int:
         print(line)
     below = False
     if args.coverage or args.min_coverage is not None:
-        for line in report.coverage_lines(run):
+        for line in report.coverage_lines(run, lang):
             print(line)
-        below = args.min_coverage is not None and run.coverage.percent < args.min_coverage
-        if below:
-            print(say(msg("rule coverage {percent:.1f}% is below the minimum {minimum:g}%",
-                          percent=run.coverage.percent, minimum=args.min_coverage), lang))
+        if args.min_coverage is not None:
+            for line in report.coverage_below_lines(run, args.min_coverage, lang):
+                print(line)
+                below = True
     if args.junit:
         try:
             Path(args.junit).write_text(scenarios.junit_xml(run), encoding="utf-8")

@@ -240,6 +240,25 @@ def rule_sites(compiled: Compiled) -> list[tuple[str, str]]:
                    if r.cite.source != BUILT_IN and not r.name.endswith("(condition)")})
 
 
+def unreachable_sites(compiled: Compiled
+                      ) -> dict[tuple[str, str], tuple[ir.Unreachable, ...]]:
+    """The rules of :func:`rule_sites` that can never fire for the programme, as (name,
+    source), each with why (lowering's :attr:`ir.Permit.unreachable` and the like): a law
+    clause for a form, a unit kind or a level the programme lacks, one granted only by
+    regimes that are never the law for the ruleset, a rule whose condition its programme
+    makes false. ``luk test --coverage`` leaves them out of what must fire."""
+    found: dict[tuple[str, str], tuple[ir.Unreachable, ...]] = {}
+    for regime in compiled.ruleset.programme.regimes:
+        clauses: list[ir.Permit | ir.Allow] = [*regime.permits, *regime.allows]
+        for clause in clauses:
+            if clause.unreachable:
+                found[(clause.cite.rule, str(clause.cite.span))] = clause.unreachable
+    for rule in compiled.ruleset.rules:
+        if rule.unreachable:
+            found[(rule.name, str(rule.cite.span))] = rule.unreachable
+    return found
+
+
 def fired_sites(program: Program, derivation: Derivation) -> frozenset[tuple[str, str]]:
     """The (name, source) of every rule that fired in a traced derivation: what
     ``luk test --coverage`` compares with :func:`rule_sites`."""

@@ -532,23 +532,77 @@ class Assessment:
 
 
 @attrs.frozen
+class NotTheLaw:
+    """Why a law regime the programme stands under is never the law in force for a decision
+    by this ruleset (the resolver's :meth:`~luk_rules.checks.resolve.Resolution.not_the_law`).
+
+    Attributes:
+        regime: the regime.
+        why: ``proposal``: a proposal the programme does not evaluate ``as if`` in force;
+            ``ended``: its period ends before the first date the ruleset decides (the date
+            of its ``replaces``); ``superseded``: on every date it is in force for the
+            ruleset, a regime that took effect later is the law.
+        until: for ``ended``, the regime's last day in force.
+        since: for ``ended``, the first date the ruleset decides.
+        by: for ``superseded``, the regimes that are the law instead, sorted.
+    """
+
+    regime: str
+    why: Literal["proposal", "ended", "superseded"]
+    until: dt.date | None = None
+    since: dt.date | None = None
+    by: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Unreachable:
+    """One reason why a law clause or a rule of the ruleset can never fire for its
+    programme, whatever the submission or record: ``luk test --coverage`` leaves such a
+    rule out of what its scenarios must make fire, and lists it with the reason.
+
+    Attributes:
+        why: ``form``: a ``permit`` for forms the programme is not offered in;
+            ``kind``: a clause about unit kinds no unit of the programme has;
+            ``condition``: a condition that the programme's own facts (level, forms,
+            participation, practice component, opting in) make false;
+            ``law``: a clause granted only by regimes that are never the law in force for
+            the ruleset.
+        names: for ``form``, the clause's forms; for ``kind``, its unit kinds; for
+            ``condition``, the parts of the condition that never hold, as written; for
+            ``law``, the regimes that grant the clause.
+        have: for ``form``, the programme's forms; for ``kind``, the unit kinds its units
+            have.
+        regimes: for ``law``, why each regime that grants the clause is never the law.
+    """
+
+    why: Literal["form", "kind", "condition", "law"]
+    names: tuple[str, ...] = ()
+    have: tuple[str, ...] = ()
+    regimes: tuple[NotTheLaw, ...] = ()
+
+
+@attrs.frozen
 class Permit:
-    """A regime permits a unit kind in a programme form, under a condition."""
+    """A regime permits a unit kind in a programme form, under a condition;
+    ``unreachable`` says why it can never fire for the programme (empty: it can)."""
 
     kind: str
     forms: tuple[str, ...]
     when: Cond
     cite: Cite
+    unreachable: tuple[Unreachable, ...] = ()
 
 
 @attrs.frozen
 class Allow:
-    """A regime allows combinations for unit kinds, under a condition."""
+    """A regime allows combinations for unit kinds, under a condition;
+    ``unreachable`` says why it can never fire for the programme (empty: it can)."""
 
     combinations: tuple[str, ...]
     kinds: tuple[str, ...]
     when: Cond
     cite: Cite
+    unreachable: tuple[Unreachable, ...] = ()
 
 
 @attrs.frozen
@@ -594,6 +648,8 @@ class Rule:
     definitions: tuple[Definition, ...] = ()
     #: The message in other languages (``en "..."``), as (language, text).
     translations: tuple[tuple[str, str], ...] = ()
+    unreachable: tuple[Unreachable, ...] = ()
+    """Why the rule can never fire for the programme (empty: it can)."""
 
 
 @attrs.frozen

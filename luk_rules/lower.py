@@ -1,5 +1,6 @@
 """From a checked workspace (surface AST) to the IR: names resolved, defaults
-applied, programme-level conditions folded to constants, regimes flattened.
+applied, programme-level conditions folded to constants, regimes flattened, and each law
+clause and rule marked with why it can never fire for the programme, if it cannot.
 
 Lowering decides nothing about names of its own: it takes the workspace's
 :class:`~luk_rules.checks.resolve.Resolution` as it is, the same one the checks judged
@@ -138,14 +139,16 @@ class _Lowerer:
             cite = ir.Cite(f"{source}: permit {permit.kind.value}", permit.basis.cited,
                            permit.span, *self.resolved.clause_status(permit, source))
             when = self.cond(permit.when) if permit.when else ir.Const(True, span=permit.span)
-            permits.append(ir.Permit(permit.kind.value, _names(permit.forms), when, cite))
+            permits.append(ir.Permit(permit.kind.value, _names(permit.forms), when, cite,
+                                     self.resolved.unreachable(permit, source)))
         for source, allow in self.resolved.inherited(name, ast.Allow):
             self.scope = Scope.bare(self.resolved.names)
             combos = ", ".join(n.value for n in allow.combinations)
             cite = ir.Cite(f"{source}: allow combination {combos}", allow.basis.cited,
                            allow.span, *self.resolved.clause_status(allow, source))
             when = self.cond(allow.when) if allow.when else ir.Const(True, span=allow.span)
-            allows.append(ir.Allow(_names(allow.combinations), _names(allow.kinds), when, cite))
+            allows.append(ir.Allow(_names(allow.combinations), _names(allow.kinds), when, cite,
+                                   self.resolved.unreachable(allow, source)))
         return ir.Regime(
             name=name,
             title=decl.title.value,
@@ -228,6 +231,7 @@ class _Lowerer:
             binders=tuple(self.scope.binders),
             definitions=tuple(self.scope.definitions.values()),
             translations=tuple((t.lang, t.text.value) for t in r.translations),
+            unreachable=self.resolved.rule_unreachable(r),
         )
         if self.scope.diagnostics:  # pragma: no cover - the checks reported them
             raise LoweringError(self.scope.diagnostics[0].message, self.scope.diagnostics[0].span)

@@ -436,17 +436,87 @@ def test_run_lines(run: TestRun, verbose: bool = False, lang: Lang = "en") -> li
     return lines
 
 
-def coverage_lines(run: TestRun) -> list[str]:
-    """Which rules of each ruleset no scenario fired, and the percentage."""
+def coverage_lines(run: TestRun, lang: Lang = "en") -> list[str]:
+    """``luk test --coverage``: per ruleset, how many of the rules that can fire for its
+    programme its scenarios fired, those that never fired, and those that cannot fire
+    for the programme (not counted) with why; then the sum over the rulesets."""
     cov = run.coverage
-    fired = len(cov.sites) - len(cov.unfired)
-    lines = [f"rule coverage: {fired}/{len(cov.sites)} rules fired ({cov.percent:.1f}%)"]
-    for path, hit, total in cov.ruleset_counts():
-        lines.append(f"  {path}: its scenarios fired {hit}/{total} of its rules and its "
-                     "law's rules")
-    for rule, source in cov.unfired:
-        lines.append(f"  never fired: {source}  {rule}")
-    return lines
+    lines: list[str] = []
+    for r in cov.rulesets:
+        head = msg("rule coverage of {path}: {fired}/{sites} rules that can fire for its "
+                   "programme fired ({percent:.1f}%)", path=r.path, fired=len(r.fired),
+                   sites=len(r.sites), percent=r.percent)
+        lines.append(msg("{head}; {n} cannot fire", head=head, n=len(r.excluded))
+                     if r.excluded else head)
+        for rule, source in r.unfired:
+            lines.append(msg("  never fired: {source}  {rule}", source=source, rule=rule))
+        for (rule, source), why in r.excluded:
+            lines.append(msg("  cannot fire for this programme: {source}  {rule}: {why}",
+                             source=source, rule=rule, why=unreachable_text(why)))
+    total = msgn("rule coverage over {n} ruleset: {fired}/{can_fire} rules that can fire fired "
+                 "({percent:.1f}%)",
+                 "rule coverage over {n} rulesets: {fired}/{can_fire} rules that can fire "
+                 "fired ({percent:.1f}%)", len(cov.rulesets), fired=cov.fired,
+                 can_fire=cov.can_fire, percent=cov.percent)
+    lines.append(msg("{total}; {n} cannot fire for their programme", total=total,
+                     n=cov.excluded) if cov.excluded else total)
+    return [say(line, lang) for line in lines]
+
+
+def coverage_below_lines(run: TestRun, minimum: float, lang: Lang = "en") -> list[str]:
+    """``luk test --min-coverage``: a line for each ruleset whose coverage is below
+    ``minimum`` percent (none when every ruleset reaches it)."""
+    return [say(msg("rule coverage of {path} is {percent:.1f}%, below the minimum "
+                    "{minimum:g}%", path=r.path, percent=r.percent, minimum=minimum), lang)
+            for r in run.coverage.below(minimum)]
+
+
+def unreachable_text(reasons: Sequence[ir.Unreachable]) -> str:
+    """Why a rule can never fire for the programme, in words; several reasons joined."""
+    if len(reasons) == 1:
+        return _unreachable_reason(reasons[0])
+    return msg("{first}; {rest}", first=_unreachable_reason(reasons[0]),
+               rest=unreachable_text(reasons[1:]))
+
+
+def _unreachable_reason(reason: ir.Unreachable) -> str:
+    names = ", ".join(reason.names)
+    if reason.why == "form":
+        return msg("it is for {names} only; the programme is offered {forms}", names=names,
+                   forms=", ".join(reason.have))
+    if reason.why == "kind":
+        have = (msg("the programme's units are {kinds}", kinds=", ".join(reason.have))
+                if reason.have else msg("the programme has no units"))
+        return msg("it is about {names} only; {have}", names=names, have=have)
+    if reason.why == "condition":
+        parts = ", ".join(f"`{part}`" for part in reason.names)
+        return msg("its condition never holds for this programme ({parts})", parts=parts)
+    regimes = _joined([_not_the_law_text(r) for r in reason.regimes])
+    if len(reason.names) == 1:
+        return msg("it applies only when {names} is the law, which it never is for this "
+                   "ruleset ({regimes})", names=names, regimes=regimes)
+    return msg("it applies only when one of {names} is the law, which none is for this "
+               "ruleset ({regimes})", names=names, regimes=regimes)
+
+
+def _joined(parts: Sequence[str]) -> str:
+    """Messages joined by ``; ``, each rendered in the language of the whole."""
+    if len(parts) == 1:
+        return parts[0]
+    return msg("{first}; {rest}", first=parts[0], rest=_joined(parts[1:]))
+
+
+def _not_the_law_text(reason: ir.NotTheLaw) -> str:
+    if reason.why == "proposal":
+        return msg("{regime} is a proposal the programme does not evaluate `as if` in force",
+                   regime=reason.regime)
+    if reason.why == "ended":
+        return msg("{regime} is in force until {until}, and this ruleset decides from "
+                   "{since}, the date of its `replaces`", regime=reason.regime,
+                   until=str(reason.until), since=str(reason.since))
+    return msgn("whenever {regime} is in force, {by} is the law",
+                "whenever {regime} is in force, {by} are the law", len(reason.by),
+                regime=reason.regime, by=", ".join(reason.by))
 
 
 # ------------------------------------------------------------------ audit

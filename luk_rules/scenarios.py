@@ -32,10 +32,11 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from luk_rules import ir
 from luk_rules.api import Ruleset
 from luk_rules.audit import Audit
 from luk_rules.decide import Decision
@@ -48,7 +49,7 @@ from luk_rules.errors import (
 )
 from luk_rules.i18n import Lang, Message, msg, say
 from luk_rules.sources import SourceUnreadable, display_path, read_text
-from luk_rules.submission import decode_json
+from luk_rules.submission import Record, decode_json, structure
 
 SUFFIX = ".scenarios.json"
 MAX_FILE_SIZE = 16 << 20
@@ -158,33 +159,84 @@ class ScenarioResult:
         return f"{self.file}::{self.name}"
 
 
+Site: TypeAlias = tuple[str, str]
+"""A rule as ``luk test --coverage`` counts it: (name, source ``file:line:col``)."""
+
+
+def place(site: Site) -> tuple[str, int, int, str]:
+    """A sort key putting sites in the order of their places: file, line, column (as
+    numbers), then name."""
+    file, _, rest = site[1].rpartition(":")
+    file, _, line = file.rpartition(":")
+    if line.isdigit() and rest.isdigit():
+        return file, int(line), int(rest), site[0]
+    return site[1], 0, 0, site[0]
+
+
 @attrs.frozen
-class Coverage:
-    """Which rules written in the rulesets and law regimes the scenarios made fire."""
+class RulesetCoverage:
+    """Which rules of one ruleset (its own and its law regimes') the decisions and audits
+    it made in the scenarios fired.
 
-    sites: tuple[tuple[str, str], ...]
-    fired: frozenset[tuple[str, str]]
-    per_ruleset: tuple[
-        tuple[str, tuple[tuple[str, str], ...], frozenset[tuple[str, str]]], ...] = ()
-    """Each ruleset the scenarios used: its rules (its own and its law's), and those its
-    own scenarios fired."""
+    Attributes:
+        path: the ruleset, as shown.
+        sites: the rules that can fire for its programme, in the order of their places.
+        fired: those of ``sites`` that fired.
+        excluded: the rules that can never fire for its programme, whatever the
+            submission or record, each with why; in the order of their places. They are
+            not counted.
+    """
 
-    def ruleset_counts(self) -> list[tuple[str, int, int]]:
-        """Per ruleset: its path, how many of its rules its scenarios fired, how many it has."""
-        return [(path, sum(1 for s in sites if s in fired), len(sites))
-                for path, sites, fired in self.per_ruleset]
+    path: str
+    sites: tuple[Site, ...]
+    fired: frozenset[Site]
+    excluded: tuple[tuple[Site, tuple[ir.Unreachable, ...]], ...] = ()
 
     @property
-    def unfired(self) -> list[tuple[str, str]]:
-        """(rule, source) of every rule no scenario fired, sorted by source."""
-        return sorted((s for s in self.sites if s not in self.fired), key=lambda s: (s[1], s[0]))
+    def unfired(self) -> list[Site]:
+        """The rules that can fire for the programme but fired in no scenario, in place order."""
+        return [s for s in self.sites if s not in self.fired]
 
     @property
     def percent(self) -> float:
-        """The share of rules fired, 0-100 (100 when there are none)."""
+        """The share of the rules that can fire that fired, 0-100 (100 when there are none)."""
         if not self.sites:
             return 100.0
-        return 100.0 * sum(1 for s in self.sites if s in self.fired) / len(self.sites)
+        return 100.0 * len(self.fired) / len(self.sites)
+
+
+@attrs.frozen
+class Coverage:
+    """Rule coverage per ruleset: for each ruleset the scenarios used (and each earlier
+    ruleset one of them ``replaces`` that decided a scenario), its rules that can fire for
+    its programme and which of them its decisions and audits fired."""
+
+    rulesets: tuple[RulesetCoverage, ...] = ()
+    """Sorted by path."""
+
+    def below(self, minimum: float) -> list[RulesetCoverage]:
+        """The rulesets whose coverage is below ``minimum`` percent."""
+        return [r for r in self.rulesets if r.percent < minimum]
+
+    @property
+    def fired(self) -> int:
+        """How many rules fired, summed over the rulesets (a law clause once per ruleset)."""
+        return sum(len(r.fired) for r in self.rulesets)
+
+    @property
+    def can_fire(self) -> int:
+        """How many rules can fire, summed over the rulesets."""
+        return sum(len(r.sites) for r in self.rulesets)
+
+    @property
+    def excluded(self) -> int:
+        """How many rules can never fire for their ruleset's programme, summed."""
+        return sum(len(r.excluded) for r in self.rulesets)
+
+    @property
+    def percent(self) -> float:
+        """:attr:`fired` as a share of :attr:`can_fire`, 0-100 (100 when there are none)."""
+        return 100.0 * self.fired / self.can_fire if self.can_fire else 100.0
 
 
 @attrs.frozen
@@ -443,10 +495,11 @@ def _bug(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any, Any]],
-                                                            frozenset[tuple[str, str]]]:
-    """The differences from what the scenario expects, and the rules that fired in its
-    decision or audit.
+def _run_one(ruleset: Ruleset, sc: dict[str, Any]
+             ) -> tuple[list[tuple[str, Any, Any]], frozenset[Site], Ruleset]:
+    """The differences from what the scenario expects, the rules that fired in its
+    decision or audit, and the ruleset that made it: ``ruleset``, or for a date before
+    its ``replaces`` date the earlier ruleset it replaces.
 
     A scenario expecting an input error compares the problems' paths instead; its
     input, refused or not, fires nothing that counts.
@@ -462,13 +515,17 @@ def _run_one(ruleset: Ruleset, sc: dict[str, Any]) -> tuple[list[tuple[str, Any,
             else:
                 ruleset.decide(sc["submission"])
         except SubmissionError as exc:
-            return compare_input_error(sc["expect"], exc), frozenset()
-        return compare_input_error(sc["expect"], None), frozenset()
+            return compare_input_error(sc["expect"], exc), frozenset(), ruleset
+        return compare_input_error(sc["expect"], None), frozenset(), ruleset
     if "record" in sc:
-        audit = ruleset.audit(sc["record"], explain=True)
-        return compare_audit(sc["expect"], audit), audit.fired
-    decision = ruleset.decide(sc["submission"], explain=True)
-    return compare(sc["expect"], decision), decision.fired
+        record = structure(sc["record"], Record)
+        auditor = ruleset.for_date(record.date)
+        audit = auditor.audit(record, explain=True)
+        return compare_audit(sc["expect"], audit), audit.fired, auditor
+    submission = structure(sc["submission"], fields=ruleset.fields)
+    decider = ruleset.for_date(submission.date)
+    decision = decider.decide(submission, explain=True)
+    return compare(sc["expect"], decision), decision.fired, decider
 
 
 def _error_message(exc: BaseException, sc: dict[str, Any]) -> Message:
@@ -503,10 +560,8 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
     folders = tuple(os.fspath(r) for r in roots)
     results: list[ScenarioResult] = []
     rulesets: dict[Path, Ruleset | Message] = {}
-    sites: set[tuple[str, str]] = set()
-    fired: set[tuple[str, str]] = set()
-    own_sites: dict[Path, tuple[tuple[str, str], ...]] = {}
-    fired_by: dict[Path, set[tuple[str, str]]] = {}
+    used: dict[Path, Ruleset] = {}
+    fired_by: dict[Path, set[Site]] = {}
     for path in files:
         shown = display_path(path)
         try:
@@ -518,8 +573,7 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
         if key not in rulesets:
             loaded = rulesets[key] = _load_ruleset(ruleset_path, engine, folders)
             if isinstance(loaded, Ruleset):
-                own_sites[key] = tuple(loaded.rule_sites())
-                sites.update(own_sites[key])
+                used[key] = loaded
         ruleset = rulesets[key]
         for sc in scenarios:
             name = sc["name"]
@@ -528,21 +582,33 @@ def run_files(files: Sequence[Path], *, engine: str = "native",
                 continue
             started = time.perf_counter()
             try:
-                diffs, rules_fired = _run_one(ruleset, sc)
+                diffs, rules_fired, decider = _run_one(ruleset, sc)
             except Exception as exc:  # LukError, RecursionError, or a bug: this case only
                 results.append(ScenarioResult(shown, name, "error",
                                               message=_error_message(exc, sc)))
                 continue
-            fired.update(rules_fired)
-            fired_by.setdefault(key, set()).update(rules_fired)
+            by = key
+            if decider is not ruleset and decider.file is not None:
+                by = _resolved(decider.file)
+                used.setdefault(by, decider)
+            fired_by.setdefault(by, set()).update(rules_fired)
             results.append(ScenarioResult(
                 shown, name, "failed" if diffs else "passed", tuple(diffs),
                 seconds=time.perf_counter() - started))
-    per_ruleset = tuple(sorted(
-        (display_path(key), own, frozenset(fired_by.get(key, ())))
-        for key, own in own_sites.items()))
-    return TestRun(tuple(results), Coverage(tuple(sorted(sites)), frozenset(fired),
-                                            per_ruleset))
+    coverage = tuple(sorted((_coverage_of(display_path(key), ruleset, fired_by.get(key, set()))
+                             for key, ruleset in used.items()), key=lambda r: r.path))
+    return TestRun(tuple(results), Coverage(coverage))
+
+
+def _coverage_of(path: str, ruleset: Ruleset, fired: set[Site]) -> RulesetCoverage:
+    """The coverage of one ruleset: its rules that can fire, those of them that ``fired``,
+    and those that can never fire for its programme, with why."""
+    every = ruleset.rule_sites()
+    never = ruleset.unreachable_sites()
+    sites = sorted((s for s in every if s not in never), key=place)
+    excluded = sorted(((s, never[s]) for s in every if s in never), key=lambda e: place(e[0]))
+    return RulesetCoverage(path, tuple(sites), frozenset(fired.intersection(sites)),
+                           tuple(excluded))
 
 
 # Characters XML 1.0 does not allow in a document (and U+FFFE, U+FFFF).

@@ -174,7 +174,13 @@ def test_luk_test_passes_on_the_shipped_rulesets(tmp_path: Path) -> None:
     last = result.stdout.strip().splitlines()[-1]
     passed = int(last.split()[0])
     assert last == f"{passed} passed, 0 failed" and passed >= 30
-    assert "rule coverage: " in result.stdout and "(100.0%)" in result.stdout
+    per_ruleset = [line for line in result.stdout.splitlines()
+                   if line.startswith("rule coverage of ")]
+    shipped = {f"rulesets/examples/{p.stem}.luk"
+               for p in EXAMPLES.glob("*.luk")
+               if p.read_text(encoding="utf-8").count("\nprogramme ")}
+    assert {line.split()[3].rstrip(":") for line in per_ruleset} == shipped
+    assert all("(100.0%)" in line for line in per_ruleset), result.stdout
     suites = ET.parse(junit).getroot()
     assert int(suites.get("tests", "0")) == passed and suites.get("failures") == "0"
 

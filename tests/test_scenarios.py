@@ -291,8 +291,9 @@ def test_audit_scenarios_cover_the_exam_programme_clauses() -> None:
     assert run.count("passed") == len(run.results) > 0
     clauses = {"required units", "elective group", "diploma credits", "result validity",
                "exemption grounds"}
-    sites = {rule for rule, _ in run.coverage.sites}
-    fired = {rule for rule, _ in run.coverage.fired}
+    [coverage] = run.coverage.rulesets
+    sites = {rule for rule, _ in coverage.sites}
+    fired = {rule for rule, _ in coverage.fired}
     assert clauses <= sites and clauses <= fired
     assert "entry ICT-AFS" in sites - fired  # only a decision applies an entry requirement
 

@@ -14,7 +14,11 @@
   (:meth:`Resolution.may_be_in_force`);
 - what the programme alone fixes for every submission (:class:`ProgrammeFacts`: level,
   forms, participation, the opt-in date, the recommended route), with the three-valued
-  value of a condition from those facts (:meth:`ProgrammeFacts.evaluate`).
+  value of a condition from those facts (:meth:`ProgrammeFacts.evaluate`) and what makes
+  it false (:meth:`ProgrammeFacts.failing`);
+- which law clauses and rules can never fire for the programme, and why
+  (:meth:`Resolution.unreachable`, :meth:`Resolution.rule_unreachable`): lowering marks
+  them on the IR, and ``luk test --coverage`` leaves them out of what must fire.
 
 The resolution of a workspace with errors is still complete enough for the checks to say
 what is wrong; lowering uses it only for a workspace that passed them.
@@ -41,6 +45,7 @@ from typing import Final, Literal, TypeAlias, TypeVar
 import attrs
 
 from luk_rules import ast, ir
+from luk_rules.printer import condition_text
 from luk_rules.scoping import Names
 from luk_rules.sources import SourceFile, Workspace
 
@@ -359,6 +364,8 @@ class ProgrammeFacts:
         under: the law regimes it stands under, as written.
         as_if: the regimes it evaluates ``as if`` in force, with the date from which (None
             when the date is not a calendar date).
+        decides_from: the date of its ``replaces`` clause, from which this ruleset decides
+            (earlier submissions go to the ruleset it replaces), or None: every date.
     """
 
     programme: ast.Programme
@@ -372,6 +379,7 @@ class ProgrammeFacts:
     recommended_route: bool
     under: tuple[str, ...]
     as_if: Mapping[str, datetime.date | None]
+    decides_from: datetime.date | None = None
 
     @classmethod
     def assumed(cls, level: str, form: str) -> ProgrammeFacts:
@@ -440,6 +448,56 @@ class ProgrammeFacts:
             return True
         left = remaining(condition, lambda node: self.atom(node, form, on))
         return left if isinstance(left, bool) else None
+
+    def failing(self, condition: ast.Condition | None, form: str | None = None,
+                on: datetime.date | None = None) -> tuple[ast.Condition, ...]:
+        """The parts of ``condition`` that make it False from the programme's facts: each
+        atom that is False where it decides an ``and``, every part of an ``or`` that is
+        False throughout, a ``not`` whose inner condition holds. Empty when :meth:`evaluate`
+        does not give False; ``form`` and ``on`` as for :meth:`atom`.
+
+        Example:
+            >>> facts = ProgrammeFacts.assumed("wo-master", "deeltijd")
+            >>> facts.failing(ast.And((ast.LevelIs(ast.Name("hbo")),
+            ...                        ast.InstitutionParticipates())))
+            (LevelIs(level=Name(value='hbo')),)
+        """
+        if condition is None:
+            return ()
+        # Post-order over an explicit stack, as in `remaining`.
+        values: dict[int, Truth] = {}
+        culprits: dict[int, tuple[ast.Condition, ...]] = {}
+        stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
+                stack.append((node, True))
+                children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
+                stack.extend((child, False) for child in children)
+                continue
+            found: tuple[ast.Condition, ...] = ()
+            if isinstance(node, ast.Not):
+                inner = values[id(node.item)]
+                value: Truth = None if inner is None else not inner
+                found = (node,) if value is False else ()
+            elif isinstance(node, ast.And | ast.Or):
+                parts = [values[id(c)] for c in node.items]
+                settles = isinstance(node, ast.Or)
+                if any(p is settles for p in parts):
+                    value = settles
+                elif all(p is (not settles) for p in parts):
+                    value = not settles
+                else:
+                    value = None
+                if value is False:
+                    found = tuple(c for child in node.items if values[id(child)] is False
+                                  for c in culprits[id(child)])
+            else:
+                value = self.atom(node, form, on)
+                found = (node,) if value is False else ()
+            values[id(node)] = value
+            culprits[id(node)] = found
+        return culprits[id(condition)]
 
 
 def remaining(condition: ast.Condition, value: Callable[[ast.Condition], Truth]
@@ -609,6 +667,132 @@ class Resolution:
             return clause.provenance.status, reading.value if reading is not None else ""
         return self.status(regime)
 
+    # -- what can fire for the programme (``luk test --coverage``)
+
+    def kinds_in_use(self) -> tuple[ir.UnitKind, ...]:
+        """The unit kinds the programme's units have, in the order of :data:`UNIT_KINDS`."""
+        used = set(self.unit_kinds.values())
+        return tuple(kind for kind in UNIT_KINDS if kind in used)
+
+    def not_the_law(self, name: str) -> ir.NotTheLaw | None:
+        """Why regime ``name``, which the programme stands under, is never the law in force
+        for a decision by this ruleset; None when it is the law on some date.
+
+        The law on a date is, of the regimes the programme stands under that are in force
+        on it (:meth:`may_be_in_force`, :meth:`period`), the one that took effect last (of
+        two that took effect on one day, the later name), as the compiled program decides
+        it. The ruleset decides every date from its ``replaces`` date on (every date
+        without one). The law changes only where a period starts or ends, so those days
+        (and the first the ruleset decides) are all that need looking at.
+        """
+        facts = self.facts
+        if facts is None:
+            return None
+        if not self.may_be_in_force(name):
+            return ir.NotTheLaw(name, "proposal")
+        periods = self._law_periods()
+        if name not in periods:
+            return None  # not a regime the programme stands under: nothing to say
+        first = facts.decides_from.toordinal() if facts.decides_from is not None else 1
+        start, end = periods[name]
+        if end < first:
+            return ir.NotTheLaw(name, "ended", until=datetime.date.fromordinal(end),
+                                since=facts.decides_from)
+        days = {max(start, first)} | {
+            day for s, e in periods.values() for day in (s, e + 1)
+            if max(start, first) < day <= end}
+        laws = {law for day in days if (law := _law_on(periods, day)) is not None}
+        if name in laws:
+            return None
+        return ir.NotTheLaw(name, "superseded", by=tuple(sorted(laws)))
+
+    def _law_periods(self) -> dict[str, tuple[int, int]]:
+        """Each declared regime the programme stands under that may be in force, with its
+        first and last day as ordinals (0 and :data:`NO_END` for no bound)."""
+        facts = self.facts
+        periods: dict[str, tuple[int, int]] = {}
+        for name in dict.fromkeys(facts.under if facts is not None else ()):
+            if name not in self.table.regimes or not self.may_be_in_force(name):
+                continue
+            start, end = self.period(name)
+            periods[name] = (start.toordinal() if start is not None else 0,
+                             end.toordinal() if end is not None else NO_END)
+        return periods
+
+    def unreachable(self, clause: ast.Permit | ast.Allow, source: str
+                    ) -> tuple[ir.Unreachable, ...]:
+        """Why a ``permit`` or ``allow`` that regime ``source`` declares can never fire for
+        the programme, whatever the submission (empty: it can).
+
+        A permit fires only for a submission in one of its forms (the programme's forms
+        only), a clause only when a claimed unit has one of its kinds, only when its
+        condition holds (:meth:`ProgrammeFacts.failing`) and only when a regime that grants
+        it, one the programme stands under that extends ``source`` or is it, is the law
+        (:meth:`not_the_law`). Every reason that holds is given, in that order.
+        """
+        facts = self.facts
+        if facts is None:
+            return ()
+        found: list[ir.Unreachable] = []
+        if isinstance(clause, ast.Permit):
+            written = tuple(dict.fromkeys(f.value for f in clause.forms))
+            forms = tuple(f for f in facts.forms if f in written)
+            if not forms:
+                found.append(ir.Unreachable("form", written, facts.forms))
+            kinds: tuple[str, ...] = (clause.kind.value,)
+        else:
+            forms = facts.forms
+            kinds = tuple(dict.fromkeys(k.value for k in clause.kinds))
+        in_use = self.kinds_in_use()
+        if not set(kinds) & set(in_use):
+            found.append(ir.Unreachable("kind", kinds, in_use))
+        never = self._never_holds(clause.when, forms)
+        if never:
+            found.append(ir.Unreachable("condition", never))
+        granting = tuple(name for name in dict.fromkeys(facts.under)
+                         if name in self.table.regimes and source in self.extends(name))
+        reasons = [self.not_the_law(name) for name in granting]
+        if granting and all(reasons):
+            found.append(ir.Unreachable(
+                "law", granting, regimes=tuple(r for r in reasons if r is not None)))
+        return tuple(found)
+
+    def rule_unreachable(self, rule: ast.Rule) -> tuple[ir.Unreachable, ...]:
+        """Why a ``rule`` of the ruleset can never fire for the programme: its condition
+        is False in every form of the programme (the same facts as LUK047; empty: it can
+        fire)."""
+        if self.facts is None:
+            return ()
+        never = self._never_holds(rule.when, self.facts.forms)
+        return (ir.Unreachable("condition", never),) if never else ()
+
+    def _never_holds(self, condition: ast.Condition | None, forms: tuple[str, ...]
+                     ) -> tuple[str, ...]:
+        """The parts of ``condition`` that make it False in each of ``forms``, as written
+        (with no forms, as for a permit for none of the programme's forms: those that make
+        it False whatever the form); empty when it can hold."""
+        facts = self.facts
+        if facts is None or condition is None:
+            return ()
+        found: dict[str, None] = {}
+        for form in forms or (None,):
+            failing = facts.failing(condition, form)
+            if not failing:
+                return ()
+            found.update((condition_text(part), None) for part in failing)
+        return tuple(found)
+
+
+NO_END: Final = datetime.date.max.toordinal() + 1
+"""The last day of a regime without an end, as an ordinal after every date."""
+
+
+def _law_on(periods: Mapping[str, tuple[int, int]], day: int) -> str | None:
+    """The regime that is the law on ``day`` (an ordinal): of those in force, the one that
+    took effect last, of two that took effect on one day the later name."""
+    in_force = [(start, name) for name, (start, end) in periods.items() if start <= day <= end]
+    return max(in_force)[1] if in_force else None
+
 
 def resolve(workspace: Workspace) -> Resolution:
     """Resolve ``workspace`` once: its declarations indexed, and what they mean.
@@ -649,6 +833,7 @@ def _facts(table: SymbolTable, unit_kinds: Mapping[str, ir.UnitKind]
         return None
     level = first_clause(programme, ast.Level)
     opted_in = first_clause(programme, ast.OptedInOn)
+    replaces = first_clause(programme, ast.Replaces)
     as_if: dict[str, datetime.date | None] = {}
     for clause in clauses_of(programme, ast.AsIf):
         as_if.setdefault(clause.regime.value, _date(clause.date))
@@ -668,4 +853,5 @@ def _facts(table: SymbolTable, unit_kinds: Mapping[str, ir.UnitKind]
         under=tuple(n.value for clause in clauses_of(programme, ast.Under)
                     for n in clause.regimes),
         as_if=as_if,
+        decides_from=_date(replaces.date) if replaces is not None else None,
     )
