@@ -28,22 +28,25 @@ EXAMPLES = ROOT / "rulesets" / "examples"
 
 
 def pages(out: Path) -> list[Path]:
-    """Write the letter of the demo case and the report of the voltijd proposal."""
+    """Write the letter of the demo case and the report of the voltijd proposal, each in
+    English and in Dutch (``*.nl.html``)."""
     out.mkdir(parents=True, exist_ok=True)
     ruleset = load(EXAMPLES / "bouwkunde-deeltijd.luk")
     case = json.loads((EXAMPLES / "cases" / "bouwkunde-selficient.json").read_text("utf-8"))
-    decision = ruleset.decide(case)
-    letter = html.decision_html(
-        decision, ruleset.for_date(dt.date.fromisoformat(case["date"])).ir, case["form"],
-        case["date"], case["assessment"])
     before, after = EXAMPLES / "bouwkunde-voltijd.luk", EXAMPLES / "bouwkunde-voltijd-evl.luk"
     result = impact.compare(before, after, [EXAMPLES / "past-cases"])
-    report = html.impact_html(result, load(before).ir, load(after).ir)
     written = []
-    for name, text in (("decision-letter.html", letter), ("impact-report.html", report)):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    for lang, suffix in (("en", ""), ("nl", ".nl")):
+        decision = ruleset.decide(case, lang=lang)
+        letter = html.decision_html(
+            decision, ruleset.for_date(dt.date.fromisoformat(case["date"])).ir, case["form"],
+            case["date"], case["assessment"], lang=lang)
+        report = html.impact_html(result, load(before).ir, load(after).ir, lang=lang)
+        for name, text in ((f"decision-letter{suffix}.html", letter),
+                           (f"impact-report{suffix}.html", report)):
+            path = out / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
     return written
 
 
