@@ -119,6 +119,9 @@ def test_wheel_ships_grammar_law_and_types(wheel: Path) -> None:
     assert {"base.html.j2", "decision.html.j2", "impact.html.j2"} <= templates
     assert {f"luk_rules/templates/{name}" for name in templates} <= names
     assert not any(n.startswith(("tests/", "rulesets/")) for n in names)
+    # the compiled gettext catalogues (and their sources) ship, for --lang nl
+    assert {f"luk_rules/locale/{lang}/LC_MESSAGES/luk.{ext}" for lang in ("en", "nl")
+            for ext in ("mo", "po")} <= names
 
 
 def test_installed_luk_checks_and_decides_outside_the_repository(
@@ -146,3 +149,6 @@ def test_installed_luk_checks_and_decides_outside_the_repository(
     assert (decision["case"], decision["status"]) == ("W1", "admissible")
     assert decision["units"]["ICT-PM"]["outcomes"]["ICT-PM.1"] == ["e1", "e2"]
     assert "Traceback" not in decided.stderr + checked.stderr
+    # Dutch from the installed catalogues
+    dutch = _run([venv / "luk", "check", ICT.name, "--lang", "nl"], cwd=work)
+    assert dutch.stdout.strip().splitlines()[-1].startswith("1 bestand"), dutch.stdout
