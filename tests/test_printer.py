@@ -194,8 +194,9 @@ evidence e "E"
 evidence f "F"
 
 rule r "m"
-  # inside the condition
-  deny when opted in and recommended route  # after the condition
+  deny when opted in
+    # inside the condition
+    and recommended route  # after the condition
   basis "x"
 
 regime g "G"
@@ -222,12 +223,25 @@ def test_comments_are_placed_by_their_lines() -> None:
 
 def test_two_trailing_comments_on_one_printed_line_stay_in_order() -> None:
     """When two line-end comments land on one printed line, the first moves above it."""
+    text = 'unit A "a"\n  accepts x, # one\n y # two\n'
+    printed = print_module(parse(text))
+    assert printed == (
+        'unit A "a"\n'
+        "  # one\n"
+        "  accepts x, y  # two\n"
+    )
+    assert [c.text for c in parse(printed).comments] == ["# one", "# two"]
+
+
+def test_a_condition_broken_after_an_operator_breaks_before_it() -> None:
+    """A line that ends in `and` is printed with the `and` leading the next line; each
+    line-end comment stays on the line of its operand."""
     text = 'rule r "m" deny when opted in and # one\n recommended route # two\n basis "x"\n'
     printed = print_module(parse(text))
     assert printed == (
         'rule r "m"\n'
-        "  # one\n"
-        "  deny when opted in and recommended route  # two\n"
+        "  deny when opted in  # one\n"
+        "    and recommended route  # two\n"
         '  basis "x"\n'
     )
     assert [c.text for c in parse(printed).comments] == ["# one", "# two"]
@@ -246,3 +260,119 @@ def test_exam_programme_after_an_assessment_round_trips() -> None:
 def test_empty_module_prints_nothing() -> None:
     """A module without declarations or comments prints as the empty text."""
     assert print_module(ast.Module(())) == ""
+
+
+# ------------------------------------------- the author's parentheses and line breaks
+
+_PARENTHESISED = """\
+rule r "m"
+  deny when (opted in and recommended route) or institution participates
+  basis "x"
+
+rule s "m"
+  deny when not (opted in) and ((level is hbo))
+  basis "x"
+
+rule t "m"
+  deny when (opted in and recommended route) and (institution participates)
+  basis "x"
+
+rule u "m"
+  deny when (opted in or level is hbo) and not (recommended route or opted in)
+  basis "x"
+
+rule v "m"
+  warn when (not opted in) or (((level is hbo or level is wo) or opted in))
+  basis "x"
+
+rule w "m"
+  info when (opted in and (recommended route and level is hbo))
+  basis "x"
+
+regime g "G"
+
+  permit k
+    for a
+    when (level is hbo)
+    basis "z"
+"""
+
+
+def test_the_authors_parentheses_are_kept() -> None:
+    """Parentheses the author wrote stay exactly, redundant ones included; the tree means the
+    same as without them."""
+    module = parse(_PARENTHESISED)
+    assert print_module(module) == _PARENTHESISED
+    bare = parse(_PARENTHESISED.replace("(", "").replace(")", ""))
+    assert module.declarations[0] == bare.declarations[0]  # `(a and b) or c` is `a and b or c`
+    assert module.declarations[2] == bare.declarations[2]  # `(a and b) and c`: one chain
+
+
+def test_parentheses_precedence_needs_are_printed_once() -> None:
+    """A group that needs parentheses gets one pair, whether or not the tree marks it."""
+    a, b, c = ast.OptedIn(), ast.RecommendedRoute(), ast.InstitutionParticipates()
+    marked = ast.And((ast.Or((a, b), parens=1), c))
+    unmarked = ast.And((ast.Or((a, b)), c))
+    assert condition_text(marked) == condition_text(unmarked) == (
+        "(opted in or recommended route) and institution participates")
+    assert condition_text(ast.Not(ast.Or((a, b), parens=2))) == (
+        "not ((opted in or recommended route))")
+
+
+_LAID_OUT = """\
+rule t "m"
+  # before
+  deny when opted in
+    # why recommended
+    and (recommended route  # trailing in the group
+      or level is hbo)
+    and not institution participates  # last
+  basis "x"
+
+regime g "G"
+
+  permit k
+    for a
+    when level is hbo  # one
+      or (opted in
+        # inside
+        and recommended route)
+    basis "z"
+"""
+
+_MESSY_CONDITION = """\
+rule t "m"
+  # before
+  deny when opted in and
+ # why recommended
+      (recommended route   # trailing in the group
+  or level is hbo) and
+      not institution participates # last
+  basis "x"
+regime g "G" permit k for a when level is hbo or # one
+  (opted in
+   # inside
+   and recommended route) basis "z"
+"""
+
+
+def test_a_multi_line_condition_keeps_its_breaks_and_comments() -> None:
+    """A condition spread over lines keeps a line break before each `and`/`or` where the
+    author broke the line, and each comment next to the operand it was written beside."""
+    assert print_module(parse(_LAID_OUT)) == _LAID_OUT
+    module = parse(_MESSY_CONDITION)
+    assert print_module(module) == _LAID_OUT
+    assert module == parse(_LAID_OUT)
+    assert [c.text for c in parse(_LAID_OUT).comments] == [c.text for c in module.comments]
+
+
+def test_comments_in_one_printed_line_keep_their_order() -> None:
+    """Comments written inside one atom move above its line, in the order they were written,
+    also when an own-line comment came between them."""
+    text = ('rule r "m"\n  deny when number of items # one\n  # two\n'
+            '  covering outcome >= 3 # three\n  basis "x"\n')
+    printed = print_module(parse(text))
+    assert printed == ('rule r "m"\n  # one\n  # two\n'
+                       "  deny when number of items covering outcome >= 3  # three\n"
+                       '  basis "x"\n')
+    assert print_module(parse(printed)) == printed
