@@ -42,8 +42,10 @@ def print_module(module: ast.Module) -> str:
     line that separated a comment from the next declaration in the source is
     kept. A comment that ended a line of code ends the printed line of the
     construct on whose source line it stood (the innermost printed line whose
-    span contains that line); when several land on one printed line, all but
-    the last are printed on their own lines just before it. Comments after the
+    span contains that line), or when no printed line spans its line (one that
+    held only a ``when`` or a ``)``, say), stands on its own line before the
+    next; when several land on one printed line, all but the last are printed
+    on their own lines just before it. Comments after the
     last declaration come at the end. The comments keep their order: one that
     would land before a comment written earlier goes right after it instead.
 
@@ -235,17 +237,15 @@ def _own_line_slot(lines: Sequence[_Line], line: int) -> int:
 
 
 def _trailing_slot(lines: Sequence[_Line], line: int) -> int | None:
-    """Which printed line a comment that ended a line of code goes after."""
+    """Which printed line a comment that ended a line of code goes after: the last one whose
+    source region holds that line, or None when none does (the line held only words no
+    printed line spans, such as a lone ``when`` or ``)``)."""
     containing = None
-    started = None
     for i, printed in enumerate(lines):
         sp = printed.span
-        if not _known(sp) or sp.line > line:
-            continue
-        started = i
-        if sp.end_line >= line:
+        if _known(sp) and sp.line <= line <= sp.end_line:
             containing = i
-    return containing if containing is not None else started
+    return containing
 
 
 def _emit_comments(

@@ -53,6 +53,55 @@ def test_printing_a_parsed_module_is_a_fixed_point(module: ast.Module) -> None:
     assert print_module(parse(text)) == text
 
 
+@_PROPERTY
+@given(strategies.modules())
+def test_printing_keeps_the_authors_parentheses(module: ast.Module) -> None:
+    """Parsing a printed module gives back the parentheses its conditions were marked with
+    (and a pair where the precedence needs one), groups of one kind included."""
+    again = parse(print_module(module))
+    assert [strategies.shape(c) for c in strategies.module_conditions(again)] == [
+        strategies.shape(c) for c in strategies.module_conditions(module)]
+
+
+def _placement(laid: strategies.LaidOut, text: str, printed: ast.Module) -> list[str]:
+    """The comments written between two operands that are not, in the printed text, on the
+    line of the atom before them, the line of the atom after them or a line in between, nor
+    among the comment lines right above the atom after them."""
+    atoms = [a.span.line for c in strategies.module_conditions(printed)
+             for a in strategies.atoms_of(c)]
+    lines = text.splitlines()
+    where = {c.text: c.span.line for c in printed.comments}
+    wrong = []
+    for placed in laid.placed:
+        line = where[placed.text]
+        first = atoms[placed.after - 1] if placed.after else 0
+        last = atoms[placed.after] if placed.after < len(atoms) else line
+        above = all(lines[n - 1].lstrip().startswith("#") for n in range(line, last))
+        if not (first <= line <= last or above):
+            wrong.append(placed.text)
+    return wrong
+
+
+@_PROPERTY
+@given(strategies.laid_out_modules())
+def test_fmt_of_hand_laid_conditions_keeps_meaning_parentheses_and_comments(
+    laid: strategies.LaidOut,
+) -> None:
+    """Conditions laid out by hand, with comments at every kind of line break: formatting
+    keeps the meaning and the parentheses, every comment in order, each comment written
+    between two operands on or between their lines (or right above the second); and
+    formatting again changes nothing."""
+    module = parse(laid.text)
+    text = print_module(module)
+    again = parse(text)
+    assert again == module
+    assert [strategies.shape(c) for c in strategies.module_conditions(again)] == [
+        strategies.shape(c) for c in strategies.module_conditions(module)]
+    assert [c.text for c in again.comments] == [c.text for c in module.comments]
+    assert not _placement(laid, text, again)
+    assert print_module(again) == text
+
+
 # --------------------------------------------------------- shipped rulesets
 
 
