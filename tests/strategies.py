@@ -268,7 +268,15 @@ def conditions() -> st.SearchStrategy[ast.Condition]:
                 return attrs.evolve(child, parens=parens) if parens else ast.Not(child)
 
             items = st.tuples(children, st.sampled_from((0, 1, 1, 2))).map(operand)
-            return st.lists(items, min_size=2, max_size=4).map(
+            # Parenthesised groups of the kind, a group inside one too: `(a and (b and c))`.
+            def grouped(operands: st.SearchStrategy[ast.Condition]
+                        ) -> st.SearchStrategy[ast.Condition]:
+                return st.tuples(st.lists(operands, min_size=2, max_size=3),
+                                 st.sampled_from((1, 1, 2))).map(
+                    lambda drawn: ast.chain(kind, drawn[0], parens=drawn[1]))
+
+            operands = st.one_of(items, items, items, grouped(items | grouped(items)))
+            return st.lists(operands, min_size=2, max_size=4).map(
                 lambda xs: ast.chain(kind, xs))
 
         return _with_parens(st.one_of(group(ast.Or), group(ast.And), children.map(ast.Not)))
@@ -580,7 +588,7 @@ class Relayer:
                          for i, item in enumerate(ast.written_items(condition))]
                 body = "".join(parts)
             case ast.Not(item):
-                after = self.newline("after not", False) if self.chance(8) else " "
+                after = self.newline("after not", False) if self.chance(20) else " "
                 body = "not" + after + self.condition(item, 2)
             case _:
                 body = self._atom(condition)
@@ -591,9 +599,9 @@ class Relayer:
     def _join(self, word: str) -> str:
         """`` and `` between two operands, maybe broken before or after the word."""
         way = self.pick(0, 9)
-        if way <= 4:
+        if way <= 3:
             return f" {word} "
-        if way <= 7:
+        if way <= 6:
             return self.newline("before and/or", True) + f"{word} "
         return f" {word}" + self.newline("after and/or", True)
 
@@ -601,7 +609,7 @@ class Relayer:
         text = condition_text(atom)  # the printer spells the atoms
         self.atoms += 1
         spaces = _spaces_outside_quotes(text)
-        if spaces and self.chance(12):
+        if spaces and self.chance(20):
             at = spaces[self.pick(0, len(spaces) - 1)]
             text = text[:at] + self.newline("inside an atom", False) + text[at + 1:]
         return text
@@ -632,6 +640,7 @@ class LaidOut:
     text: str
     placed: tuple[Placed, ...]
     wrote: Counter[str]
+    conditions: tuple[ast.Condition, ...]
 
 
 def lay_out(conditions: Sequence[ast.Condition], pick: Callable[[int, int], int]) -> LaidOut:
@@ -646,16 +655,32 @@ def lay_out(conditions: Sequence[ast.Condition], pick: Callable[[int, int], int]
             out.append(f'regime g{n} "G"\n  permit k for a\n    {head}{text}\n    basis "z"\n')
         else:
             out.append(f'rule r{n} "m"\n  deny {head}{text}\n  basis "b"\n')
-    return LaidOut("".join(out), tuple(relayer.placed), relayer.wrote)
+    return LaidOut("".join(out), tuple(relayer.placed), relayer.wrote, tuple(conditions))
+
+
+def _not_of_kind(kind: type[ast.And] | type[ast.Or], operands: Sequence[ast.Condition]
+                 ) -> list[ast.Condition]:
+    """Operands for a chain of ``kind``: one of that kind without parentheses negated."""
+    return [ast.Not(c) if isinstance(c, kind) and not c.parens else c for c in operands]
 
 
 def laid_out_modules() -> st.SearchStrategy[LaidOut]:
     """Modules of one to three rules and permits whose conditions are laid out by hand."""
 
-    drawn_conditions = st.lists(conditions(), min_size=1, max_size=3)  # built (checked) once
+    def chained(drawn: tuple[bool, list[ast.Condition]]) -> ast.Condition:
+        conjunction, operands = drawn
+        return (ast.chain(ast.And, _not_of_kind(ast.And, operands)) if conjunction
+                else ast.chain(ast.Or, _not_of_kind(ast.Or, operands)))
+
+    # Conditions, half of them chains at the top (where most line breaks are written).
+    chains = st.tuples(st.booleans(),
+                       st.lists(conditions(), min_size=2, max_size=3)).map(chained)
+    drawn_conditions = st.lists(conditions() | chains, min_size=1, max_size=3)  # built once
 
     @st.composite
     def build(draw: st.DrawFn) -> LaidOut:
-        return lay_out(draw(drawn_conditions), lambda lo, hi: draw(st.integers(lo, hi)))
+        # Uniform picks (st.integers favours the ends of its range), shrinking to ``lo``.
+        return lay_out(draw(drawn_conditions),
+                       lambda lo, hi: draw(st.sampled_from(range(lo, hi + 1))))
 
     return build()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from luk_rules import ast
 from luk_rules.parse import parse
-from luk_rules.printer import condition_text, print_module
+from luk_rules.printer import INDENT, condition_text, print_module
 
 try:  # the repo root is on sys.path (editable install, or `python -m pytest`)
     from tests import strategies
@@ -100,6 +102,123 @@ def test_fmt_of_hand_laid_conditions_keeps_meaning_parentheses_and_comments(
     assert [c.text for c in again.comments] == [c.text for c in module.comments]
     assert not _placement(laid, text, again)
     assert print_module(again) == text
+
+
+# ------------------------------------------------------------------ reach
+
+# What the generators above must reach: the share of drawn examples (in per cent) with each
+# kind of parentheses, group, line break and comment, at least. `-s` prints the figures.
+REACH_EXAMPLES = 250
+MIN_REACH = {
+    "tree: parentheses around an atom": 15, "tree: redundant parentheses around a chain": 10,
+    "tree: parentheses the precedence needs, written": 10,
+    "tree: parentheses the precedence needs, not written": 10,
+    "tree: double parentheses": 10, "tree: not of a parenthesised condition": 10,
+    "tree: a group spliced into its chain": 10, "tree: a group inside a group": 5,
+    "laid: line break before and/or": 10, "laid: line break after and/or": 5,
+    "laid: line break after (": 5, "laid: line break before )": 5,
+    "laid: line break after not": 2, "laid: line break inside an atom": 8,
+    "laid: line break after when": 1,
+    "laid: own-line comment between operands": 8,
+    "laid: line-end comment between operands": 8,
+    "laid: comment inside an atom": 5, "laid: comment after not": 1,
+    "printed: continuation line": 10,
+    "printed: continuation line of a chain inside a chain": 5,
+    "printed: comment on or right above a continuation line": 8,
+    "printed: line-end comment moved to a line of its own": 4,
+}
+
+
+def _tree_reach(conditions: Sequence[ast.Condition]) -> set[str]:
+    found: set[str] = set()
+    levels = {ast.Or: 0, ast.And: 1, ast.Not: 2}
+    # (node, the level of the chain or `not` it is an operand of: -1 at the top)
+    pending = [(c, -1) for c in conditions]
+    while pending:
+        node, around = pending.pop()
+        level = levels.get(type(node), 3)
+        needed = level < around  # a group of the chain's own kind needs none
+        if node.parens and level == 3:
+            found.add("tree: parentheses around an atom")
+        if node.parens and level < 2 and not needed:
+            found.add("tree: redundant parentheses around a chain")
+        if needed:
+            found.add("tree: parentheses the precedence needs, "
+                      + ("written" if node.parens else "not written"))
+        if node.parens >= 2:
+            found.add("tree: double parentheses")
+        if isinstance(node, ast.Not) and node.item.parens:
+            found.add("tree: not of a parenthesised condition")
+        if isinstance(node, ast.And | ast.Or):
+            if node.written is not None:
+                found.add("tree: a group spliced into its chain")
+                if any(isinstance(w, type(node)) and w.written for w in node.written):
+                    found.add("tree: a group inside a group")
+            pending.extend((i, level) for i in ast.written_items(node))
+        elif isinstance(node, ast.Not):
+            pending.append((node.item, 2))
+    return found
+
+
+def _layout_reach(laid: strategies.LaidOut) -> set[str]:
+    found = {f"laid: {what}" for what in laid.wrote}
+    for what in laid.wrote:
+        kind, _, where = what.partition(" comment ")
+        if where:
+            found.add(f"laid: {kind} comment " + ("between operands" if where in (
+                "before and/or", "after and/or", "after (", "before )") else where))
+            if where in ("inside an atom", "after not"):
+                found.add(f"laid: comment {where}")
+    module = parse(laid.text)
+    printed = print_module(module)
+    lines = printed.splitlines()
+    depth: dict[int, int] = {}  # continuation lines: how much deeper than their `when`
+    base = 0
+    for n, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if line.lstrip().startswith(("deny when ", "warn when ", "info when ", "when ")):
+            base = indent
+        elif line.lstrip().startswith(("and ", "or ")):
+            depth[n] = (indent - base) // len(INDENT)
+    if depth:
+        found.add("printed: continuation line")
+    if any(d >= 2 for d in depth.values()):
+        found.add("printed: continuation line of a chain inside a chain")
+    for n, line in enumerate(lines):
+        comment = line.lstrip().startswith("#")
+        if (comment and n + 1 in depth) or (not comment and "  #" in line and n in depth):
+            found.add("printed: comment on or right above a continuation line")
+    again = parse(printed)
+    if any(a.own_line and not b.own_line for a, b in zip(again.comments, module.comments,
+                                                          strict=True)):
+        found.add("printed: line-end comment moved to a line of its own")
+    return found
+
+
+def test_generators_reach_parentheses_groups_breaks_and_comments() -> None:
+    """The tree and layout generators above reach every kind of parentheses, group, line
+    break and comment the printer handles, in a fixed (derandomized) run. (The trees are
+    counted as :func:`strategies.conditions` draws them, for the modules and the hand-laid
+    texts alike, and as the hand-laid texts parse.)"""
+    counts: Counter[str] = Counter()
+
+    @settings(max_examples=REACH_EXAMPLES, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategies.laid_out_modules())
+    def collect(laid: strategies.LaidOut) -> None:
+        counts["examples"] += 1
+        parsed = strategies.module_conditions(parse(laid.text))
+        counts.update(_tree_reach(laid.conditions) | _tree_reach(parsed) | _layout_reach(laid))
+
+    collect()
+    examples = counts.pop("examples")
+    share = {what: 100 * n / examples for what, n in counts.items()}
+    print(f"\nprinter reach over {examples} examples (share of examples, %):")
+    for what in sorted(set(MIN_REACH) | set(share)):
+        print(f"  {share.get(what, 0):5.1f}  (least {MIN_REACH.get(what, 0):3d})  {what}")
+    short = {what: round(share.get(what, 0), 1) for what, least in MIN_REACH.items()
+             if share.get(what, 0) < least}
+    assert not short, f"the generators fall short: {short}"
 
 
 # --------------------------------------------------------- shipped rulesets
