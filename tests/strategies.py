@@ -308,6 +308,26 @@ def shape(condition: ast.Condition, tighter_than: int = -1) -> Shape:
             return (type(condition).__name__, parens)
 
 
+def bracketed(condition: ast.Condition) -> ast.Condition:
+    """A condition with one more pair of parentheses around every part of it.
+
+    Example:
+        >>> from luk_rules.printer import condition_text
+        >>> condition_text(bracketed(ast.And((ast.OptedIn(), ast.Not(ast.RecommendedRoute())))))
+        '(opted in) and (not (recommended route))'
+    """
+    match condition:
+        case ast.And() | ast.Or():
+            items = [bracketed(i) for i in ast.written_items(condition)]
+            made: ast.Condition = (ast.chain(ast.And, items) if isinstance(condition, ast.And)
+                                   else ast.chain(ast.Or, items))
+        case ast.Not(item):
+            made = ast.Not(bracketed(item))
+        case _:
+            made = condition
+    return attrs.evolve(made, parens=condition.parens + 1, span=condition.span)
+
+
 def atoms_of(condition: ast.Condition) -> list[ast.Condition]:
     """The atoms of a condition in the order they are written."""
     match condition:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import random
+import re
+import typing
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from luk_rules import ast
+import luk_rules
+from luk_rules import ast, pipeline
+from luk_rules.checks.resolve import remaining
 from luk_rules.parse import parse
 from luk_rules.printer import INDENT, condition_text, print_module
 
@@ -219,6 +225,93 @@ def test_generators_reach_parentheses_groups_breaks_and_comments() -> None:
     short = {what: round(share.get(what, 0), 1) for what, least in MIN_REACH.items()
              if share.get(what, 0) < least}
     assert not short, f"the generators fall short: {short}"
+
+
+# ------------------------------------------- the layout means nothing downstream
+
+_HEADS = ("deny when ", "warn when ", "info when ", "when ")
+CHECKS = ROOT / "tests" / "checks"
+
+
+def _with_conditions(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if strategies.module_conditions(parse(p.read_text("utf-8")))]
+
+
+EXAMPLES = [p for p in _with_conditions(sorted((ROOT / "rulesets" / "examples").glob("*.luk")))
+            if "\nprogramme " in "\n" + p.read_text("utf-8")]  # rulesets that decide
+WITH_CONDITIONS = _with_conditions(sorted(CHECKS.glob("*/*.luk")))
+
+
+def relaid(text: str, seed: int) -> str:
+    """``text`` formatted, then every condition in it rewritten with a pair of parentheses
+    around each of its parts, laid out at random with comments (a seeded Relayer)."""
+    module = parse(text)
+    relayer = strategies.Relayer(random.Random(seed).randint)
+    conditions = iter(strategies.module_conditions(module))
+    out: list[str] = []
+    skipping = False
+    for line in print_module(module).splitlines(keepends=True):
+        stripped = line.lstrip()
+        if skipping and stripped.startswith(("and ", "or ")):
+            continue  # the rest of a condition written over several lines
+        head = next((h for h in _HEADS if stripped.startswith(h)), None)
+        skipping = head is not None
+        if head is not None:
+            condition = strategies.bracketed(next(conditions))
+            line = line[:len(line) - len(stripped)] + head + relayer.condition(condition) + "\n"
+        out.append(line)
+    assert next(conditions, None) is None
+    return "".join(out)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=_ids(EXAMPLES))
+def test_parentheses_breaks_and_comments_leave_a_ruleset_the_same(path: Path) -> None:
+    """An example ruleset with every part of every condition parenthesised, broken over
+    lines and commented lowers to the same rules as the ruleset itself (but for the places
+    the rules cite)."""
+    text = relaid(path.read_text(encoding="utf-8"), seed=len(path.name))
+    assert text.count("(") > path.read_text(encoding="utf-8").count("(")
+    again = luk_rules.loads(text, name=path.name, roots=[path.parent])
+
+    def placeless(ruleset: luk_rules.Ruleset) -> str:  # a rule cites where it stands
+        return re.sub(r"Span\([^)]*\)", "Span()", repr(ruleset.ir))
+
+    assert placeless(again) == placeless(luk_rules.load(path))
+
+
+@pytest.mark.parametrize("path", WITH_CONDITIONS, ids=_ids(WITH_CONDITIONS))
+def test_parentheses_breaks_and_comments_leave_the_checks_the_same(path: Path) -> None:
+    """A ruleset of the checks' golden files, its conditions parenthesised, broken over
+    lines and commented, gives the same diagnostics (but for where they point)."""
+    def found(text: str) -> list[tuple[str, str]]:
+        analysis = pipeline.analyse_text(text, path.name, roots=[path.parent, CHECKS])
+        return sorted((d.code, d.message) for d in analysis.diagnostics)
+
+    original = path.read_text(encoding="utf-8")
+    assert found(relaid(original, seed=len(path.name))) == found(original)
+
+
+def test_a_remaining_condition_prints_without_parentheses_around_it() -> None:
+    """What `luk law` shows of a permit's condition once the programme settles part of it
+    keeps the author's parentheses inside it, but none around it."""
+    text = 'rule r "m" deny when level is hbo and ((opted in or (recommended route))) basis "b"'
+    when = parse(text).declarations[0]
+    assert isinstance(when, ast.Rule)
+    left = remaining(when.when, lambda node: True if isinstance(node, ast.LevelIs) else None)
+    assert not isinstance(left, bool)
+    assert left.parens == 2
+    assert condition_text(left) == "opted in or (recommended route)"
+
+
+def test_every_condition_takes_the_parentheses_marker() -> None:
+    """Each kind of condition carries `parens`, which equality and hashing ignore."""
+    kinds = typing.get_args(ast.Condition)
+    assert len(kinds) > 20
+    for kind in kinds:
+        field = attrs.fields_dict(kind)["parens"]
+        assert (field.eq, field.repr, field.metadata.get(ast.LAYOUT)) == (False, False, True)
+    assert ast.OptedIn(parens=2) == ast.OptedIn()
+    assert hash(ast.Or((ast.OptedIn(),), parens=1)) == hash(ast.Or((ast.OptedIn(),)))
 
 
 # --------------------------------------------------------- shipped rulesets
