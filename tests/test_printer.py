@@ -21,9 +21,10 @@ from luk_rules.parse import parse
 from luk_rules.printer import INDENT, condition_text, print_module
 
 try:  # the repo root is on sys.path (editable install, or `python -m pytest`)
-    from tests import strategies
+    from tests import golden, strategies
 except ImportError:  # pragma: no cover - plain `pytest` puts tests/ itself on sys.path
     strategies = importlib.import_module("strategies")  # type: ignore[assignment, unused-ignore]
+    golden = importlib.import_module("golden")  # type: ignore[assignment, unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted(ROOT.glob("rulesets/**/*.luk"))
@@ -312,6 +313,30 @@ def test_every_condition_takes_the_parentheses_marker() -> None:
         assert (field.eq, field.repr, field.metadata.get(ast.LAYOUT)) == (False, False, True)
     assert ast.OptedIn(parens=2) == ast.OptedIn()
     assert hash(ast.Or((ast.OptedIn(),), parens=1)) == hash(ast.Or((ast.OptedIn(),)))
+
+
+# ------------------------------------------------------------------ goldens
+
+FMT = sorted((ROOT / "tests" / "fmt").glob("*.luk"))
+
+
+@pytest.mark.parametrize("path", FMT, ids=_ids(FMT))
+def test_fmt_gives_the_golden_layout(path: Path) -> None:
+    """`luk fmt` of each ``tests/fmt/*.luk`` gives the ``.out`` file beside it, with the same
+    meaning and every comment in order; formatting that changes nothing. Rewrite the
+    ``.out`` files with ``LUK_UPDATE_GOLDEN=1`` and review the diff."""
+    module = parse(path.read_text(encoding="utf-8"), str(path))
+    text = print_module(module)
+    golden.compare(path.with_suffix(".out"), text)
+    again = parse(text)
+    assert again == module
+    assert [c.text for c in again.comments] == [c.text for c in module.comments]
+    assert print_module(again) == text
+
+
+def test_fmt_golden_files_are_found() -> None:
+    """There is a golden case with a condition over several lines."""
+    assert any("\n    and " in p.with_suffix(".out").read_text("utf-8") for p in FMT)
 
 
 # --------------------------------------------------------- shipped rulesets
