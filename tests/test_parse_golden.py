@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -57,7 +58,7 @@ def render_node(value: object, depth: int = 0, column: int = 0) -> str:
     return head + "\n" + ",\n".join(parts) + ",\n" + "    " * depth + ")"
 
 
-def _shown(node: object) -> list[attrs.Attribute[object]]:
+def _shown(node: Any) -> list[attrs.Attribute[Any]]:
     """The fields of an attrs node that are shown: those ``repr`` shows, and the layout
     markers that are set."""
     return [f for f in attrs.fields(type(node)) if f.repr or (
