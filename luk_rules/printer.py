@@ -7,15 +7,23 @@ title; each clause follows on its own line, indented two spaces. In a regime,
 Declarations are separated by a blank line, except that runs of ``include``
 and of ``evidence`` declarations stay together.
 
-Comments are kept (see :func:`print_module`). The printer does not import the
-parser: the CLI composes ``parse`` and :func:`print_module` for ``luk fmt``.
+A condition is printed with the parentheses its author wrote, exactly (the
+``parens`` and ``written`` layout markers of :mod:`luk_rules.ast`), and one
+pair wherever the precedence needs one that the tree does not mark. It stays
+on the line of its ``when`` unless its author started an operand of ``and`` or
+``or`` on a new line: there the printed condition breaks too, before the
+``and``/``or``, and the new line is indented one level deeper than the line
+its chain started on.
+
+Comments are kept, in order and beside the code they were written next to
+(see :func:`print_module`). The printer does not import the parser: the CLI
+composes ``parse`` and :func:`print_module` for ``luk fmt``.
 
 Printing a parsed module and parsing the result gives back an equal module,
-with one exception the parser itself makes: it flattens nested groups of the
-same kind, parenthesised or not (``(a and b) and c`` parses as one ``and`` of
-three items). The printer therefore prints an ``And`` directly inside an
-``And`` (an ``Or`` inside an ``Or``) flattened, which means the same; such a
-tree is never produced by the parser.
+with the same layout markers. A tree built by hand may hold an ``And``
+directly inside an ``And`` (an ``Or`` inside an ``Or``) without parentheses,
+which the parser never gives: it is printed as one chain, which means the
+same (and parses back as one).
 """
 
 from __future__ import annotations
