@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 import luk_rules
 from luk_rules import ast, pipeline
 from luk_rules.checks.resolve import remaining
-from luk_rules.parse import parse
+from luk_rules.parse import MAX_CONDITION_DEPTH, parse
 from luk_rules.printer import INDENT, condition_text, print_module
 
 try:  # the repo root is on sys.path (editable install, or `python -m pytest`)
@@ -302,6 +302,21 @@ def test_a_remaining_condition_prints_without_parentheses_around_it() -> None:
     assert not isinstance(left, bool)
     assert left.parens == 2
     assert condition_text(left) == "opted in or (recommended route)"
+
+
+def test_groups_of_one_kind_nested_beyond_the_limit_keep_their_meaning() -> None:
+    """Parenthesised groups of one kind nested deeper than the nesting limit parse (they are
+    one chain); the printer keeps the parentheses of the outer 64 and drops the rest."""
+    depth = 2 * MAX_CONDITION_DEPTH
+    condition = "(" * depth + "opted in" + " and recommended route)" * depth
+    module = parse(f'rule r "m" deny when {condition} basis "b"\n')
+    rule = module.declarations[0]
+    assert isinstance(rule, ast.Rule) and isinstance(rule.when, ast.And)
+    assert len(rule.when.items) == depth + 1
+    text = print_module(module)
+    assert text.count("(") == MAX_CONDITION_DEPTH + 1
+    assert parse(text) == module
+    assert print_module(parse(text)) == text
 
 
 def test_every_condition_takes_the_parentheses_marker() -> None:
