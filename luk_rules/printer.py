@@ -53,9 +53,9 @@ def print_module(module: ast.Module) -> str:
     span contains that line), or when no printed line spans its line (one that
     held only a ``when`` or a ``)``, say), stands on its own line before the
     next; when several land on one printed line, all but the last are printed
-    on their own lines just before it. Comments after the
-    last declaration come at the end. The comments keep their order: one that
-    would land before a comment written earlier goes right after it instead.
+    on their own lines just before it. Comments after the last declaration
+    come at the end. The comments keep their order: one that would land before
+    a comment written earlier goes right after it instead.
 
     A condition keeps the line breaks its author made between the operands of
     ``and`` and ``or``, so a comment written beside an operand stays beside it
