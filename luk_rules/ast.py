@@ -1,12 +1,19 @@
 """The surface syntax tree: one frozen attrs class per construct, names as written.
 
 Every node carries a ``span`` that equality and hashing ignore, so two trees
-parsed from differently laid-out text compare equal. Nothing here knows lark.
+parsed from differently laid-out text compare equal. Conditions carry two more
+such *layout markers*, kept for ``luk fmt`` only: ``parens``, the parentheses the
+author wrote around a condition, and on ``and``/``or`` chains ``written``, the
+chain as the author grouped it before same-kind groups were spliced in (see
+:class:`And`). Equality, hashing and every stage after the parser ignore them,
+so redundant parentheses never change what a ruleset means. Nothing here knows
+lark.
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from collections.abc import Iterator, Sequence
+from typing import Literal, TypeAlias, TypeVar
 
 import attrs
 
@@ -75,21 +82,57 @@ class Age:
 
 # ------------------------------------------------------------- conditions
 
+LAYOUT = "luk_layout"
+"""The metadata key that marks a layout field: one that equality, hashing and the ``repr``
+ignore, which only the printer reads."""
+
+
+def parens_field() -> int:
+    """An attrs field for the pairs of parentheses the author wrote right around a condition
+    (``((opted in))`` has 2): layout only, ignored by ``==`` and hashing."""
+    field: int = attrs.field(default=0, eq=False, repr=False, kw_only=True,
+                             metadata={LAYOUT: True})
+    return field
+
+
+def written_field() -> tuple[Condition, ...] | None:
+    """An attrs field for a chain's items as the author grouped them (see :class:`And`):
+    layout only, ignored by ``==`` and hashing."""
+    field: tuple[Condition, ...] | None = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True, metadata={LAYOUT: True})
+    return field
+
 
 @attrs.frozen
 class Or:
-    """``a or b or ...``: true when any holds."""
+    """``a or b or ...``: true when any holds.
+
+    Like :class:`And`, a chain holds no parenthesised ``or`` directly: the parser splices
+    such a group's items in, keeping the grouping in ``written``.
+    """
 
     items: tuple[Condition, ...]
     span: Span = span_field()
+    written: tuple[Condition, ...] | None = written_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
 class And:
-    """``a and b and ...``: true when all hold."""
+    """``a and b and ...``: true when all hold.
+
+    ``items`` is the flat chain: ``(a and b) and c`` means ``a and b and c``, and the
+    parser gives the three as items, so that the grouping never changes the tree. When
+    the author did group a part of the chain like that, ``written`` keeps the items as
+    written: ``(And((a, b), parens=1), c)``, the group an ``And`` of its own items (with
+    its own ``written``, when it has groups inside). It is None for a chain written
+    without such groups. Build a chain from what was written with :func:`chain`.
+    """
 
     items: tuple[Condition, ...]
     span: Span = span_field()
+    written: tuple[Condition, ...] | None = written_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -98,6 +141,7 @@ class Not:
 
     item: Condition
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -106,6 +150,7 @@ class UnitClaimed:
 
     unit: Name
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -114,6 +159,7 @@ class AssessmentIs:
 
     assessment: Name
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -121,6 +167,7 @@ class AssessmentPathIndependent:
     """``assessment is path-independent``."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -128,6 +175,7 @@ class AssessmentPathDependent:
     """``assessment is path-dependent``."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -136,6 +184,7 @@ class AssessmentMethod:
 
     method: Literal["portfolio", "exam"]
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 Quantifier: TypeAlias = Literal["every", "some", "no"]
@@ -151,6 +200,7 @@ class EvidenceQuantified:
     quantifier: Quantifier
     types: tuple[Name, ...]
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 Comparison: TypeAlias = Literal["<", "<=", ">", ">=", "="]
@@ -163,6 +213,7 @@ class CountUnits:
     op: Comparison
     value: Integer
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -173,6 +224,7 @@ class CountEvidence:
     op: Comparison
     value: Integer
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -181,6 +233,7 @@ class CombinationIs:
 
     combinations: tuple[Name, ...]
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -189,6 +242,7 @@ class FormIs:
 
     forms: tuple[Name, ...]
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -197,6 +251,7 @@ class LevelIs:
 
     level: Name
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -205,6 +260,7 @@ class ActivityFollowed:
 
     activity: Name
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -214,6 +270,7 @@ class Submitted:
     op: Literal["before", "from"]
     date: DateLit
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -221,6 +278,7 @@ class InstitutionParticipates:
     """``institution participates``: the institution takes part in the experiment."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -228,6 +286,7 @@ class HasPracticeComponent:
     """``substantial practice component``: the programme declares one."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -235,6 +294,7 @@ class OptedIn:
     """``opted in``: the programme opted in to EVL units on or before the date."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -242,6 +302,7 @@ class RecommendedRoute:
     """``recommended route``: every EVL unit keeps a recommended activity."""
 
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 # ------------------------------------------- item sets, values, scoped atoms
@@ -370,6 +431,7 @@ class Compare:
     op: CompareOp
     right: Value
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -399,6 +461,7 @@ class IsTest:
     test: ItemTest
     negated: bool = False
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 @attrs.frozen
@@ -409,6 +472,7 @@ class ItemsQuantified:
     items: ItemFilters
     test: ItemTest | Name
     span: Span = span_field()
+    parens: int = parens_field()
 
 
 Condition: TypeAlias = (
@@ -1005,3 +1069,64 @@ class Module:
     declarations: tuple[Declaration, ...]
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span = span_field()
+
+
+# ------------------------------------------------------------ layout of chains
+
+Chain = TypeVar("Chain", And, Or)
+
+
+def chain(kind: type[Chain], written: Sequence[Condition], *, parens: int = 0,
+          span: Span | None = None) -> Chain:
+    """An ``and``/``or`` chain as the parser builds it from its operands as written: the
+    items of a parenthesised operand of the same kind are spliced in (it means the same),
+    and the grouping is kept in ``written`` when there was such an operand.
+
+    Example:
+        >>> a, b, c = OptedIn(), RecommendedRoute(), InstitutionParticipates()
+        >>> made = chain(And, (And((a, b), parens=1), c))
+        >>> made == And((a, b, c)), len(made.written or ())
+        (True, 2)
+    """
+    items: list[Condition] = []
+    grouped = False
+    for operand in written:
+        if isinstance(operand, kind) and operand.parens:
+            items.extend(operand.items)
+            grouped = True
+        else:
+            items.append(operand)
+    return kind(tuple(items), written=tuple(written) if grouped else None, parens=parens,
+                span=span if span is not None else Span.unknown())
+
+
+def written_items(group: And | Or) -> tuple[Condition, ...]:
+    """The operands of a chain as the author grouped them: ``written`` when it still
+    splices into exactly ``items`` (the very nodes, in order), else ``items``.
+
+    A tree rebuilt from a parsed one (a chain with some items dropped) falls back to its
+    flat items.
+
+    Example:
+        >>> a, b, c = OptedIn(), RecommendedRoute(), InstitutionParticipates()
+        >>> written_items(chain(Or, (a, Or((b, c), parens=1))))[1].items == (b, c)
+        True
+        >>> written_items(Or((a, b)))
+        (OptedIn(), RecommendedRoute())
+    """
+    written = group.written
+    if written is None:
+        return group.items
+    spliced = list(_spliced(written, type(group)))
+    if len(spliced) == len(group.items) and all(
+            x is y for x, y in zip(spliced, group.items, strict=True)):
+        return written
+    return group.items
+
+
+def _spliced(written: Sequence[Condition], kind: type[And] | type[Or]) -> Iterator[Condition]:
+    for operand in written:
+        if isinstance(operand, kind) and operand.parens:
+            yield from operand.items
+        else:
+            yield operand

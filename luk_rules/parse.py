@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+import attrs
 import lark
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -247,6 +248,16 @@ def comments(text: str, file: str = "<text>") -> tuple[ast.Comment, ...]:
 
 
 # ------------------------------------------------------------ tree -> AST
+
+
+def _unparen(tree: Tree[Token]) -> tuple[Tree[Token], int]:
+    """What a ``paren`` node holds, and how many pairs of parentheses were around it."""
+    parens = 0
+    while tree.data == "paren":
+        tree = cast(Tree[Token], tree.children[0])
+        parens += 1
+    return tree, parens
+
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
@@ -782,17 +793,28 @@ class _Builder:
 
     # -- conditions
 
-    def _flatten(self, t: Tree[Token], kind: str) -> tuple[ast.Condition, ...]:
-        """The operands of a chain ``a and b and c`` (a left-deep tree), without recursion."""
-        operands: list[Tree[Token]] = []
+    def _chain(self, kind: type[ast.Chain], t: Tree[Token], rule: str, parens: int = 0,
+               levels: int = 0) -> ast.Chain:
+        """The chain ``a and b and c`` (a left-deep tree of ``rule``), its operands read
+        without recursion. A parenthesised operand of the same kind, ``(a and b) and c``,
+        is spliced in and kept as a group in ``written`` (up to MAX_CONDITION_DEPTH groups
+        deep; deeper ones are spliced without their parentheses)."""
+        written: list[ast.Condition] = []
         pending: list[Tree[Token] | Token] = [t]
         while pending:
             node = pending.pop()
-            if isinstance(node, Tree) and (node is t or node.data == kind):
+            if not isinstance(node, Tree):
+                continue
+            inner, around = _unparen(node)
+            if node is t or node.data == rule:
                 pending.extend(reversed(node.children))
-            elif isinstance(node, Tree):
-                operands.append(node)
-        return tuple(self._nested(child) for child in operands)
+            elif around and inner.data == rule and levels >= MAX_CONDITION_DEPTH:
+                pending.append(inner)
+            elif around and inner.data == rule:
+                written.append(self._chain(kind, inner, rule, around, levels + 1))
+            else:
+                written.append(self._nested(node))
+        return ast.chain(kind, written, parens=parens, span=self.span(t))
 
     def _nested(self, t: Tree[Token]) -> ast.Condition:
         """Build a condition one level deeper, refusing absurd nesting with a diagnostic
@@ -814,13 +836,20 @@ class _Builder:
             self.depth -= 1
 
     def r_or_(self, t: Tree[Token], sp: Span) -> ast.Or:
-        return ast.Or(self._flatten(t, "or_"), span=sp)
+        return self._chain(ast.Or, t, "or_")
 
     def r_and_(self, t: Tree[Token], sp: Span) -> ast.And:
-        return ast.And(self._flatten(t, "and_"), span=sp)
+        return self._chain(ast.And, t, "and_")
 
     def r_not_(self, t: Tree[Token], sp: Span) -> ast.Not:
         return ast.Not(self._nested(cast(Tree[Token], t.children[-1])), span=sp)
+
+    def r_paren(self, t: Tree[Token], sp: Span) -> ast.Condition:
+        """``( C )``: the condition, marked with the parentheses around it (its span is
+        that of the text inside them; a chain or ``not`` around it spans them too)."""
+        inner, parens = _unparen(t)
+        condition: ast.Condition = self.build(inner)
+        return attrs.evolve(condition, parens=parens)
 
     def r_unit_claimed(self, t: Tree[Token], sp: Span) -> ast.UnitClaimed:
         return ast.UnitClaimed(self.name(cast(Token, t.children[0])), span=sp)

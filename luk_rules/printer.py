@@ -7,15 +7,23 @@ title; each clause follows on its own line, indented two spaces. In a regime,
 Declarations are separated by a blank line, except that runs of ``include``
 and of ``evidence`` declarations stay together.
 
-Comments are kept (see :func:`print_module`). The printer does not import the
-parser: the CLI composes ``parse`` and :func:`print_module` for ``luk fmt``.
+A condition is printed with the parentheses its author wrote, exactly (the
+``parens`` and ``written`` layout markers of :mod:`luk_rules.ast`), and one
+pair wherever the precedence needs one that the tree does not mark. It stays
+on the line of its ``when`` unless its author started an operand of ``and`` or
+``or`` on a new line: there the printed condition breaks too, before the
+``and``/``or``, and the new line is indented one level deeper than the line
+its chain started on.
+
+Comments are kept, in order and beside the code they were written next to
+(see :func:`print_module`). The printer does not import the parser: the CLI
+composes ``parse`` and :func:`print_module` for ``luk fmt``.
 
 Printing a parsed module and parsing the result gives back an equal module,
-with one exception the parser itself makes: it flattens nested groups of the
-same kind, parenthesised or not (``(a and b) and c`` parses as one ``and`` of
-three items). The printer therefore prints an ``And`` directly inside an
-``And`` (an ``Or`` inside an ``Or``) flattened, which means the same; such a
-tree is never produced by the parser.
+with the same layout markers. A tree built by hand may hold an ``And``
+directly inside an ``And`` (an ``Or`` inside an ``Or``) without parentheses,
+which the parser never gives: it is printed as one chain, which means the
+same (and parses back as one).
 """
 
 from __future__ import annotations
@@ -42,9 +50,16 @@ def print_module(module: ast.Module) -> str:
     line that separated a comment from the next declaration in the source is
     kept. A comment that ended a line of code ends the printed line of the
     construct on whose source line it stood (the innermost printed line whose
-    span contains that line); when several land on one printed line, all but
-    the last are printed on their own lines just before it. Comments after the
-    last declaration come at the end.
+    span contains that line), or when no printed line spans its line (one that
+    held only a ``when`` or a ``)``, say), stands on its own line before the
+    next; when several land on one printed line, all but the last are printed
+    on their own lines just before it. Comments after the last declaration
+    come at the end. The comments keep their order: one that would land before
+    a comment written earlier goes right after it instead.
+
+    A condition keeps the line breaks its author made between the operands of
+    ``and`` and ``or``, so a comment written beside an operand stays beside it
+    (see :func:`condition_text` for the parentheses).
 
     Example:
         >>> m = ast.Module((ast.EvidenceType(ast.Name("cv"), ast.Text("CV"), ()),))
@@ -54,15 +69,13 @@ def print_module(module: ast.Module) -> str:
     lines = list(_module_lines(module.declarations))
     before: list[list[ast.Comment]] = [[] for _ in range(len(lines) + 1)]
     trailing: list[list[ast.Comment]] = [[] for _ in lines]
+    floor = (0, 0)
     for comment in module.comments:
-        if comment.own_line:
-            before[_own_line_slot(lines, comment.span.line)].append(comment)
-        else:
-            slot = _trailing_slot(lines, comment.span.line)
-            if slot is None:
-                before[_own_line_slot(lines, comment.span.line)].append(comment)
-            else:
-                trailing[slot].append(comment)
+        slot = None if comment.own_line else _trailing_slot(lines, comment.span.line)
+        place = (_own_line_slot(lines, comment.span.line), 0) if slot is None else (slot, 1)
+        # Never before a comment written earlier: the comments keep their order.
+        floor = max(floor, place)
+        (before if floor[1] == 0 else trailing)[floor[0]].append(comment)
 
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -177,7 +190,7 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
                 yield _Line(binder_text(binder), 1, binder.span)
             for where in wheres:
                 yield _Line(where_text(where), 1, where.span)
-            yield _Line(f"{severity} when {condition_text(when)}", 1, when.span)
+            yield from _condition_lines(f"{severity} when", when, 1)
             yield _Line(_basis(basis), 1, basis.span)
         case ast.Field(name, title, kind):
             yield _Line(f"evidence field {name.value} {_string(title)} {kind}", 0, decl.span)
@@ -214,7 +227,7 @@ def _paragraph(
     span = _between(names[0].span, names[-1].span) if names else Span.unknown()
     yield _Line(f"{keyword} {_names(names)}", 2, span)
     if when is not None:
-        yield _Line(f"when {condition_text(when)}", 2, when.span)
+        yield from _condition_lines("when", when, 2)
     yield _Line(_basis(basis), 2, basis.span)
     if provenance is not None:
         yield _Line(_provenance(provenance), 2, provenance.span)
@@ -235,17 +248,15 @@ def _own_line_slot(lines: Sequence[_Line], line: int) -> int:
 
 
 def _trailing_slot(lines: Sequence[_Line], line: int) -> int | None:
-    """Which printed line a comment that ended a line of code goes after."""
+    """Which printed line a comment that ended a line of code goes after: the last one whose
+    source region holds that line, or None when none does (the line held only words no
+    printed line spans, such as a lone ``when`` or ``)``)."""
     containing = None
-    started = None
     for i, printed in enumerate(lines):
         sp = printed.span
-        if not _known(sp) or sp.line > line:
-            continue
-        started = i
-        if sp.end_line >= line:
+        if _known(sp) and sp.line <= line <= sp.end_line:
             containing = i
-    return containing if containing is not None else started
+    return containing
 
 
 def _emit_comments(
@@ -449,7 +460,7 @@ def _name_or_list(names: Sequence[ast.Name]) -> str:
 
 # ------------------------------------------------------------- conditions
 
-_OR, _AND, _NOT, _ATOM = range(4)
+_TOP, _OR, _AND, _NOT, _ATOM = range(-1, 4)
 
 
 def _precedence(condition: ast.Condition) -> int:
@@ -462,25 +473,89 @@ def _precedence(condition: ast.Condition) -> int:
     return _ATOM
 
 
-def _operand(condition: ast.Condition, tighter_than: int) -> str:
-    """A condition as an operand, in parentheses unless it binds tighter than its context."""
-    text = condition_text(condition)
-    return text if _precedence(condition) > tighter_than else f"({text})"
+@attrs.frozen
+class _Row:
+    """One printed line of a condition: its text, how many levels deeper than the
+    condition's first line it is indented, and the source region it prints."""
+
+    text: str
+    depth: int
+    span: Span
+
+
+def _condition_lines(head: str, condition: ast.Condition, indent: int) -> Iterator[_Line]:
+    """``head`` and the condition on one line, or on several where its author broke it."""
+    first, *rest = _rows(condition, _TOP)
+    yield _Line(f"{head} {first.text}", indent, first.span)
+    for row in rest:
+        yield _Line(row.text, indent + row.depth, row.span)
+
+
+def _rows(condition: ast.Condition, tighter_than: int) -> list[_Row]:
+    """A condition as an operand: in the parentheses its author wrote, or in one pair when
+    it does not bind tighter than its context and has none."""
+    rows = _body_rows(condition)
+    needed = 0 if _precedence(condition) > tighter_than else 1
+    parens = condition.parens or needed
+    if parens:
+        rows[-1] = attrs.evolve(rows[-1], text=rows[-1].text + ")" * parens)
+        rows[0] = attrs.evolve(rows[0], text="(" * parens + rows[0].text)
+    if _known(condition.span):
+        rows[0] = attrs.evolve(rows[0], span=_between(condition.span, rows[0].span))
+    return rows
+
+
+def _body_rows(condition: ast.Condition) -> list[_Row]:
+    match condition:
+        case ast.Or() | ast.And():
+            kind = type(condition)
+            word, tighter = ("or", _OR) if isinstance(condition, ast.Or) else ("and", _AND)
+            rows: list[_Row] = []
+            previous: ast.Condition | None = None
+            for item in _flat(ast.written_items(condition), kind):
+                part = _rows(item, tighter)
+                if previous is None:
+                    rows = part
+                elif _broken(previous.span, item.span):
+                    rows.append(attrs.evolve(part[0], text=f"{word} {part[0].text}", depth=1))
+                    rows.extend(attrs.evolve(r, depth=r.depth + 1) for r in part[1:])
+                else:
+                    last = rows[-1]
+                    rows[-1] = _Row(f"{last.text} {word} {part[0].text}", last.depth,
+                                    _between(last.span, part[0].span))
+                    rows.extend(attrs.evolve(r, depth=r.depth + last.depth) for r in part[1:])
+                previous = item
+            if not rows:
+                raise ValueError(f"an `{word}` needs at least one item")
+            return rows
+        case ast.Not(item):
+            first, *rest = _rows(item, _AND)
+            return [attrs.evolve(first, text=f"not {first.text}"), *rest]
+        case _:
+            return [_Row(_atom_text(condition), 0, condition.span)]
+
+
+def _broken(previous: Span, following: Span) -> bool:
+    """Whether the author started an operand on a line after the one the previous ended on."""
+    return _known(previous) and _known(following) and following.line > previous.end_line
 
 
 def _flat(items: Sequence[ast.Condition], kind: type[ast.And] | type[ast.Or]) -> Iterator[
     ast.Condition
 ]:
-    """The items of a group, with directly nested groups of the same kind spliced in."""
+    """The items of a group, with directly nested groups of the same kind spliced in, unless
+    they are in parentheses (as the parser keeps them, in ``written``)."""
     for item in items:
-        if isinstance(item, kind):
-            yield from _flat(item.items, kind)
+        if isinstance(item, kind) and not item.parens:
+            yield from _flat(ast.written_items(item), kind)
         else:
             yield item
 
 
 def condition_text(condition: ast.Condition) -> str:
-    """A condition as written, with parentheses exactly where the precedence needs them.
+    """A condition on one line, with the parentheses its author wrote inside it (those
+    around the whole condition group nothing, and are left out), and one pair wherever the
+    precedence needs them and the author wrote none.
 
     ``not`` binds tighter than ``and``, which binds tighter than ``or``.
 
@@ -488,18 +563,19 @@ def condition_text(condition: ast.Condition) -> str:
         >>> a, b, c = ast.OptedIn(), ast.RecommendedRoute(), ast.InstitutionParticipates()
         >>> condition_text(ast.And((ast.Or((a, b)), ast.Not(c))))
         '(opted in or recommended route) and not institution participates'
+        >>> condition_text(ast.Or((ast.And((a, b), parens=1), c), parens=1))
+        '(opted in and recommended route) or institution participates'
     """
+    if condition.parens:
+        condition = attrs.evolve(condition, parens=0)
+    return " ".join(row.text for row in _rows(condition, _TOP))
+
+
+def _atom_text(condition: ast.Condition) -> str:
+    """An atom (any condition but ``and``, ``or`` and ``not``) as written."""
     match condition:
-        case ast.Or(items):
-            if not items:
-                raise ValueError("an `or` needs at least one item")
-            return " or ".join(_operand(i, _OR) for i in _flat(items, ast.Or))
-        case ast.And(items):
-            if not items:
-                raise ValueError("an `and` needs at least one item")
-            return " and ".join(_operand(i, _AND) for i in _flat(items, ast.And))
-        case ast.Not(item):
-            return f"not {_operand(item, _AND)}"
+        case ast.Or() | ast.And() | ast.Not():  # pragma: no cover - not an atom
+            raise ValueError(f"not an atom: {condition!r}")
         case ast.UnitClaimed(unit):
             return f"unit {unit.value} is claimed"
         case ast.AssessmentIs(assessment):

@@ -9,6 +9,8 @@ parser flattens such groups. Spans are left unknown; equality ignores them.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TypeVar
 
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 from luk_rules import ast
 from luk_rules.parse import MAX_INTEGER
+from luk_rules.printer import condition_text
 from luk_rules.resources import grammar_path
 
 _REGEX_OR_STRING = re.compile(r'/(?:[^/\\\n]|\\.)+/|"((?:[^"\\\n]|\\.)*)"')
@@ -230,26 +233,122 @@ def atoms() -> st.SearchStrategy[ast.Condition]:
     )
 
 
-def conditions() -> st.SearchStrategy[ast.Condition]:
-    """Conditions of any shape: atoms combined with ``or``, ``and`` and ``not``.
+PARENS = (0, 0, 0, 0, 0, 1, 1, 2)
+"""How many pairs of parentheses an author writes around a condition: mostly none."""
 
-    An ``Or`` holds no ``Or`` directly and an ``And`` no ``And``: the parser
-    flattens those, so they cannot come back from a round trip.
+
+def _with_parens(
+    conditions: st.SearchStrategy[ast.Condition],
+) -> st.SearchStrategy[ast.Condition]:
+    """Conditions, some marked with parentheses their author wrote (redundant or not)."""
+    return st.tuples(conditions, st.sampled_from(PARENS)).map(
+        lambda drawn: attrs.evolve(drawn[0], parens=drawn[1]) if drawn[1] else drawn[0])
+
+
+def conditions() -> st.SearchStrategy[ast.Condition]:
+    """Conditions of any shape, as the parser gives them back: atoms combined with ``or``,
+    ``and`` and ``not``, some in parentheses their author wrote (the ``parens`` marker).
+
+    An ``Or`` holds no ``Or`` directly and an ``And`` no ``And``, since the parser splices
+    those in: a same-kind operand is either negated or a parenthesised group, spliced by
+    :func:`ast.chain` as the parser does (kept in ``written``).
     """
 
     def extend(
         children: st.SearchStrategy[ast.Condition],
     ) -> st.SearchStrategy[ast.Condition]:
-        def group(kind: type[ast.And] | type[ast.Or]) -> st.SearchStrategy[ast.Condition]:
-            # An Or directly in an Or (an And in an And) is negated rather than filtered out:
-            # a filter that fails three times running makes hypothesis describe the whole
-            # (large) strategy, and that warning is an error here.
-            items = children.map(lambda c: ast.Not(c) if isinstance(c, kind) else c)
-            return st.lists(items, min_size=2, max_size=4).map(lambda xs: kind(tuple(xs)))
+        def group(kind: type[ast.Chain]) -> st.SearchStrategy[ast.Condition]:
+            # An Or directly in an Or (an And in an And) is negated or made a group rather
+            # than filtered out: a filter that fails three times running makes hypothesis
+            # describe the whole (large) strategy, and that warning is an error here.
+            def operand(drawn: tuple[ast.Condition, int]) -> ast.Condition:
+                child, parens = drawn
+                if not isinstance(child, kind) or child.parens:
+                    return child
+                return attrs.evolve(child, parens=parens) if parens else ast.Not(child)
 
-        return st.one_of(group(ast.Or), group(ast.And), children.map(ast.Not))
+            items = st.tuples(children, st.sampled_from((0, 1, 1, 2))).map(operand)
+            # Parenthesised groups of the kind, a group inside one too: `(a and (b and c))`.
+            def grouped(operands: st.SearchStrategy[ast.Condition]
+                        ) -> st.SearchStrategy[ast.Condition]:
+                return st.tuples(st.lists(operands, min_size=2, max_size=3),
+                                 st.sampled_from((1, 1, 2))).map(
+                    lambda drawn: ast.chain(kind, drawn[0], parens=drawn[1]))
 
-    return st.recursive(atoms(), extend, max_leaves=8)
+            operands = st.one_of(items, items, items, grouped(items | grouped(items)))
+            return st.lists(operands, min_size=2, max_size=4).map(
+                lambda xs: ast.chain(kind, xs))
+
+        return _with_parens(st.one_of(group(ast.Or), group(ast.And), children.map(ast.Not)))
+
+    return st.recursive(_with_parens(atoms()), extend, max_leaves=8)
+
+
+Shape = tuple[object, ...]
+
+
+def shape(condition: ast.Condition, tighter_than: int = -1) -> Shape:
+    """A condition's tree as written: each node's kind with its parentheses, a chain's
+    operands as grouped (``written``). A pair the precedence needs counts as written (the
+    printer writes it): two conditions of one shape print alike.
+
+    Example:
+        >>> shape(ast.Not(ast.Or((ast.OptedIn(), ast.RecommendedRoute()))))
+        ('Not', 0, ('Or', 1, (('OptedIn', 0), ('RecommendedRoute', 0))))
+    """
+    level = {ast.Or: 0, ast.And: 1, ast.Not: 2}.get(type(condition), 3)
+    parens = condition.parens or (0 if level > tighter_than else 1)
+    match condition:
+        case ast.Or() | ast.And():
+            return (type(condition).__name__, parens,
+                    tuple(shape(i, level) for i in ast.written_items(condition)))
+        case ast.Not(item):
+            return ("Not", parens, shape(item, 1))
+        case _:
+            return (type(condition).__name__, parens)
+
+
+def bracketed(condition: ast.Condition) -> ast.Condition:
+    """A condition with one more pair of parentheses around every part of it.
+
+    Example:
+        >>> from luk_rules.printer import condition_text
+        >>> condition_text(bracketed(ast.And((ast.OptedIn(), ast.Not(ast.RecommendedRoute())))))
+        '(opted in) and (not (recommended route))'
+    """
+    match condition:
+        case ast.And() | ast.Or():
+            items = [bracketed(i) for i in ast.written_items(condition)]
+            made: ast.Condition = (ast.chain(ast.And, items) if isinstance(condition, ast.And)
+                                   else ast.chain(ast.Or, items))
+        case ast.Not(item):
+            made = ast.Not(bracketed(item))
+        case _:
+            made = condition
+    return attrs.evolve(made, parens=condition.parens + 1, span=condition.span)
+
+
+def atoms_of(condition: ast.Condition) -> list[ast.Condition]:
+    """The atoms of a condition in the order they are written."""
+    match condition:
+        case ast.Or() | ast.And():
+            return [a for item in ast.written_items(condition) for a in atoms_of(item)]
+        case ast.Not(item):
+            return atoms_of(item)
+        case _:
+            return [condition]
+
+
+def module_conditions(module: ast.Module) -> list[ast.Condition]:
+    """Every condition of a module (rules', permits' and allows'), in the order written."""
+    found: list[ast.Condition] = []
+    for decl in module.declarations:
+        if isinstance(decl, ast.Rule):
+            found.append(decl.when)
+        elif isinstance(decl, ast.Regime):
+            found.extend(c.when for c in decl.clauses
+                         if isinstance(c, ast.Permit | ast.Allow) and c.when is not None)
+    return found
 
 
 # ---------------------------------------------------------------- clauses
@@ -430,3 +529,178 @@ def modules() -> st.SearchStrategy[ast.Module]:
         st.lists(declarations(), max_size=6)
         .map(lambda ds: ast.Module(tuple(ds)))
     )
+
+
+# ------------------------------------------------- conditions laid out by hand
+
+_DECOR = ("", " why", ' see "art. 7.1"', " (a and b) or c", " # twice", " not this")
+
+
+@attrs.frozen
+class Placed:
+    """A comment written between two operands: ``after`` atoms of the module's conditions
+    were written before it (in the order written)."""
+
+    text: str
+    after: int
+
+
+@attrs.define
+class Relayer:
+    """Writes conditions as an author might: with the parentheses the tree marks (and a pair
+    where the precedence needs one), lines broken before or after ``and``/``or``, after
+    ``(``, before ``)``, after ``not`` and inside atoms, at any indentation, with comments
+    at line ends and on lines of their own.
+
+    ``pick(lo, hi)`` makes every choice (hypothesis' ``draw`` or a seeded ``random``);
+    ``wrote`` counts what was written, for the reach of the tests that use it.
+    """
+
+    pick: Callable[[int, int], int]
+    wrote: Counter[str] = attrs.field(factory=Counter)
+    placed: list[Placed] = attrs.field(factory=list)
+    atoms: int = 0
+    comments: int = 0
+
+    def chance(self, percent: int) -> bool:
+        """True ``percent`` times in a hundred (never for the least pick, which hypothesis
+        shrinks towards)."""
+        return self.pick(1, 100) > 100 - percent
+
+    def comment(self) -> str:
+        """A new comment, numbered so that it can be told apart."""
+        self.comments += 1
+        return f"# c{self.comments}{_DECOR[self.pick(0, len(_DECOR) - 1)]}"
+
+    def newline(self, where: str, between: bool) -> str:
+        """A line break at ``where``, maybe after a comment and with comments on lines of
+        their own; ``between`` says it separates two operands."""
+        out = ""
+        if self.chance(45):
+            text = self.comment()
+            out += " " * self.pick(0, 3) + text
+            self._wrote(f"line-end comment {where}", text, between)
+        out += "\n"
+        while self.chance(30):
+            text = self.comment()
+            out += " " * self.pick(0, 8) + text + "\n"
+            self._wrote(f"own-line comment {where}", text, between)
+        self.wrote[f"line break {where}"] += 1
+        return out + " " * self.pick(0, 8)
+
+    def _wrote(self, what: str, text: str, between: bool) -> None:
+        self.wrote[what] += 1
+        if between:
+            self.placed.append(Placed(text, self.atoms))
+
+    def condition(self, condition: ast.Condition, tighter_than: int = -1) -> str:
+        """The text of ``condition``, laid out at random."""
+        level = {ast.Or: 0, ast.And: 1, ast.Not: 2}.get(type(condition), 3)
+        parens = condition.parens or (0 if level > tighter_than else 1)
+        opening = closing = ""
+        for _ in range(parens):
+            opening += "(" + (self.newline("after (", True) if self.chance(10) else "")
+        match condition:
+            case ast.Or() | ast.And():
+                word = "or" if isinstance(condition, ast.Or) else "and"
+                parts = [self.condition(item, level) if i == 0 else
+                         self._join(word) + self.condition(item, level)
+                         for i, item in enumerate(ast.written_items(condition))]
+                body = "".join(parts)
+            case ast.Not(item):
+                after = self.newline("after not", False) if self.chance(20) else " "
+                body = "not" + after + self.condition(item, 2)
+            case _:
+                body = self._atom(condition)
+        for _ in range(parens):
+            closing += (self.newline("before )", True) if self.chance(10) else "") + ")"
+        return opening + body + closing
+
+    def _join(self, word: str) -> str:
+        """`` and `` between two operands, maybe broken before or after the word."""
+        way = self.pick(0, 9)
+        if way <= 3:
+            return f" {word} "
+        if way <= 6:
+            return self.newline("before and/or", True) + f"{word} "
+        return f" {word}" + self.newline("after and/or", True)
+
+    def _atom(self, atom: ast.Condition) -> str:
+        text = condition_text(atom)  # the printer spells the atoms
+        self.atoms += 1
+        spaces = _spaces_outside_quotes(text)
+        if spaces and self.chance(20):
+            at = spaces[self.pick(0, len(spaces) - 1)]
+            text = text[:at] + self.newline("inside an atom", False) + text[at + 1:]
+        return text
+
+
+def _spaces_outside_quotes(text: str) -> list[int]:
+    """Where a line may be broken in an atom's text: its spaces outside quoted texts."""
+    found: list[int] = []
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quoted and ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif ch == " " and not quoted:
+            found.append(i)
+        i += 1
+    return found
+
+
+@attrs.frozen
+class LaidOut:
+    """A module's text with hand-made layout in its conditions, and what was written."""
+
+    text: str
+    placed: tuple[Placed, ...]
+    wrote: Counter[str]
+    conditions: tuple[ast.Condition, ...]
+
+
+def lay_out(conditions: Sequence[ast.Condition], pick: Callable[[int, int], int]) -> LaidOut:
+    """A module with one rule or permit for each condition, its conditions laid out by a
+    :class:`Relayer` (every second one in a regime's ``permit``)."""
+    relayer = Relayer(pick)
+    out: list[str] = []
+    for n, condition in enumerate(conditions):
+        head = "when" + (relayer.newline("after when", False) if relayer.chance(10) else " ")
+        text = relayer.condition(condition)
+        if n % 2:
+            out.append(f'regime g{n} "G"\n  permit k for a\n    {head}{text}\n    basis "z"\n')
+        else:
+            out.append(f'rule r{n} "m"\n  deny {head}{text}\n  basis "b"\n')
+    return LaidOut("".join(out), tuple(relayer.placed), relayer.wrote, tuple(conditions))
+
+
+def _not_of_kind(kind: type[ast.And] | type[ast.Or], operands: Sequence[ast.Condition]
+                 ) -> list[ast.Condition]:
+    """Operands for a chain of ``kind``: one of that kind without parentheses negated."""
+    return [ast.Not(c) if isinstance(c, kind) and not c.parens else c for c in operands]
+
+
+def laid_out_modules() -> st.SearchStrategy[LaidOut]:
+    """Modules of one to three rules and permits whose conditions are laid out by hand."""
+
+    def chained(drawn: tuple[bool, list[ast.Condition]]) -> ast.Condition:
+        conjunction, operands = drawn
+        return (ast.chain(ast.And, _not_of_kind(ast.And, operands)) if conjunction
+                else ast.chain(ast.Or, _not_of_kind(ast.Or, operands)))
+
+    # Conditions, half of them chains at the top (where most line breaks are written).
+    chains = st.tuples(st.booleans(),
+                       st.lists(conditions(), min_size=2, max_size=3)).map(chained)
+    drawn_conditions = st.lists(conditions() | chains, min_size=1, max_size=3)  # built once
+
+    @st.composite
+    def build(draw: st.DrawFn) -> LaidOut:
+        # Uniform picks (st.integers favours the ends of its range), shrinking to ``lo``.
+        return lay_out(draw(drawn_conditions),
+                       lambda lo, hi: draw(st.sampled_from(range(lo, hi + 1))))
+
+    return build()

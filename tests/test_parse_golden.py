@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
+from luk_rules import ast
 from luk_rules.diagnostics import render_text
 from luk_rules.parse import ParseFailed, parse
 
@@ -31,11 +33,12 @@ WIDTH = 100
 def render_node(value: object, depth: int = 0, column: int = 0) -> str:
     """``repr`` of an AST value, broken over lines where it does not fit in ``WIDTH``.
 
-    Attrs nodes show their fields as ``repr`` does (spans and comments left out);
+    Attrs nodes show their fields as ``repr`` does (spans and comments left out),
+    and a condition's layout markers (``parens``, ``written``) where they are set;
     a node or tuple that does not fit on the rest of its line (``column`` on) gets
     one field or item a line, indented four spaces a level (``depth``).
     """
-    flat = repr(value)
+    flat = _flat(value)
     if column + len(flat) <= WIDTH:
         return flat
     pad = "    " * (depth + 1)
@@ -44,8 +47,7 @@ def render_node(value: object, depth: int = 0, column: int = 0) -> str:
         parts = [
             f"{pad}{f.name}="
             + render_node(getattr(value, f.name), depth + 1, len(pad) + len(f.name) + 2)
-            for f in attrs.fields(cls)
-            if f.repr
+            for f in _shown(value)
         ]
         head = cls.__name__ + "("
     elif isinstance(value, tuple) and value:
@@ -54,6 +56,24 @@ def render_node(value: object, depth: int = 0, column: int = 0) -> str:
     else:
         return flat
     return head + "\n" + ",\n".join(parts) + ",\n" + "    " * depth + ")"
+
+
+def _shown(node: Any) -> list[attrs.Attribute[Any]]:
+    """The fields of an attrs node that are shown: those ``repr`` shows, and the layout
+    markers that are set."""
+    return [f for f in attrs.fields(type(node)) if f.repr or (
+        f.metadata.get(ast.LAYOUT) and getattr(node, f.name) != f.default)]
+
+
+def _flat(value: object) -> str:
+    """``repr``, with the layout markers that are set shown too."""
+    if attrs.has(type(value)):
+        fields = ", ".join(f"{f.name}={_flat(getattr(value, f.name))}" for f in _shown(value))
+        return f"{type(value).__name__}({fields})"
+    if isinstance(value, tuple):
+        items = [_flat(v) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    return repr(value)
 
 
 def _relative(path: Path) -> str:
@@ -99,6 +119,9 @@ def test_render_node_breaks_long_nodes() -> None:
     """A node too wide for one line is split one field a line, and short ones stay whole."""
     module = parse('evidence cv "CV"\n')
     assert render_node(module) == repr(module)
+    rule = parse('rule r "m" deny when (opted in) and not opted in basis "b"\n').declarations[0]
+    assert isinstance(rule, ast.Rule)
+    assert render_node(rule.when) == "And(items=(OptedIn(parens=1), Not(item=OptedIn())))"
     rendered = render_node(module, column=WIDTH - 5)
     assert rendered.startswith("Module(\n")
     assert "declarations=" in rendered
