@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
-from luk_rules import api, html, impact, ir, law, pipeline, printer, report, scenarios
+from luk_rules import api, distributed, html, impact, ir, law, pipeline, printer, report, scenarios
 from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
@@ -261,6 +261,11 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
         "more than {per_cpu} per CPU (or more than {most}) is lowered to that, with a note "
         "on stderr", per_worker=impact.PER_WORKER, per_cpu=impact.JOBS_PER_CPU,
         most=impact.MAX_JOBS), lang))
+    diff.add_argument("--scheduler", metavar="ADDRESS", help=_help(msg(
+        "decide the cases on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) "
+        "instead of in local processes, with the same report; CASES may then also be URLs "
+        "the workers read (file:// on a shared file system, s3://, ...). Needs the `dask` "
+        "extra: pip install 'luk-rules[dask]'"), lang))
     diff.add_argument("--max-invalid", type=_count(lang), default=0, metavar="N", help=_help(msg(
         "cases invalid under both rulesets (not compared) to accept (default 0); more is an "
         "error, exit 2"), lang))
@@ -747,20 +752,29 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         if not Path(path).is_file():
             _complain("diff", msg("{path}: no such file", path=path), lang)
             return EXIT_USAGE
+    cluster = args.scheduler is not None
     for path in args.cases:
-        if not Path(path).exists():
+        if not Path(path).exists() and not (cluster and distributed.is_url(path)):
             _complain("diff", msg("{path}: no such file or folder", path=path), lang)
             return EXIT_USAGE
+    if cluster and args.jobs is not None:
+        _complain("diff", msg("--jobs and --scheduler cannot be used together: with "
+                              "--scheduler the cluster's workers decide the cases"), lang)
+        return EXIT_USAGE
     jobs = impact.usable_cpus() if args.jobs is None else args.jobs
-    if jobs > impact.max_jobs():
+    if jobs > impact.max_jobs() and not cluster:
         _complain("diff", msg(
             "--jobs {jobs} is more than this machine can use; using at most {usable} "
             "({per_cpu} per CPU, at most {most})", jobs=jobs, usable=impact.max_jobs(),
             per_cpu=impact.JOBS_PER_CPU, most=impact.MAX_JOBS), lang)
         jobs = impact.max_jobs()
+    client = None
     try:
+        if cluster:
+            client = distributed.connect(args.scheduler)
         result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
-                                engine=args.engine, progress=progress, roots=args.roots)
+                                engine=args.engine, progress=progress, roots=args.roots,
+                                client=client)
     except RulesetError as exc:
         progress.close()
         _print_errors(exc, lang)
@@ -770,6 +784,10 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         progress.close()
         _complain("diff", _said(exc, lang), lang)
         return EXIT_USAGE
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):  # the report does not depend on a clean close
+                client.close()
     progress.close()
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)

@@ -76,8 +76,6 @@ READ_AHEAD: Final = 20_000
 """Cases read ahead here to size the partitions (four per worker thread, if they fill)."""
 BLOCK_SIZE: Final = 16 << 20
 """The bytes of a ``.jsonl`` URL one partition reads (whole lines: a block ends at a line's end)."""
-CONNECT_TIMEOUT: Final = 10.0
-"""Seconds to wait for the scheduler to answer, and for a first worker to join it."""
 IN_FLIGHT_PER_THREAD: Final = 2
 """Partitions sent ahead per worker thread (plus two), so that no worker waits."""
 KEPT_RULESETS: Final = 4
@@ -112,12 +110,29 @@ def is_url(case: object) -> bool:
 # ------------------------------------------------------------------ connecting
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
+def connect_timeout() -> float:
+    """Seconds to wait for the scheduler to answer (and for a first worker to join it):
+    Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured, for instance with
+    ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s``).
+
+    Raises:
+        DaskUnavailable: when Dask is not installed.
+    """
+    require()
+    import dask.config
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"),
+                                 default="seconds"))
+
+
+def connect(address: str, timeout: float | None = None) -> Any:
     """A ``dask.distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``);
     the caller closes it. TLS settings come from Dask's configuration, as for any client.
 
-    The scheduler is tried first with one plain connection of at most ``timeout`` seconds,
-    so that an address nobody answers on fails at once and leaves nothing behind.
+    The scheduler is tried first with one plain connection of at most ``timeout`` seconds
+    (default :func:`connect_timeout`), so that an address nobody answers on fails then and
+    leaves nothing behind (a half-made client would wait again when it is collected).
 
     Raises:
         DaskUnavailable: when Dask is not installed.
@@ -125,18 +140,19 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
             ``timeout`` seconds, or the address is not one.
     """
     require()
+    seconds = connect_timeout() if timeout is None else timeout
     from distributed import Client
     from distributed.comm import connect as open_comm
     from distributed.security import Security
 
     async def probe() -> None:
-        comm = await open_comm(address, timeout=timeout,
+        comm = await open_comm(address, timeout=seconds,
                                **Security().get_connection_args("client"))
         await comm.close()
 
     try:
         asyncio.run(probe())
-        return Client(address, timeout=timeout, set_as_default=False)
+        return Client(address, timeout=seconds, set_as_default=False)
     except Exception as exc:  # whatever went wrong, the scheduler cannot be used
         raise LukError(msg("cannot connect to the Dask scheduler at {address}: {reason}",
                            address=address, reason=as_given(str(exc) or type(exc).__name__))
@@ -550,7 +566,7 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
             roots: Iterable[str | os.PathLike[str]] = (),
             storage_options: Mapping[str, Any] | None = None,
             partition_cases: int = PARTITION_CASES, block_size: int = BLOCK_SIZE,
-            timeout: float = CONNECT_TIMEOUT) -> Impact:
+            timeout: float | None = None) -> Impact:
     """:func:`luk_rules.impact.compare` on the Dask cluster of ``client``: the same
     :class:`~luk_rules.impact.Impact`.
 
@@ -558,7 +574,8 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     most ``partition_cases``) and URLs (read by the workers; ``storage_options`` go to
     fsspec, here and on the workers; a ``.jsonl`` file is read in blocks of ``block_size``
     bytes). Both rulesets are checked here first; every worker compiles them once, with
-    ``engine``. ``timeout``: the seconds to wait for a first worker when there is none.
+    ``engine``. ``timeout``: the seconds to wait for a first worker when there is none
+    (default :func:`connect_timeout`).
 
     Raises:
         DaskUnavailable: when Dask or fsspec is not installed.
@@ -575,7 +592,7 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         Ruleset(path, roots=folders)
     bundle = Bundle.of(before, after, folders, engine)
     options = dict(storage_options or {})
-    threads = _threads(client, timeout)
+    threads = _threads(client, connect_timeout() if timeout is None else timeout)
     shared = client.scatter(bundle, broadcast=True, hash=False)
     parts = _partitions(_items(cases, client, options, block_size), threads, partition_cases)
     total = 0
