@@ -440,7 +440,7 @@ def _url_parts(url: str, client: Any, options: Mapping[str, Any], block_size: in
         else:
             raise LukError(msg("{path}: no such file or folder", path=url))
     except (OSError, ValueError, ImportError) as exc:  # unreachable, unknown protocol, ...
-        raise LukError(msg("{path}: cannot be read: {reason}", path=url,
+        raise LukError(msg("{path}: cannot read: {reason}", path=url,
                            reason=as_given(str(exc) or type(exc).__name__))) from None
     for name, info in entries:
         shown = fs.unstrip_protocol(name)
@@ -520,8 +520,8 @@ def _threads(client: Any, timeout: float) -> int:
         client.wait_for_workers(1, timeout=timeout)
     except (TimeoutError, OSError):
         raise LukError(msg("no Dask worker joined the scheduler at {address} within "
-                           "{seconds} s", address=str(client.scheduler.address),
-                           seconds=f"{timeout:g}")) from None
+                           "{seconds:g} s", address=str(client.scheduler.address),
+                           seconds=timeout)) from None
     return max(1, int(sum(client.nthreads().values())))
 
 
