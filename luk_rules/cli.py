@@ -5,7 +5,8 @@ Exit codes (docs/contracts.md#the-command-line): ``check`` 0 clean or warnings o
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
-cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
+cases, no valid case, more invalid under both than ``--max-invalid``, a Dask scheduler
+that cannot be reached or Dask not installed for ``--scheduler``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
 ``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; ``law`` 0
 listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; every

@@ -478,16 +478,17 @@ def _items(cases: Iterable[Any], client: Any, options: Mapping[str, Any], block_
 
 def _partitions(items: Iterator[RawCase | Slice], threads: int, most: int
                 ) -> Iterator[Cases | Slice]:
-    """Cases read here in partitions, sized so that every worker thread gets about four
-    (read ahead up to :data:`READ_AHEAD` cases), between :data:`MIN_PARTITION` and ``most``;
-    a slice is a partition of its own."""
+    """Cases read here in partitions of ``most`` cases, or, when there are fewer than
+    :data:`READ_AHEAD` (read ahead), sized so that every worker thread gets about four, but
+    not fewer than :data:`MIN_PARTITION` cases each; a slice is a partition of its own."""
     head: list[RawCase | Slice] = []
     for item in items:
         head.append(item)
         if not isinstance(item, RawCase) or len(head) >= READ_AHEAD:
             break
     local = sum(isinstance(item, RawCase) for item in head)
-    size = max(1, min(most, max(MIN_PARTITION, -(-local // (threads * 4)))))
+    size = most if local >= READ_AHEAD else max(1, min(most, max(
+        MIN_PARTITION, -(-local // (threads * 4)))))
     chunk: list[RawCase] = []
     for item in chain(head, items):
         if isinstance(item, RawCase):
