@@ -30,6 +30,7 @@ when it is used: without them it raises :class:`DaskUnavailable`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -39,6 +40,7 @@ import threading
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import CancelledError
 from itertools import chain
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
@@ -196,12 +198,13 @@ class Bundle:
         Raises:
             RulesetUnreadable: when a ruleset or a root cannot be read.
         """
+        roots = tuple(roots)
         files: dict[Parts, str] = {}
         law: dict[Parts, str] = {}
         ends: list[Parts] = []
         for path in (before, after):
             try:
-                ends.append(_read_sources(Path(path), tuple(roots), files, law))
+                ends.append(_read_sources(Path(path), roots, files, law))
             except SourceUnreadable as exc:
                 raise RulesetUnreadable(exc.path, exc.reason) from None
         folders: list[Parts] = []
@@ -508,6 +511,11 @@ def _partitions(items: Iterator[RawCase | Slice], threads: int, most: int
 # ------------------------------------------------------------------ running
 
 
+def _given(bundle: Bundle) -> Bundle:
+    """The bundle itself (the task that holds it on the cluster)."""
+    return bundle
+
+
 def _threads(client: Any, timeout: float) -> int:
     """The worker threads of the cluster; waits up to ``timeout`` seconds for a first worker.
 
@@ -553,12 +561,16 @@ def _decided(client: Any, bundle: Any, parts: Iterator[Cases | Slice],
             except KilledWorker:
                 raise WorkerDied(msg("a Dask worker ended (more than once) while deciding a "
                                      "partition of the cases; out of memory?")) from None
+            except (CancelledError, OSError) as exc:  # the scheduler closed, the connection lost
+                raise LukError(msg("the Dask cluster stopped deciding the cases: {reason}",
+                                   reason=as_given(str(exc) or type(exc).__name__))) from None
             if not isinstance(decided, Decided):  # pragma: no cover - a bug
                 raise RuntimeError(f"a worker sent {type(decided).__name__}, not Decided")
             yield decided
     finally:
         if pending:
-            client.cancel(list(pending))
+            with contextlib.suppress(Exception):  # a closed client has nothing left to cancel
+                client.cancel(list(pending))
 
 
 def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
@@ -594,7 +606,10 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     bundle = Bundle.of(before, after, folders, engine)
     options = dict(storage_options or {})
     threads = _threads(client, connect_timeout() if timeout is None else timeout)
-    shared = client.scatter(bundle, broadcast=True, hash=False)
+    # A task rather than scattered data: should every worker holding it die, the scheduler
+    # makes it again; a worker that needs it gets it from another, once.
+    shared = client.submit(_given, bundle, pure=False,
+                           key=f"luk-rulesets-{bundle.digest[:16]}-{uuid.uuid4().hex}")
     parts = _partitions(_items(cases, client, options, block_size), threads, partition_cases)
     total = 0
 
