@@ -5,7 +5,8 @@ command line. Each worker compiles the rulesets once, from the sources sent to i
 
 The cluster is a ``LocalCluster`` of two worker processes with one thread each. The tests that
 need Dask are skipped when it is not installed (it is in the ``test`` extra, so CI runs them);
-the one that checks what ``--scheduler`` says without Dask runs either way.
+the ones that check what ``--scheduler`` says without Dask and what the bundle of sources holds
+run either way.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import attrs
 import pytest
 
 from luk_rules import distributed
-from luk_rules.errors import RulesetError
+from luk_rules.errors import LukError, RulesetError
 from luk_rules.impact import Impact, compare
 from luk_rules.sources import display_path
 
@@ -133,22 +134,29 @@ def test_each_worker_compiles_the_rulesets_once_from_the_sources_sent(
         client: Any, tmp_path: Path) -> None:
     """The rulesets are compiled once per worker (not per partition), from copies of their
     files the worker wrote (it does not read this machine's), including what they include
-    and the ruleset they replace."""
-    copies = tmp_path / "rulesets"
+    (here from another folder, allowed as a root) and the ruleset they replace."""
+    copies = tmp_path / "programme"
+    shared = tmp_path / "shared"
     copies.mkdir()
-    for name in ("bouwkunde-voltijd.luk", "bouwkunde-voltijd-evl.luk", "bouwkunde-units.luk"):
-        shutil.copy(EXAMPLES / name, copies / name)
+    shared.mkdir()
+    for name in ("bouwkunde-voltijd.luk", "bouwkunde-voltijd-evl.luk"):
+        text = (EXAMPLES / name).read_text("utf-8")
+        assert 'include "bouwkunde-units.luk"' in text
+        (copies / name).write_text(text.replace('include "bouwkunde-units.luk"',
+                                                'include "../shared/bouwkunde-units.luk"'),
+                                   encoding="utf-8")
+    shutil.copy(EXAMPLES / "bouwkunde-units.luk", shared / "bouwkunde-units.luk")
     before = client.run(lambda: distributed.compilations)
     for _ in range(2):
         remote = compare(copies / "bouwkunde-voltijd.luk", copies / "bouwkunde-voltijd-evl.luk",
-                         [PAST], client=client)
+                         [PAST], client=client, roots=[shared])
     after = client.run(lambda: distributed.compilations)
     assert all(after[w] - before[w] <= 1 for w in after)
     assert sum(after.values()) - sum(before.values()) >= 1
     files = client.run(lambda: [str(r.file) for pair in distributed._COMPILED.values()
                                 for r in pair])
     assert all("luk-rulesets-" in f for found in files.values() for f in found)
-    assert not any(f.startswith(str(copies)) for found in files.values() for f in found)
+    assert not any(f.startswith(str(tmp_path)) for found in files.values() for f in found)
     original = compare(VOLTIJD, WHAT_IF, [PAST])  # the copies decide as the originals do
     assert attrs.evolve(remote, before=original.before, after=original.after) == original
 
@@ -257,3 +265,19 @@ def test_scheduler_without_dask_says_how_to_install_it() -> None:
                             str(WHAT_IF), str(PAST)],
                            cwd=REPO, capture_output=True, text=True, timeout=120)
     assert local.returncode == 1  # the core does not need Dask
+
+
+def test_the_bundle_holds_the_sources_and_refuses_other_shipped_law() -> None:
+    """What travels: both rulesets, what they include and replace, as text; the shipped law
+    only by name and text, which the worker checks against its own (no Dask needed here)."""
+    bundle = distributed.Bundle.of(VOLTIJD, WHAT_IF)
+    names = {parts[-1] for parts, _ in bundle.files}
+    assert names == {"bouwkunde-voltijd.luk", "bouwkunde-voltijd-evl.luk", "bouwkunde-units.luk"}
+    assert {parts for parts, _ in bundle.law} >= {("whw.luk",), ("voltijd-uitbreiding.luk",)}
+    assert bundle.digest and bundle.digest == distributed.Bundle.of(VOLTIJD, WHAT_IF).digest
+    first, second = distributed.rulesets(bundle)
+    assert str(first.ir.programme.code) == "BK" and second.ir.programme.replaces is not None
+    other = attrs.evolve(bundle, law=tuple((parts, text + "\n# changed\n")
+                                           for parts, text in bundle.law), digest="other")
+    with pytest.raises(LukError, match="install the same version of luk-rules"):
+        distributed.rulesets(other)
