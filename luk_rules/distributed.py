@@ -493,7 +493,9 @@ def _partitions(items: Iterator[RawCase | Slice], threads: int, most: int
     size = most if local >= READ_AHEAD else max(1, min(most, max(
         MIN_PARTITION, -(-local // (threads * 4)))))
     chunk: list[RawCase] = []
-    for item in chain(head, items):
+    stream = chain(head, items)
+    del head  # the cases read ahead are let go as they are sent
+    for item in stream:
         if isinstance(item, RawCase):
             chunk.append(item)
             if len(chunk) >= size:
