@@ -5,7 +5,8 @@ Exit codes (docs/contracts.md#the-command-line): ``check`` 0 clean or warnings o
 invalid ruleset or submission; ``audit`` 0 complete, 1 incomplete, 2 invalid
 input; ``test`` 0 all pass, 1 failures, 2 errors; ``diff`` 0 nothing changed, 1
 some case changed status (one valid on one side only included), 2 errors (also no
-cases, no valid case, more invalid under both than ``--max-invalid``), 130 on
+cases, no valid case, more invalid under both than ``--max-invalid``, a Dask scheduler
+that cannot be reached or Dask not installed for ``--scheduler``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
 ``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; ``law`` 0
 listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; every
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
-from luk_rules import api, html, impact, ir, law, pipeline, printer, report, scenarios
+from luk_rules import api, distributed, html, impact, ir, law, pipeline, printer, report, scenarios
 from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA
 from luk_rules.diagnostics import Diagnostic, render_json, render_text, sort_key
@@ -261,6 +262,11 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
         "more than {per_cpu} per CPU (or more than {most}) is lowered to that, with a note "
         "on stderr", per_worker=impact.PER_WORKER, per_cpu=impact.JOBS_PER_CPU,
         most=impact.MAX_JOBS), lang))
+    diff.add_argument("--scheduler", metavar="ADDRESS", help=_help(msg(
+        "decide the cases on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) "
+        "instead of in local processes, with the same report; CASES may then also be URLs "
+        "the workers read (file:// on a shared file system, s3://, ...). Needs the `dask` "
+        "extra: pip install 'luk-rules[dask]'"), lang))
     diff.add_argument("--max-invalid", type=_count(lang), default=0, metavar="N", help=_help(msg(
         "cases invalid under both rulesets (not compared) to accept (default 0); more is an "
         "error, exit 2"), lang))
@@ -747,20 +753,29 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         if not Path(path).is_file():
             _complain("diff", msg("{path}: no such file", path=path), lang)
             return EXIT_USAGE
+    cluster = args.scheduler is not None
     for path in args.cases:
-        if not Path(path).exists():
+        if not Path(path).exists() and not (cluster and distributed.is_url(path)):
             _complain("diff", msg("{path}: no such file or folder", path=path), lang)
             return EXIT_USAGE
+    if cluster and args.jobs is not None:
+        _complain("diff", msg("--jobs and --scheduler cannot be used together: with "
+                              "--scheduler the cluster's workers decide the cases"), lang)
+        return EXIT_USAGE
     jobs = impact.usable_cpus() if args.jobs is None else args.jobs
-    if jobs > impact.max_jobs():
+    if jobs > impact.max_jobs() and not cluster:
         _complain("diff", msg(
             "--jobs {jobs} is more than this machine can use; using at most {usable} "
             "({per_cpu} per CPU, at most {most})", jobs=jobs, usable=impact.max_jobs(),
             per_cpu=impact.JOBS_PER_CPU, most=impact.MAX_JOBS), lang)
         jobs = impact.max_jobs()
+    client = None
     try:
+        if cluster:
+            client = distributed.connect(args.scheduler)
         result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
-                                engine=args.engine, progress=progress, roots=args.roots)
+                                engine=args.engine, progress=progress, roots=args.roots,
+                                client=client)
     except RulesetError as exc:
         progress.close()
         _print_errors(exc, lang)
@@ -770,6 +785,10 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         progress.close()
         _complain("diff", _said(exc, lang), lang)
         return EXIT_USAGE
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):  # the report does not depend on a clean close
+                client.close()
     progress.close()
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)

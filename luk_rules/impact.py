@@ -904,7 +904,8 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
             cases: Iterable[str | os.PathLike[str] | Mapping[str, Any]], *,
             jobs: int = 1, engine: str = "native",
             progress: Callable[[int], None] | None = None,
-            roots: Iterable[str | os.PathLike[str]] = ()) -> Impact:
+            roots: Iterable[str | os.PathLike[str]] = (),
+            client: object | None = None) -> Impact:
     """Decide every case under both rulesets and report what changed.
 
     ``cases`` are paths (files and folders of ``.json`` / ``.jsonl``) or
@@ -914,6 +915,11 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
     does not stop the run: see :class:`Impact`, and :meth:`Impact.gate_problem` before
     trusting an empty result.
 
+    With ``client`` (a ``dask.distributed.Client``) the workers of its Dask cluster decide
+    the cases instead (``jobs`` does not count), and ``cases`` may also be URLs the workers
+    read (``s3://bucket/cases/``): see :func:`luk_rules.distributed.compare`, which gives the
+    same :class:`Impact`. Needs the ``dask`` extra.
+
     Raises:
         RulesetError: when either ruleset is invalid.
         LukError: when a case path does not exist or is neither a file nor a folder.
@@ -922,6 +928,11 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
         >>> impact = compare("before.luk", "after.luk", ["past-cases/"])  # doctest: +SKIP
         >>> impact.to_dict()["summary"]["changed"]  # doctest: +SKIP
     """
+    if client is not None:
+        from luk_rules import distributed  # only now: Dask is an extra (`luk-rules[dask]`)
+
+        return distributed.compare(before, after, cases, client=client, engine=engine,
+                                   progress=progress, roots=roots)
     results = decide_all(before, after, _raw_cases(cases), jobs=jobs, engine=engine,
                          progress=progress, roots=roots)
     try:

@@ -1,0 +1,283 @@
+"""luk diff on a Dask cluster (``compare(..., client=...)``, ``luk diff --scheduler``) gives the
+same Impact as a local run: on the Bouwkunde past cases with records and broken cases mixed in,
+on 20,000 generated HBO-ICT cases read by the workers from a URL in blocks, and through the
+command line. Each worker compiles the rulesets once, from the sources sent to it.
+
+The cluster is a ``LocalCluster`` of two worker processes with one thread each. The tests that
+need Dask are skipped when it is not installed (it is in the ``test`` extra, so CI runs them);
+the ones that check what ``--scheduler`` says without Dask and what the bundle of sources holds
+run either way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from luk_rules import distributed
+from luk_rules.errors import LukError, RulesetError
+from luk_rules.impact import Impact, compare
+from luk_rules.sources import display_path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "rulesets" / "examples"
+VOLTIJD = EXAMPLES / "bouwkunde-voltijd.luk"
+WHAT_IF = EXAMPLES / "bouwkunde-voltijd-evl.luk"
+ICT = EXAMPLES / "hbo-ict-deeltijd.luk"
+PAST = EXAMPLES / "past-cases"
+GENERATED = 20_000
+
+HAVE_DASK = all(importlib.util.find_spec(name) is not None
+                for name in ("dask", "distributed", "fsspec"))
+needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="Dask is not installed (the dask extra)")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A client of a local cluster: two worker processes, one thread each."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as connected:
+        yield connected
+
+
+def luk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a subprocess (it must not hang: a timeout fails the test)."""
+    return subprocess.run([sys.executable, "-m", "luk_rules.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def records() -> list[dict[str, Any]]:
+    """The study records of the Bouwkunde audit scenarios (audited in a diff)."""
+    found = []
+    for path in sorted(EXAMPLES.glob("bouwkunde-voltijd*.audit.scenarios.json")):
+        found.extend(s["record"] for s in json.loads(path.read_text("utf-8"))["scenarios"])
+    assert found
+    return found
+
+
+def odd_corpus(folder: Path) -> Path:
+    """A folder of cases that a comparison must survive: records, a list of submissions, and
+    lines and files that are invalid (broken JSON, not UTF-8, a number too long, a byte-order
+    mark on the first line, a unit that does not exist)."""
+    folder.mkdir()
+    good = [json.loads(line) for line in
+            (PAST / "bouwkunde-voltijd.jsonl").read_text("utf-8").splitlines()[:3]]
+    unknown = {**good[0], "id": "X-UNKNOWN", "units": ["BK-XXX"]}
+    (folder / "records.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records()), encoding="utf-8")
+    (folder / "list.json").write_text(json.dumps([good[1], unknown, good[2]]), encoding="utf-8")
+    (folder / "broken.json").write_text('{"id": "broken", ', encoding="utf-8")
+    (folder / "mixed.jsonl").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(good[0]).encode() + b"\n\n"
+        + b'{"id": "bad \xff byte"}\n' + b'{"id": "long", "n": ' + b"9" * 5000 + b"}\n"
+        + b"[1, 2]\n" + json.dumps(unknown).encode())
+    (folder / "ignored.scenarios.json").write_text("{}", encoding="utf-8")
+    return folder
+
+
+def url_of(path: Path) -> str:
+    """A ``file://`` URL the workers read themselves."""
+    return "file://" + path.resolve().as_posix()
+
+
+def as_local(impact: Impact, path: Path) -> dict[str, Any]:
+    """The report of a run over a URL, with its sources named as a local run names them."""
+    text = json.dumps(impact.to_dict(), ensure_ascii=False)
+    return dict(json.loads(text.replace(url_of(path), display_path(path))))
+
+
+@needs_dask
+def test_the_past_cases_give_the_same_impact_on_a_cluster(client: Any, tmp_path: Path) -> None:
+    """Local paths and dicts, read here and sent in partitions: the same Impact, ordering,
+    examples, errors and invalid cases included, records audited as locally."""
+    odd = odd_corpus(tmp_path / "odd")
+    cases: list[Any] = [PAST, odd, *records()[:2], {"id": "empty"}]
+    local = compare(VOLTIJD, WHAT_IF, cases, jobs=1)
+    assert local.invalid and local.changed and local.findings_changed  # it tests something
+    assert not any(i.case.startswith("BKV-R") for i in local.invalid)  # records: audited
+    remote = compare(VOLTIJD, WHAT_IF, cases, client=client)
+    assert remote == local
+    assert remote.to_dict() == local.to_dict()
+
+
+@needs_dask
+def test_a_url_folder_is_read_by_the_workers_in_blocks(client: Any, tmp_path: Path) -> None:
+    """A folder given as a URL is listed here and read by the workers; .jsonl files in blocks
+    of a few bytes (lines longer than a block, blocks without a line end): every case keeps
+    its line number and problem, and the report is the local one."""
+    odd = odd_corpus(tmp_path / "odd")
+    local = compare(VOLTIJD, WHAT_IF, [odd])
+    remote = distributed.compare(VOLTIJD, WHAT_IF, [url_of(odd)], client=client, block_size=64)
+    assert as_local(remote, odd) == local.to_dict()
+    shutil.copy(PAST / "bouwkunde-voltijd.jsonl", odd / "past.jsonl")  # 4 blocks of 100 kB
+    local = compare(VOLTIJD, WHAT_IF, [odd])
+    remote = distributed.compare(VOLTIJD, WHAT_IF, [url_of(odd)], client=client,
+                                 block_size=100_000)
+    assert as_local(remote, odd) == local.to_dict()
+
+
+@needs_dask
+def test_each_worker_compiles_the_rulesets_once_from_the_sources_sent(
+        client: Any, tmp_path: Path) -> None:
+    """The rulesets are compiled once per worker (not per partition), from copies of their
+    files the worker wrote (it does not read this machine's), including what they include
+    (here from another folder, allowed as a root) and the ruleset they replace."""
+    copies = tmp_path / "programme"
+    shared = tmp_path / "shared"
+    copies.mkdir()
+    shared.mkdir()
+    for name in ("bouwkunde-voltijd.luk", "bouwkunde-voltijd-evl.luk"):
+        text = (EXAMPLES / name).read_text("utf-8")
+        assert 'include "bouwkunde-units.luk"' in text
+        (copies / name).write_text(text.replace('include "bouwkunde-units.luk"',
+                                                'include "../shared/bouwkunde-units.luk"'),
+                                   encoding="utf-8")
+    shutil.copy(EXAMPLES / "bouwkunde-units.luk", shared / "bouwkunde-units.luk")
+    before = client.run(lambda: distributed.compilations)
+    for _ in range(2):
+        remote = compare(copies / "bouwkunde-voltijd.luk", copies / "bouwkunde-voltijd-evl.luk",
+                         [PAST], client=client, roots=[shared])
+    after = client.run(lambda: distributed.compilations)
+    assert all(after[w] - before[w] <= 1 for w in after)
+    assert sum(after.values()) - sum(before.values()) >= 1
+    files = client.run(lambda: [str(r.file) for pair in distributed._COMPILED.values()
+                                for r in pair])
+    assert all("luk-rulesets-" in f for found in files.values() for f in found)
+    assert not any(f.startswith(str(tmp_path)) for found in files.values() for f in found)
+    original = compare(VOLTIJD, WHAT_IF, [PAST])  # the copies decide as the originals do
+    assert attrs.evolve(remote, before=original.before, after=original.after) == original
+
+
+@needs_dask
+def test_twenty_thousand_generated_cases_give_the_same_impact(
+        client: Any, tmp_path: Path) -> None:
+    """20,000 generated HBO-ICT cases under the programme and a variant (certificates valid
+    for 2 years instead of 3), as JSON Lines the workers read from a URL in 1 MiB blocks: the
+    same Impact as a local run with two processes."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    corpus = tmp_path / "cases.jsonl"
+    with corpus.open("w", encoding="utf-8") as handle:
+        for case in generate.generate(GENERATED, 1):
+            handle.write(json.dumps(case) + "\n")
+    variant = tmp_path / "ict-variant.luk"
+    text = ICT.read_text("utf-8")
+    assert "  max age 3 years" in text
+    variant.write_text(text.replace("  max age 3 years", "  max age 2 years"), encoding="utf-8")
+    local = compare(ICT, variant, [corpus], jobs=2)
+    assert local.cases == GENERATED and local.changed and local.findings_changed
+    seen: list[int] = []
+    remote = distributed.compare(ICT, variant, [url_of(corpus)], client=client,
+                                 block_size=1 << 20, progress=seen.append)
+    assert as_local(remote, corpus) == local.to_dict()
+    assert seen == sorted(seen) and len(seen) > 1 and seen[-1] <= GENERATED  # progress
+
+
+@needs_dask
+def test_a_broken_ruleset_is_reported_before_any_case_runs(client: Any, tmp_path: Path) -> None:
+    """The rulesets are checked here first: a broken one raises with its diagnostics."""
+    broken = tmp_path / "broken.luk"
+    broken.write_text("programme X\n  nonsense\n", encoding="utf-8")
+    with pytest.raises(RulesetError):
+        compare(VOLTIJD, broken, [PAST], client=client)
+
+
+@needs_dask
+def test_luk_diff_scheduler_prints_what_a_local_run_prints(client: Any) -> None:
+    """`luk diff --scheduler ADDRESS` gives the same output and exit code as without."""
+    address = client.scheduler.address
+    for extra in ([], ["--format", "json"]):
+        args = ["diff", str(VOLTIJD.relative_to(REPO)), str(WHAT_IF.relative_to(REPO)),
+                str(PAST.relative_to(REPO)) + "/", *extra]
+        here = luk(*args)
+        there = luk(*args, "--scheduler", address)
+        assert (there.returncode, there.stdout, there.stderr) == (here.returncode, here.stdout,
+                                                                  here.stderr)
+        assert here.returncode == 1 and here.stdout
+    both = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--scheduler", address,
+               "--jobs", "2")
+    assert both.returncode == 2 and "--jobs and --scheduler" in both.stderr
+
+
+@needs_dask
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "nonsense", "foo://host:1"])
+def test_a_bad_scheduler_address_is_exit_2_in_one_line(address: str) -> None:
+    """Nothing answering at the address, or no address at all: one line, exit 2, no
+    traceback, and no hang (the connection is given up after Dask's connect timeout)."""
+    result = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--scheduler", address,
+                 env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"luk diff: cannot connect to the Dask scheduler at "
+                                    f"{address}: ")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@needs_dask
+def test_the_bad_address_message_is_dutch_with_lang_nl() -> None:
+    """The message speaks the command's language."""
+    result = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--scheduler", "nonsense",
+                 "--lang", "nl")
+    assert result.returncode == 2
+    assert result.stderr.startswith("luk diff: kan geen verbinding maken met de Dask-scheduler")
+
+
+BLOCK_DASK = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("dask", "distributed", "fsspec"):
+            raise ImportError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, Block())
+from luk_rules.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_scheduler_without_dask_says_how_to_install_it() -> None:
+    """Without Dask, --scheduler says what to install and exits 2 (whether Dask is installed
+    here or not: it is hidden from this run)."""
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_DASK, "diff", str(VOLTIJD), str(WHAT_IF), str(PAST),
+         "--scheduler", "tcp://127.0.0.1:8786"],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "pip install 'luk-rules[dask]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    local = subprocess.run([sys.executable, "-c", BLOCK_DASK, "diff", str(VOLTIJD),
+                            str(WHAT_IF), str(PAST)],
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert local.returncode == 1  # the core does not need Dask
+
+
+def test_the_bundle_holds_the_sources_and_refuses_other_shipped_law() -> None:
+    """What travels: both rulesets, what they include and replace, as text; the shipped law
+    only by name and text, which the worker checks against its own (no Dask needed here)."""
+    bundle = distributed.Bundle.of(VOLTIJD, WHAT_IF)
+    names = {parts[-1] for parts, _ in bundle.files}
+    assert names == {"bouwkunde-voltijd.luk", "bouwkunde-voltijd-evl.luk", "bouwkunde-units.luk"}
+    assert {parts for parts, _ in bundle.law} >= {("whw.luk",), ("voltijd-uitbreiding.luk",)}
+    assert bundle.digest and bundle.digest == distributed.Bundle.of(VOLTIJD, WHAT_IF).digest
+    first, second = distributed.rulesets(bundle)
+    assert str(first.ir.programme.code) == "BK" and second.ir.programme.replaces is not None
+    other = attrs.evolve(bundle, law=tuple((parts, text + "\n# changed\n")
+                                           for parts, text in bundle.law), digest="other")
+    with pytest.raises(LukError, match="install the same version of luk-rules"):
+        distributed.rulesets(other)
