@@ -21,7 +21,7 @@ What is measured, per run (Linux; ``/proc`` is read every ``--interval`` seconds
   shared pages between the processes that share them: the tree's real footprint).
 
 The JSON report goes to a file in the temporary folder (its size is printed). Run from
-the repository root (the corpus of 1M cases takes about 0.7 GB; check ``df -h /tmp``)::
+the repository root (the corpus of 1M cases takes about 0.9 GB; check ``df -h /tmp``)::
 
     .venv/bin/python benchmarks/bench_memory.py [--count 1000000] [--jobs 2] [--same]
         [--corpus FILE] [--dir DIR]
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             after.write_text(stricter(text), encoding="utf-8")
         corpus = args.corpus or tmp / "cases.jsonl"
         if not corpus.exists():
-            needed = args.count * 800
+            needed = args.count * 1_000
             if needed > free:
                 print(f"not enough room for about {needed / 1e9:.1f} GB of cases in "
                       f"{corpus.parent}", file=sys.stderr)
