@@ -346,6 +346,25 @@ def _write(text: str, output: str | None, command: str, lang: Lang) -> bool:
     return True
 
 
+def _write_with(write: Callable[[TextIO], None], output: str | None, command: str,
+                lang: Lang) -> bool:
+    """Like :func:`_write`, for a result that ``write`` writes piece by piece (without a
+    newline at the end) to standard output or into the file ``output``."""
+    if output is None:
+        write(sys.stdout)
+        sys.stdout.write("\n")
+        return True
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            write(handle)
+            handle.write("\n")
+    except OSError as exc:
+        _complain(command, msg("cannot write {path}: {reason}", path=output,
+                               reason=exc.strerror or str(exc)), lang)
+        return False
+    return True
+
+
 def _complain(command: str | None, text: str, lang: Lang) -> None:
     """``luk COMMAND: text`` on standard error, the text in ``lang``."""
     head = "luk" if command is None else f"luk {command}"
@@ -790,8 +809,10 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
             with contextlib.suppress(Exception):  # the report does not depend on a clean close
                 client.close()
     progress.close()
-    if args.format == "json":
-        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    if args.format == "json":  # written a case at a time: the cases may be millions
+        if not _write_with(result.write_json, args.output, "diff", lang):
+            return EXIT_USAGE
+        text = None
     elif args.format == "markdown":
         text = report.impact_markdown(result, lang)
     elif args.format == "html":
@@ -802,7 +823,7 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
             return EXIT_USAGE
     else:
         text = report.impact_text(result, lang)
-    if not _write(text, args.output, "diff", lang):
+    if text is not None and not _write(text, args.output, "diff", lang):
         return EXIT_USAGE
     problem = result.gate_problem(args.max_invalid)
     if problem is not None:

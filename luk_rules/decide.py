@@ -383,34 +383,61 @@ def render_findings(reports: Iterable[tuple[str, Report]], derivation: Derivatio
     """Every finding the derivation holds for these reports, most severe first, then by
     code, facts and message: equal derivations give equal lists. Messages and citations
     are in ``lang``; ``texts`` are the program's words among the facts' values."""
+    groups = _Groups(derivation)
     return tuple(sorted(
-        (render_finding(report, (pred, args), derivation, lang, texts)
+        (render_finding(report, (pred, args), derivation, lang, texts, groups)
          for pred, report in reports for args in derivation.of(pred)),
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.facts, f.message)))
 
 
+class _Groups:
+    """The facts of a derivation grouped by their first values, each predicate grouped
+    once: a finding reads its group instead of every fact of the predicate, so that
+    rendering n findings over n facts costs n, not n squared."""
+
+    def __init__(self, derivation: Derivation) -> None:
+        self.derivation = derivation
+        self.grouped: dict[tuple[str, int, int], dict[tuple[Value, ...], set[str]]] = {}
+
+    def get(self, pred: str, key: tuple[Value, ...], at: int) -> set[str]:
+        """The value at ``at`` (as text) of the facts of ``pred`` that start with ``key``."""
+        width = len(key)
+        grouped = self.grouped.get((pred, width, at))
+        if grouped is None:
+            grouped = self.grouped[(pred, width, at)] = {}
+            for f in self.derivation.of(pred):
+                found = grouped.get(f[:width])
+                if found is None:
+                    grouped[f[:width]] = {str(f[at])}
+                else:
+                    found.add(str(f[at]))
+        return grouped.get(key, set())
+
 
 def render_finding(report: Report, fact: Fact, derivation: Derivation, lang: Lang = "en",
-                   texts: Mapping[str, Message] | None = None) -> Finding:
-    """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`."""
+                   texts: Mapping[str, Message] | None = None,
+                   groups: _Groups | None = None) -> Finding:
+    """A finding fact as a :class:`Finding`: all of it read off its :class:`Report`.
+
+    ``groups`` (of the same derivation) are shared by the findings of one decision."""
     args = fact[1]
     words = texts or {}
     values = {p.name: _show(p, args[i], lang, words) for i, p in report.shown}
     gathered: dict[str, list[str]] = {}
     raw = dict(zip((p.name for p in report.params), fact[1], strict=True)) if (
         report.collected) else {}
+    if groups is None:
+        groups = _Groups(derivation)
     for collected in report.collected:
         key = tuple(raw[name] for name in collected.key)
-        width = len(key)
-        gathered[collected.name] = sorted({
-            str(f[-1]) for f in derivation.of(collected.pred) if f[:width] == key})
+        gathered[collected.name] = sorted(groups.get(collected.pred, key, -1))
         values[collected.name] = ", ".join(gathered[collected.name])
     facts: set[str] = set()
     for name in report.facts:
         facts.update(gathered[name] if name in gathered else (values[name],))
     if report.facts_from and report.facts_key:
         key_value = report.value(report.facts_key, fact[1])
-        facts.update(str(f[1]) for f in derivation.of(report.facts_from) if f[0] == key_value)
+        facts.update(groups.get(report.facts_from, (key_value,), 1))
     elif report.facts_from:
         facts.update(str(f[0]) for f in derivation.of(report.facts_from))
     basis, source, status = report.cited_params

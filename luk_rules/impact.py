@@ -26,15 +26,19 @@ import contextlib
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import stat
 import sys
+import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final, TextIO, TypeVar, overload
 
 import attrs
 
@@ -48,6 +52,8 @@ BATCH = 2_000  # cases read ahead to size the workers' chunks
 CHUNK = 100  # at most this many cases handed to a worker at a time
 PER_WORKER = 50  # a worker process is started for every 50 cases at most (it costs more)
 EXAMPLES = 3  # example cases shown per group
+KEEP = 1_000  # cases of each list of an Impact kept in memory; the rest wait in a file
+SPILL = 500  # cases written to that file at a time
 JOBS_PER_CPU = 4  # at most this many worker processes per usable CPU ...
 MAX_JOBS = 64  # ... and never more than this many
 
@@ -156,6 +162,108 @@ class LawGroup:
     transitions: tuple[tuple[str, int], ...]
 
 
+T = TypeVar("T")
+
+
+class Spool(Sequence[T]):
+    """A list of the cases of an :class:`Impact` that holds its first :data:`KEEP` in
+    memory and writes the rest to a temporary file (deleted when it is closed; on POSIX
+    it has no name at all), so that a diff of a million changed cases takes the memory of
+    one of a thousand. It reads as a tuple: ``len`` at once, iterating reads the file back
+    a batch at a time, a slice is a tuple, and it equals a sequence of the same items.
+
+    :func:`summarise` appends to it; once it is handed out, it is only read (safe from
+    several threads).
+    """
+
+    __slots__ = ("__weakref__", "_end", "_file", "_head", "_keep", "_len", "_lock", "_tail")
+
+    def __init__(self, items: Iterable[T] = (), keep: int | None = None) -> None:
+        self._keep = KEEP if keep is None else keep
+        self._head: list[T] = []
+        self._tail: list[T] = []  # after the file's items, not yet written
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._len = 0
+        self._lock = threading.Lock()
+        for item in items:
+            self.append(item)
+
+    def append(self, item: T) -> None:
+        """Add an item at the end."""
+        self._len += 1
+        if len(self._head) < self._keep:
+            self._head.append(item)
+            return
+        self._tail.append(item)
+        if len(self._tail) >= SPILL:
+            with self._lock:
+                if self._file is None:
+                    # Open for the spool's life: closed (and so gone) when it is collected.
+                    self._file = tempfile.TemporaryFile(prefix="luk-diff-")  # noqa: SIM115
+                    weakref.finalize(self, self._file.close)
+                self._file.seek(self._end)
+                pickle.dump(self._tail, self._file, pickle.HIGHEST_PROTOCOL)
+                self._end = self._file.tell()
+                self._tail = []
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[T]:
+        yield from self._head
+        offset = 0
+        while True:
+            with self._lock:
+                if self._file is None or offset >= self._end:
+                    break
+                self._file.seek(offset)
+                # Safe: the file is this process's own, written above, and has no name.
+                batch: list[T] = pickle.load(self._file)
+                offset = self._file.tell()
+            yield from batch
+        yield from self._tail
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._len)
+            if step == 1 and stop <= len(self._head):
+                return tuple(self._head[start:stop])
+            if step > 0:
+                return tuple(islice(self, start, stop, step))
+            return tuple(self)[index]
+        at = index + self._len if index < 0 else index
+        if not 0 <= at < self._len:
+            raise IndexError("Spool index out of range")
+        if at < len(self._head):
+            return self._head[at]
+        return next(islice(self, at, None))
+
+    def __reversed__(self) -> Iterator[T]:
+        return reversed(tuple(self))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other,
+                                                                      strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))
+
+    def __repr__(self) -> str:
+        if self._len <= 10:
+            return repr(tuple(self))
+        return f"<Spool of {self._len} items: {tuple(self._head[:3])!r} ...>"
+
+
 @attrs.frozen
 class Impact:
     """What a change of ruleset does to a corpus of cases.
@@ -163,18 +271,23 @@ class Impact:
     Every case is in exactly one of ``changed`` (status changed, including a case
     valid on one side only), ``findings_changed`` (same status, different decision),
     ``invalid`` (invalid on both sides, not compared) or the unchanged rest.
+
+    Those lists and ``errors`` are sequences; made by :func:`compare` they are
+    :class:`Spool` sequences, which keep only their first :data:`KEEP` cases in memory.
+    ``transitions``, the groups and their examples are counts and a few cases each,
+    however long the corpus; :meth:`write_json` writes the JSON without holding it.
     """
 
     before: str
     after: str
     cases: int
-    changed: tuple[Change, ...]
-    findings_changed: tuple[Change, ...]
-    errors: tuple[dict[str, str], ...]
+    changed: Sequence[Change]
+    findings_changed: Sequence[Change]
+    errors: Sequence[dict[str, str]]
     groups: tuple[Group, ...]
     transitions: tuple[tuple[str, int], ...]
     findings_groups: tuple[Group, ...] = ()
-    invalid: tuple[Invalid, ...] = ()
+    invalid: Sequence[Invalid] = ()
 
     @property
     def any_changed(self) -> bool:
@@ -223,27 +336,59 @@ class Impact:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``luk diff --format json`` (docs/what-if.md), deterministic."""
+        """The JSON of ``luk diff --format json`` (docs/what-if.md), deterministic. It
+        holds every case listed; :meth:`write_json` writes the same without."""
+        return {key: list(value) if listed else value
+                for key, value, listed in self._json_parts()}
+
+    def write_json(self, out: TextIO) -> None:
+        """Write :meth:`to_dict` as ``json.dumps(..., indent=2, ensure_ascii=False)`` does,
+        to the byte, a case at a time: the memory it takes does not grow with the cases."""
+        out.write("{")
+        for n, (key, value, listed) in enumerate(self._json_parts()):
+            out.write(("," if n else "") + "\n  " + json.dumps(key) + ": ")
+            if not listed:
+                out.write(_indented(json.dumps(value, indent=2, ensure_ascii=False), 2))
+                continue
+            first = True
+            for item in value:
+                out.write(("[\n    " if first else ",\n    ")
+                          + _indented(json.dumps(item, indent=2, ensure_ascii=False), 4))
+                first = False
+            out.write("[]" if first else "\n  ]")
+        out.write("\n}")
+
+    def _json_parts(self) -> list[tuple[str, Any, bool]]:
+        """The JSON's keys in order, each with its value and whether it is a list of cases
+        (given as an iterable, read once)."""
+        return [
+            ("before", self.before, False),
+            ("after", self.after, False),
+            ("cases", self.cases, False),
+            ("changed", (c.to_dict() for c in self.changed), True),
+            ("findings_changed", (c.to_dict() for c in self.findings_changed), True),
+            ("invalid", (i.to_dict() for i in self.invalid), True),
+            ("errors", iter(self.errors), True),
+            ("summary", self._summary(), False),
+        ]
+
+    def _summary(self) -> dict[str, Any]:
         return {
-            "before": self.before,
-            "after": self.after,
             "cases": self.cases,
-            "changed": [c.to_dict() for c in self.changed],
-            "findings_changed": [c.to_dict() for c in self.findings_changed],
-            "invalid": [i.to_dict() for i in self.invalid],
-            "errors": list(self.errors),
-            "summary": {
-                "cases": self.cases,
-                "changed": len(self.changed),
-                "findings_changed": len(self.findings_changed),
-                "unchanged": self.unchanged,
-                "invalid": len(self.invalid),
-                "errors": len(self.errors),
-                "transitions": dict(self.transitions),
-                "groups": [g.to_dict() for g in self.groups],
-                "findings_groups": [g.to_dict() for g in self.findings_groups],
-            },
+            "changed": len(self.changed),
+            "findings_changed": len(self.findings_changed),
+            "unchanged": self.unchanged,
+            "invalid": len(self.invalid),
+            "errors": len(self.errors),
+            "transitions": dict(self.transitions),
+            "groups": [g.to_dict() for g in self.groups],
+            "findings_groups": [g.to_dict() for g in self.findings_groups],
         }
+
+
+def _indented(text: str, spaces: int) -> str:
+    """JSON text written at a depth: every line but the first indented by ``spaces``."""
+    return text.replace("\n", "\n" + " " * spaces)
 
 
 # ------------------------------------------------------------------ reading cases
@@ -826,12 +971,14 @@ def _group_reason(change: Change) -> str:
 
 
 def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
-    """Fold case results into an :class:`Impact` (keeps only what is reported)."""
+    """Fold case results into an :class:`Impact`. It keeps only what is reported: counts,
+    groups with a few examples, and the changed and invalid cases in a :class:`Spool`
+    each, which holds the first :data:`KEEP` in memory and the rest in a temporary file."""
     total = 0
-    changed: list[Change] = []
-    findings_changed: list[Change] = []
-    errors: list[dict[str, str]] = []
-    invalid: list[Invalid] = []
+    changed: Spool[Change] = Spool()
+    findings_changed: Spool[Change] = Spool()
+    errors: Spool[dict[str, str]] = Spool()
+    invalid: Spool[Invalid] = Spool()
     transitions: dict[str, int] = {}
     groups: dict[tuple[str, str, str], list[str]] = {}
     counts: dict[tuple[str, str, str], int] = {}
@@ -876,14 +1023,14 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
         before=before,
         after=after,
         cases=total,
-        changed=tuple(changed),
-        findings_changed=tuple(findings_changed),
-        errors=tuple(errors),
+        changed=changed,
+        findings_changed=findings_changed,
+        errors=errors,
         groups=tuple(Group(g[0], g[1], g[2], counts[g], tuple(groups[g])) for g in ordered),
         transitions=tuple(sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))),
         findings_groups=tuple(Group(g[0], g[1], g[2], same_counts[g], tuple(same_examples[g]))
                               for g in same_ordered),
-        invalid=tuple(invalid),
+        invalid=invalid,
     )
 
 
@@ -966,6 +1113,6 @@ def transition_words(transition: str, lang: Lang = "en") -> tuple[str, str]:
     return status_word(before, lang), status_word(after, lang)
 
 
-__all__ = ["STATUS_WORDS", "Impact", "Invalid", "LawGroup", "WorkerDied", "compare",
+__all__ = ["STATUS_WORDS", "Impact", "Invalid", "LawGroup", "Spool", "WorkerDied", "compare",
            "decide_all", "iter_cases", "listing", "max_jobs", "status_word", "summarise",
            "transition_words", "usable_cpus"]

@@ -124,9 +124,9 @@ class ScopedCompiler:
     def members(self, items: ir.ItemSet, member: Var, scope: Scope) -> list[Literal_]:
         """Literals that hold for each item ``member`` of the set."""
         t: Term = self.fresh() if len(items.types) > 1 else items.types[0] if items.types else _
-        lits: list[Literal_] = [Atom("item", (member, t, _, _, True if items.verified else _))]
-        if len(items.types) > 1:
-            lits.append(Test(t, "in", tuple(sorted(items.types))))
+        lits: list[Literal_] = []
+        # The claims (counts, organisations) first: with the outcome or unit bound they
+        # give just its items, where starting from every item would cost items x outcomes.
         for kind, targets in (("claim", items.covering), ("counts", items.counting_for)):
             for target in targets:
                 pre, ref = self.term(target.ref, scope)
@@ -137,6 +137,9 @@ class ScopedCompiler:
             pre, ref = self.term(organisation, scope)
             lits.extend(pre)
             lits.append(Atom("item-org", (member, ref)))
+        lits.append(Atom("item", (member, t, _, _, True if items.verified else _)))
+        if len(items.types) > 1:
+            lits.append(Test(t, "in", tuple(sorted(items.types))))
         return lits
 
     def item_set(self, items: ir.ItemSet | str, scope: Scope, cite: Cite
