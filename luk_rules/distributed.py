@@ -57,14 +57,10 @@ from luk_rules.impact import (
     RawCase,
     WorkerDied,
     _cannot_read,
-    _decode,
-    _find_long,
-    _int_or_long,
     _line_case,
-    _long_message,
-    _Unreadable,
     decide_case,
     iter_cases,
+    json_file_cases,
     summarise,
 )
 from luk_rules.resources import law_dir
@@ -367,34 +363,7 @@ def slice_cases(part: Slice, options: Mapping[str, Any]) -> Iterator[RawCase]:
             if line.strip():  # as a local file's lines: split at b"\n" only
                 yield _line_case(f"{part.url}:{number}", line, number)
         return
-    yield from _json_cases(part.url, data)
-
-
-def _json_cases(shown: str, data: bytes) -> Iterator[RawCase]:
-    """The cases of a ``.json`` file's bytes: one submission, or a list of them (what
-    ``luk_rules.impact`` does with a local file once it is read)."""
-    try:
-        text = _decode(data)
-    except _Unreadable as exc:
-        yield RawCase(shown, "", exc.message)
-        return
-    if not text.lstrip().startswith("["):
-        yield RawCase(shown, text)
-        return
-    long_numbers = False
-    try:
-        items = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        yield RawCase(shown, text)  # decided as invalid, saying why
-        return
-    except ValueError:  # a number too long: only the cases that hold one are invalid
-        items, long_numbers = json.loads(text, parse_int=_int_or_long), True
-    for i, item in enumerate(items):
-        found = _find_long(item) if long_numbers else None
-        if found:
-            yield RawCase(f"{shown}[{i}]", "", _long_message(found))
-        else:
-            yield RawCase(f"{shown}[{i}]", json.dumps(item))
+    yield from json_file_cases(part.url, data)
 
 
 def count_lines(url: str, start: int, length: int, options: Mapping[str, Any]

@@ -537,6 +537,13 @@ def _file_cases(path: Path) -> Iterator[RawCase]:
     except OSError as exc:
         yield RawCase(shown, "", _cannot_read(exc))
         return
+    yield from json_file_cases(shown, data)
+
+
+def json_file_cases(shown: str, data: bytes) -> Iterator[RawCase]:
+    """The cases of a ``.json`` file's bytes, named ``shown``: one submission, or a list
+    of them (``shown[i]``); a file that is not UTF-8 or a number too long is a case that
+    cannot be read, saying why."""
     try:
         text = _decode(data)
     except _Unreadable as exc:
