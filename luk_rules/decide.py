@@ -13,7 +13,6 @@ from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Valu
 from luk_rules.compile.rules import BUILT_IN
 from luk_rules.engine import Derivation
 from luk_rules.i18n import Lang, Message, msg, msgn, say
-from luk_rules.submission import Submission
 
 Status = Literal["admissible", "incomplete", "inadmissible"]
 Severity = Literal["deny", "warning", "info"]
@@ -294,8 +293,10 @@ class DecisionBuilder:
             status = "admissible"
         return Verdict(status, law, combination, missing, findings)
 
-    def build(self, submission: Submission, derivation: Derivation, explain: bool) -> Decision:
-        """Assemble the decision (and, with ``explain``, its proof tree)."""
+    def build(self, case: str, units: Iterable[str], derivation: Derivation,
+              explain: bool, lang: Lang = "en") -> Decision:
+        """Assemble the decision on the submission ``case`` claiming ``units`` (and, with
+        ``explain``, its proof tree); its findings in ``lang``."""
         law_facts = sorted(derivation.of("law"))
         law = str(law_facts[0][0]) if law_facts else None
         combos = sorted(str(c[0]) for c in derivation.of("combination"))
@@ -303,8 +304,8 @@ class DecisionBuilder:
         counting: dict[str, list[str]] = {}
         for item, _unit, outcome in derivation.of("counts"):
             counting.setdefault(str(outcome), []).append(str(item))
-        claimed = sorted(set(submission.units))
-        units = {
+        claimed = sorted(set(units))
+        outcomes = {
             code: UnitOutcome(
                 self.units[code].kind,
                 {o.ref: tuple(sorted(counting.get(o.ref, ()))) for o in self.units[code].outcomes},
@@ -322,15 +323,14 @@ class DecisionBuilder:
             status = "incomplete"
         else:
             status = "admissible"
-        findings: Sequence[Finding] = Findings(self.reports, derivation,
-                                               self.compiled.program.texts)
+        findings = Findings(self.reports, derivation, self.compiled.program.texts)
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
             explanation = self._explain(derivation, tuple(findings), missing, law, combination)
             fired = fired_sites(self.compiled.program, derivation)
-        return Decision(submission.id, status, combination, law, units, missing, findings,
-                        explanation, fired)
+        return Decision(case, status, combination, law, outcomes, missing,
+                        findings.in_language(lang), explanation, fired)
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         """What an outcome lacks: its own minimum and accepted types (or its unit's)."""

@@ -23,6 +23,7 @@ from luk_rules import checks
 from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.checks.resolve import Resolution, resolve
 from luk_rules.compile import Compiled, StratificationError, compile_ruleset, exam
+from luk_rules.compile.reader import Read, Reader
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
@@ -138,9 +139,10 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 
-def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:
-    """The engine runner and decision builder for a compiled ruleset (once per ruleset)."""
-    return make_runner(compiled.program, engine), DecisionBuilder(compiled)
+def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder, Reader]:
+    """The engine runner, decision builder and fast submission reader for a compiled
+    ruleset (once per ruleset)."""
+    return make_runner(compiled.program, engine), DecisionBuilder(compiled), Reader(compiled)
 
 
 def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
@@ -148,6 +150,11 @@ def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
     """Like :func:`decide`, but only the decision in brief (no messages, no proofs)."""
     validate(submission, compiled.ruleset)
     return builder.verdict(runner.run(compiled.facts(submission)))
+
+
+def verdict_read(runner: Runner, builder: DecisionBuilder, read: Read) -> Verdict:
+    """:func:`verdict` of a submission a :class:`Reader` read (and so checked)."""
+    return builder.verdict(runner.run(read.facts))
 
 
 def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
@@ -159,7 +166,14 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
     """
     validate(submission, compiled.ruleset)
     derivation = runner.run(compiled.facts(submission), trace=explain)
-    return builder.build(submission, derivation, explain).in_language(lang)
+    return builder.build(submission.id, submission.units, derivation, explain, lang)
+
+
+def decide_read(runner: Runner, builder: DecisionBuilder, read: Read, explain: bool = False,
+                lang: Lang = "en") -> Decision:
+    """:func:`decide` on a submission a :class:`Reader` read (and so checked)."""
+    derivation = runner.run(read.facts, trace=explain)
+    return builder.build(read.case, read.units, derivation, explain, lang)
 
 
 def audit(compiled: Compiled, runner: Runner, builder: AuditBuilder, record: Record,

@@ -355,6 +355,9 @@ class _Generator:
         terms = [self.term(a) for a in self.rule.head.args]
         args = "(" + "".join(t + ", " for t in terms) + ")"
         facts = self.shared.store(self.rule.head.pred)
+        if not self.trace and not self.head_indexes:
+            self.emit(f"{facts}[{args}] = None")  # a fact derived again stays where it is
+            return
         head = self.fresh("h")
         self.emit(f"{head} = {args}")
         self.emit(f"if {head} not in {facts}:")
@@ -564,6 +567,75 @@ def _simplified(rule: Rule, possible: AbstractSet[str],
     return attrs.evolve(rule, body=tuple(body))
 
 
+def _variables(lit: Literal_) -> set[str]:
+    """The variables a body literal mentions or binds."""
+    found: set[str] = set()
+    if isinstance(lit, Atom):
+        return lit.variables()
+    if isinstance(lit, Neg | CountAtLeast | Aggregate):
+        found = lit.atom.variables()
+    if isinstance(lit, Aggregate | Compute):
+        found.add(lit.result.name)
+    if isinstance(lit, Compute | Test):
+        found.update(t.name for t in (lit.left, lit.right) if isinstance(t, Var))
+    return found
+
+
+def _hoisted(rule: Rule, singletons: AbstractSet[str]) -> Rule:
+    """``rule`` with its atoms of predicates that have at most one fact read first.
+
+    A join is the same in any order, but reading the one fact first, and not once per
+    binding of the loops before it, is cheaper. An atom moves only past other atoms:
+    never past a negation, count, aggregate, computation or test that shares one of its
+    variables (what those mean depends on what is bound before them).
+    """
+    body = list(rule.body)
+    front = 0
+    for at, lit in enumerate(rule.body):
+        if not isinstance(lit, Atom) or lit.pred not in singletons:
+            continue
+        names = lit.variables()
+        if any(not isinstance(other, Atom) and _variables(other) & names
+               for other in body[front:body.index(lit)]):
+            continue
+        body.remove(lit)
+        body.insert(front, lit)
+        front += 1
+        del at
+    return rule if body == list(rule.body) else attrs.evolve(rule, body=tuple(body))
+
+
+def _binds(lit: Literal_) -> set[str]:
+    """The variables a body literal binds."""
+    if isinstance(lit, Atom):
+        return lit.variables()
+    if isinstance(lit, Aggregate | Compute):
+        return {lit.result.name}
+    return set()
+
+
+def _filters_first(rule: Rule) -> Rule:
+    """``rule`` with each test, negation and count moved to where what it reads is bound:
+    a binding that fails it is dropped before the loops after that point.
+
+    A test reads all its variables. A negation or count means the same only with the
+    same variables bound, so it moves no earlier than where the variables bound at its
+    place are bound.
+    """
+    placed: list[Literal_] = []
+    bound_at: list[set[str]] = [set()]  # bound_at[j]: bound before placed[j]
+    for lit in rule.body:
+        if isinstance(lit, Test | Neg | CountAtLeast):
+            need = _variables(lit) & bound_at[-1]
+            at = next(j for j, bound in enumerate(bound_at) if need <= bound)
+            placed.insert(at, lit)
+            bound_at.insert(at + 1, set(bound_at[at]))
+        else:
+            placed.append(lit)
+            bound_at.append(bound_at[-1] | _binds(lit))
+    return rule if placed == list(rule.body) else attrs.evolve(rule, body=tuple(placed))
+
+
 class _Facts(Mapping[str, AbstractSet[Args]]):
     """A run's facts by predicate, read from its stores when asked: only predicates with
     facts are keys (each a set of argument tuples)."""
@@ -640,7 +712,9 @@ class NativeRunner:
                     possible.add(rule.head.pred)
                     changed = True
         # Simplified again from the rule as written: more predicates may have facts now.
-        live = {i: _simplified(everything[i], possible, fixed) or everything[i]
+        live = {i: _filters_first(_hoisted(
+                    _simplified(everything[i], possible, fixed) or everything[i],
+                    program.singletons))
                 for i in sorted(live)}
         self._plain = _compile(program, live, False, fixed, loaded, label)
         self.source = self._plain.source
