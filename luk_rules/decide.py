@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import compress
 from typing import Any, Literal, overload
 
 import attrs
@@ -11,7 +12,7 @@ import attrs
 from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Value
 from luk_rules.compile.rules import BUILT_IN
-from luk_rules.engine import Derivation
+from luk_rules.engine import Derivation, Runner, selector
 from luk_rules.i18n import Lang, Message, msg, msgn, say
 
 Status = Literal["admissible", "incomplete", "inadmissible"]
@@ -268,7 +269,7 @@ def fired_sites(program: Program, derivation: Derivation) -> frozenset[tuple[str
 class DecisionBuilder:
     """Reads a derivation into a :class:`Decision`; one per compiled ruleset."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, runner: Runner | None = None) -> None:
         self.compiled = compiled
         rs = compiled.ruleset
         self.rs = rs
@@ -276,48 +277,54 @@ class DecisionBuilder:
         self.needs = {o.ref: (o.minimum.count, tuple(sorted(u.accepted_for(o.ref))))
                       for u in rs.units for o in u.outcomes}
         self.reports = reports_of(compiled, "decision")
+        # What a decision reads of a derivation, in one call: law, route, counting items,
+        # missing outcomes, then each finding predicate (its finding, whether it denies).
+        self._read = ("law", "combination", "counts", "missing",
+                      *(pred for pred, _ in self.reports))
+        self._findings = tuple((report.code, report.severity) for _, report in self.reports)
+        self._denies = tuple(report.severity == "deny" for _, report in self.reports)
+        self._positions = tuple(range(len(self.reports)))
+        self._unit_outcomes = {u.code: (u.kind, tuple(o.ref for o in u.outcomes))
+                               for u in rs.units}
+        self._select = selector(runner, self._read)
 
     def verdict(self, derivation: Derivation) -> Verdict:
         """The decision in brief, without messages: what impact analysis compares."""
-        law = min((str(f[0]) for f in derivation.of("law")), default=None)
-        combination = min((str(c[0]) for c in derivation.of("combination")), default="A")
-        missing = tuple(sorted(str(o) for _, o in derivation.of("missing")))
-        findings = tuple(sorted((report.code, report.severity)
-                                for pred, report in self.reports
-                                for _ in derivation.of(pred)))
-        if any(severity == "deny" for _, severity in findings):
+        laws, combinations, _, missed, *found = self._select(derivation)
+        law = min([str(f[0]) for f in laws]) if laws else None
+        combination = min([str(c[0]) for c in combinations]) if combinations else "A"
+        missing = tuple(sorted([str(o) for _, o in missed]))
+        findings: list[tuple[str, str]] = []
+        for at in compress(self._positions, found):  # the finding predicates with facts
+            findings += [self._findings[at]] * len(found[at])
+        findings.sort()
+        if any(compress(self._denies, found)):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"
         else:
             status = "admissible"
-        return Verdict(status, law, combination, missing, findings)
+        return Verdict(status, law, combination, missing, tuple(findings))
 
     def build(self, case: str, units: Iterable[str], derivation: Derivation,
               explain: bool, lang: Lang = "en") -> Decision:
         """Assemble the decision on the submission ``case`` claiming ``units`` (and, with
         ``explain``, its proof tree); its findings in ``lang``."""
-        law_facts = sorted(derivation.of("law"))
-        law = str(law_facts[0][0]) if law_facts else None
-        combos = sorted(str(c[0]) for c in derivation.of("combination"))
-        combination = combos[0] if combos else "A"
+        laws, combinations, counts, missed, *found = self._select(derivation)
+        law = str(min(laws)[0]) if laws else None
+        combination = min([str(c[0]) for c in combinations]) if combinations else "A"
         counting: dict[str, list[str]] = {}
-        for item, _unit, outcome in derivation.of("counts"):
+        for item, _unit, outcome in counts:
             counting.setdefault(str(outcome), []).append(str(item))
-        claimed = sorted(set(units))
-        outcomes = {
-            code: UnitOutcome(
-                self.units[code].kind,
-                {o.ref: tuple(sorted(counting.get(o.ref, ()))) for o in self.units[code].outcomes},
-            )
-            for code in claimed
-        }
-        missing = tuple(sorted(
-            (self._missing(str(u), str(o), len(counting.get(str(o), ())))
-             for u, o in derivation.of("missing")),
-            key=lambda m: (m.unit, m.outcome)))
-        if any(report.severity == "deny" and derivation.of(pred)
-               for pred, report in self.reports):
+        outcomes = {}
+        for code in sorted(set(units)):
+            kind, refs = self._unit_outcomes[code]
+            outcomes[code] = UnitOutcome(
+                kind, {ref: tuple(sorted(counting[ref])) if ref in counting else ()
+                       for ref in refs})
+        missing = tuple([self._missing(u, o, len(counting.get(o, ())))
+                         for u, o in sorted([(str(u), str(o)) for u, o in missed])])
+        if any(compress(self._denies, found)):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"

@@ -142,7 +142,8 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
 def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder, Reader]:
     """The engine runner, decision builder and fast submission reader for a compiled
     ruleset (once per ruleset)."""
-    return make_runner(compiled.program, engine), DecisionBuilder(compiled), Reader(compiled)
+    runner = make_runner(compiled.program, engine)
+    return runner, DecisionBuilder(compiled, runner), Reader(compiled)
 
 
 def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,

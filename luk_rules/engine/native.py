@@ -22,8 +22,9 @@ is immutable and every run has its own fact stores, so threads may share it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -54,7 +55,7 @@ ProgramFn = Callable[[FactSet, TraceLog | None], tuple[Store, ...]]
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
 _ARITHMETIC = {"+": "+", "-": "-"}
-_EMPTY: tuple[Args, ...] = ()
+_NONE: AbstractSet[Args] = frozenset()
 _ALL = -1  # in a traced rule's used facts: every fact of an aggregate's bucket
 _MAX_NESTING = 12  # levels of one rule's loops and tests before it is evaluated in segments
 
@@ -406,11 +407,13 @@ def _schedule(program: Program, rules: Mapping[int, Rule]) -> Schedule:
 
 @attrs.frozen
 class _Compiled:
-    """One generated program function, and which of its results hold which predicate."""
+    """One generated program function, and which of its results hold which predicate's
+    facts: its stores, then the fixed predicates' facts, then an empty dict (``empty``)."""
 
     function: ProgramFn
     source: str
     stores: Mapping[str, int]
+    empty: int
 
 
 def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
@@ -456,13 +459,21 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
     stores = [f"s{n}" for n in range(len(layout.preds))]
     for name in stores:
         shared.prelude.append(f"    {name} = {{}}")
+    # The fixed facts come back with the stores (as shared dicts nothing writes to).
+    where = dict(layout.preds)
+    for pred, rows in fixed.items():
+        if rows:
+            where[pred] = len(stores)
+            stores.append(shared._add(dict.fromkeys(rows)))
+    stores.append(shared._add({}))
     # The constants are the function's defaults: bound once, not on every run.
     consts = "".join(f", k{i}=K[{i}]" for i in range(len(shared.consts)))
     prelude = list(dict.fromkeys(line for line in shared.prelude if "= K[" not in line))
     result = "(" + "".join(s + ", " for s in stores) + ")"
     source = "\n".join([f"def program(facts, log, EMPTY=(){consts}):", *prelude, *body,
                         f"    return {result}"])
-    return _Compiled(_build(source, tuple(shared.consts), label), source, dict(layout.preds))
+    return _Compiled(_build(source, tuple(shared.consts), label), source, where,
+                     len(stores) - 1)
 
 
 def _load(shared: _Shared, pred: str, indexes: Iterable[Positions],
@@ -637,26 +648,27 @@ def _filters_first(rule: Rule) -> Rule:
 
 
 class _Facts(Mapping[str, AbstractSet[Args]]):
-    """A run's facts by predicate, read from its stores when asked: only predicates with
-    facts are keys (each a set of argument tuples)."""
+    """A run's facts by predicate, read from what its program returned when asked: only
+    predicates with facts are keys (each a set of argument tuples)."""
 
-    __slots__ = ("_fixed", "_stores", "_where")
+    __slots__ = ("_stores", "_where")
 
-    def __init__(self, where: Mapping[str, int], stores: tuple[Store, ...],
-                 fixed: Mapping[str, AbstractSet[Args]]) -> None:
+    def __init__(self, where: Mapping[str, int], stores: tuple[Store, ...]) -> None:
         self._where = where
         self._stores = stores
-        self._fixed = fixed
 
     def get(self, pred: str, default: Any = None) -> Any:
-        rows = self._fixed.get(pred)
-        if rows is not None:
-            return rows
         number = self._where.get(pred)
         if number is None:
             return default
-        store = self._stores[number]
-        return store.keys() if store else default
+        rows = self._stores[number]
+        return rows.keys() if rows else default
+
+    def select(self, preds: Iterable[str]) -> list[AbstractSet[Args]]:
+        """The facts of each of ``preds`` (an empty set when none), in their order."""
+        where, stores = self._where, self._stores
+        return [_NONE if (n := where.get(pred)) is None else stores[n].keys()
+                for pred in preds]
 
     def __getitem__(self, pred: str) -> AbstractSet[Args]:
         rows: AbstractSet[Args] | None = self.get(pred)
@@ -665,10 +677,8 @@ class _Facts(Mapping[str, AbstractSet[Args]]):
         return rows
 
     def __iter__(self) -> Iterator[str]:
-        for pred, number in self._where.items():
-            if self._stores[number] and pred not in self._fixed:
-                yield pred
-        yield from self._fixed
+        stores = self._stores
+        return (pred for pred, number in self._where.items() if stores[number])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -718,11 +728,6 @@ class NativeRunner:
                 for i in sorted(live)}
         self._plain = _compile(program, live, False, fixed, loaded, label)
         self.source = self._plain.source
-        self._fixed: dict[str, AbstractSet[Args]] = {
-            pred: frozenset(rows) for pred, rows in fixed.items() if rows}
-        self._static: dict[str, AbstractSet[Args]] = {
-            pred: frozenset(rows) for pred, rows in static.items()
-            if rows and pred not in loaded}
 
     def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
@@ -731,13 +736,29 @@ class NativeRunner:
         """
         if not trace:
             plain = self._plain
-            return Derivation(_Facts(plain.stores, plain.function(facts, None), self._fixed),
-                              {})
+            return Derivation(_Facts(plain.stores, plain.function(facts, None)), {})
         log: TraceLog = []
         traced = self._traced
         stores = traced.function(facts, log)
-        return Derivation(_Facts(traced.stores, stores, self._static), smallest_proofs(log),
+        return Derivation(_Facts(traced.stores, stores), smallest_proofs(log),
                           frozenset(r for _, r, _ in log))
+
+    def selector(self, preds: Sequence[str]) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+        """A function that reads the facts of each of ``preds`` from a derivation of this
+        runner, in their order (empty when none): each a collection of argument tuples."""
+        plain = self._plain
+        where = plain.stores
+        picked = [where.get(pred, plain.empty) for pred in preds]
+        pick = itemgetter(*picked, plain.empty)  # always a tuple, one more at the end
+        names = tuple(preds)
+
+        def select(derivation: Derivation) -> Sequence[Collection[Args]]:
+            facts = derivation.facts
+            if type(facts) is _Facts and facts._where is where:
+                found: tuple[Store, ...] = pick(facts._stores)
+                return found[:-1]
+            return derivation.of_each(names)
+        return select
 
 
 def smallest_proofs(log: Iterable[tuple[Fact, int, tuple[Fact, ...]]]
