@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 import luk_rules
 from luk_rules.compile import FactSet
 from luk_rules.compile.reader import _quick_date, _quick_name
+from luk_rules.compile.rules import cutoff
+from luk_rules.ir import MaxAge
 from luk_rules.submission import _date, _is_name, structure, validate
 
 try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
@@ -216,3 +218,9 @@ def test_the_quick_date_test_accepts_only_dates(value: Any) -> None:
     except (ValueError, TypeError):
         full = None
     assert quick == full
+
+
+@given(st.dates(), st.integers(min_value=0, max_value=30_000))
+def test_the_quick_cutoff_is_the_maximum_ages(on: dt.date, months: int) -> None:
+    """compile.rules.cutoff is MaxAge.cutoff, as an ordinal."""
+    assert cutoff(on, months) == MaxAge(months=months).cutoff(on).toordinal()

@@ -80,7 +80,9 @@ class Reader:
         self.programme = programme.code if _quick_name(programme.code) else None
         self.forms = frozenset(programme.forms) & _FORMS
         self.units = _quick_names(u.code for u in rs.units)
-        self.outcomes = _quick_names(o.ref for u in rs.units for o in u.outcomes)
+        # Each outcome with its unit as the claim fact names it (the text before the dot).
+        self.outcomes = {ref: ref.rpartition(".")[0]
+                         for ref in _quick_names(o.ref for u in rs.units for o in u.outcomes)}
         self.types = _quick_names(e.name for e in rs.evidence_types)
         self.assessments = _quick_names(a.name for a in rs.assessments)
         self.scoped = bool(compiled.reads)
@@ -88,7 +90,11 @@ class Reader:
     def __call__(self, data: Any) -> Read | None:
         """The submission ``data`` (decoded JSON) read into facts, or None when this
         reader is not sure of it: then read it with :func:`~luk_rules.submission.structure`
-        and :func:`~luk_rules.submission.validate`."""
+        and :func:`~luk_rules.submission.validate`.
+
+        The checks of :func:`_quick_name` and :func:`_quick_date` are written out inline
+        here: this runs for every decision.
+        """
         if type(data) is not dict or not _SUBMISSION_KEYS.issuperset(data):
             return None
         try:
@@ -110,7 +116,7 @@ class Reader:
         for code in units:
             if type(code) is not str or code not in known:
                 return None
-        if len(set(units)) != len(units):
+        if len(units) > 1 and len(set(units)) != len(units):
             return None
         for activity in activities:
             if not _quick_name(activity):
@@ -119,38 +125,49 @@ class Reader:
         claims: list[Args] = []
         followed = dict.fromkeys(activities)
         ids: set[str] = set()
-        outcomes, types = self.outcomes, self.types
+        outcomes, types, iso = self.outcomes, self.types, dt.date.fromisoformat
         for item in evidence:
             if type(item) is not dict or not _ITEM_KEYS.issuperset(item):
                 return None
             try:
-                item_id, kind, refs = item["id"], item["type"], item["outcomes"]
-                on = _quick_date(item["date"])
+                item_id, kind, refs, on = item["id"], item["type"], item["outcomes"], item["date"]
             except KeyError:
                 return None
-            activity = item.get("activity")
-            verified = item.get("verified", False)
-            if (on is None or not _quick_name(item_id) or item_id in ids
+            if (type(on) is not str or len(on) != 10 or on[4] != "-" or on[7] != "-"
+                    or not on.isascii()
+                    or type(item_id) is not str or not item_id or item_id in ids
+                    or not item_id.isprintable() or item_id[0] == " " or item_id[-1] == " "
                     or type(kind) is not str or kind not in types
-                    or type(refs) is not list or not refs or type(verified) is not bool
-                    or (activity is not None and not _quick_name(activity))):
+                    or type(refs) is not list or not refs):
                 return None
-            for key in ("issuer", "organisation"):
-                value = item.get(key)
-                if value is not None and not _quick_name(value):
+            try:
+                day = iso(on).toordinal()
+            except ValueError:
+                return None
+            activity = NO_ACTIVITY
+            verified = False
+            if len(item) > 4:  # more than the four keys every item has
+                verified = item.get("verified", False)
+                if type(verified) is not bool:
                     return None
+                for key in ("activity", "issuer", "organisation"):
+                    value = item.get(key)
+                    if value is not None and not (
+                            type(value) is str and value and value.isprintable()
+                            and value[0] != " " and value[-1] != " "):
+                        return None
+                activity = item.get("activity") or NO_ACTIVITY
+                if activity:
+                    followed[activity] = None
             for ref in refs:
-                if type(ref) is not str or ref not in outcomes:
+                unit = outcomes.get(ref) if type(ref) is str else None
+                if unit is None:
                     return None
-                claims.append((item_id, ref.rpartition(".")[0], ref))
+                claims.append((item_id, unit, ref))
             if len(refs) > 1 and len(set(refs)) != len(refs):
                 return None
             ids.add(item_id)
-            if activity is None:
-                activity = NO_ACTIVITY
-            else:
-                followed[activity] = None
-            items.append((item_id, kind, on.toordinal(), activity, verified))
+            items.append((item_id, kind, day, activity, verified))
         facts = self.compiled.input_facts(form, assessment, date, units, items, claims,
                                           followed, len(activities))
         if self.scoped:

@@ -111,12 +111,19 @@ class Compiled:
     field_types: Mapping[str, str] = attrs.field(factory=dict)
 
     @functools.cached_property
-    def _accepting(self) -> Mapping[str, tuple[tuple[str, ir.MaxAge | None, int, bool], ...]]:
+    def _accepting(self) -> Mapping[str, tuple[tuple[str, int | None, bool], ...]]:
         """:attr:`accepted` with each maximum age in months (the cutoff depends on nothing
         else), read once."""
-        return {code: tuple((name, age, age.in_months if age else 0, needs)
+        return {code: tuple((name, age.in_months if age else None, needs)
                             for name, age, needs in rows)
                 for code, rows in self.accepted.items()}
+
+    @functools.cached_property
+    def _validity(self) -> int | None:
+        """How long results stay valid, in months (None: for ever, or no exam programme)."""
+        exam_programme = self.ruleset.exam
+        validity = exam_programme.validity if exam_programme else None
+        return validity.in_months if validity else None
 
     def facts(self, submission: Submission) -> FactSet:
         """The input facts of a (validated) submission, by predicate.
@@ -152,23 +159,30 @@ class Compiled:
         accept: list[Args] = []
         accepting = self._accepting
         for code in units:
-            for type_name, age, months, needs in accepting.get(code, ()):
-                if age is None:
-                    accept.append((code, type_name, 0, needs))
-                    continue
-                oldest = cutoffs.get(months)
-                if oldest is None:
-                    oldest = cutoffs[months] = age.cutoff(date).toordinal()
+            for type_name, months, needs in accepting.get(code, ()):
+                if months is None:
+                    oldest = 0
+                elif months in cutoffs:
+                    oldest = cutoffs[months]
+                else:
+                    oldest = cutoffs[months] = cutoff(date, months)
                 accept.append((code, type_name, oldest, needs))
-        return {
-            "sub": [(form, assessment, date.toordinal(), len(units), len(items), activities)],
+        day = date.toordinal()
+        facts: dict[str, Sequence[Args]] = {
+            "sub": [(form, assessment, day, len(units), len(items), activities)],
             "claimed": [(u,) for u in units],
             "item": items,
             "claim": claims,
             "followed": [(a,) for a in followed],
             "accept": accept,
-            **exam.result_facts(self.ruleset, results, date),
         }
+        if results:
+            facts.update(exam.result_facts(self.ruleset, results, date))
+        else:  # what exam.result_facts gives for no results, quicker
+            validity = self._validity
+            facts.update({"on": [(day,)], "result": [], "extension": [],
+                          "result-cutoff": [(0 if validity is None else cutoff(date, validity),)]})
+        return facts
 
     def scoped_facts(self, date: dt.date,
                      items: Iterable[tuple[str, str | None, str | None,
@@ -195,6 +209,18 @@ class Compiled:
                 elif isinstance(value, str | int):
                     found["field"].append((item_id, name, value))
         return {pred: rows for pred, rows in found.items() if pred in self.reads}
+
+
+def cutoff(on: dt.date, months: int) -> int:
+    """The oldest date (an ordinal) an item may have to count on ``on`` when it may be
+    ``months`` old: ``MaxAge(months=months).cutoff(on).toordinal()``, quicker."""
+    year, month = divmod(on.year * 12 + on.month - 1 - months, 12)
+    if year < dt.MINYEAR:
+        return 1  # date.min
+    day = on.day
+    if day <= 28:
+        return dt.date(year, month + 1, day).toordinal()
+    return ir.MaxAge(months=months).cutoff(on).toordinal()
 
 
 def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | None
