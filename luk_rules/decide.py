@@ -12,7 +12,7 @@ import attrs
 from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Value
 from luk_rules.compile.rules import BUILT_IN
-from luk_rules.engine import Derivation, Runner, selector
+from luk_rules.engine import Derivation, Runner, focused, selector
 from luk_rules.i18n import Lang, Message, msg, msgn, say
 
 Status = Literal["admissible", "incomplete", "inadmissible"]
@@ -277,20 +277,25 @@ class DecisionBuilder:
         self.needs = {o.ref: (o.minimum.count, tuple(sorted(u.accepted_for(o.ref))))
                       for u in rs.units for o in u.outcomes}
         self.reports = reports_of(compiled, "decision")
+        self._unit_outcomes = {u.code: (u.kind, tuple(o.ref for o in u.outcomes))
+                               for u in rs.units}
         # What a decision reads of a derivation, in one call: law, route, counting items,
-        # missing outcomes, then each finding predicate (its finding, whether it denies).
-        self._read = ("law", "combination", "counts", "missing",
-                      *(pred for pred, _ in self.reports))
+        # missing outcomes and the finding predicates that deny (the others' findings are
+        # made when read). ``decider`` derives these first, the other facts when read.
+        essentials = ("law", "combination", "counts", "missing",
+                      *(pred for pred, report in self.reports if report.severity == "deny"))
+        self.decider = None if runner is None else focused(runner, essentials)
+        self._select = selector(self.decider, essentials)
+        # A verdict reads every finding predicate (its finding, whether it denies).
+        self._select_verdict = selector(runner, ("law", "combination", "missing",
+                                                 *(pred for pred, _ in self.reports)))
         self._findings = tuple((report.code, report.severity) for _, report in self.reports)
         self._denies = tuple(report.severity == "deny" for _, report in self.reports)
         self._positions = tuple(range(len(self.reports)))
-        self._unit_outcomes = {u.code: (u.kind, tuple(o.ref for o in u.outcomes))
-                               for u in rs.units}
-        self._select = selector(runner, self._read)
 
     def verdict(self, derivation: Derivation) -> Verdict:
         """The decision in brief, without messages: what impact analysis compares."""
-        laws, combinations, _, missed, *found = self._select(derivation)
+        laws, combinations, missed, *found = self._select_verdict(derivation)
         law = min([str(f[0]) for f in laws]) if laws else None
         combination = min([str(c[0]) for c in combinations]) if combinations else "A"
         missing = tuple(sorted([str(o) for _, o in missed]))
@@ -310,7 +315,7 @@ class DecisionBuilder:
               explain: bool, lang: Lang = "en") -> Decision:
         """Assemble the decision on the submission ``case`` claiming ``units`` (and, with
         ``explain``, its proof tree); its findings in ``lang``."""
-        laws, combinations, counts, missed, *found = self._select(derivation)
+        laws, combinations, counts, missed, *denying = self._select(derivation)
         law = str(min(laws)[0]) if laws else None
         combination = min([str(c[0]) for c in combinations]) if combinations else "A"
         counting: dict[str, list[str]] = {}
@@ -324,7 +329,7 @@ class DecisionBuilder:
                        for ref in refs})
         missing = tuple([self._missing(u, o, len(counting.get(o, ())))
                          for u, o in sorted([(str(u), str(o)) for u, o in missed])])
-        if any(compress(self._denies, found)):
+        if any(denying):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"

@@ -166,14 +166,14 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
         SubmissionError: when the submission refers to what the ruleset does not know.
     """
     validate(submission, compiled.ruleset)
-    derivation = runner.run(compiled.facts(submission), trace=explain)
+    derivation = (builder.decider or runner).run(compiled.facts(submission), trace=explain)
     return builder.build(submission.id, submission.units, derivation, explain, lang)
 
 
 def decide_read(runner: Runner, builder: DecisionBuilder, read: Read, explain: bool = False,
                 lang: Lang = "en") -> Decision:
     """:func:`decide` on a submission a :class:`Reader` read (and so checked)."""
-    derivation = runner.run(read.facts, trace=explain)
+    derivation = (builder.decider or runner).run(read.facts, trace=explain)
     return builder.build(read.case, read.units, derivation, explain, lang)
 
 

@@ -5,6 +5,7 @@ rule as written."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,21 @@ def as_sets(derived: Any) -> dict[str, set[tuple[Any, ...]]]:
 
 
 def assert_plain_is_traced(rs: luk_rules.Ruleset, facts: FactSet) -> None:
-    plain = rs._runner.run(facts)
     traced = rs._runner.run(facts, trace=True)
-    assert as_sets(plain) == as_sets(traced)
-    for pred in as_sets(traced):
-        assert set(plain.of(pred)) == set(traced.of(pred))
-    assert plain.of("no such predicate") == frozenset()
+    expected = as_sets(traced)
+    for runner in (rs._runner, rs._builder.decider):
+        plain = runner.run(facts)
+        assert as_sets(plain) == expected
+        for pred in expected:
+            assert set(plain.of(pred)) == expected[pred]
+        assert plain.of("no such predicate") == frozenset()
+        # Read one predicate at a time, in a fresh derivation (a focused runner's second
+        # part runs when a predicate of it is read).
+        for pred in ("law", "combination", "missing", *expected):
+            assert set(runner.run(facts).of(pred)) == expected.get(pred, set())
+        both = runner.run(facts)
+        assert [set(rows) for rows in both.of_each(sorted(expected))] == [
+            expected[pred] for pred in sorted(expected)]
 
 
 def assert_same_on(rs: luk_rules.Ruleset, submissions: list[dict[str, Any]]) -> None:
@@ -149,3 +159,30 @@ def test_recursion_lookups_and_aggregates_in_the_plain_program() -> None:
     assert facts["linked"] == {("a", "b")}
     assert facts["source"] == {("a",), ("b",)}
     assert facts["heavy"] == {("a", 4)}
+
+
+def test_a_decision_derives_its_findings_when_they_are_read() -> None:
+    """Deciding derives what the status needs; the warnings' facts only when read, and
+    then the same as a full run; from two threads at once too."""
+    rs = luk_rules.load(ROOT / "rulesets" / "examples" / "hbo-ict-deeltijd.luk")
+    decider = rs._builder.decider
+    assert decider is not rs._runner
+    for sub in gen.random_submissions(rs.ir, 30, seed=11):
+        facts = rs._compiled.facts(structure(sub))
+        full = as_sets(rs._runner.run(facts))
+        derived = decider.run(facts)
+        assert derived.facts._finish is not None  # type: ignore[attr-defined]
+        derived.of("law")
+        derived.of("missing")
+        assert derived.facts._finish is not None  # type: ignore[attr-defined]
+        threads = [threading.Thread(target=derived.of, args=("finding:evidence-too-old",))
+                   for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert derived.facts._finish is None  # type: ignore[attr-defined]
+        assert as_sets(derived) == full
+        explained = rs.decide(sub, explain=True).to_dict()
+        del explained["explanation"]
+        assert rs.decide(sub).to_dict() == explained

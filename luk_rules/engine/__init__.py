@@ -7,7 +7,7 @@ optional extra). Both return a :class:`Derivation`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Protocol
 
@@ -73,6 +73,17 @@ def selector(runner: Runner | None, preds: Sequence[str]) -> Selector:
         return made
     names = tuple(preds)
     return lambda derivation: derivation.of_each(names)
+
+
+def focused(runner: Runner, preds: Iterable[str]) -> Runner:
+    """A runner that derives the same facts as ``runner``, quicker for a reader that needs
+    only ``preds``: what they need first, the other facts when they are read (the native
+    runner's :meth:`~luk_rules.engine.native.NativeRunner.focused`); else ``runner``."""
+    make = getattr(runner, "focused", None)
+    if make is None:
+        return runner
+    made: Runner = make(preds)
+    return made
 
 
 def limits(program: Program, engine: str) -> list[tuple[str, str]]:

@@ -50,7 +50,8 @@ Store = dict[Args, None]
 Index = dict[Any, list[Args]]
 Positions = tuple[int, ...]
 TraceLog = list[tuple[Fact, int, tuple[Fact, ...]]]
-ProgramFn = Callable[[FactSet, TraceLog | None], tuple[Store, ...]]
+ProgramFn = Callable[[Any, TraceLog | None], tuple[Any, ...]]
+"""A program function: input facts (or, for a second part, the first's state) to results."""
 
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
@@ -408,24 +409,33 @@ def _schedule(program: Program, rules: Mapping[int, Rule]) -> Schedule:
 @attrs.frozen
 class _Compiled:
     """One generated program function, and which of its results hold which predicate's
-    facts: its stores, then the fixed predicates' facts, then an empty dict (``empty``)."""
+    facts: its stores, then the fixed predicates' facts, then an empty dict (``empty``).
+
+    A program compiled in two parts has ``first``: a function that loads the input facts
+    and derives the predicates of ``first_stores`` (the others there are -1), returning
+    its state; ``function`` then takes that state and derives the rest.
+    """
 
     function: ProgramFn
     source: str
     stores: Mapping[str, int]
     empty: int
+    first: Callable[[FactSet], tuple[Any, ...]] | None = None
+    first_stores: Mapping[str, int] = attrs.field(factory=dict)
+    first_empty: int = -1
 
 
 def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
              fixed: Mapping[str, tuple[Args, ...]], loaded: Mapping[str, tuple[Args, ...]],
-             label: str) -> _Compiled:
+             label: str, first: AbstractSet[int] | None = None) -> _Compiled:
     """One function for the whole program: the input facts loaded into their stores and
     indexes, then every rule's block, in evaluation order.
 
     ``fixed`` predicates are read from constants; ``loaded`` facts are put into their
-    stores on every run (static facts of a predicate that rules derive too).
+    stores on every run (static facts of a predicate that rules derive too). With
+    ``first`` (rules that read only what they and the inputs derive), the program is
+    compiled in two parts: those rules, then the others (see :class:`_Compiled`).
     """
-    schedule = _schedule(program, rules)
     layout = _Layout(fixed)
     for pred in sorted(program.inputs):
         if pred not in fixed:
@@ -435,11 +445,68 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
         _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
     wanted = layout.wanted()
     shared = _Shared(layout)
+    parts = [rules] if first is None else [
+        {i: r for i, r in rules.items() if i in first},
+        {i: r for i, r in rules.items() if i not in first}]
+    bodies: list[list[str]] = []
+    preludes: list[list[str]] = []
+    for n, part in enumerate(parts):
+        shared.prelude = []
+        body: list[str] = []
+        if n == 0:
+            for pred in sorted(program.inputs):
+                if pred not in fixed:
+                    body.extend(_load(shared, pred, wanted.get(pred, ()), loaded.get(pred)))
+        body.extend(_rules(shared, program, part, trace, wanted))
+        bodies.append(body)
+        preludes.append(list(dict.fromkeys(shared.prelude)))
+    stores = [f"s{n}" for n in range(len(layout.preds))]
+    # The fixed facts come back with the stores (as shared dicts nothing writes to).
+    where = dict(layout.preds)
+    tail: list[str] = []
+    for pred, rows in fixed.items():
+        if rows:
+            where[pred] = len(stores) + len(tail)
+            tail.append(shared._add(dict.fromkeys(rows)))
+    tail.append(shared._add({}))
+    # The constants are the function's defaults: bound once, not on every run.
+    consts = "".join(f", k{i}=K[{i}]" for i in range(len(shared.consts)))
+    result = "(" + "".join(name + ", " for name in [*stores, *tail]) + ")"
+    if first is None:
+        prelude = [*preludes[0], *(f"    {name} = {{}}" for name in stores)]
+        source = "\n".join([f"def program(facts, log, EMPTY=(){consts}):",
+                            *dict.fromkeys(prelude), *bodies[0], f"    return {result}"])
+        return _Compiled(_build(source, tuple(shared.consts), label), source, where,
+                         len(stores) + len(tail) - 1)
+    # The first part hands on every store and index it made; the second makes the rest.
+    state = [line.split(" = ")[0].strip() for line in preludes[0]]
+    state_tuple = "(" + "".join(name + ", " for name in state) + ")"
+    first_where = {pred: -1 for pred in layout.preds}
+    first_where.update({pred: state.index(f"s{n}") for pred, n in layout.preds.items()
+                        if f"s{n}" in state})
+    for pred, n in where.items():
+        if n >= len(stores):  # fixed, and the empty dict
+            first_where[pred] = len(state) + n - len(stores)
+    made = set(state)
+    rest = [line for line in preludes[1] if line.split(" = ")[0].strip() not in made]
+    rest += [f"    {name} = {{}}" for name in stores if name not in made]
+    source = "\n".join([
+        f"def first(facts, EMPTY=(){consts}):", *preludes[0], *bodies[0],
+        f"    return {state_tuple[:-1]}{''.join(name + ', ' for name in tail)})",
+        "",
+        f"def program(state, log, EMPTY=(){consts}):",
+        f"    {state_tuple} = state[:{len(state)}]" if state else "    pass",
+        *dict.fromkeys(rest), *bodies[1], f"    return {result}"])
+    function, first_function = _build(source, tuple(shared.consts), label, ("program", "first"))
+    return _Compiled(function, source, where, len(stores) + len(tail) - 1, first_function,
+                     first_where, len(state) + len(tail) - 1)
+
+
+def _rules(shared: _Shared, program: Program, rules: Mapping[int, Rule], trace: bool,
+           wanted: Mapping[str, list[Positions]]) -> list[str]:
+    """The lines of ``rules``, in evaluation order."""
     body: list[str] = []
-    for pred in sorted(program.inputs):
-        if pred not in fixed:
-            body.extend(_load(shared, pred, wanted.get(pred, ()), loaded.get(pred)))
-    for recursive, members in schedule:
+    for recursive, members in _schedule(program, rules):
         depth = 1
         heads = [shared.store(rules[i].head.pred) for i in members]
         size = " + ".join(f"len({s})" for s in dict.fromkeys(heads))
@@ -456,24 +523,7 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
         if recursive:
             body.append(f"        if {size} == before:")
             body.append("            break")
-    stores = [f"s{n}" for n in range(len(layout.preds))]
-    for name in stores:
-        shared.prelude.append(f"    {name} = {{}}")
-    # The fixed facts come back with the stores (as shared dicts nothing writes to).
-    where = dict(layout.preds)
-    for pred, rows in fixed.items():
-        if rows:
-            where[pred] = len(stores)
-            stores.append(shared._add(dict.fromkeys(rows)))
-    stores.append(shared._add({}))
-    # The constants are the function's defaults: bound once, not on every run.
-    consts = "".join(f", k{i}=K[{i}]" for i in range(len(shared.consts)))
-    prelude = list(dict.fromkeys(line for line in shared.prelude if "= K[" not in line))
-    result = "(" + "".join(s + ", " for s in stores) + ")"
-    source = "\n".join([f"def program(facts, log, EMPTY=(){consts}):", *prelude, *body,
-                        f"    return {result}"])
-    return _Compiled(_build(source, tuple(shared.consts), label), source, where,
-                     len(stores) - 1)
+    return body
 
 
 def _load(shared: _Shared, pred: str, indexes: Iterable[Positions],
@@ -505,13 +555,15 @@ def _comment(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def _build(source: str, consts: tuple[Any, ...], label: str) -> Any:
+def _build(source: str, consts: tuple[Any, ...], label: str,
+           names: tuple[str, ...] = ("program",)) -> Any:
     builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "list": list,
                 "dict": dict}
     namespace: dict[str, Any] = {"K": consts, "__builtins__": builtins}
     # Safe: the source holds only generated identifiers; values come in K (module docstring).
     exec(compile(source, f"<luk program {label}>", "exec"), namespace)
-    return namespace["program"]
+    found = tuple(namespace[name] for name in names)
+    return found if len(names) > 1 else found[0]
 
 
 def program_label(program: Program) -> str:
@@ -649,26 +701,53 @@ def _filters_first(rule: Rule) -> Rule:
 
 class _Facts(Mapping[str, AbstractSet[Args]]):
     """A run's facts by predicate, read from what its program returned when asked: only
-    predicates with facts are keys (each a set of argument tuples)."""
+    predicates with facts are keys (each a set of argument tuples).
 
-    __slots__ = ("_stores", "_where")
+    Made by the first part of a program compiled in two (:class:`_Compiled`), it has the
+    facts of the first part's predicates (the others are at -1) and ``finish``: the
+    second part and where its results are. A predicate of the second part, read, runs it
+    (once; two threads reading at once may both run it, to the same facts).
+    """
 
-    def __init__(self, where: Mapping[str, int], stores: tuple[Store, ...]) -> None:
-        self._where = where
-        self._stores = stores
+    __slots__ = ("_finish", "_view")
+
+    def __init__(self, where: Mapping[str, int], stores: tuple[Any, ...],
+                 finish: tuple[ProgramFn, Mapping[str, int]] | None = None) -> None:
+        self._view = (where, stores)
+        self._finish = finish
+
+    def _complete(self) -> tuple[Mapping[str, int], tuple[Any, ...]]:
+        finish = self._finish
+        if finish is None:
+            return self._view
+        function, where = finish
+        view = (where, function(self._view[1], None))
+        self._view = view
+        self._finish = None
+        return view
+
+    def _rows(self, pred: str) -> Store | None:
+        where, stores = self._view
+        number = where.get(pred)
+        if number is None:
+            return None
+        if number < 0:
+            where, stores = self._complete()
+            number = where[pred]
+        rows: Store = stores[number]
+        return rows
 
     def get(self, pred: str, default: Any = None) -> Any:
-        number = self._where.get(pred)
-        if number is None:
-            return default
-        rows = self._stores[number]
+        rows = self._rows(pred)
         return rows.keys() if rows else default
 
     def select(self, preds: Iterable[str]) -> list[AbstractSet[Args]]:
         """The facts of each of ``preds`` (an empty set when none), in their order."""
-        where, stores = self._where, self._stores
-        return [_NONE if (n := where.get(pred)) is None else stores[n].keys()
-                for pred in preds]
+        found: list[AbstractSet[Args]] = []
+        for pred in preds:
+            rows = self._rows(pred)
+            found.append(_NONE if rows is None else rows.keys())
+        return found
 
     def __getitem__(self, pred: str) -> AbstractSet[Args]:
         rows: AbstractSet[Args] | None = self.get(pred)
@@ -677,11 +756,54 @@ class _Facts(Mapping[str, AbstractSet[Args]]):
         return rows
 
     def __iter__(self) -> Iterator[str]:
-        stores = self._stores
-        return (pred for pred, number in self._where.items() if stores[number])
+        where, stores = self._complete()
+        return (pred for pred, number in where.items() if stores[number])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _picker(preds: Sequence[str], where: Mapping[str, int], empty: int
+            ) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+    """A function that reads the facts of each of ``preds`` from a derivation whose facts
+    are at ``where`` (one item getter), and from any other as :meth:`Derivation.of_each`."""
+    picked = [where.get(pred, empty) for pred in preds]
+    pick = itemgetter(*picked, empty)  # always a tuple, one more at the end
+    names = tuple(preds)
+    quick = all(n >= 0 for n in picked)
+
+    def select(derivation: Derivation) -> Sequence[Collection[Args]]:
+        facts = derivation.facts
+        if quick and type(facts) is _Facts and facts._view[0] is where:
+            found: tuple[Store, ...] = pick(facts._view[1])
+            return found[:-1]
+        return derivation.of_each(names)
+    return select
+
+
+class _Focused:
+    """A runner whose untraced runs derive some predicates first and the others when they
+    are read (see :meth:`NativeRunner.focused`)."""
+
+    def __init__(self, runner: NativeRunner, compiled: _Compiled) -> None:
+        self.runner = runner
+        self.program = runner.program
+        self._compiled = compiled
+        assert compiled.first is not None
+        self._first = compiled.first
+        self._finish = (compiled.function, compiled.stores)
+
+    def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
+        """Derive what follows from the input facts (the same as the runner's :meth:`run`)."""
+        if trace:
+            return self.runner.run(facts, trace=True)
+        return Derivation(_Facts(self._compiled.first_stores, self._first(facts),
+                                 self._finish), {})
+
+    def selector(self, preds: Sequence[str]) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+        """As :meth:`NativeRunner.selector`, for this runner's derivations."""
+        compiled = self._compiled
+        return _picker(preds, compiled.first_stores, compiled.first_empty)
 
 
 class NativeRunner:
@@ -728,6 +850,7 @@ class NativeRunner:
                 for i in sorted(live)}
         self._plain = _compile(program, live, False, fixed, loaded, label)
         self.source = self._plain.source
+        self._live, self._fixed, self._loaded = live, fixed, loaded
 
     def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
@@ -746,19 +869,29 @@ class NativeRunner:
     def selector(self, preds: Sequence[str]) -> Callable[[Derivation], Sequence[Collection[Args]]]:
         """A function that reads the facts of each of ``preds`` from a derivation of this
         runner, in their order (empty when none): each a collection of argument tuples."""
-        plain = self._plain
-        where = plain.stores
-        picked = [where.get(pred, plain.empty) for pred in preds]
-        pick = itemgetter(*picked, plain.empty)  # always a tuple, one more at the end
-        names = tuple(preds)
+        return _picker(preds, self._plain.stores, self._plain.empty)
 
-        def select(derivation: Derivation) -> Sequence[Collection[Args]]:
-            facts = derivation.facts
-            if type(facts) is _Facts and facts._where is where:
-                found: tuple[Store, ...] = pick(facts._stores)
-                return found[:-1]
-            return derivation.of_each(names)
-        return select
+    def focused(self, preds: Iterable[str]) -> NativeRunner | _Focused:
+        """A runner that derives ``preds`` (and what they need) first, and the other
+        facts only when a derivation's reader asks for them: the same derivations, quicker
+        for a reader that needs only ``preds``. This runner when that is all of them."""
+        need = set(preds)
+        changed = True
+        while changed:
+            changed = False
+            for rule in self._live.values():
+                if rule.head.pred in need:
+                    for lit in rule.body:
+                        pred = _reads(lit)
+                        if pred is not None and pred not in need:
+                            need.add(pred)
+                            changed = True
+        first = {i for i, rule in self._live.items() if rule.head.pred in need}
+        if len(first) == len(self._live):
+            return self
+        return _Focused(self, _compile(self.program, self._live, False, self._fixed,
+                                       self._loaded, program_label(self.program) + " focused",
+                                       first))
 
 
 def smallest_proofs(log: Iterable[tuple[Fact, int, tuple[Fact, ...]]]
