@@ -138,6 +138,55 @@ class UnitOutcome:
                 "outcomes": {o: list(items) for o, items in sorted(self.outcomes.items())}}
 
 
+def _counting(counts: Iterable[tuple[Value, ...]]) -> dict[str, list[str]]:
+    """The items that count for each outcome, from the ``counts(item, unit, outcome)``
+    facts."""
+    counting: dict[str, list[str]] = {}
+    for item, _unit, outcome in counts:
+        counting.setdefault(str(outcome), []).append(str(item))
+    return counting
+
+
+class ClaimedUnits(Mapping[str, UnitOutcome]):
+    """A decision's claimed units by code, each with its kind and the items that count
+    for each of its outcomes: written when first read (a decision's status does not need
+    them). Equal to any mapping of the same units; safe to read from several threads."""
+
+    __slots__ = ("_claimed", "_counts", "_made", "_outcomes")
+
+    def __init__(self, claimed: Iterable[str], counts: Iterable[tuple[Value, ...]],
+                 outcomes: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
+        self._claimed = claimed
+        self._counts = counts
+        self._outcomes = outcomes
+        self._made: dict[str, UnitOutcome] | None = None
+
+    def _all(self) -> dict[str, UnitOutcome]:
+        made = self._made
+        if made is None:
+            counting = _counting(self._counts)
+            made = {}
+            for code in sorted(set(self._claimed)):
+                kind, refs = self._outcomes[code]
+                made[code] = UnitOutcome(
+                    kind, {ref: tuple(sorted(counting[ref])) if ref in counting else ()
+                           for ref in refs})
+            self._made = made
+        return made
+
+    def __getitem__(self, code: str) -> UnitOutcome:
+        return self._all()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @attrs.frozen
 class Decision:
     """Whether a submission is admissible, by which route, under which law, and why.
@@ -279,6 +328,12 @@ class DecisionBuilder:
         self.reports = reports_of(compiled, "decision")
         self._unit_outcomes = {u.code: (u.kind, tuple(o.ref for o in u.outcomes))
                                for u in rs.units}
+        # Each outcome's Missing by how many counting items it has (immutable, so shared
+        # by every decision): the last for as many as it needs, or more.
+        self._missing_known = {
+            (u.code, o.ref): tuple(self._missing(u.code, o.ref, have)
+                                   for have in range(max(self.needs[o.ref][0], 0) + 1))
+            for u in rs.units for o in u.outcomes}
         # What a decision reads of a derivation, in one call: law, route, counting items,
         # missing outcomes and the finding predicates that deny (the others' findings are
         # made when read). ``decider`` derives these first, the other facts when read.
@@ -318,17 +373,15 @@ class DecisionBuilder:
         laws, combinations, counts, missed, *denying = self._select(derivation)
         law = str(min(laws)[0]) if laws else None
         combination = min([str(c[0]) for c in combinations]) if combinations else "A"
-        counting: dict[str, list[str]] = {}
-        for item, _unit, outcome in counts:
-            counting.setdefault(str(outcome), []).append(str(item))
-        outcomes = {}
-        for code in sorted(set(units)):
-            kind, refs = self._unit_outcomes[code]
-            outcomes[code] = UnitOutcome(
-                kind, {ref: tuple(sorted(counting[ref])) if ref in counting else ()
-                       for ref in refs})
-        missing = tuple([self._missing(u, o, len(counting.get(o, ())))
-                         for u, o in sorted([(str(u), str(o)) for u, o in missed])])
+        outcomes = ClaimedUnits(units, counts, self._unit_outcomes)
+        missing: tuple[Missing, ...] = ()
+        if missed:
+            counting = _counting(counts)
+            known = self._missing_known
+            missing = tuple([
+                known[u, o][min(len(counting.get(o, ())), len(known[u, o]) - 1)]
+                if (u, o) in known else self._missing(u, o, len(counting.get(o, ())))
+                for u, o in sorted([(str(u), str(o)) for u, o in missed])])
         if any(denying):
             status: Status = "inadmissible"
         elif missing:

@@ -119,6 +119,12 @@ class Compiled:
                 for code, rows in self.accepted.items()}
 
     @functools.cached_property
+    def _ages(self) -> Mapping[str, tuple[int, ...]]:
+        """The maximum ages (in months) of the types each unit accepts."""
+        return {code: tuple(sorted({months for _, months, _ in rows if months is not None}))
+                for code, rows in self._accepting.items()}
+
+    @functools.cached_property
     def _validity(self) -> int | None:
         """How long results stay valid, in months (None: for ever, or no exam programme)."""
         exam_programme = self.ruleset.exam
@@ -155,18 +161,14 @@ class Compiled:
         of scoped rules): its ``units`` without repeats, its ``items`` and their
         ``claims`` (item, unit, outcome), the activities ``followed`` (listed or named by
         an item) and how many ``activities`` it lists."""
-        cutoffs: dict[int, int] = {}
-        accept: list[Args] = []
-        accepting = self._accepting
+        accepting, ages = self._accepting, self._ages
+        cutoffs: dict[int | None, int] = {None: 0}
         for code in units:
-            for type_name, months, needs in accepting.get(code, ()):
-                if months is None:
-                    oldest = 0
-                elif months in cutoffs:
-                    oldest = cutoffs[months]
-                else:
-                    oldest = cutoffs[months] = cutoff(date, months)
-                accept.append((code, type_name, oldest, needs))
+            for months in ages.get(code, ()):
+                if months not in cutoffs:
+                    cutoffs[months] = cutoff(date, months)
+        accept = [(code, type_name, cutoffs[months], needs) for code in units
+                  for type_name, months, needs in accepting.get(code, ())]
         day = date.toordinal()
         facts: dict[str, Sequence[Args]] = {
             "sub": [(form, assessment, day, len(units), len(items), activities)],

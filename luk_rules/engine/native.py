@@ -440,14 +440,17 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
     for pred in sorted(program.inputs):
         if pred not in fixed:
             layout.pred(pred)
-    # First pass: learn every index the rule bodies need.
-    for i, rule in rules.items():
-        _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
-    wanted = layout.wanted()
-    shared = _Shared(layout)
     parts = [rules] if first is None else [
         {i: r for i, r in rules.items() if i in first},
         {i: r for i, r in rules.items() if i not in first}]
+    # First pass: learn every index the rule bodies need (the first part's, then all).
+    for part in parts:
+        for i, rule in part.items():
+            _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
+        if part is parts[0]:
+            wanted_first = layout.wanted()
+    wanted = layout.wanted()
+    shared = _Shared(layout)
     bodies: list[list[str]] = []
     preludes: list[list[str]] = []
     for n, part in enumerate(parts):
@@ -456,8 +459,15 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
         if n == 0:
             for pred in sorted(program.inputs):
                 if pred not in fixed:
-                    body.extend(_load(shared, pred, wanted.get(pred, ()), loaded.get(pred)))
-        body.extend(_rules(shared, program, part, trace, wanted))
+                    body.extend(_load(shared, pred, wanted_first.get(pred, ()),
+                                      loaded.get(pred)))
+        else:  # the indexes on the first part's facts that only this part reads
+            done = set(program.inputs) | {r.head.pred for r in parts[0].values()}
+            for pred, indexes in wanted.items():
+                if pred in done:
+                    later = [p for p in indexes if p not in wanted_first.get(pred, ())]
+                    body.extend(_indexed(shared, pred, later))
+        body.extend(_rules(shared, program, part, trace, wanted if n else wanted_first))
         bodies.append(body)
         preludes.append(list(dict.fromkeys(shared.prelude)))
     stores = [f"s{n}" for n in range(len(layout.preds))]
@@ -547,6 +557,19 @@ def _load(shared: _Shared, pred: str, indexes: Iterable[Positions],
         lines.append(f"            r = {ix}.get({key})")
         lines.append(f"            if r is None: {ix}[{key}] = [h]")
         lines.append("            else: r.append(h)")
+    return lines
+
+
+def _indexed(shared: _Shared, pred: str, indexes: Iterable[Positions]) -> list[str]:
+    """The lines that index the facts of ``pred`` (all derived already) on ``indexes``."""
+    lines: list[str] = []
+    for positions in indexes:
+        ix = shared.index(pred, positions)
+        key = _key_expression([f"h[{p}]" for p in positions])
+        lines += [f"    for h in {shared.store(pred)}:",
+                  f"        r = {ix}.get({key})",
+                  f"        if r is None: {ix}[{key}] = [h]",
+                  "        else: r.append(h)"]
     return lines
 
 
