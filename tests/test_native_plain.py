@@ -186,3 +186,40 @@ def test_a_decision_derives_its_findings_when_they_are_read() -> None:
         explained = rs.decide(sub, explain=True).to_dict()
         del explained["explanation"]
         assert rs.decide(sub).to_dict() == explained
+
+
+def test_reordering_keeps_what_negations_counts_and_sums_mean() -> None:
+    """The plain program reads one-fact predicates first and tests as early as they can
+    go, but a negation, count or sum means the same: checked on rules where moving an
+    atom or a negation carelessly would change the facts derived."""
+    x, y, n, s = Var("X"), Var("Y"), Var("N"), Var("S")
+    program = Program.build([
+        # "no blocked(Y) for any Y" before the one-fact atom that binds Y
+        Rule("none", Atom("none", (x,)),
+             (Atom("in", (x,)), Neg(Atom("blocked", (y,))), Atom("one", (y,))), CITE),
+        # grouped by X only, not by the Y the one-fact atom binds after it
+        Rule("many", Atom("many", (x, n)),
+             (Atom("in", (x,)), Aggregate("count", Atom("pair", (x, _)), n),
+              Atom("one", (n,))), CITE),
+        Rule("few", Atom("few", (x,)),
+             (Atom("in", (x,)), CountAtLeast(Atom("pair", (x, y)), 2, at_least=False),
+              Atom("one", (y,))), CITE),
+        Rule("sum", Atom("sum", (x, s)),
+             (Atom("in", (x,)), Aggregate("sum", Atom("pair", (x, y)), s, y),
+              Test(s, ">", 1), Atom("one", (_,))), CITE),
+        Rule("late", Atom("late", (x,)),
+             (Atom("in", (x,)), Atom("pair", (x, y)), Test(y, "<", 3),
+              Neg(Atom("blocked", (y,))), Atom("one", (_,))), CITE),
+    ], [], ["in", "pair", "blocked", "one"], singletons=["one"])
+    assert program.singletons == {"one"}
+    for facts in ({"in": [("a",), ("b",)], "pair": [("a", 1), ("a", 2), ("b", 2)],
+                   "blocked": [(2,)], "one": [(2,)]},
+                  {"in": [("a",)], "pair": [("a", 1)], "blocked": [], "one": [(1,)]},
+                  {"in": [("a",)], "pair": [("a", 5)], "blocked": [(7,)], "one": [(7,)]}):
+        _same(program, facts)
+    derived = _same(program, {"in": [("a",), ("b",)], "pair": [("a", 1), ("a", 2), ("b", 2)],
+                              "blocked": [(2,)], "one": [(2,)]})
+    assert "none" not in derived
+    assert derived["many"] == {("a", 2)}
+    assert derived["sum"] == {("a", 3), ("b", 2)}
+    assert derived["late"] == {("a",)}

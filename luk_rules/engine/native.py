@@ -675,20 +675,17 @@ def _hoisted(rule: Rule, singletons: AbstractSet[str]) -> Rule:
     never past a negation, count, aggregate, computation or test that shares one of its
     variables (what those mean depends on what is bound before them).
     """
-    body = list(rule.body)
-    front = 0
-    for at, lit in enumerate(rule.body):
-        if not isinstance(lit, Atom) or lit.pred not in singletons:
-            continue
-        names = lit.variables()
-        if any(not isinstance(other, Atom) and _variables(other) & names
-               for other in body[front:body.index(lit)]):
-            continue
-        body.remove(lit)
-        body.insert(front, lit)
-        front += 1
-        del at
-    return rule if body == list(rule.body) else attrs.evolve(rule, body=tuple(body))
+    front: list[Literal_] = []  # the atoms moved, in their order
+    rest: list[Literal_] = []
+    for lit in rule.body:
+        if (isinstance(lit, Atom) and lit.pred in singletons
+                and not any(not isinstance(other, Atom) and _variables(other) & lit.variables()
+                            for other in rest)):
+            front.append(lit)
+        else:
+            rest.append(lit)
+    body = (*front, *rest)
+    return rule if body == rule.body else attrs.evolve(rule, body=body)
 
 
 def _binds(lit: Literal_) -> set[str]:
