@@ -542,21 +542,15 @@ def _load(shared: _Shared, pred: str, indexes: Iterable[Positions],
     store and indexes, before any rule runs (so the store is empty)."""
     store = shared.store(pred)
     source = f"facts.get({shared.const(pred)})" if static is None else shared.const(static)
-    indexes = tuple(indexes)
-    if not indexes and static is None:
-        return [f"    rows = {source}",
-                f"    if rows: {store} = dict.fromkeys(rows)"]
     lines = [f"    rows = {source}",
-             "    if rows:",
-             "        for h in rows:",
-             f"            if h in {store}: continue",
-             f"            {store}[h] = None"]
-    for positions in indexes:
+             f"    if rows: {store} = dict.fromkeys(rows)"]
+    for positions in indexes:  # each fact once (dict.fromkeys keeps the first of equals)
         ix = shared.index(pred, positions)
         key = _key_expression([f"h[{p}]" for p in positions])
-        lines.append(f"            r = {ix}.get({key})")
-        lines.append(f"            if r is None: {ix}[{key}] = [h]")
-        lines.append("            else: r.append(h)")
+        lines += [f"    for h in {store}:",
+                  f"        r = {ix}.get({key})",
+                  f"        if r is None: {ix}[{key}] = [h]",
+                  "        else: r.append(h)"]
     return lines
 
 
