@@ -341,9 +341,11 @@ class DecisionBuilder:
                       *(pred for pred, report in self.reports if report.severity == "deny"))
         self.decider = None if runner is None else focused(runner, essentials)
         self._select = selector(self.decider, essentials)
-        # A verdict reads every finding predicate (its finding, whether it denies).
-        self._select_verdict = selector(runner, ("law", "combination", "missing",
-                                                 *(pred for pred, _ in self.reports)))
+        # A verdict reads every finding predicate (its finding, whether it denies), and
+        # ``verdicter`` derives no more (nothing for audits or only for messages).
+        in_brief = ("law", "combination", "missing", *(pred for pred, _ in self.reports))
+        self.verdicter = None if runner is None else focused(runner, in_brief)
+        self._select_verdict = selector(self.verdicter, in_brief)
         self._findings = tuple((report.code, report.severity) for _, report in self.reports)
         self._denies = tuple(report.severity == "deny" for _, report in self.reports)
         self._positions = tuple(range(len(self.reports)))

@@ -150,12 +150,12 @@ def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
             submission: Submission) -> Verdict:
     """Like :func:`decide`, but only the decision in brief (no messages, no proofs)."""
     validate(submission, compiled.ruleset)
-    return builder.verdict(runner.run(compiled.facts(submission)))
+    return builder.verdict((builder.verdicter or runner).run(compiled.facts(submission)))
 
 
 def verdict_read(runner: Runner, builder: DecisionBuilder, read: Read) -> Verdict:
     """:func:`verdict` of a submission a :class:`Reader` read (and so checked)."""
-    return builder.verdict(runner.run(read.facts))
+    return builder.verdict((builder.verdicter or runner).run(read.facts))
 
 
 def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,

@@ -50,7 +50,7 @@ def as_sets(derived: Any) -> dict[str, set[tuple[Any, ...]]]:
 def assert_plain_is_traced(rs: luk_rules.Ruleset, facts: FactSet) -> None:
     traced = rs._runner.run(facts, trace=True)
     expected = as_sets(traced)
-    for runner in (rs._runner, rs._builder.decider):
+    for runner in (rs._runner, rs._builder.decider, rs._builder.verdicter):
         plain = runner.run(facts)
         assert as_sets(plain) == expected
         for pred in expected:
