@@ -148,17 +148,17 @@ class Reader:
             verified = False
             if len(item) > 4:  # more than the four keys every item has
                 verified = item.get("verified", False)
-                if type(verified) is not bool:
+                named = item.get("activity")
+                issuer = item.get("issuer")
+                where = item.get("organisation")
+                if (type(verified) is not bool
+                        or (named is not None and not _quick_name(named))
+                        or (issuer is not None and not _quick_name(issuer))
+                        or (where is not None and not _quick_name(where))):
                     return None
-                for key in ("activity", "issuer", "organisation"):
-                    value = item.get(key)
-                    if value is not None and not (
-                            type(value) is str and value and value.isprintable()
-                            and value[0] != " " and value[-1] != " "):
-                        return None
-                activity = item.get("activity") or NO_ACTIVITY
-                if activity:
-                    followed[activity] = None
+                if named is not None:
+                    followed[named] = None
+                    activity = named
             for ref in refs:
                 unit = outcomes.get(ref) if type(ref) is str else None
                 if unit is None:
