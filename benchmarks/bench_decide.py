@@ -4,11 +4,12 @@ In one process: generate submissions (benchmarks/generate.py), then time
 
   (a) the hand-written plain-Python check (benchmarks/hbo_ict_handwritten.py) on every case,
   (b) ``luk_rules.load(...).decide(case)`` with the native engine (loaded once, untimed),
-  (c) the same with the durable_rules engine, on a subset (it is much slower).
+  (c) ``verdict(case)``, the decision in brief, with the native engine,
+  (d) ``decide`` with the durable_rules engine, on a subset (it is much slower).
 
-Each timing is repeated and the best run is kept. Before timing, every decision is
-compared with the hand-written check (and durable with native), so the numbers are
-for the same answers. Run from the repository root::
+Each timing is repeated and the best run is kept. Before timing, every decision and
+every verdict is compared with the hand-written check (and durable with native), so the
+numbers are for the same answers. Run from the repository root::
 
     .venv/bin/python benchmarks/bench_decide.py [--count 3000] [--durable-count 300]
         [--repeat 3] [--seed 1] [--profile]
@@ -36,10 +37,12 @@ import generate  # noqa: E402 - found next to this script
 import hbo_ict_handwritten  # noqa: E402
 
 import luk_rules  # noqa: E402
+from luk_rules.decide import Verdict  # noqa: E402
 
 RULESET = ROOT / "rulesets" / "examples" / "hbo-ict-deeltijd.luk"
 TARGET_RATIO = 8.0
 AIM_RATIO = 3.0
+VERDICT_AIM_RATIO = 2.0
 
 
 Cases = Sequence[dict[str, Any]]
@@ -76,6 +79,14 @@ def run_engine(ruleset: luk_rules.Ruleset) -> Callable[[Sequence[dict[str, Any]]
     return run
 
 
+def run_verdict(ruleset: luk_rules.Ruleset) -> Callable[[Sequence[dict[str, Any]]], None]:
+    def run(cases: Sequence[dict[str, Any]]) -> None:
+        verdict = ruleset.verdict
+        for case in cases:
+            verdict(case)
+    return run
+
+
 def run_engine_reading(ruleset: luk_rules.Ruleset
                        ) -> Callable[[Sequence[dict[str, Any]]], None]:
     """Decide and read every finding's message (findings are rendered when first read)."""
@@ -98,11 +109,29 @@ def comparable(decision: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def comparable_verdict(verdict: Verdict) -> dict[str, Any]:
+    """What the hand-written check computes, taken from an engine verdict."""
+    return {
+        "status": verdict.status,
+        "combination": verdict.combination,
+        "law": verdict.law,
+        "missing": sorted(verdict.missing),
+        "findings": sorted(code for code, _ in verdict.findings),
+    }
+
+
 def disagreements(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]],
                   expected: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
     """Ids of the cases where ``ruleset`` decides differently from ``expected``."""
     return [case["id"] for case in cases
             if comparable(ruleset.decide(case).to_dict()) != expected(case)]
+
+
+def verdict_disagreements(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]],
+                          expected: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
+    """Ids of the cases where ``ruleset``'s verdict differs from ``expected``."""
+    return [case["id"] for case in cases
+            if comparable_verdict(ruleset.verdict(case)) != expected(case)]
 
 
 def load_durable() -> tuple[luk_rules.Ruleset | None, str]:
@@ -130,12 +159,15 @@ def machine() -> list[str]:
     return lines
 
 
-def profile(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]]) -> None:
-    print(f"\ncProfile of the native path over {len(cases)} cases "
+def profile(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]],
+            verdict: bool = False) -> None:
+    what = "verdict" if verdict else "decide"
+    print(f"\ncProfile of the native path ({what}) over {len(cases)} cases "
           "(top 20 by own time, then by cumulative time):")
+    run = run_verdict(ruleset) if verdict else run_engine(ruleset)
     profiler = cProfile.Profile()
     profiler.enable()
-    run_engine(ruleset)(cases)
+    run(cases)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.strip_dirs().sort_stats("tottime").print_stats(20)
@@ -151,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing, best kept (3)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
     parser.add_argument("--profile", action="store_true",
-                        help="also run cProfile on the native path and print the top 20")
+                        help="also run cProfile on the native path (decide, then verdict) "
+                        "and print the top 20 of each")
     args = parser.parse_args(argv)
     if args.count < 1 or args.repeat < 1 or args.durable_count < 0:
         parser.error("--count and --repeat must be at least 1, --durable-count at least 0")
@@ -171,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"check    native agrees with the hand-written check on "
           f"{len(cases) - len(wrong)}/{len(cases)} cases"
           + (f"; differs on {', '.join(wrong[:10])}" if wrong else ""))
+    wrong_v = verdict_disagreements(native, cases, hbo_ict_handwritten.check)
+    print(f"check    native verdict agrees with the hand-written check on "
+          f"{len(cases) - len(wrong_v)}/{len(cases)} cases"
+          + (f"; differs on {', '.join(wrong_v[:10])}" if wrong_v else ""))
     if durable is not None:
         wrong_d = disagreements(durable, subset,
                                 lambda c: comparable(native.decide(c).to_dict()))
@@ -181,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, Path_] = {
         "hand-written check": (run_handwritten, cases),
         "native engine": (run_engine(native), cases),
+        "native engine, verdict": (run_verdict(native), cases),
         "native engine, findings read": (run_engine_reading(native), cases),
     }
     if durable is not None:
@@ -189,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     best = best_of(args.repeat, runs)
     rows = [(name, len(runs[name][1]), seconds) for name, seconds in best.items()]
     hand, nat = best["hand-written check"], best["native engine"]
+    nat_verdict = best["native engine, verdict"]
     nat_subset = best.get("native engine (durable's subset)")
     dur = best.get("durable engine")
 
@@ -200,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     ratio = (nat / len(cases)) / (hand / len(cases))
     verdict = ("meets the aim" if ratio <= AIM_RATIO else "within the target"
                if ratio <= TARGET_RATIO else "MISSES the target")
-    print(f"native / hand-written: {ratio:.1f}x  (target within {TARGET_RATIO:g}x, "
+    print(f"decide / hand-written: {ratio:.1f}x  (target within {TARGET_RATIO:g}x, "
           f"aim {AIM_RATIO:g}x: {verdict})")
+    ratio_v = nat_verdict / hand
+    meets = "meets the aim" if ratio_v <= VERDICT_AIM_RATIO else "misses the aim"
+    print(f"verdict / hand-written: {ratio_v:.1f}x  (aim {VERDICT_AIM_RATIO:g}x: {meets})")
+    ratio_r = best["native engine, findings read"] / hand
+    print(f"findings read / hand-written: {ratio_r:.1f}x")
     if dur is not None and nat_subset is not None:
         factor = (dur / len(subset)) / (nat_subset / len(subset))
         print(f"durable / native:      {factor:.1f}x  (native is {factor:.1f} times faster "
@@ -214,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile:
         profile(native, cases)
+        profile(native, cases, verdict=True)
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from luk_rules import ir, pipeline
 from luk_rules.audit import Audit, AuditBuilder
+from luk_rules.compile.reader import Read
 from luk_rules.decide import Decision, Verdict, rule_sites, unreachable_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
@@ -58,7 +59,7 @@ class Ruleset:
     def _setup(self, analysis: pipeline.Analysis, engine: str, chain: tuple[Path, ...]) -> None:
         compiled = pipeline.build(analysis)
         self._compiled = compiled
-        self._runner, self._builder = pipeline.prepare(compiled, engine)
+        self._runner, self._builder, self._reader = pipeline.prepare(compiled, engine)
         self._auditor = AuditBuilder(compiled)
         self.engine = engine
         self.path = analysis.workspace.root
@@ -119,6 +120,10 @@ class Ruleset:
             SubmissionError: when the submission is malformed or refers to
                 something the ruleset does not know; every problem has a JSON path.
         """
+        found = self._read(submission)
+        if found is not None:
+            chosen, read = found
+            return pipeline.decide_read(chosen._runner, chosen._builder, read, explain, lang)
         parsed = submission if isinstance(submission, Submission) else structure(
             submission, fields=self.fields)
         chosen = self.for_date(parsed.date)
@@ -126,6 +131,19 @@ class Ruleset:
             return chosen.decide(parsed, explain=explain, lang=lang)
         return pipeline.decide(self._compiled, self._runner, self._builder, parsed, explain,
                                lang)
+
+    def _read(self, submission: object) -> tuple[Ruleset, Read] | None:
+        """The ruleset that decides a usual, valid submission (a ``dict``) and the
+        submission read for it; None when the fast reader is not sure of it (then the
+        full reader reads it, and says what is wrong)."""
+        if type(submission) is not dict:
+            return None
+        read = self._reader(submission)
+        if read is None or self._predecessor is None or read.date >= self._predecessor[0]:
+            return None if read is None else (self, read)
+        chosen = self.for_date(read.date)
+        read = chosen._reader(submission)
+        return None if read is None else (chosen, read)
 
     def audit(self, record: Mapping[str, Any] | Record, *, explain: bool = False,
               lang: Lang = "en") -> Audit:
@@ -157,6 +175,10 @@ class Ruleset:
         Raises:
             SubmissionError: as :meth:`decide`.
         """
+        found = self._read(submission)
+        if found is not None:
+            chosen, read = found
+            return pipeline.verdict_read(chosen._runner, chosen._builder, read)
         parsed = submission if isinstance(submission, Submission) else structure(
             submission, fields=self.fields)
         return self.for_date(parsed.date)._verdict(parsed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import compress
 from typing import Any, Literal, overload
 
 import attrs
@@ -11,9 +12,8 @@ import attrs
 from luk_rules import ir
 from luk_rules.compile import Compiled, Fact, Note, Param, Program, Report, Value
 from luk_rules.compile.rules import BUILT_IN
-from luk_rules.engine import Derivation
+from luk_rules.engine import Derivation, Runner, focused, selector
 from luk_rules.i18n import Lang, Message, msg, msgn, say
-from luk_rules.submission import Submission
 
 Status = Literal["admissible", "incomplete", "inadmissible"]
 Severity = Literal["deny", "warning", "info"]
@@ -136,6 +136,55 @@ class UnitOutcome:
         """The JSON form of docs/semantics.md §12."""
         return {"kind": self.kind,
                 "outcomes": {o: list(items) for o, items in sorted(self.outcomes.items())}}
+
+
+def _counting(counts: Iterable[tuple[Value, ...]]) -> dict[str, list[str]]:
+    """The items that count for each outcome, from the ``counts(item, unit, outcome)``
+    facts."""
+    counting: dict[str, list[str]] = {}
+    for item, _unit, outcome in counts:
+        counting.setdefault(str(outcome), []).append(str(item))
+    return counting
+
+
+class ClaimedUnits(Mapping[str, UnitOutcome]):
+    """A decision's claimed units by code, each with its kind and the items that count
+    for each of its outcomes: written when first read (a decision's status does not need
+    them). Equal to any mapping of the same units; safe to read from several threads."""
+
+    __slots__ = ("_claimed", "_counts", "_made", "_outcomes")
+
+    def __init__(self, claimed: Iterable[str], counts: Iterable[tuple[Value, ...]],
+                 outcomes: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
+        self._claimed = claimed
+        self._counts = counts
+        self._outcomes = outcomes
+        self._made: dict[str, UnitOutcome] | None = None
+
+    def _all(self) -> dict[str, UnitOutcome]:
+        made = self._made
+        if made is None:
+            counting = _counting(self._counts)
+            made = {}
+            for code in sorted(set(self._claimed)):
+                kind, refs = self._outcomes[code]
+                made[code] = UnitOutcome(
+                    kind, {ref: tuple(sorted(counting[ref])) if ref in counting else ()
+                           for ref in refs})
+            self._made = made
+        return made
+
+    def __getitem__(self, code: str) -> UnitOutcome:
+        return self._all()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 @attrs.frozen
@@ -269,7 +318,7 @@ def fired_sites(program: Program, derivation: Derivation) -> frozenset[tuple[str
 class DecisionBuilder:
     """Reads a derivation into a :class:`Decision`; one per compiled ruleset."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, runner: Runner | None = None) -> None:
         self.compiled = compiled
         rs = compiled.ruleset
         self.rs = rs
@@ -277,60 +326,78 @@ class DecisionBuilder:
         self.needs = {o.ref: (o.minimum.count, tuple(sorted(u.accepted_for(o.ref))))
                       for u in rs.units for o in u.outcomes}
         self.reports = reports_of(compiled, "decision")
+        self._unit_outcomes = {u.code: (u.kind, tuple(o.ref for o in u.outcomes))
+                               for u in rs.units}
+        # Each outcome's Missing by how many counting items it has (immutable, so shared
+        # by every decision): the last for as many as it needs, or more.
+        self._missing_known = {
+            (u.code, o.ref): tuple(self._missing(u.code, o.ref, have)
+                                   for have in range(max(self.needs[o.ref][0], 0) + 1))
+            for u in rs.units for o in u.outcomes}
+        # What a decision reads of a derivation, in one call: law, route, counting items,
+        # missing outcomes and the finding predicates that deny (the others' findings are
+        # made when read). ``decider`` derives these first, the other facts when read.
+        essentials = ("law", "combination", "counts", "missing",
+                      *(pred for pred, report in self.reports if report.severity == "deny"))
+        self.decider = None if runner is None else focused(runner, essentials)
+        self._select = selector(self.decider, essentials)
+        # A verdict reads every finding predicate (its finding, whether it denies), and
+        # ``verdicter`` derives no more (nothing for audits or only for messages).
+        in_brief = ("law", "combination", "missing", *(pred for pred, _ in self.reports))
+        self.verdicter = None if runner is None else focused(runner, in_brief)
+        self._select_verdict = selector(self.verdicter, in_brief)
+        self._findings = tuple((report.code, report.severity) for _, report in self.reports)
+        self._denies = tuple(report.severity == "deny" for _, report in self.reports)
+        self._positions = tuple(range(len(self.reports)))
 
     def verdict(self, derivation: Derivation) -> Verdict:
         """The decision in brief, without messages: what impact analysis compares."""
-        law = min((str(f[0]) for f in derivation.of("law")), default=None)
-        combination = min((str(c[0]) for c in derivation.of("combination")), default="A")
-        missing = tuple(sorted(str(o) for _, o in derivation.of("missing")))
-        findings = tuple(sorted((report.code, report.severity)
-                                for pred, report in self.reports
-                                for _ in derivation.of(pred)))
-        if any(severity == "deny" for _, severity in findings):
+        laws, combinations, missed, *found = self._select_verdict(derivation)
+        law = min([str(f[0]) for f in laws]) if laws else None
+        combination = min([str(c[0]) for c in combinations]) if combinations else "A"
+        missing = tuple(sorted([str(o) for _, o in missed]))
+        findings: list[tuple[str, str]] = []
+        for at in compress(self._positions, found):  # the finding predicates with facts
+            findings += [self._findings[at]] * len(found[at])
+        findings.sort()
+        if any(compress(self._denies, found)):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"
         else:
             status = "admissible"
-        return Verdict(status, law, combination, missing, findings)
+        return Verdict(status, law, combination, missing, tuple(findings))
 
-    def build(self, submission: Submission, derivation: Derivation, explain: bool) -> Decision:
-        """Assemble the decision (and, with ``explain``, its proof tree)."""
-        law_facts = sorted(derivation.of("law"))
-        law = str(law_facts[0][0]) if law_facts else None
-        combos = sorted(str(c[0]) for c in derivation.of("combination"))
-        combination = combos[0] if combos else "A"
-        counting: dict[str, list[str]] = {}
-        for item, _unit, outcome in derivation.of("counts"):
-            counting.setdefault(str(outcome), []).append(str(item))
-        claimed = sorted(set(submission.units))
-        units = {
-            code: UnitOutcome(
-                self.units[code].kind,
-                {o.ref: tuple(sorted(counting.get(o.ref, ()))) for o in self.units[code].outcomes},
-            )
-            for code in claimed
-        }
-        missing = tuple(sorted(
-            (self._missing(str(u), str(o), len(counting.get(str(o), ())))
-             for u, o in derivation.of("missing")),
-            key=lambda m: (m.unit, m.outcome)))
-        if any(report.severity == "deny" and derivation.of(pred)
-               for pred, report in self.reports):
+    def build(self, case: str, units: Iterable[str], derivation: Derivation,
+              explain: bool, lang: Lang = "en") -> Decision:
+        """Assemble the decision on the submission ``case`` claiming ``units`` (and, with
+        ``explain``, its proof tree); its findings in ``lang``."""
+        laws, combinations, counts, missed, *denying = self._select(derivation)
+        law = str(min(laws)[0]) if laws else None
+        combination = min([str(c[0]) for c in combinations]) if combinations else "A"
+        outcomes = ClaimedUnits(units, counts, self._unit_outcomes)
+        missing: tuple[Missing, ...] = ()
+        if missed:
+            counting = _counting(counts)
+            known = self._missing_known
+            missing = tuple([
+                known[u, o][min(len(counting.get(o, ())), len(known[u, o]) - 1)]
+                if (u, o) in known else self._missing(u, o, len(counting.get(o, ())))
+                for u, o in sorted([(str(u), str(o)) for u, o in missed])])
+        if any(denying):
             status: Status = "inadmissible"
         elif missing:
             status = "incomplete"
         else:
             status = "admissible"
-        findings: Sequence[Finding] = Findings(self.reports, derivation,
-                                               self.compiled.program.texts)
+        findings = Findings(self.reports, derivation, self.compiled.program.texts)
         explanation = None
         fired: frozenset[tuple[str, str]] = frozenset()
         if explain:
             explanation = self._explain(derivation, tuple(findings), missing, law, combination)
             fired = fired_sites(self.compiled.program, derivation)
-        return Decision(submission.id, status, combination, law, units, missing, findings,
-                        explanation, fired)
+        return Decision(case, status, combination, law, outcomes, missing,
+                        findings.in_language(lang), explanation, fired)
 
     def _missing(self, unit: str, outcome: str, have: int) -> Missing:
         """What an outcome lacks: its own minimum and accepted types (or its unit's)."""

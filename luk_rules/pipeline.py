@@ -23,6 +23,7 @@ from luk_rules import checks
 from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.checks.resolve import Resolution, resolve
 from luk_rules.compile import Compiled, StratificationError, compile_ruleset, exam
+from luk_rules.compile.reader import Read, Reader
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
 from luk_rules.engine import Runner, make_runner
@@ -138,16 +139,23 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 
-def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder]:
-    """The engine runner and decision builder for a compiled ruleset (once per ruleset)."""
-    return make_runner(compiled.program, engine), DecisionBuilder(compiled)
+def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder, Reader]:
+    """The engine runner, decision builder and fast submission reader for a compiled
+    ruleset (once per ruleset)."""
+    runner = make_runner(compiled.program, engine)
+    return runner, DecisionBuilder(compiled, runner), Reader(compiled)
 
 
 def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
             submission: Submission) -> Verdict:
     """Like :func:`decide`, but only the decision in brief (no messages, no proofs)."""
     validate(submission, compiled.ruleset)
-    return builder.verdict(runner.run(compiled.facts(submission)))
+    return builder.verdict((builder.verdicter or runner).run(compiled.facts(submission)))
+
+
+def verdict_read(runner: Runner, builder: DecisionBuilder, read: Read) -> Verdict:
+    """:func:`verdict` of a submission a :class:`Reader` read (and so checked)."""
+    return builder.verdict((builder.verdicter or runner).run(read.facts))
 
 
 def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
@@ -158,8 +166,15 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
         SubmissionError: when the submission refers to what the ruleset does not know.
     """
     validate(submission, compiled.ruleset)
-    derivation = runner.run(compiled.facts(submission), trace=explain)
-    return builder.build(submission, derivation, explain).in_language(lang)
+    derivation = (builder.decider or runner).run(compiled.facts(submission), trace=explain)
+    return builder.build(submission.id, submission.units, derivation, explain, lang)
+
+
+def decide_read(runner: Runner, builder: DecisionBuilder, read: Read, explain: bool = False,
+                lang: Lang = "en") -> Decision:
+    """:func:`decide` on a submission a :class:`Reader` read (and so checked)."""
+    derivation = (builder.decider or runner).run(read.facts, trace=explain)
+    return builder.build(read.case, read.units, derivation, explain, lang)
 
 
 def audit(compiled: Compiled, runner: Runner, builder: AuditBuilder, record: Record,

@@ -56,6 +56,8 @@ from luk_rules.i18n import Message, msg, msgn
 from luk_rules.submission import Record, Result
 
 INPUTS = frozenset({"on", "audit", "result", "extension", "result-cutoff"})
+SINGLETONS = frozenset({"on", "audit", "result-cutoff"})
+"""The inputs with at most one fact: the date, whether it is an audit, the results' cutoff."""
 NO_END = 99_999_999  # a date after every date: no end, never expires (ordinal)
 EXTENSION_BASIS = "WHW art. 7.13 lid 2 sub k"
 """The legal basis of an extension of a result's validity: the OER states how long passed

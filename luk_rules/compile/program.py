@@ -335,6 +335,10 @@ class Program:
     phases: Mapping[str, int]
     reports: Mapping[str, Report] = attrs.field(factory=dict)
     notes: Mapping[str, Note] = attrs.field(factory=dict)
+    singletons: frozenset[str] = frozenset()
+    """Input predicates of which a run has at most one fact (a submission's own fact, its
+    date): a hint for an engine, which may read them before the other facts of a rule;
+    the facts derived are the same whatever the order."""
 
     @functools.cached_property
     def texts(self) -> Mapping[str, Message]:
@@ -355,7 +359,8 @@ class Program:
     @classmethod
     def build(cls, rules: Iterable[Rule], static: Iterable[Fact], inputs: Iterable[str],
               reports: Mapping[str, Report] | None = None,
-              notes: Mapping[str, Note] | None = None) -> Program:
+              notes: Mapping[str, Note] | None = None,
+              singletons: Iterable[str] = ()) -> Program:
         """Order the rules into strata (topological order of their dependency SCCs).
 
         Raises:
@@ -408,7 +413,8 @@ class Program:
             if arity != {len(params)}:
                 raise ValueError(f"`{pred}`: {len(params)} params for a predicate of arity "
                                  f"{sorted(arity)}")
-        return cls(rules, tuple(strata), tuple(static), inputs, phase, reports, notes)
+        return cls(rules, tuple(strata), tuple(static), inputs, phase, reports, notes,
+                   frozenset(singletons) & inputs)
 
 
 def _sccs(graph: Mapping[str, set[tuple[str, bool]]]) -> list[list[str]]:

@@ -8,7 +8,8 @@ become rules of the same program. ``docs/semantics.md`` lists them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -35,7 +36,7 @@ from luk_rules.compile.program import (
 )
 from luk_rules.compile.scoped import UNSCOPED, Scope, ScopedCompiler
 from luk_rules.i18n import msg
-from luk_rules.submission import Submission
+from luk_rules.submission import FieldValue, Result, Submission
 
 # Input predicates, asserted per submission:
 #   sub(form, assessment, date, n_units, n_items, n_activities)
@@ -60,6 +61,8 @@ from luk_rules.submission import Submission
 SCOPED_INPUTS = frozenset({"item-org", "item-issuer", "field", "age-cutoff"})
 INPUTS = frozenset({"sub", "claimed", "item", "claim", "followed", "accept"}) | exam.INPUTS \
     | SCOPED_INPUTS
+SINGLETONS = frozenset({"sub"}) | exam.SINGLETONS
+"""The inputs with one fact per submission (and none, or one, per record)."""
 NO_END = exam.NO_END  # "until" of a regime without an end, as an ordinal date
 NO_ACTIVITY = ""
 BUILT_IN = "built-in"
@@ -88,6 +91,11 @@ def _item(i: Var | str = _, t: Var = _, d: Var = _, act: Var | str = _,
 Term_ = Var | str | int | bool
 
 
+ItemRow = tuple[str, str, int, str, bool]
+"""An evidence item as its ``item`` fact: id, type, date (ordinal), activity (or
+:data:`NO_ACTIVITY`), verified."""
+
+
 @attrs.frozen
 class Compiled:
     """A compiled ruleset: the program, and how to turn a submission into facts."""
@@ -102,63 +110,119 @@ class Compiled:
     """The input predicates of scoped rules that some rule reads: only those are built."""
     field_types: Mapping[str, str] = attrs.field(factory=dict)
 
+    @functools.cached_property
+    def _accepting(self) -> Mapping[str, tuple[tuple[str, int | None, bool], ...]]:
+        """:attr:`accepted` with each maximum age in months (the cutoff depends on nothing
+        else), read once."""
+        return {code: tuple((name, age.in_months if age else None, needs)
+                            for name, age, needs in rows)
+                for code, rows in self.accepted.items()}
+
+    @functools.cached_property
+    def _ages(self) -> Mapping[str, tuple[int, ...]]:
+        """The maximum ages (in months) of the types each unit accepts."""
+        return {code: tuple(sorted({months for _, months, _ in rows if months is not None}))
+                for code, rows in self._accepting.items()}
+
+    @functools.cached_property
+    def _validity(self) -> int | None:
+        """How long results stay valid, in months (None: for ever, or no exam programme)."""
+        exam_programme = self.ruleset.exam
+        validity = exam_programme.validity if exam_programme else None
+        return validity.in_months if validity else None
+
     def facts(self, submission: Submission) -> FactSet:
         """The input facts of a (validated) submission, by predicate.
 
         Facts are sets: their order does not matter to any result (proofs are chosen
         by a total order too), so they are not sorted here.
         """
-        rs = self.ruleset
-        units = list(dict.fromkeys(submission.units))
-        activities = dict.fromkeys(submission.activities)
-        activities.update(dict.fromkeys(e.activity for e in submission.evidence if e.activity))
-        items: list[Args] = []
+        items: list[ItemRow] = []
         claims: list[Args] = []
         for e in submission.evidence:
             items.append((e.id, e.type, e.date.toordinal(), e.activity or NO_ACTIVITY,
                           e.verified))
             claims.extend((e.id, ref.rpartition(".")[0], ref) for ref in e.outcomes)
-        accept: list[Args] = []
-        cutoffs: dict[ir.MaxAge | None, int] = {None: 0}
+        followed = dict.fromkeys(submission.activities)
+        followed.update(dict.fromkeys(e.activity for e in submission.evidence if e.activity))
+        facts = self.input_facts(submission.form, submission.assessment, submission.date,
+                                 list(dict.fromkeys(submission.units)), items, claims,
+                                 followed, len(submission.activities), submission.results)
+        if self.reads:
+            facts.update(self.scoped_facts(submission.date, (
+                (e.id, e.organisation, e.issuer, e.fields) for e in submission.evidence)))
+        return facts
+
+    def input_facts(self, form: str, assessment: str, date: dt.date, units: list[str],
+                    items: list[ItemRow], claims: list[Args], followed: Iterable[str],
+                    activities: int, results: Sequence[Result] = ()
+                    ) -> dict[str, Sequence[Args]]:
+        """The input facts of a submission's parts, read and checked (all but the facts
+        of scoped rules): its ``units`` without repeats, its ``items`` and their
+        ``claims`` (item, unit, outcome), the activities ``followed`` (listed or named by
+        an item) and how many ``activities`` it lists."""
+        accepting, ages = self._accepting, self._ages
+        cutoffs: dict[int | None, int] = {None: 0}
         for code in units:
-            for type_name, age, needs in self.accepted.get(code, ()):
-                oldest = cutoffs.get(age)
-                if oldest is None and age is not None:
-                    oldest = cutoffs[age] = age.cutoff(submission.date).toordinal()
-                accept.append((code, type_name, oldest or 0, needs))
+            for months in ages.get(code, ()):
+                if months not in cutoffs:
+                    cutoffs[months] = cutoff(date, months)
+        accept = [(code, type_name, cutoffs[months], needs) for code in units
+                  for type_name, months, needs in accepting.get(code, ())]
+        day = date.toordinal()
         facts: dict[str, Sequence[Args]] = {
-            "sub": [(submission.form, submission.assessment, submission.date.toordinal(),
-                     len(units), len(submission.evidence), len(submission.activities))],
+            "sub": [(form, assessment, day, len(units), len(items), activities)],
             "claimed": [(u,) for u in units],
             "item": items,
             "claim": claims,
-            "followed": [(a,) for a in activities],
+            "followed": [(a,) for a in followed],
             "accept": accept,
-            **exam.result_facts(rs, submission.results, submission.date),
         }
-        if self.reads:
-            facts.update(self._scoped_facts(submission))
+        if results:
+            facts.update(exam.result_facts(self.ruleset, results, date))
+        else:  # what exam.result_facts gives for no results, quicker
+            validity = self._validity
+            facts.update({"on": [(day,)], "result": [], "extension": [],
+                          "result-cutoff": [(0 if validity is None else cutoff(date, validity),)]})
         return facts
 
-    def _scoped_facts(self, submission: Submission) -> dict[str, list[Args]]:
-        """The facts only scoped rules read: organisations, issuers, fields, age cutoffs."""
+    def scoped_facts(self, date: dt.date,
+                     items: Iterable[tuple[str, str | None, str | None,
+                                           tuple[tuple[str, FieldValue], ...]]]
+                     ) -> dict[str, list[Args]]:
+        """The facts only scoped rules read: organisations, issuers, fields, age cutoffs;
+        ``items`` are each evidence item's id, organisation, issuer and fields."""
         found: dict[str, list[Args]] = {
-            "item-org": [(e.id, e.organisation) for e in submission.evidence
-                         if e.organisation is not None],
-            "item-issuer": [(e.id, e.issuer) for e in submission.evidence
-                            if e.issuer is not None],
-            "age-cutoff": [(months, ir.MaxAge(months=months).cutoff(submission.date)
-                            .toordinal()) for months in self.ages],
+            "item-org": [],
+            "item-issuer": [],
+            "age-cutoff": [(months, ir.MaxAge(months=months).cutoff(date).toordinal())
+                           for months in self.ages],
             "field": [],
         }
-        for e in submission.evidence:
-            for name, value in e.fields:
+        for item_id, organisation, issuer, fields in items:
+            if organisation is not None:
+                found["item-org"].append((item_id, organisation))
+            if issuer is not None:
+                found["item-issuer"].append((item_id, issuer))
+            for name, value in fields:
                 if self.field_types.get(name) == "date" and isinstance(value, str):
-                    found["field"].append((e.id, name,
+                    found["field"].append((item_id, name,
                                            dt.date.fromisoformat(value).toordinal()))
                 elif isinstance(value, str | int):
-                    found["field"].append((e.id, name, value))
+                    found["field"].append((item_id, name, value))
         return {pred: rows for pred, rows in found.items() if pred in self.reads}
+
+
+def cutoff(on: dt.date, months: int) -> int:
+    """The oldest date (an ordinal) an item may have to count on ``on`` when it may be
+    ``months`` old: ``MaxAge(months=months).cutoff(on).toordinal()``, quicker."""
+    year, month = divmod(on.year * 12 + on.month - 1 - months, 12)
+    if year < dt.MINYEAR:
+        return 1  # date.min
+    day = on.day
+    if day <= 28:
+        return dt.date(year, month + 1, day).toordinal()
+    return ir.MaxAge(months=months).cutoff(on).toordinal()
 
 
 def effective_max_age(rs: ir.Ruleset, unit: ir.Unit, etype: ir.EvidenceType | None
@@ -672,7 +736,7 @@ def compile_ruleset(ruleset: ir.Ruleset) -> Compiled:
     b.scope()
     b.institution()
     static = sorted(set(b.static()), key=_fact_key)
-    program = Program.build(b.rules, static, INPUTS, b.reports, b.notes)
+    program = Program.build(b.rules, static, INPUTS, b.reports, b.notes, SINGLETONS)
     types = {t.name: t for t in ruleset.evidence_types}
     accepted = {
         unit.code: tuple(

@@ -1,20 +1,33 @@
 """The native engine: a stratified, indexed forward-chaining evaluator.
 
-Each rule is compiled once into a small Python function: nested loops over hash
-indexes keyed on the positions bound so far, tests as ``if`` statements,
-negation and counting as index look-ups in lower strata. Generated source holds
-only identifiers the compiler makes up (``v3``, ``ix7``); every value from the
-ruleset (names, dates, numbers) is passed in a tuple of constants, never written
-into the source, so a ruleset cannot inject code.
+A program is compiled once into one Python function: the input facts put into their
+fact stores and indexes, then each rule as nested loops over hash indexes keyed on
+the positions bound so far, tests as ``if`` statements, negation and counting as
+index look-ups in lower strata. Fact stores and indexes are local variables of that
+function, so a run allocates only its own facts. Generated source holds only
+identifiers the compiler makes up (``v3``, ``ix7``); every value from the ruleset
+(names, dates, numbers) is passed in a tuple of constants, never written into the
+source, so a ruleset cannot inject code.
+
+The function that runs without a trace is specialised to the program: what follows
+from the ruleset alone (the static facts, and the rules that read nothing else) is
+derived once, when the runner is made, and shared read-only by every run; a rule that
+can never fire (it needs facts nothing gives) is left out. The traced function runs
+every rule, so that proofs and the rules fired are complete. Both derive the same
+facts.
 
 Strata run in order; a recursive stratum runs to a fixpoint. The compiled runner
-is immutable and every run has its own fact store, so threads may share it.
+is immutable and every run has its own fact stores, so threads may share it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from operator import itemgetter
 from typing import Any
+
+import attrs
 
 from luk_rules.compile import (
     Aggregate,
@@ -29,27 +42,49 @@ from luk_rules.compile import (
     Value,
     Var,
 )
-from luk_rules.compile.program import Rule
+from luk_rules.compile.program import Literal_, Rule
 from luk_rules.engine import Derivation
 
 Args = tuple[Value, ...]
-Index = dict[Args, list[Args]]
+Store = dict[Args, None]
+Index = dict[Any, list[Args]]
 Positions = tuple[int, ...]
 TraceLog = list[tuple[Fact, int, tuple[Fact, ...]]]
-RuleFn = Callable[[list[Index], list[dict[Args, None]], Any], None]
+ProgramFn = Callable[[Any, TraceLog | None], tuple[Any, ...]]
+"""A program function: input facts (or, for a second part, the first's state) to results."""
 
 _PY_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!=", "in": "in",
            "not in": "not in"}
 _ARITHMETIC = {"+": "+", "-": "-"}
-_EMPTY: tuple[Args, ...] = ()
+_NONE: AbstractSet[Args] = frozenset()
 _ALL = -1  # in a traced rule's used facts: every fact of an aggregate's bucket
 _MAX_NESTING = 12  # levels of one rule's loops and tests before it is evaluated in segments
 
 
-class _Layout:
-    """Numbers the predicates and the indexes the rules need."""
+def _index_key(args: Args, positions: Positions) -> Any:
+    """A fact's key in an index on ``positions``: the value itself for one position,
+    else the tuple of the values (what the generated code looks up)."""
+    if len(positions) == 1:
+        return args[positions[0]]
+    return tuple(args[p] for p in positions)
 
-    def __init__(self) -> None:
+
+def _key_expression(parts: list[str]) -> str:
+    """The source of an index key made of ``parts`` (as :func:`_index_key` makes it)."""
+    if len(parts) == 1:
+        return parts[0]
+    return "(" + "".join(p + ", " for p in parts) + ")"
+
+
+class _Layout:
+    """Numbers the fact stores and the indexes the rules need.
+
+    ``fixed`` are the predicates whose facts are known when the program is compiled
+    (read from constants, never stored per run), with those facts.
+    """
+
+    def __init__(self, fixed: Mapping[str, tuple[Args, ...]]) -> None:
+        self.fixed = fixed
         self.preds: dict[str, int] = {}
         self.indexes: dict[tuple[str, Positions], int] = {}
 
@@ -57,19 +92,64 @@ class _Layout:
         return self.preds.setdefault(name, len(self.preds))
 
     def index(self, pred: str, positions: Positions) -> int:
-        self.pred(pred)
+        if pred not in self.fixed:
+            self.pred(pred)
         return self.indexes.setdefault((pred, positions), len(self.indexes))
+
+    def wanted(self) -> dict[str, list[Positions]]:
+        """The indexes of each predicate that a run keeps (not of a fixed one)."""
+        found: dict[str, list[Positions]] = {}
+        for (pred, positions), _ in sorted(self.indexes.items(), key=lambda kv: kv[1]):
+            if pred not in self.fixed and positions:
+                found.setdefault(pred, []).append(positions)
+        return found
 
 
 class _Shared:
     """What the rules of one generated function share: constants, prelude, names."""
 
-    def __init__(self, static: frozenset[str] = frozenset()) -> None:
+    def __init__(self, layout: _Layout) -> None:
+        self.layout = layout
         self.consts: list[Any] = []
         self.const_names: dict[tuple[type, Any], str] = {}
+        self.fixed_names: dict[tuple[str, Positions], str] = {}
         self.prelude: list[str] = []
         self.counter = 0
-        self.static = static  # predicates whose facts come with the program
+
+    def const(self, value: Any) -> str:
+        key = (type(value), value)
+        if key not in self.const_names:
+            self.const_names[key] = self._add(value)
+        return self.const_names[key]
+
+    def fixed(self, pred: str, positions: Positions) -> str:
+        """A constant holding a fixed predicate's facts (a tuple), or an index on them."""
+        name = self.fixed_names.get((pred, positions))
+        if name is None:
+            rows = self.layout.fixed[pred]
+            value: Any = rows
+            if positions:
+                index: Index = {}
+                for args in rows:
+                    index.setdefault(_index_key(args, positions), []).append(args)
+                value = index
+            name = self.fixed_names[(pred, positions)] = self._add(value)
+        return name
+
+    def _add(self, value: Any) -> str:
+        name = f"k{len(self.consts)}"
+        self.consts.append(value)
+        return name
+
+    def store(self, pred: str) -> str:
+        number = self.layout.pred(pred)
+        self.prelude.append(f"    s{number} = {{}}")
+        return f"s{number}"
+
+    def index(self, pred: str, positions: Positions) -> str:
+        number = self.layout.index(pred, positions)
+        self.prelude.append(f"    ix{number} = {{}}")
+        return f"ix{number}"
 
 
 class _Generator:
@@ -79,19 +159,15 @@ class _Generator:
     derives itself (no call per fact); when traced, it logs each firing.
     """
 
-    def __init__(self, layout: _Layout, rule_index: int, rule: Rule, trace: bool,
-                 head_indexes: tuple[tuple[int, Positions], ...],
-                 shared: _Shared | None = None, depth: int = 1,
+    def __init__(self, shared: _Shared, rule_index: int, rule: Rule, trace: bool,
+                 head_indexes: Iterable[Positions], depth: int = 1,
                  recursive: bool = False) -> None:
-        self.layout = layout
+        self.shared = shared
+        self.layout = shared.layout
         self.rule_index = rule_index
         self.rule = rule
         self.trace = trace
-        self.head_indexes = head_indexes
-        self.shared = shared or _Shared()
-        self.consts = self.shared.consts
-        self.const_names = self.shared.const_names
-        self.prelude = self.shared.prelude
+        self.head_indexes = tuple(head_indexes)
         self.vars: dict[str, str] = {}
         self.lines: list[str] = []
         # (pred const, fact expression, n): n is None for a matched fact, else a count's n
@@ -102,13 +178,7 @@ class _Generator:
         self.recursive = recursive
 
     def const(self, value: Any) -> str:
-        key = (type(value), value)
-        if key not in self.const_names:
-            name = f"k{len(self.consts)}"
-            self.consts.append(value)
-            self.prelude.append(f"    {name} = K[{len(self.consts) - 1}]")
-            self.const_names[key] = name
-        return self.const_names[key]
+        return self.shared.const(value)
 
     def fresh(self, prefix: str) -> str:
         self.shared.counter += 1
@@ -146,37 +216,46 @@ class _Generator:
             else:
                 bound.append(pos)
                 parts.append(self.const(arg))
-        key = "(" + "".join(p + ", " for p in parts) + ")"
-        return tuple(bound), key, new, equal
-
-    def index_name(self, pred: str, positions: Positions) -> str:
-        number = self.layout.index(pred, positions)
-        name = f"ix{number}"
-        line = f"    {name} = ix[{number}]"
-        if line not in self.prelude:
-            self.prelude.append(line)
-        return name
-
-    def store_name(self, pred: str) -> str:
-        number = self.layout.pred(pred)
-        line = f"    s{number} = store[{number}]"
-        if line not in self.prelude:
-            self.prelude.append(line)
-        return f"s{number}"
+        return tuple(bound), _key_expression(parts), new, equal
 
     def rows(self, pred: str, positions: Positions, key: str) -> str:
         """An expression for the facts of ``pred`` with ``key`` at ``positions``.
 
-        A derived or input predicate read whole is read from its fact store (a dict,
-        iterated for its keys) rather than from an index kept just for that.
+        A predicate read whole is read from its fact store (a dict, iterated for its
+        keys) rather than from an index kept just for that; a fixed one from constants.
         """
-        if not positions and pred not in self.shared.static:
-            name = self.store_name(pred)
+        if pred in self.layout.fixed:
+            name = self.shared.fixed(pred, positions)
+            return f"{name}.get({key}, EMPTY)" if positions else name
+        if not positions:
+            name = self.shared.store(pred)
             return f"list({name})" if self.recursive else name
-        return f"{self.index_name(pred, positions)}.get({key}, EMPTY)"
+        return f"{self.shared.index(pred, positions)}.get({key}, EMPTY)"
+
+    def exists(self, atom: Atom, positions: Positions, key: str) -> str:
+        """A test that some fact of ``atom``'s predicate has ``key`` at ``positions``.
+
+        With every position bound it is one fact, looked up in the store itself;
+        otherwise the index's key (an index never keeps an empty list).
+        """
+        pred = atom.pred
+        if pred in self.layout.fixed:
+            name = self.shared.fixed(pred, positions)
+            return f"{key} in {name}" if positions else name
+        if not positions:
+            return self.shared.store(pred)
+        if len(positions) == len(atom.args):
+            whole = f"({key}, )" if len(positions) == 1 else key
+            return f"{whole} in {self.shared.store(pred)}"
+        return f"{key} in {self.shared.index(pred, positions)}"
 
     def positive(self, lit: Atom) -> None:
         positions, key, new, equal = self.key(lit, binding=True)
+        if not new and not equal and not self.trace:
+            # Nothing to bind: whether a fact matches is all that counts.
+            self.emit(f"if {self.exists(lit, positions, key)}:")
+            self.depth += 1
+            return
         rows = self.rows(lit.pred, positions, key)
         fact = self.fresh("f")
         names = {pos: self.fresh("v") for pos, _ in new}
@@ -231,7 +310,10 @@ class _Generator:
                 self.depth += 1
             elif isinstance(lit, Neg):
                 positions, key, _, _ = self.key(lit.atom, binding=False)
-                self.emit(f"if not {self.rows(lit.atom.pred, positions, key)}:")
+                if self.trace or not lit.atom.args:
+                    self.emit(f"if not {self.rows(lit.atom.pred, positions, key)}:")
+                else:
+                    self.emit(f"if not ({self.exists(lit.atom, positions, key)}):")
                 self.depth += 1
             elif isinstance(lit, CountAtLeast):
                 positions, key, _, _ = self.key(lit.atom, binding=False)
@@ -272,25 +354,24 @@ class _Generator:
             self.used.append((self.const(lit.atom.pred), bucket, _ALL))
 
     def head(self) -> None:
-        args = "(" + "".join(self.term(a) + ", " for a in self.rule.head.args) + ")"
-        pred = self.layout.pred(self.rule.head.pred)
-        facts = f"s{pred}"
-        self.prelude.append(f"    {facts} = store[{pred}]")
+        terms = [self.term(a) for a in self.rule.head.args]
+        args = "(" + "".join(t + ", " for t in terms) + ")"
+        facts = self.shared.store(self.rule.head.pred)
+        if not self.trace and not self.head_indexes:
+            self.emit(f"{facts}[{args}] = None")  # a fact derived again stays where it is
+            return
         head = self.fresh("h")
         self.emit(f"{head} = {args}")
         self.emit(f"if {head} not in {facts}:")
         self.depth += 1
         self.emit(f"{facts}[{head}] = None")
-        for number, positions in self.head_indexes:
-            if not positions:
-                continue  # read from the fact store itself
-            ix = self.index_name(self.rule.head.pred, positions)
-            key = "(" + "".join(f"{head}[{p}], " for p in positions) + ")"
+        for positions in self.head_indexes:
+            ix = self.shared.index(self.rule.head.pred, positions)
+            key = _key_expression([terms[p] for p in positions])
             rows = self.fresh("r")
             self.emit(f"{rows} = {ix}.get({key})")
             self.emit(f"if {rows} is None: {ix}[{key}] = [{head}]")
             self.emit(f"else: {rows}.append({head})")
-            del number
         self.depth -= 1
         if self.trace:
             pieces = []
@@ -308,56 +389,182 @@ class _Generator:
             self.emit(f"log.append((({head_pred}, {head}), {self.rule_index}, {used}))")
 
 
-def _program_source(layout: _Layout, program: Program, trace: bool,
-                    wanted: dict[str, list[tuple[int, Positions]]],
-                    schedule: list[tuple[bool, tuple[int, ...]]]) -> tuple[str, tuple[Any, ...]]:
-    """One function for the whole program: every rule's block, in evaluation order."""
-    shared = _Shared(frozenset(pred for pred, _ in program.static))
+Schedule = list[tuple[bool, tuple[int, ...]]]
+
+
+def _schedule(program: Program, rules: Mapping[int, Rule]) -> Schedule:
+    """The evaluation order of ``rules``: plain runs of rules, and recursive groups."""
+    schedule: Schedule = []
+    for members, recursive in program.strata:
+        kept = tuple(i for i in members if i in rules)
+        if not kept:
+            continue
+        if not recursive and schedule and not schedule[-1][0]:
+            schedule[-1] = (False, schedule[-1][1] + kept)
+        else:
+            schedule.append((recursive, kept))
+    return schedule
+
+
+@attrs.frozen
+class _Compiled:
+    """One generated program function, and which of its results hold which predicate's
+    facts: its stores, then the fixed predicates' facts, then an empty dict (``empty``).
+
+    A program compiled in two parts has ``first``: a function that loads the input facts
+    and derives the predicates of ``first_stores`` (the others there are -1), returning
+    its state; ``function`` then takes that state and derives the rest.
+    """
+
+    function: ProgramFn
+    source: str
+    stores: Mapping[str, int]
+    empty: int
+    first: Callable[[FactSet], tuple[Any, ...]] | None = None
+    first_stores: Mapping[str, int] = attrs.field(factory=dict)
+    first_empty: int = -1
+
+
+def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
+             fixed: Mapping[str, tuple[Args, ...]], loaded: Mapping[str, tuple[Args, ...]],
+             label: str, first: AbstractSet[int] | None = None) -> _Compiled:
+    """One function for the whole program: the input facts loaded into their stores and
+    indexes, then every rule's block, in evaluation order.
+
+    ``fixed`` predicates are read from constants; ``loaded`` facts are put into their
+    stores on every run (static facts of a predicate that rules derive too). With
+    ``first`` (rules that read only what they and the inputs derive), the program is
+    compiled in two parts: those rules, then the others (see :class:`_Compiled`).
+    """
+    layout = _Layout(fixed)
+    for pred in sorted(program.inputs):
+        if pred not in fixed:
+            layout.pred(pred)
+    parts = [rules] if first is None else [
+        {i: r for i, r in rules.items() if i in first},
+        {i: r for i, r in rules.items() if i not in first}]
+    # First pass: learn every index the rule bodies need (the first part's, then all).
+    for part in parts:
+        for i, rule in part.items():
+            _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
+        if part is parts[0]:
+            wanted_first = layout.wanted()
+    wanted = layout.wanted()
+    shared = _Shared(layout)
+    bodies: list[list[str]] = []
+    preludes: list[list[str]] = []
+    for n, part in enumerate(parts):
+        shared.prelude = []
+        body: list[str] = []
+        if n == 0:
+            for pred in sorted(program.inputs):
+                if pred not in fixed:
+                    body.extend(_load(shared, pred, wanted_first.get(pred, ()),
+                                      loaded.get(pred)))
+        else:  # the indexes on the first part's facts that only this part reads
+            done = set(program.inputs) | {r.head.pred for r in parts[0].values()}
+            for pred, indexes in wanted.items():
+                if pred in done:
+                    later = [p for p in indexes if p not in wanted_first.get(pred, ())]
+                    body.extend(_indexed(shared, pred, later))
+        body.extend(_rules(shared, program, part, trace, wanted if n else wanted_first))
+        bodies.append(body)
+        preludes.append(list(dict.fromkeys(shared.prelude)))
+    stores = [f"s{n}" for n in range(len(layout.preds))]
+    # The fixed facts come back with the stores (as shared dicts nothing writes to).
+    where = dict(layout.preds)
+    tail: list[str] = []
+    for pred, rows in fixed.items():
+        if rows:
+            where[pred] = len(stores) + len(tail)
+            tail.append(shared._add(dict.fromkeys(rows)))
+    tail.append(shared._add({}))
+    # The constants are the function's defaults: bound once, not on every run.
+    consts = "".join(f", k{i}=K[{i}]" for i in range(len(shared.consts)))
+    result = "(" + "".join(name + ", " for name in [*stores, *tail]) + ")"
+    if first is None:
+        prelude = [*preludes[0], *(f"    {name} = {{}}" for name in stores)]
+        source = "\n".join([f"def program(facts, log, EMPTY=(){consts}):",
+                            *dict.fromkeys(prelude), *bodies[0], f"    return {result}"])
+        return _Compiled(_build(source, tuple(shared.consts), label), source, where,
+                         len(stores) + len(tail) - 1)
+    # The first part hands on every store and index it made; the second makes the rest.
+    state = [line.split(" = ")[0].strip() for line in preludes[0]]
+    state_tuple = "(" + "".join(name + ", " for name in state) + ")"
+    first_where = {pred: -1 for pred in layout.preds}
+    first_where.update({pred: state.index(f"s{n}") for pred, n in layout.preds.items()
+                        if f"s{n}" in state})
+    for pred, n in where.items():
+        if n >= len(stores):  # fixed, and the empty dict
+            first_where[pred] = len(state) + n - len(stores)
+    made = set(state)
+    rest = [line for line in preludes[1] if line.split(" = ")[0].strip() not in made]
+    rest += [f"    {name} = {{}}" for name in stores if name not in made]
+    source = "\n".join([
+        f"def first(facts, EMPTY=(){consts}):", *preludes[0], *bodies[0],
+        f"    return {state_tuple[:-1]}{''.join(name + ', ' for name in tail)})",
+        "",
+        f"def program(state, log, EMPTY=(){consts}):",
+        f"    {state_tuple} = state[:{len(state)}]" if state else "    pass",
+        *dict.fromkeys(rest), *bodies[1], f"    return {result}"])
+    function, first_function = _build(source, tuple(shared.consts), label, ("program", "first"))
+    return _Compiled(function, source, where, len(stores) + len(tail) - 1, first_function,
+                     first_where, len(state) + len(tail) - 1)
+
+
+def _rules(shared: _Shared, program: Program, rules: Mapping[int, Rule], trace: bool,
+           wanted: Mapping[str, list[Positions]]) -> list[str]:
+    """The lines of ``rules``, in evaluation order."""
     body: list[str] = []
-    for recursive, members in schedule:
+    for recursive, members in _schedule(program, rules):
         depth = 1
+        heads = [shared.store(rules[i].head.pred) for i in members]
+        size = " + ".join(f"len({s})" for s in dict.fromkeys(heads))
         if recursive:
             body.append("    while True:")
-            body.append("        before = sum(map(len, store))")
+            body.append(f"        before = {size}")
             depth = 2
         for i in members:
-            rule = program.rules[i]
-            heads = tuple(wanted.get(rule.head.pred, ()))
+            rule = rules[i]
             pad = "    " * depth
             body.append(f"{pad}# rule {i}: {_comment(rule.name)}")
-            body.extend(
-                _Generator(layout, i, rule, trace, heads, shared, depth, recursive).block())
+            body.extend(_Generator(shared, i, rule, trace, wanted.get(rule.head.pred, ()),
+                                   depth, recursive).block())
         if recursive:
-            body.append("        if sum(map(len, store)) == before:")
+            body.append(f"        if {size} == before:")
             body.append("            break")
-    prelude = list(dict.fromkeys(shared.prelude))
-    source = "\n".join(["def program(ix, store, log):", *prelude, *body, "    return None"])
-    return source, tuple(shared.consts)
+    return body
 
 
-def _loader_source(layout: _Layout, inputs: Iterable[str],
-                   wanted: dict[str, list[tuple[int, Positions]]]) -> tuple[str, tuple[Any, ...]]:
-    """A function that puts the input facts into their stores and indexes."""
-    consts: list[Any] = []
-    lines = ["def load(ix, store, facts):"]
-    for pred in sorted(inputs):
-        number = layout.pred(pred)
-        consts.append(pred)
-        lines.append(f"    rows = facts.get(K[{len(consts) - 1}])")
-        lines.append("    if rows:")
-        lines.append(f"        s = store[{number}]")
-        lines.append("        for h in rows:")
-        lines.append("            if h in s: continue")
-        lines.append("            s[h] = None")
-        for index, positions in wanted.get(pred, ()):
-            if not positions:
-                continue  # read from the fact store itself
-            key = "(" + "".join(f"h[{p}], " for p in positions) + ")"
-            lines.append(f"            r = ix[{index}].get({key})")
-            lines.append(f"            if r is None: ix[{index}][{key}] = [h]")
-            lines.append("            else: r.append(h)")
-    lines.append("    return None")
-    return "\n".join(lines), tuple(consts)
+def _load(shared: _Shared, pred: str, indexes: Iterable[Positions],
+          static: tuple[Args, ...] | None) -> list[str]:
+    """The lines that put the input facts of ``pred`` (or its ``static`` facts) into its
+    store and indexes, before any rule runs (so the store is empty)."""
+    store = shared.store(pred)
+    source = f"facts.get({shared.const(pred)})" if static is None else shared.const(static)
+    lines = [f"    rows = {source}",
+             f"    if rows: {store} = dict.fromkeys(rows)"]
+    for positions in indexes:  # each fact once (dict.fromkeys keeps the first of equals)
+        ix = shared.index(pred, positions)
+        key = _key_expression([f"h[{p}]" for p in positions])
+        lines += [f"    for h in {store}:",
+                  f"        r = {ix}.get({key})",
+                  f"        if r is None: {ix}[{key}] = [h]",
+                  "        else: r.append(h)"]
+    return lines
+
+
+def _indexed(shared: _Shared, pred: str, indexes: Iterable[Positions]) -> list[str]:
+    """The lines that index the facts of ``pred`` (all derived already) on ``indexes``."""
+    lines: list[str] = []
+    for positions in indexes:
+        ix = shared.index(pred, positions)
+        key = _key_expression([f"h[{p}]" for p in positions])
+        lines += [f"    for h in {shared.store(pred)}:",
+                  f"        r = {ix}.get({key})",
+                  f"        if r is None: {ix}[{key}] = [h]",
+                  "        else: r.append(h)"]
+    return lines
 
 
 def _comment(text: str) -> str:
@@ -365,13 +572,15 @@ def _comment(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def _build(source: str, consts: tuple[Any, ...], label: str, name: str = "program") -> Any:
-    builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "map": map,
-                "list": list}
-    namespace: dict[str, Any] = {"K": consts, "EMPTY": _EMPTY, "__builtins__": builtins}
+def _build(source: str, consts: tuple[Any, ...], label: str,
+           names: tuple[str, ...] = ("program",)) -> Any:
+    builtins = {"len": len, "sorted": sorted, "repr": repr, "sum": sum, "list": list,
+                "dict": dict}
+    namespace: dict[str, Any] = {"K": consts, "__builtins__": builtins}
     # Safe: the source holds only generated identifiers; values come in K (module docstring).
-    exec(compile(source, f"<luk {name} {label}>", "exec"), namespace)
-    return namespace[name]
+    exec(compile(source, f"<luk program {label}>", "exec"), namespace)
+    found = tuple(namespace[name] for name in names)
+    return found if len(names) > 1 else found[0]
 
 
 def program_label(program: Program) -> str:
@@ -379,75 +588,324 @@ def program_label(program: Program) -> str:
     return f"{len(program.rules)} rules"
 
 
+def _reads(lit: Literal_) -> str | None:
+    """The predicate a body literal reads, if any."""
+    if isinstance(lit, Atom):
+        return lit.pred
+    if isinstance(lit, Neg | CountAtLeast | Aggregate):
+        return lit.atom.pred
+    return None
+
+
+def _constant_preds(program: Program, static: Mapping[str, tuple[Args, ...]]) -> set[str]:
+    """The static predicates and the derived ones that follow from them alone: their
+    facts are the same in every run."""
+    inputs = program.inputs - static.keys()
+    heads: dict[str, list[Rule]] = {}
+    for rule in program.rules:
+        heads.setdefault(rule.head.pred, []).append(rule)
+    constant = {pred for pred in static if pred not in heads}
+    changed = True
+    while changed:
+        changed = False
+        for pred, rules in heads.items():
+            if pred in constant or pred in inputs or pred in static:
+                continue
+            if all(_reads(lit) is None or _reads(lit) in constant
+                   for rule in rules for lit in rule.body):
+                constant.add(pred)
+                changed = True
+    return constant
+
+
+def _simplified(rule: Rule, possible: AbstractSet[str],
+                fixed: Mapping[str, tuple[Args, ...]]) -> Rule | None:
+    """``rule`` without the literals that always hold, or None when it can never fire:
+    it needs a fact of a predicate that never has one, or no fact of one that always has.
+
+    ``possible`` are the predicates that may have facts in a run; ``fixed`` those whose
+    facts are known.
+    """
+    body: list[Literal_] = []
+    for lit in rule.body:
+        if isinstance(lit, Atom):
+            if lit.pred not in possible:
+                return None
+            if not lit.args and lit.pred in fixed:
+                continue  # a fact that holds in every run
+        elif isinstance(lit, Neg):
+            if lit.atom.pred not in possible:
+                continue
+            if not lit.atom.args and lit.atom.pred in fixed:
+                return None
+        elif isinstance(lit, CountAtLeast) and lit.atom.pred not in possible:
+            if lit.at_least and lit.n > 0:
+                return None
+            if not lit.at_least and lit.n > 0:
+                continue
+        body.append(lit)
+    return attrs.evolve(rule, body=tuple(body))
+
+
+def _variables(lit: Literal_) -> set[str]:
+    """The variables a body literal mentions or binds."""
+    found: set[str] = set()
+    if isinstance(lit, Atom):
+        return lit.variables()
+    if isinstance(lit, Neg | CountAtLeast | Aggregate):
+        found = lit.atom.variables()
+    if isinstance(lit, Aggregate | Compute):
+        found.add(lit.result.name)
+    if isinstance(lit, Compute | Test):
+        found.update(t.name for t in (lit.left, lit.right) if isinstance(t, Var))
+    return found
+
+
+def _hoisted(rule: Rule, singletons: AbstractSet[str]) -> Rule:
+    """``rule`` with its atoms of predicates that have at most one fact read first.
+
+    A join is the same in any order, but reading the one fact first, and not once per
+    binding of the loops before it, is cheaper. An atom moves only past other atoms:
+    never past a negation, count, aggregate, computation or test that shares one of its
+    variables (what those mean depends on what is bound before them).
+    """
+    front: list[Literal_] = []  # the atoms moved, in their order
+    rest: list[Literal_] = []
+    for lit in rule.body:
+        if (isinstance(lit, Atom) and lit.pred in singletons
+                and not any(not isinstance(other, Atom) and _variables(other) & lit.variables()
+                            for other in rest)):
+            front.append(lit)
+        else:
+            rest.append(lit)
+    body = (*front, *rest)
+    return rule if body == rule.body else attrs.evolve(rule, body=body)
+
+
+def _binds(lit: Literal_) -> set[str]:
+    """The variables a body literal binds."""
+    if isinstance(lit, Atom):
+        return lit.variables()
+    if isinstance(lit, Aggregate | Compute):
+        return {lit.result.name}
+    return set()
+
+
+def _filters_first(rule: Rule) -> Rule:
+    """``rule`` with each test, negation and count moved to where what it reads is bound:
+    a binding that fails it is dropped before the loops after that point.
+
+    A test reads all its variables. A negation or count means the same only with the
+    same variables bound, so it moves no earlier than where the variables bound at its
+    place are bound.
+    """
+    placed: list[Literal_] = []
+    bound_at: list[set[str]] = [set()]  # bound_at[j]: bound before placed[j]
+    for lit in rule.body:
+        if isinstance(lit, Test | Neg | CountAtLeast):
+            need = _variables(lit) & bound_at[-1]
+            at = next(j for j, bound in enumerate(bound_at) if need <= bound)
+            placed.insert(at, lit)
+            bound_at.insert(at + 1, set(bound_at[at]))
+        else:
+            placed.append(lit)
+            bound_at.append(bound_at[-1] | _binds(lit))
+    return rule if placed == list(rule.body) else attrs.evolve(rule, body=tuple(placed))
+
+
+class _Facts(Mapping[str, AbstractSet[Args]]):
+    """A run's facts by predicate, read from what its program returned when asked: only
+    predicates with facts are keys (each a set of argument tuples).
+
+    Made by the first part of a program compiled in two (:class:`_Compiled`), it has the
+    facts of the first part's predicates (the others are at -1) and ``finish``: the
+    second part and where its results are. A predicate of the second part, read, runs it
+    (once; two threads reading at once may both run it, to the same facts).
+    """
+
+    __slots__ = ("_finish", "_view")
+
+    def __init__(self, where: Mapping[str, int], stores: tuple[Any, ...],
+                 finish: tuple[ProgramFn, Mapping[str, int]] | None = None) -> None:
+        self._view = (where, stores)
+        self._finish = finish
+
+    def _complete(self) -> tuple[Mapping[str, int], tuple[Any, ...]]:
+        finish = self._finish
+        if finish is None:
+            return self._view
+        function, where = finish
+        view = (where, function(self._view[1], None))
+        self._view = view
+        self._finish = None
+        return view
+
+    def _rows(self, pred: str) -> Store | None:
+        where, stores = self._view
+        number = where.get(pred)
+        if number is None:
+            return None
+        if number < 0:
+            where, stores = self._complete()
+            number = where[pred]
+        rows: Store = stores[number]
+        return rows
+
+    def get(self, pred: str, default: Any = None) -> Any:
+        rows = self._rows(pred)
+        return rows.keys() if rows else default
+
+    def select(self, preds: Iterable[str]) -> list[AbstractSet[Args]]:
+        """The facts of each of ``preds`` (an empty set when none), in their order."""
+        found: list[AbstractSet[Args]] = []
+        for pred in preds:
+            rows = self._rows(pred)
+            found.append(_NONE if rows is None else rows.keys())
+        return found
+
+    def __getitem__(self, pred: str) -> AbstractSet[Args]:
+        rows: AbstractSet[Args] | None = self.get(pred)
+        if rows is None:
+            raise KeyError(pred)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        where, stores = self._complete()
+        return (pred for pred, number in where.items() if stores[number])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _picker(preds: Sequence[str], where: Mapping[str, int], empty: int
+            ) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+    """A function that reads the facts of each of ``preds`` from a derivation whose facts
+    are at ``where`` (one item getter), and from any other as :meth:`Derivation.of_each`."""
+    picked = [where.get(pred, empty) for pred in preds]
+    pick = itemgetter(*picked, empty)  # always a tuple, one more at the end
+    names = tuple(preds)
+    quick = all(n >= 0 for n in picked)
+
+    def select(derivation: Derivation) -> Sequence[Collection[Args]]:
+        facts = derivation.facts
+        if quick and type(facts) is _Facts and facts._view[0] is where:
+            found: tuple[Store, ...] = pick(facts._view[1])
+            return found[:-1]
+        return derivation.of_each(names)
+    return select
+
+
+class _Focused:
+    """A runner whose untraced runs derive some predicates first and the others when they
+    are read (see :meth:`NativeRunner.focused`)."""
+
+    def __init__(self, runner: NativeRunner, compiled: _Compiled) -> None:
+        self.runner = runner
+        self.program = runner.program
+        self._compiled = compiled
+        assert compiled.first is not None
+        self._first = compiled.first
+        self._finish = (compiled.function, compiled.stores)
+
+    def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
+        """Derive what follows from the input facts (the same as the runner's :meth:`run`)."""
+        if trace:
+            return self.runner.run(facts, trace=True)
+        return Derivation(_Facts(self._compiled.first_stores, self._first(facts),
+                                 self._finish), {})
+
+    def selector(self, preds: Sequence[str]) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+        """As :meth:`NativeRunner.selector`, for this runner's derivations."""
+        compiled = self._compiled
+        return _picker(preds, compiled.first_stores, compiled.first_empty)
+
+
 class NativeRunner:
     """A program compiled once to Python functions; :meth:`run` decides one set of facts."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        layout = _Layout()
-        for pred in sorted(program.inputs):
-            layout.pred(pred)
-        # First pass: learn every index the rule bodies need.
-        static_preds = frozenset(pred for pred, _ in program.static)
-        for i, rule in enumerate(program.rules):
-            _Generator(layout, i, rule, trace=False, head_indexes=(),
-                       shared=_Shared(static_preds)).block()
-        wanted: dict[str, list[tuple[int, Positions]]] = {}
-        for (pred, positions), number in sorted(layout.indexes.items(), key=lambda kv: kv[1]):
-            wanted.setdefault(pred, []).append((number, positions))
-        # The evaluation order: plain runs of rules, and recursive groups to a fixpoint.
-        schedule: list[tuple[bool, tuple[int, ...]]] = []
-        for members, recursive in program.strata:
-            if not recursive and schedule and not schedule[-1][0]:
-                schedule[-1] = (False, schedule[-1][1] + members)
-            else:
-                schedule.append((recursive, members))
-        self.source, consts = _program_source(layout, program, False, wanted, schedule)
-        self._plain: RuleFn = _build(self.source, consts, program_label(program))
-        traced_source, consts = _program_source(layout, program, True, wanted, schedule)
-        self._traced: RuleFn = _build(traced_source, consts, program_label(program) + " traced")
-        dynamic_inputs = set(program.inputs) - {pred for pred, _ in program.static}
-        loader, consts = _loader_source(layout, dynamic_inputs, wanted)
-        self._load: Callable[[list[Index], list[dict[Args, None]], FactSet], None] = _build(
-            loader, consts, program_label(program), "load")
-        self._names = sorted(layout.preds, key=layout.preds.__getitem__)
-        self._pred_ids = dict(layout.preds)
-        self._per_pred = [tuple(wanted.get(name, ())) for name in self._names]
-        self._index_count = len(layout.indexes)
-        # Static facts are indexed once and shared, read-only, by every run.
+        label = program_label(program)
         static_rows: dict[str, list[Args]] = {}
         for pred, args in program.static:
             static_rows.setdefault(pred, []).append(args)
-        self._static_rows = {p: frozenset(rows) for p, rows in static_rows.items()}
-        self._static_index: dict[int, Index] = {}
-        for (pred, positions), number in layout.indexes.items():
-            if pred in static_rows:
-                index: Index = {}
-                for args in static_rows[pred]:
-                    index.setdefault(tuple(args[p] for p in positions), []).append(args)
-                self._static_index[number] = index
-        self._template: list[Index] = [self._static_index.get(n, {})
-                                       for n in range(self._index_count)]
-        self._dynamic = tuple(n for n in range(self._index_count) if n not in self._static_index)
+        static = {pred: tuple(dict.fromkeys(rows)) for pred, rows in static_rows.items()}
+        heads = {rule.head.pred for rule in program.rules}
+        # Static facts of a predicate rules derive too are loaded into its store per run.
+        loaded = {pred: rows for pred, rows in static.items() if pred in heads}
+        fixed = {pred: rows for pred, rows in static.items() if pred not in heads}
+        everything = dict(enumerate(program.rules))
+        self._traced = _compile(program, everything, True, fixed, loaded, label + " traced")
+        # What follows from the ruleset alone, derived once (by the traced program).
+        constant = _constant_preds(program, static)
+        known = self._traced.function({}, [])
+        for pred in constant - fixed.keys():
+            rows = known[self._traced.stores[pred]]
+            fixed[pred] = tuple(rows)
+        # The rules that may fire in a run: the possible predicates, to a fixpoint.
+        possible = {pred for pred, rows in fixed.items() if rows}
+        possible.update(program.inputs - fixed.keys())
+        live: dict[int, Rule] = {}
+        changed = True
+        while changed:
+            changed = False
+            for i, rule in everything.items():
+                if i in live or rule.head.pred in fixed:
+                    continue
+                simpler = _simplified(rule, possible, fixed)
+                if simpler is not None:
+                    live[i] = simpler
+                    possible.add(rule.head.pred)
+                    changed = True
+        # Simplified again from the rule as written: more predicates may have facts now.
+        live = {i: _filters_first(_hoisted(
+                    _simplified(everything[i], possible, fixed) or everything[i],
+                    program.singletons))
+                for i in sorted(live)}
+        self._plain = _compile(program, live, False, fixed, loaded, label)
+        self.source = self._plain.source
+        self._live, self._fixed, self._loaded = live, fixed, loaded
 
     def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
 
         Safe to call from several threads at once: a run touches only its own state.
         """
-        ix = self._template.copy()
-        for n in self._dynamic:
-            ix[n] = {}
-        store: list[dict[Args, None]] = [{} for _ in self._names]
-        self._load(ix, store, facts)
-        log: TraceLog | None = [] if trace else None
-        (self._traced if trace else self._plain)(ix, store, log)
-        everything: dict[str, Set[Args]] = {
-            self._names[p]: rows.keys() for p, rows in enumerate(store) if rows}
-        everything.update(self._static_rows)
-        if log is None:
-            return Derivation(everything, {})
-        return Derivation(everything, smallest_proofs(log), frozenset(r for _, r, _ in log))
+        if not trace:
+            plain = self._plain
+            return Derivation(_Facts(plain.stores, plain.function(facts, None)), {})
+        log: TraceLog = []
+        traced = self._traced
+        stores = traced.function(facts, log)
+        return Derivation(_Facts(traced.stores, stores), smallest_proofs(log),
+                          frozenset(r for _, r, _ in log))
+
+    def selector(self, preds: Sequence[str]) -> Callable[[Derivation], Sequence[Collection[Args]]]:
+        """A function that reads the facts of each of ``preds`` from a derivation of this
+        runner, in their order (empty when none): each a collection of argument tuples."""
+        return _picker(preds, self._plain.stores, self._plain.empty)
+
+    def focused(self, preds: Iterable[str]) -> NativeRunner | _Focused:
+        """A runner that derives ``preds`` (and what they need) first, and the other
+        facts only when a derivation's reader asks for them: the same derivations, quicker
+        for a reader that needs only ``preds``. This runner when that is all of them."""
+        need = set(preds)
+        changed = True
+        while changed:
+            changed = False
+            for rule in self._live.values():
+                if rule.head.pred in need:
+                    for lit in rule.body:
+                        pred = _reads(lit)
+                        if pred is not None and pred not in need:
+                            need.add(pred)
+                            changed = True
+        first = {i for i, rule in self._live.items() if rule.head.pred in need}
+        if len(first) == len(self._live):
+            return self
+        return _Focused(self, _compile(self.program, self._live, False, self._fixed,
+                                       self._loaded, program_label(self.program) + " focused",
+                                       first))
 
 
 def smallest_proofs(log: Iterable[tuple[Fact, int, tuple[Fact, ...]]]
