@@ -321,6 +321,14 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     _add_roots(schema, lang)
     _add_lang(schema, lang)
     schema.set_defaults(run=_schema)
+
+    lsp = _command(sub, "lsp", msg("run the language server for editors"), msg(
+        "Run the luk language server on standard input and output (the Language Server "
+        "Protocol): diagnostics as you type, hover, go to definition, completion, formatting "
+        "and document symbols (docs/editor.md). Needs the `lsp` extra (pygls); without it, "
+        "exit 2."), lang)
+    _add_lang(lsp, lang)
+    lsp.set_defaults(run=_lsp)
     return top
 
 
@@ -913,6 +921,18 @@ def _schema(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         schema = submission_schema(ruleset.ir)
     print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
+    try:
+        from luk_rules import lsp  # the `lsp` extra: pygls and lsprotocol
+    except ImportError:
+        _complain("lsp", msg("the language server needs pygls: pip install 'luk-rules[lsp]'"),
+                  lang)
+        return EXIT_USAGE
+    lsp.serve(lang)
     return EXIT_OK
 
 

@@ -59,14 +59,16 @@ class Analysis:
 
 
 def analyse(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Roots = (),
-            max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Analysis:
-    """Parse a ruleset file with its includes and law regimes, and run every check.
+            max_file_size: int = DEFAULT_MAX_FILE_SIZE, text: str | None = None) -> Analysis:
+    """Parse a ruleset file with its includes and law regimes, and run every check;
+    ``text`` (when given) is the file's text as an editor has it, read instead of the disk.
 
     Raises:
         RulesetUnreadable: when the file itself (or a root) cannot be read.
     """
     try:
-        workspace, diagnostics = load_workspace(path, roots=roots, max_file_size=max_file_size)
+        workspace, diagnostics = load_workspace(path, roots=roots, max_file_size=max_file_size,
+                                                text=text)
     except SourceUnreadable as exc:
         raise RulesetUnreadable(exc.path, exc.reason) from None
     return _checked(workspace, diagnostics)

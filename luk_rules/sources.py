@@ -312,13 +312,15 @@ def _search_dirs(referrer: Path | None, roots: Roots) -> list[Path]:
 
 
 def load_workspace(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Roots = (),
-                   max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                   max_file_size: int = DEFAULT_MAX_FILE_SIZE, text: str | None = None,
                    ) -> tuple[Workspace, list[Diagnostic]]:
     """Read and parse a ruleset file with its includes and law regimes.
 
     The ruleset's own folder, the shipped law and the folders in ``roots`` may be
     read (see :class:`Roots`); given a :class:`Roots`, exactly those (as for a
-    ruleset that another one ``replaces``).
+    ruleset that another one ``replaces``). ``text``, when given, is the file's text as
+    an editor has it (``luk lsp``): it is used instead of what is on disk, while its
+    includes and law regimes are still read from disk.
 
     Raises:
         SourceUnreadable: when ``path`` itself cannot be read, or a root is no folder.
@@ -331,7 +333,8 @@ def load_workspace(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Root
         raise SourceUnreadable(str(path), _reason(exc)) from None
     allowed = roots if isinstance(roots, Roots) else Roots.make(real.parent, roots,
                                                                  max_file_size)
-    text = read_text(real, str(path), allowed.max_file_size)
+    if text is None:
+        text = read_text(real, str(path), allowed.max_file_size)
     return _Loader(allowed).run(allowed.shown(real), text, real)
 
 

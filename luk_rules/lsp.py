@@ -1,0 +1,414 @@
+"""``luk lsp``: a language server for ``.luk`` files over standard input and output.
+
+It checks the editor's buffer as you type (the diagnostics of ``luk check``: its codes,
+messages and hints, in the client's language), and answers hover, go to definition,
+completion, formatting (the canonical printer of ``luk fmt``) and document symbols.
+
+Everything it knows comes from the one pipeline: the buffer is analysed with
+:func:`luk_rules.pipeline.analyse` (its includes and law regimes read from disk within the
+usual roots), and declarations and their spans come from the resolution's symbol table
+(:class:`luk_rules.checks.resolve.SymbolTable`). This is the only module that imports pygls
+and lsprotocol (the ``lsp`` extra); the CLI imports it only for ``luk lsp``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path
+
+from luk_rules import ast, pipeline, printer
+from luk_rules.checks.resolve import SymbolTable, clauses_of, first_clause
+from luk_rules.diagnostics import Diagnostic, Severity
+from luk_rules.errors import RulesetUnreadable
+from luk_rules.i18n import Lang, language, msg, msgn
+from luk_rules.parse import ParseFailed, parse
+from luk_rules.resources import grammar_path
+from luk_rules.span import Span
+
+__all__ = ["LukServer", "create_server", "keywords", "serve"]
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(?:\.[A-Za-z0-9_]+)?")
+"""A name as the grammar writes it (``NAME``), with an outcome id after a dot."""
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.NOTE: types.DiagnosticSeverity.Information,
+}
+
+
+def keywords() -> tuple[str, ...]:
+    """Every keyword of the language: the words ``grammar/luk.lark`` quotes, sorted."""
+    grammar = grammar_path().read_text(encoding="utf-8")
+    return tuple(sorted(set(re.findall(r'"([a-z][a-z/-]*)"', grammar))))
+
+
+def to_range(span: Span) -> types.Range:
+    """A span (1-based lines and columns, end exclusive) as an LSP range (0-based)."""
+    start = types.Position(max(span.line - 1, 0), max(span.column - 1, 0))
+    end = types.Position(max(span.end_line - 1, 0), max(span.end_column - 1, 0))
+    if (end.line, end.character) < (start.line, start.character):
+        end = start
+    return types.Range(start, end)
+
+
+def _contains(span: Span, line: int, column: int) -> bool:
+    """Whether the 1-based ``line``/``column`` lies in ``span``."""
+    return (span.line, span.column) <= (line, column) < (span.end_line, span.end_column)
+
+
+class LukServer(LanguageServer):
+    """The luk language server: the language of its messages and each open document's
+    latest analysis (the last one whose file parsed, for hover, definition, completion)."""
+
+    def __init__(self) -> None:
+        super().__init__("luk", "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.lang: Lang = "en"
+        self.analyses: dict[str, pipeline.Analysis] = {}
+
+    # -- analysis
+
+    def analyse(self, uri: str, text: str) -> pipeline.Analysis:
+        """Check ``text``, the buffer of ``uri``, as ``luk check`` checks its file."""
+        path = _path_of(uri)
+        if path is not None:
+            try:
+                return pipeline.analyse(path, text=text)
+            except RulesetUnreadable:  # not saved yet: includes resolve from its folder
+                roots = (path.parent,) if path.parent.is_dir() else ()
+                return pipeline.analyse_text(text, path.name, roots=roots)
+        return pipeline.analyse_text(text, Path(urllib.parse.urlparse(uri).path).name or "buffer")
+
+    def refresh(self, uri: str) -> None:
+        """Analyse the buffer of ``uri`` and publish its diagnostics."""
+        document = self.workspace.get_text_document(uri)
+        analysis = self.analyse(uri, document.source)
+        root = analysis.workspace.files[0] if analysis.workspace.files else None
+        if (root is not None and root.module is not None) or uri not in self.analyses:
+            self.analyses[uri] = analysis
+        own = [d for d in analysis.diagnostics if d.span.file == analysis.workspace.root]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=document.version,
+            diagnostics=[self.diagnostic(d, analysis) for d in own]))
+
+    def diagnostic(self, d: Diagnostic, analysis: pipeline.Analysis) -> types.Diagnostic:
+        """A luk diagnostic as an LSP one: its message, then its hint as ``luk check``
+        shows it; its labels as related information."""
+        text = d.message.in_language(self.lang)
+        if d.hint:
+            text += "\n" + msg("= hint: {hint}", hint=d.hint).in_language(self.lang)
+        related = [
+            types.DiagnosticRelatedInformation(
+                types.Location(uri, to_range(label.span)), label.message.in_language(self.lang))
+            for label in d.labels
+            if (uri := self.uri_of(label.span.file, analysis)) is not None
+        ]
+        return types.Diagnostic(
+            range=to_range(d.span), message=text, severity=_SEVERITY[d.severity], code=d.code,
+            source="luk", related_information=related or None)
+
+    @staticmethod
+    def uri_of(file: str, analysis: pipeline.Analysis) -> str | None:
+        """The URI of a file of the workspace, by its shown name (None when not on disk)."""
+        for source in analysis.workspace.files:
+            if source.path == file and source.real is not None:
+                uri: str | None = from_fs_path(str(source.real))
+                return uri
+        return None
+
+    def table(self, uri: str) -> tuple[SymbolTable, pipeline.Analysis] | None:
+        """The symbol table of the document's latest analysis."""
+        analysis = self.analyses.get(uri)
+        if analysis is None:
+            return None
+        return analysis.resolution.table, analysis
+
+    # -- the features
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        """What a name at the cursor declares (or the law clause the cursor is in)."""
+        found = self.table(params.text_document.uri)
+        word = self.word_at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        table, analysis = found
+        text = None
+        if word is not None:
+            text = self.describe(word[0], table, analysis)
+        if text is None:
+            text = self.clause_at(params, analysis)
+        if text is None:
+            return None
+        return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text),
+                           range=word[1] if word is not None else None)
+
+    def describe(self, name: str, table: SymbolTable, analysis: pipeline.Analysis
+                 ) -> str | None:
+        """Markdown about the declaration of ``name``: a unit's title, credits and
+        outcomes; an evidence type's rules; a regime's basis and status; an outcome's text."""
+        lang = self.lang
+        if name in table.outcomes:
+            outcome = table.outcomes[name][0]
+            return f"**{name}**: {outcome.text.value}"
+        if (unit := table.unit(name)) is not None:
+            lines = [f"**unit {name}** \u2014 {unit.title.value}"]
+            credits = first_clause(unit, ast.Credits)
+            if credits is not None:
+                lines.append(msgn("{n} credit", "{n} credits", credits.credits.value)
+                             .in_language(lang))
+            outcomes = clauses_of(unit, ast.Outcome)
+            if outcomes:
+                lines.append("\n".join([msg("outcomes:").in_language(lang), *(
+                    f"- `{name}.{o.id.value}` {o.text.value}" for o in outcomes)]))
+            return "\n\n".join(lines)
+        if name in table.evidence:
+            evidence = table.evidence[name][0]
+            lines = [f"**evidence {name}** \u2014 {evidence.title.value}"]
+            age = first_clause(evidence, ast.MaxAge)
+            if age is not None:
+                lines.append(msg("at most {amount} {unit} old", amount=age.age.amount.value,
+                                 unit=age.age.unit).in_language(lang) + _cited(age.basis, lang))
+            verification = first_clause(evidence, ast.NeedsVerification)
+            if verification is not None:
+                lines.append(msg("needs verification").in_language(lang)
+                             + _cited(verification.basis, lang))
+            return "\n\n".join(lines)
+        if (regime := table.regime(name)) is not None:
+            lines = [f"**regime {name}** \u2014 {regime.title.value}"]
+            basis = first_clause(regime, ast.Basis)
+            if basis is not None:
+                lines.append(msg("basis: {basis}", basis=_basis_text(basis, lang))
+                             .in_language(lang))
+            status, reading = analysis.resolution.status(name)
+            if status:
+                lines.append(msg("status: {status}", status=status).in_language(lang)
+                             + (f" \u2014 {reading}" if reading else ""))
+            return "\n\n".join(lines)
+        if name in table.assessments:
+            assessment = table.assessments[name][0]
+            return f"**assessment {name}** \u2014 {assessment.title.value}"
+        if name in table.rules:
+            rule = table.rules[name][0]
+            return (f"**rule {name}** ({rule.severity}) \u2014 {rule.message.value}"
+                    + _cited(rule.basis, lang))
+        return None
+
+    def clause_at(self, params: types.HoverParams, analysis: pipeline.Analysis) -> str | None:
+        """The citation and status of the ``permit`` or ``allow`` the cursor is in."""
+        path = _path_of(params.text_document.uri)
+        line, column = params.position.line + 1, params.position.character + 1
+        for source, decl in analysis.workspace.declarations():
+            if not isinstance(decl, ast.Regime) or (
+                    source.real is None or path is None or source.real != path.resolve()):
+                continue
+            for clause in decl.clauses:
+                if isinstance(clause, ast.Permit | ast.Allow) and _contains(
+                        clause.span, line, column):
+                    status, reading = analysis.resolution.clause_status(clause, decl.name.value)
+                    lines = [msg("basis: {basis}", basis=_basis_text(clause.basis, self.lang))
+                             .in_language(self.lang)]
+                    if status:
+                        lines.append(msg("status: {status}", status=status)
+                                     .in_language(self.lang)
+                                     + (f" \u2014 {reading}" if reading else ""))
+                    return "\n\n".join(lines)
+        return None
+
+    def word_at(self, uri: str, position: types.Position) -> tuple[str, types.Range] | None:
+        """The name at ``position`` in the buffer, with its range."""
+        document = self.workspace.get_text_document(uri)
+        lines = document.lines
+        if position.line >= len(lines):
+            return None
+        line = lines[position.line]
+        for match in _WORD.finditer(line):
+            if match.start() <= position.character <= match.end():
+                word = match.group()
+                if "." in word and position.character <= match.start() + word.index("."):
+                    unit = word.split(".")[0]
+                    end = match.start() + len(unit)
+                    return unit, types.Range(types.Position(position.line, match.start()),
+                                             types.Position(position.line, end))
+                return word, types.Range(types.Position(position.line, match.start()),
+                                         types.Position(position.line, match.end()))
+        return None
+
+    def definition(self, params: types.DefinitionParams) -> types.Location | None:
+        """Where the name at the cursor is declared, in this file, an included one or a
+        law file."""
+        found = self.table(params.text_document.uri)
+        word = self.word_at(params.text_document.uri, params.position)
+        if found is None or word is None:
+            return None
+        table, analysis = found
+        name = word[0]
+        span: Span | None = None
+        if name in table.outcomes:
+            span = table.outcomes[name][0].id.span
+        for index in (table.units, table.evidence, table.assessments, table.regimes,
+                      table.rules, table.fields):
+            if span is None and name in index:
+                span = index[name][0].name.span
+        for programme in table.programmes:
+            if span is None and programme.code.value == name:
+                span = programme.code.span
+        if span is None:
+            return None
+        uri = self.uri_of(span.file, analysis)
+        if uri is None:
+            uri = params.text_document.uri if span.file == analysis.workspace.root else None
+        return None if uri is None else types.Location(uri, to_range(span))
+
+    def completion(self, params: types.CompletionParams) -> types.CompletionList:
+        """The declared names of the ruleset (with what they are), and the keywords."""
+        items: list[types.CompletionItem] = []
+        found = self.table(params.text_document.uri)
+        if found is not None:
+            table = found[0]
+            kinds: Sequence[tuple[Sequence[str], types.CompletionItemKind, str]] = (
+                (tuple(table.units), types.CompletionItemKind.Class, "unit"),
+                (tuple(table.evidence), types.CompletionItemKind.Struct, "evidence"),
+                (tuple(table.assessments), types.CompletionItemKind.Event, "assessment"),
+                (table.names("law regime"), types.CompletionItemKind.Module, "regime"),
+                (tuple(table.rules), types.CompletionItemKind.Function, "rule"),
+                (tuple(table.fields), types.CompletionItemKind.Field, "evidence field"),
+                (tuple(table.outcomes), types.CompletionItemKind.EnumMember, "outcome"),
+            )
+            for names, kind, detail in kinds:
+                items.extend(types.CompletionItem(n, kind=kind, detail=detail) for n in names)
+        items.extend(types.CompletionItem(k, kind=types.CompletionItemKind.Keyword)
+                     for k in keywords())
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    def formatting(self, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        """The buffer in canonical layout (``luk fmt``), as one edit; none when it is
+        already so or does not parse."""
+        document = self.workspace.get_text_document(params.text_document.uri)
+        text = document.source
+        try:
+            formatted = printer.print_module(parse(text, document.filename or "buffer"))
+        except ParseFailed:
+            return []
+        if formatted == text:
+            return []
+        lines = text.split("\n")
+        whole = types.Range(types.Position(0, 0), types.Position(len(lines), 0))
+        return [types.TextEdit(whole, formatted)]
+
+    def symbols(self, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        """The declarations of the document (units with their outcomes)."""
+        analysis = self.analyses.get(params.text_document.uri)
+        if analysis is None or not analysis.workspace.files:
+            return []
+        module = analysis.workspace.files[0].module
+        return [] if module is None else list(_symbols(module.declarations))
+
+
+def _basis_text(basis: ast.Basis, lang: Lang) -> str:
+    """A citation in ``lang``: its translation when it has one, else as written."""
+    return next((t.text.value for t in basis.translations if t.lang == lang), basis.text.value)
+
+
+def _cited(basis: ast.Basis | None, lang: Lang) -> str:
+    return f" ({_basis_text(basis, lang)})" if basis is not None else ""
+
+
+def _path_of(uri: str) -> Path | None:
+    """The file a ``file:`` URI names, else None."""
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(urllib.parse.unquote(parsed.path))
+
+
+def _symbols(declarations: Sequence[ast.Declaration]) -> Iterator[types.DocumentSymbol]:
+    kinds = types.SymbolKind
+    for decl in declarations:
+        if isinstance(decl, ast.Include):
+            yield types.DocumentSymbol(decl.path.value, kinds.File, to_range(decl.span),
+                                       to_range(decl.path.span), detail="include")
+        elif isinstance(decl, ast.Programme):
+            yield types.DocumentSymbol(decl.code.value, kinds.Package, to_range(decl.span),
+                                       to_range(decl.code.span), detail=decl.title.value)
+        elif isinstance(decl, ast.ExamProgramme):
+            yield types.DocumentSymbol(decl.title.value, kinds.Namespace, to_range(decl.span),
+                                       to_range(decl.title.span), detail="examination programme")
+        elif isinstance(decl, ast.Unit):
+            children = [types.DocumentSymbol(
+                f"{decl.name.value}.{o.id.value}", kinds.EnumMember, to_range(o.span),
+                to_range(o.id.span), detail=o.text.value) for o in clauses_of(decl, ast.Outcome)]
+            yield types.DocumentSymbol(decl.name.value, kinds.Class, to_range(decl.span),
+                                       to_range(decl.name.span), detail=decl.title.value,
+                                       children=children or None)
+        elif isinstance(decl, ast.Rule):
+            yield types.DocumentSymbol(decl.name.value, kinds.Function, to_range(decl.span),
+                                       to_range(decl.name.span), detail=decl.message.value)
+        else:
+            kind = {ast.EvidenceType: kinds.Struct, ast.Assessment: kinds.Event,
+                    ast.Regime: kinds.Module, ast.Field: kinds.Field}[type(decl)]
+            yield types.DocumentSymbol(decl.name.value, kind, to_range(decl.span),
+                                       to_range(decl.name.span), detail=decl.title.value)
+
+
+def create_server(lang: Lang = "en") -> LukServer:
+    """A luk language server with its features registered; its messages in the client's
+    language (``locale`` in ``initialize``), else in ``lang``."""
+    server = LukServer()
+    server.lang = lang
+
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        server.lang = language(params.locale or "") or server.lang
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        server.refresh(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        server.refresh(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        server.analyses.pop(params.text_document.uri, None)
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(params: types.HoverParams) -> types.Hover | None:
+        return server.hover(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(params: types.DefinitionParams) -> types.Location | None:
+        return server.definition(params)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION)
+    def completion(params: types.CompletionParams) -> types.CompletionList:
+        return server.completion(params)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        return server.formatting(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        return server.symbols(params)
+
+    return server
+
+
+def serve(lang: Lang = "en") -> None:
+    """Run the language server on standard input and output until the client exits; its
+    messages in ``lang`` unless the client asks for another language."""
+    # The process's own streams: the CLI wraps sys.stdout for people, not for JSON-RPC.
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    assert stdin is not None and stdout is not None
+    create_server(lang).start_io(cast(BinaryIO, stdin.buffer), cast(BinaryIO, stdout.buffer))
