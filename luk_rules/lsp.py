@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sys
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -90,7 +90,10 @@ class LukServer(LanguageServer):
     def refresh(self, uri: str) -> None:
         """Analyse the buffer of ``uri`` and publish its diagnostics."""
         document = self.workspace.get_text_document(uri)
-        analysis = self.analyse(uri, document.source)
+        try:
+            analysis = self.analyse(uri, document.source)
+        except RecursionError:  # nested too deeply to check (as `luk check` says)
+            return
         root = analysis.workspace.files[0] if analysis.workspace.files else None
         if (root is not None and root.module is not None) or uri not in self.analyses:
             self.analyses[uri] = analysis
@@ -107,13 +110,33 @@ class LukServer(LanguageServer):
             text += "\n" + msg("= hint: {hint}", hint=d.hint).in_language(self.lang)
         related = [
             types.DiagnosticRelatedInformation(
-                types.Location(uri, to_range(label.span)), label.message.in_language(self.lang))
+                types.Location(uri, self.client_range(label.span, analysis)),
+                label.message.in_language(self.lang))
             for label in d.labels
             if (uri := self.uri_of(label.span.file, analysis)) is not None
         ]
         return types.Diagnostic(
-            range=to_range(d.span), message=text, severity=_SEVERITY[d.severity], code=d.code,
-            source="luk", related_information=related or None)
+            range=self.client_range(d.span, analysis), message=text,
+            severity=_SEVERITY[d.severity], code=d.code, source="luk",
+            related_information=related or None)
+
+    def client_range(self, span: Span, analysis: pipeline.Analysis) -> types.Range:
+        """A span of a file of the workspace as an LSP range in the client's position
+        encoding (UTF-16 unless it said otherwise; spans count code points)."""
+        plain = to_range(span)
+        text = analysis.workspace.texts.get(span.file)
+        if text is None:
+            return plain
+        lines = text.splitlines(keepends=True)
+        codec = self.workspace.position_codec
+        return types.Range(codec.position_to_client_units(lines, plain.start),
+                           codec.position_to_client_units(lines, plain.end))
+
+    def server_position(self, uri: str, position: types.Position) -> tuple[int, int]:
+        """A position the client sent, as a 0-based line and code point column."""
+        document = self.workspace.get_text_document(uri)
+        found = document.position_from_client_units(position)
+        return found.line, found.character
 
     @staticmethod
     def uri_of(file: str, analysis: pipeline.Analysis) -> str | None:
@@ -204,7 +227,8 @@ class LukServer(LanguageServer):
     def clause_at(self, params: types.HoverParams, analysis: pipeline.Analysis) -> str | None:
         """The citation and status of the ``permit`` or ``allow`` the cursor is in."""
         path = _path_of(params.text_document.uri)
-        line, column = params.position.line + 1, params.position.character + 1
+        line, column = self.server_position(params.text_document.uri, params.position)
+        line, column = line + 1, column + 1
         for source, decl in analysis.workspace.declarations():
             if not isinstance(decl, ast.Regime) or (
                     source.real is None or path is None or source.real != path.resolve()):
@@ -223,22 +247,23 @@ class LukServer(LanguageServer):
         return None
 
     def word_at(self, uri: str, position: types.Position) -> tuple[str, types.Range] | None:
-        """The name at ``position`` in the buffer, with its range."""
+        """The name at ``position`` in the buffer (the unit's code when on the code of an
+        outcome id), with its range."""
         document = self.workspace.get_text_document(uri)
         lines = document.lines
-        if position.line >= len(lines):
+        number, character = self.server_position(uri, position)
+        if number >= len(lines):
             return None
-        line = lines[position.line]
-        for match in _WORD.finditer(line):
-            if match.start() <= position.character <= match.end():
-                word = match.group()
-                if "." in word and position.character <= match.start() + word.index("."):
-                    unit = word.split(".")[0]
-                    end = match.start() + len(unit)
-                    return unit, types.Range(types.Position(position.line, match.start()),
-                                             types.Position(position.line, end))
-                return word, types.Range(types.Position(position.line, match.start()),
-                                         types.Position(position.line, match.end()))
+        for match in _WORD.finditer(lines[number]):
+            if match.start() <= character <= match.end():
+                word, end = match.group(), match.end()
+                if "." in word and character <= match.start() + word.index("."):
+                    word = word.split(".")[0]
+                    end = match.start() + len(word)
+                codec = self.workspace.position_codec
+                return word, types.Range(
+                    codec.position_to_client_units(lines, types.Position(number, match.start())),
+                    codec.position_to_client_units(lines, types.Position(number, end)))
         return None
 
     def definition(self, params: types.DefinitionParams) -> types.Location | None:
@@ -265,7 +290,7 @@ class LukServer(LanguageServer):
         uri = self.uri_of(span.file, analysis)
         if uri is None:
             uri = params.text_document.uri if span.file == analysis.workspace.root else None
-        return None if uri is None else types.Location(uri, to_range(span))
+        return None if uri is None else types.Location(uri, self.client_range(span, analysis))
 
     def completion(self, params: types.CompletionParams) -> types.CompletionList:
         """The declared names of the ruleset (with what they are), and the keywords."""
@@ -309,7 +334,10 @@ class LukServer(LanguageServer):
         if analysis is None or not analysis.workspace.files:
             return []
         module = analysis.workspace.files[0].module
-        return [] if module is None else list(_symbols(module.declarations))
+        if module is None:
+            return []
+        return list(_symbols(module.declarations,
+                             lambda span: self.client_range(span, analysis)))
 
 
 def _basis_text(basis: ast.Basis, lang: Lang) -> str:
@@ -329,7 +357,9 @@ def _path_of(uri: str) -> Path | None:
     return Path(urllib.parse.unquote(parsed.path))
 
 
-def _symbols(declarations: Sequence[ast.Declaration]) -> Iterator[types.DocumentSymbol]:
+def _symbols(declarations: Sequence[ast.Declaration], to_range: Callable[[Span], types.Range]
+             ) -> Iterator[types.DocumentSymbol]:
+    """The outline of a file: its declarations, a unit's outcomes inside it."""
     kinds = types.SymbolKind
     for decl in declarations:
         if isinstance(decl, ast.Include):

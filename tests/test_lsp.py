@@ -175,6 +175,20 @@ def test_a_broken_buffer_gets_the_diagnostics_of_luk_check(client: Client,
     assert not any(d["range"]["start"] == nope for d in after)
 
 
+def test_ranges_count_utf16_code_units(client: Client, tmp_path: Path) -> None:
+    """A span counts characters; the protocol (by default) UTF-16 code units: a character
+    beyond the BMP before a name moves its range by two."""
+    text = ('unit U1 "Een eenheid"\n  credits 5\n\n'
+            'rule r "\U0001d518\U0001d518 te oud" deny when unit NOPE is claimed basis "x"\n')
+    path = tmp_path / "wide.luk"
+    path.write_text(text, encoding="utf-8")
+    got = client.diagnostics(client.open(path))
+    nope = [d for d in got if "NOPE" in d["message"]]
+    column = text.split("\n")[3].index("NOPE")
+    assert nope[0]["range"]["start"] == {"line": 3, "character": column + 2}
+    assert nope[0]["range"]["end"] == {"line": 3, "character": column + 2 + 4}
+
+
 def test_hover_a_unit_gives_its_title_credits_and_outcomes(client: Client) -> None:
     text = BK_DEELTIJD.read_text(encoding="utf-8")
     uri = client.open(BK_DEELTIJD)
