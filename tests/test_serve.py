@@ -133,6 +133,8 @@ def test_unknown_is_404_and_too_large_is_413(client: TestClient) -> None:
     assert client.get("/v1/rulesets/nope").status_code == 404
     assert client.post("/v1/rulesets/nope/decide", json={}).status_code == 404
     assert client.get("/v1/schema/nope").status_code == 404
+    assert client.get("/nothing").json()["errors"][0]["message"] == "Not Found"
+    assert client.post("/healthz").status_code == 405
     name = DECIDE[0][0]
     big = b" " * (serve.DEFAULT_MAX_BODY + 1)
     answer = client.post(f"/v1/rulesets/{name}/decide", content=big)
