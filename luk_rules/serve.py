@@ -41,8 +41,8 @@ from luk_rules import api
 from luk_rules.audit import AUDIT_SCHEMA
 from luk_rules.decide import DECISION_SCHEMA, Verdict
 from luk_rules.diagnostics import render_text, sort_key
-from luk_rules.errors import LukError, RulesetError, SubmissionError
-from luk_rules.i18n import LANGUAGES, Lang, say
+from luk_rules.errors import LukError, Problem, RulesetError, SubmissionError
+from luk_rules.i18n import LANGUAGES, Lang, Message, msg, say
 from luk_rules.sources import DEFAULT_MAX_FILE_SIZE
 from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, decode_json
 
@@ -170,9 +170,18 @@ class _TooLarge(Exception):
     """The request body is over the limit."""
 
 
-def _errors(status: int, problems: Iterable[tuple[str, str]]) -> JSONResponse:
-    return JSONResponse({"errors": [{"path": p, "message": m} for p, m in problems]},
+def _errors(status: int, problems: Iterable[tuple[str, Message]], lang: Lang) -> JSONResponse:
+    return JSONResponse({"errors": [{"path": p, "message": say(m, lang)} for p, m in problems]},
                         status_code=status)
+
+
+def _lang(request: Request) -> Lang:
+    """The language asked for (``?lang=nl``), English when none or no language."""
+    return "nl" if request.query_params.get("lang") == "nl" else "en"
+
+
+#: Too deeply nested JSON: the text of ``luk decide``'s message.
+_TOO_DEEP = msg("the input is nested too deeply to process")
 
 
 def _submission_errors(exc: SubmissionError, lang: Lang) -> list[dict[str, str]]:
@@ -200,10 +209,12 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _text(body: bytes) -> str:
+    """``body`` as UTF-8 text, else a :class:`SubmissionError` at ``$``."""
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SubmissionError([]) from exc
+        raise SubmissionError([Problem("$", msg("not UTF-8 text (byte {byte})",
+                                                byte=exc.start))]) from None
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -228,7 +239,8 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
             try:
                 return await handler(request)
             except _TooLarge:
-                return _errors(413, [("$", f"the request body is larger than {max_body} bytes")])
+                return _errors(413, [("$", msg("the request body is larger than {size:,} bytes",
+                                               size=max_body))], _lang(request))
             except Exception as exc:
                 log.exception("internal error on %s %s", request.method, request.url.path)
                 return JSONResponse({"error": f"internal error: {type(exc).__name__}"},
@@ -238,13 +250,13 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
     def options(request: Request) -> tuple[bool, Lang] | JSONResponse:
         explain = request.query_params.get("explain")
         lang = request.query_params.get("lang", "en")
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str, Message]] = []
         if explain not in (None, "plain", "proof"):
-            problems.append(("?explain", "explain is plain or proof"))
+            problems.append(("?explain", msg("explain is plain or proof")))
         if lang not in LANGUAGES:
-            problems.append(("?lang", "lang is en or nl"))
+            problems.append(("?lang", msg("lang is en or nl")))
         if problems:
-            return _errors(422, problems)
+            return _errors(422, problems, _lang(request))
         chosen: Lang = "nl" if lang == "nl" else "en"
         return explain is not None, chosen
 
@@ -252,9 +264,8 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
         name = request.path_params["name"]
         ruleset = catalogue.get(name)
         if ruleset is None:
-            return JSONResponse({"errors": [{"path": "name",
-                                             "message": f"no ruleset called {name}"}]},
-                                status_code=404)
+            return _errors(404, [("name", msg("no ruleset called {name}", name=name))],
+                           _lang(request))
         return ruleset
 
     async def one(request: Request, kind: str) -> Response:
@@ -275,13 +286,11 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
             else:
                 result = ruleset.audit(data, explain=explain, lang=lang).to_dict()
         except SubmissionError as exc:
-            if not exc.problems:
-                return _errors(422, [("$", "the body is not UTF-8 text")])
             return JSONResponse({"errors": _submission_errors(exc, lang)}, status_code=422)
         except RulesetError as exc:
             return JSONResponse({"errors": _ruleset_errors(exc, lang)}, status_code=422)
         except RecursionError:
-            return _errors(422, [("$", "the input is nested too deeply to process")])
+            return _errors(422, [("$", _TOO_DEEP)], lang)
         return JSONResponse(result)
 
     async def decide(request: Request) -> Response:
@@ -307,12 +316,10 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
                 data = decode_json(_text(line))
                 out: dict[str, Any] = ruleset.decide(data, explain=explain, lang=lang).to_dict()
             except SubmissionError as exc:
-                errors = _submission_errors(exc, lang) or [
-                    {"path": "$", "message": "the line is not UTF-8 text"}]
-                out = {"line": number, "errors": errors}
+                out = {"line": number, "errors": _submission_errors(exc, lang)}
             except RecursionError:
-                out = {"line": number, "errors": [
-                    {"path": "$", "message": "the input is nested too deeply to process"}]}
+                out = {"line": number, "errors": [{"path": "$",
+                                                   "message": say(_TOO_DEEP, lang)}]}
             except Exception as exc:
                 log.exception("internal error on line %d of a batch", number)
                 out = {"line": number, "error": f"internal error: {type(exc).__name__}"}
@@ -343,8 +350,8 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
     async def schema(request: Request) -> Response:
         which = request.path_params["which"]
         if which not in SCHEMAS:
-            return JSONResponse({"errors": [{"path": "which", "message":
-                                             f"no schema called {which}"}]}, status_code=404)
+            return _errors(404, [("which", msg("no schema called {name}", name=which))],
+                           _lang(request))
         return JSONResponse(SCHEMAS[which])
 
     spec = openapi()

@@ -129,6 +129,19 @@ def test_an_invalid_submission_is_a_422_with_every_path(client: TestClient) -> N
         assert answer.json()["errors"][0]["path"] == "$"
 
 
+def test_the_errors_speak_the_language_asked_for(client: TestClient) -> None:
+    name, _, submission = DECIDE[0]
+    broken = {**submission, "date": "2024-02-31"}
+    english = client.post(f"/v1/rulesets/{name}/decide", json=broken).json()["errors"]
+    dutch = client.post(f"/v1/rulesets/{name}/decide?lang=nl", json=broken).json()["errors"]
+    assert [e["path"] for e in dutch] == [e["path"] for e in english]
+    assert dutch != english
+    missing = client.get("/v1/rulesets/nope?lang=nl").json()["errors"][0]["message"]
+    assert missing == "geen regelset met de naam nope"
+    answer = client.post(f"/v1/rulesets/{name}/decide", content=b"\xff{}")
+    assert answer.json()["errors"] == [{"path": "$", "message": "not UTF-8 text (byte 0)"}]
+
+
 def test_unknown_is_404_and_too_large_is_413(client: TestClient) -> None:
     assert client.get("/v1/rulesets/nope").status_code == 404
     assert client.post("/v1/rulesets/nope/decide", json={}).status_code == 404
