@@ -9,7 +9,8 @@ cases, no valid case, more invalid under both than ``--max-invalid``, a Dask sch
 that cannot be reached or Dask not installed for ``--scheduler``), 130 on
 Ctrl-C; ``fmt`` 0 done, 1 would change (``--check``) or does not parse, 2 usage;
 ``schema`` 0, 2 for ``--ruleset`` with another schema or an invalid ruleset; ``law`` 0
-listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; every
+listed, 2 on a bad date, an unreadable ruleset or one (or a law file) with errors; ``serve``
+0 when stopped by SIGINT or SIGTERM, 2 without the ``serve`` extra or a folder; every
 command 2 on a wrong command line and 3 on an internal error (a bug).
 """
 
@@ -310,6 +311,28 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
     _add_roots(law_cmd, lang)
     _add_lang(law_cmd, lang)
     law_cmd.set_defaults(run=_law)
+
+    serve = _command(sub, "serve", msg("serve the rulesets of a folder over HTTP"), msg(
+        "Serve every ruleset under FOLDER over HTTP (JSON; docs/serve.md): decide, verdict, "
+        "audit and batch decisions, the JSON Schemas and an OpenAPI description. Rulesets "
+        "are reloaded when their files change. Runs until SIGINT or SIGTERM, then exits 0; "
+        "2 when FOLDER is not a folder or the `serve` extra is not installed."), lang)
+    serve.add_argument("folder", metavar="FOLDER")
+    serve.add_argument("--host", default="127.0.0.1", help=_help(
+        msg("the address to listen on (default 127.0.0.1)"), lang))
+    serve.add_argument("--port", type=_positive(lang), default=8000, metavar="P",
+                       help=_help(msg("the port to listen on (default 8000)"), lang))
+    serve.add_argument("--workers", type=_positive(lang), default=1, metavar="N",
+                       help=_help(msg("worker processes (default 1)"), lang))
+    serve.add_argument("--max-body", type=_positive(lang), default=1 << 20, metavar="BYTES",
+                       help=_help(msg(
+                           "the largest request body; a larger one is refused with 413 "
+                           "(default {size:,} bytes)", size=1 << 20), lang))
+    serve.add_argument("--no-access-log", action="store_true",
+                       help=_help(msg("do not log every request"), lang))
+    _add_roots(serve, lang)
+    _add_lang(serve, lang)
+    serve.set_defaults(run=_serve)
 
     schema = _command(sub, "schema", msg("print a JSON Schema"), msg(
         "Print the JSON Schema of a submission, a decision, a study record, an audit, a "
@@ -933,6 +956,23 @@ def _lsp(args: argparse.Namespace) -> int:
                   lang)
         return EXIT_USAGE
     lsp.serve(lang)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    lang: Lang = args.lang
+    try:
+        from luk_rules import serve
+    except ImportError:
+        _complain("serve", msg(
+            "serving needs Starlette and uvicorn: pip install 'luk-rules[serve]'"), lang)
+        return EXIT_USAGE
+    if not Path(args.folder).is_dir():
+        _complain("serve", msg("{path} is not a folder", path=args.folder), lang)
+        return EXIT_USAGE
+    serve.run(args.folder, host=args.host, port=args.port, workers=args.workers,
+              roots=args.roots, max_body=args.max_body, max_file_size=args.max_file_size,
+              access_log=not args.no_access_log)
     return EXIT_OK
 
 

@@ -1,0 +1,300 @@
+"""`luk serve` (luk_rules.serve, docs/serve.md): the rulesets of a folder over HTTP.
+
+Most tests use Starlette's TestClient in process; one starts the real server (uvicorn) as a
+subprocess, answers 200 concurrent requests and stops on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+pytest.importorskip("httpx")
+
+import jsonschema
+from starlette.testclient import TestClient
+
+import luk_rules
+from luk_rules import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+RULESETS = ROOT / "rulesets"
+EXAMPLES = RULESETS / "examples"
+
+
+def _scenarios(pattern: str, key: str) -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for path in sorted(EXAMPLES.glob(pattern)):
+        if pattern == "*.scenarios.json" and path.name.count(".") > 2:
+            continue  # *.audit.scenarios.json, *.entry.scenarios.json: done separately
+        document = json.loads(path.read_text(encoding="utf-8"))
+        name = "examples/" + document["ruleset"].removesuffix(".luk")
+        out.extend((name, s["name"], s[key]) for s in document["scenarios"] if key in s)
+    return out
+
+
+DECIDE = _scenarios("*.scenarios.json", "submission") + _scenarios(
+    "*.entry.scenarios.json", "submission")
+AUDIT = _scenarios("*.audit.scenarios.json", "record")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(serve.create_app(RULESETS), raise_server_exceptions=False) as c:
+        yield c
+
+
+_LOADED: dict[str, luk_rules.Ruleset] = {}
+
+
+def _library(name: str) -> luk_rules.Ruleset:
+    if name not in _LOADED:
+        _LOADED[name] = luk_rules.load(RULESETS / f"{name}.luk")
+    return _LOADED[name]
+
+
+def test_the_rulesets_are_listed(client: TestClient) -> None:
+    listed = client.get("/v1/rulesets").json()["rulesets"]
+    names = [r["name"] for r in listed]
+    assert "examples/bouwkunde-deeltijd" in names
+    assert not any(n.startswith("law/") for n in names)
+    assert "examples/bouwkunde-units" not in names  # only included by others
+    one = client.get("/v1/rulesets/examples/bouwkunde-deeltijd").json()
+    assert one["programme"] == "BK" and one["forms"] == ["deeltijd"]
+    assert "wet-leeruitkomsten" in one["law"]
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_every_example_scenario_is_decided_as_the_library_decides_it(
+        client: TestClient) -> None:
+    assert len(DECIDE) > 20
+    for name, scenario, submission in DECIDE:
+        ruleset = _library(name)
+        try:
+            expected: Any = ruleset.decide(submission).to_dict()
+            status = 200
+        except luk_rules.SubmissionError as exc:
+            expected = {"errors": [{"path": p.path, "message": str(p.message)}
+                                   for p in exc.problems]}
+            status = 422
+        answer = client.post(f"/v1/rulesets/{name}/decide", json=submission)
+        assert (answer.status_code, answer.json()) == (status, expected), scenario
+
+
+def test_explain_and_lang_are_the_library_s(client: TestClient) -> None:
+    name, _, submission = DECIDE[0]
+    answer = client.post(f"/v1/rulesets/{name}/decide?explain=proof&lang=nl", json=submission)
+    assert answer.json() == _library(name).decide(submission, explain=True, lang="nl").to_dict()
+    bad = client.post(f"/v1/rulesets/{name}/decide?explain=why", json=submission)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "?explain"
+
+
+def test_verdict_and_audit(client: TestClient) -> None:
+    name, _, submission = DECIDE[0]
+    verdict = client.post(f"/v1/rulesets/{name}/verdict", json=submission).json()
+    assert verdict["status"] == _library(name).verdict(submission).status
+    assert AUDIT
+    for name, scenario, record in AUDIT:
+        answer = client.post(f"/v1/rulesets/{name}/audit", json=record)
+        assert answer.json() == _library(name).audit(record).to_dict(), scenario
+
+
+def test_an_invalid_submission_is_a_422_with_every_path(client: TestClient) -> None:
+    name, _, submission = DECIDE[0]
+    broken = {**submission, "date": "2024-02-31", "units": 3}
+    answer = client.post(f"/v1/rulesets/{name}/decide", json=broken)
+    assert answer.status_code == 422
+    paths = [e["path"] for e in answer.json()["errors"]]
+    assert "$.date" in paths and "$.units" in paths
+    assert all(e["message"] for e in answer.json()["errors"])
+    for body in (b"{not json", b"", b"\xff\xfe{", b"[" * 100_000):
+        answer = client.post(f"/v1/rulesets/{name}/decide", content=body)
+        assert answer.status_code == 422, body[:10]
+        assert answer.json()["errors"][0]["path"] == "$"
+
+
+def test_the_errors_speak_the_language_asked_for(client: TestClient) -> None:
+    name, _, submission = DECIDE[0]
+    broken = {**submission, "date": "2024-02-31"}
+    english = client.post(f"/v1/rulesets/{name}/decide", json=broken).json()["errors"]
+    dutch = client.post(f"/v1/rulesets/{name}/decide?lang=nl", json=broken).json()["errors"]
+    assert [e["path"] for e in dutch] == [e["path"] for e in english]
+    assert dutch != english
+    missing = client.get("/v1/rulesets/nope?lang=nl").json()["errors"][0]["message"]
+    assert missing == "geen regelset met de naam nope"
+    answer = client.post(f"/v1/rulesets/{name}/decide", content=b"\xff{}")
+    assert answer.json()["errors"] == [{"path": "$", "message": "not UTF-8 text (byte 0)"}]
+
+
+def test_unknown_is_404_and_too_large_is_413(client: TestClient) -> None:
+    assert client.get("/v1/rulesets/nope").status_code == 404
+    assert client.post("/v1/rulesets/nope/decide", json={}).status_code == 404
+    assert client.get("/v1/schema/nope").status_code == 404
+    assert client.get("/nothing").json()["errors"][0]["message"] == "Not Found"
+    assert client.post("/healthz").status_code == 405
+    name = DECIDE[0][0]
+    big = b" " * (serve.DEFAULT_MAX_BODY + 1)
+    answer = client.post(f"/v1/rulesets/{name}/decide", content=big)
+    assert answer.status_code == 413 and answer.json()["errors"]
+
+
+def test_the_body_limit_is_configurable() -> None:
+    with TestClient(serve.create_app(RULESETS, max_body=100)) as small:
+        name, _, submission = DECIDE[0]
+        answer = small.post(f"/v1/rulesets/{name}/decide", json=submission)
+        assert answer.status_code == 413
+
+
+def test_batch_answers_every_line(client: TestClient) -> None:
+    name = DECIDE[0][0]
+    mine = [s for n, _, s in DECIDE if n == name]
+    lines = [json.dumps(s) for s in mine] + ["{bad", json.dumps({"id": 3})]
+    answer = client.post(f"/v1/rulesets/{name}/decide-batch", content="\n".join(lines) + "\n")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    got = [json.loads(line) for line in answer.text.splitlines()]
+    assert len(got) == len(lines)
+    for submission, result in zip(mine, got, strict=False):
+        assert result == _library(name).decide(submission).to_dict()
+    assert got[-2]["line"] == len(lines) - 1 and got[-2]["errors"][0]["path"] == "$"
+    assert got[-1]["line"] == len(lines) and any(
+        e["path"] == "$.id" for e in got[-1]["errors"])
+
+
+def test_schemas_and_openapi(client: TestClient) -> None:
+    for which, schema in serve.SCHEMAS.items():
+        assert client.get(f"/v1/schema/{which}").json() == schema
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    assert spec["components"]["schemas"]["Decision"] == serve.SCHEMAS["decision"]
+    for path in ("/v1/rulesets", "/v1/rulesets/{name}/decide", "/v1/rulesets/{name}/audit",
+                 "/v1/rulesets/{name}/decide-batch", "/v1/schema/{which}", "/healthz"):
+        assert path in spec["paths"]
+    name, _, submission = DECIDE[0]
+    decision = client.post(f"/v1/rulesets/{name}/decide?explain=plain", json=submission).json()
+    jsonschema.validate(decision, spec["components"]["schemas"]["Decision"])
+
+
+def test_an_internal_error_is_a_one_line_500(client: TestClient,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    name, _, submission = DECIDE[0]
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("secret detail")
+
+    monkeypatch.setattr(luk_rules.Ruleset, "decide", boom)
+    answer = client.post(f"/v1/rulesets/{name}/decide", json=submission)
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error: ValueError"}
+
+
+def test_a_changed_ruleset_is_reloaded_and_a_broken_edit_keeps_the_last_good(
+        tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    shutil.copytree(RULESETS / "law", tmp_path / "law")
+    with TestClient(serve.create_app(tmp_path, poll=0)) as c:
+        name = "examples/bouwkunde-deeltijd"
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde"
+        path = tmp_path / f"{name}.luk"
+        text = path.read_text(encoding="utf-8")
+        assert '"Bouwkunde"' in text
+        path.write_text(text.replace('"Bouwkunde"', '"Bouwkunde nieuw"', 1), encoding="utf-8")
+        os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
+        path.write_text(text + "\nthis is not a rule\n", encoding="utf-8")
+        os.utime(path, ns=(time.time_ns() + 2 * 10**9,) * 2)
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
+
+
+def test_without_the_extra_luk_serve_says_what_to_install(tmp_path: Path) -> None:
+    blocker = tmp_path / "starlette"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ImportError('blocked')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "luk_rules.cli", "serve", str(RULESETS)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "luk-rules[serve]" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_the_real_server_answers_200_concurrent_requests_and_stops_on_sigterm() -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "luk_rules.cli", "serve", str(RULESETS), "--port", str(port),
+         "--no-access-log"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.1)
+        expected = {}
+        cases = [(n, s) for n, _, s in DECIDE][:20]
+        for i, (name, submission) in enumerate(cases):
+            try:
+                expected[i] = (200, _library(name).decide(submission).to_dict())
+            except luk_rules.SubmissionError:
+                expected[i] = (422, None)
+
+        def ask(k: int) -> tuple[int, int, Any]:
+            i = k % len(cases)
+            name, submission = cases[i]
+            valid = k % 3 != 0
+            body = json.dumps(submission if valid else {**submission, "date": "no"}).encode()
+            request = urllib.request.Request(f"{base}/v1/rulesets/{name}/decide", data=body,
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    return k, r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return k, e.code, json.loads(e.read())
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            answers = list(pool.map(ask, range(200)))
+        assert len(answers) == 200
+        for k, status, body in answers:
+            i = k % len(cases)
+            if k % 3 == 0:
+                assert status == 422 and any(e["path"] == "$.date" for e in body["errors"])
+            else:
+                assert (status, body if status == 200 else None) == expected[i]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+        _, err = server.communicate()
+    assert code == 0, err
