@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import json
 import logging
 import os
@@ -33,9 +34,12 @@ from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from luk_rules import api
 from luk_rules.audit import AUDIT_SCHEMA
@@ -47,6 +51,8 @@ from luk_rules.sources import DEFAULT_MAX_FILE_SIZE
 from luk_rules.submission import RECORD_SCHEMA, SUBMISSION_SCHEMA, decode_json
 
 log = logging.getLogger("luk_rules.serve")
+#: The access log: one JSON object a line per request (see :class:`AccessLog`).
+access_log = logging.getLogger("luk_rules.serve.access")
 
 #: The largest request body accepted by default (1 MiB); ``--max-body`` changes it.
 DEFAULT_MAX_BODY: Final = 1 << 20
@@ -385,10 +391,60 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
                                          exc.detail if isinstance(exc, HTTPException)
                                          else "error"}]}, status_code=code)
 
-    app = Starlette(routes=routes,
+    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)],
                     exception_handlers={HTTPException: http_error, Exception: internal})
     app.state.catalogue = catalogue
     return app
+
+
+class AccessLog:
+    """Structured access logs: after every HTTP request, one JSON object on one line on
+    the logger ``luk_rules.serve.access`` (level INFO): ``time`` (UTC, ISO 8601),
+    ``method``, ``path``, ``query``, ``status``, ``bytes`` (of the body sent), ``ms`` (from
+    the request to the last byte) and ``client`` (``host:port``). A request that ended
+    in an internal error is logged with status 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status, size = 500, 0
+
+        async def sending(message: AsgiMessage) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(json.dumps({
+                    "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    "method": scope["method"], "path": scope["path"],
+                    "query": scope.get("query_string", b"").decode("latin-1"),
+                    "status": status, "bytes": size,
+                    "ms": round((time.perf_counter() - start) * 1000, 2),
+                    "client": f"{client[0]}:{client[1]}" if client else None,
+                }, separators=(",", ":")))
+
+
+def _configure_access_log(enabled: bool) -> None:
+    """The access log on standard error, each JSON line as it is (or off)."""
+    if not access_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+    access_log.propagate = False
+    access_log.setLevel(logging.INFO if enabled else logging.WARNING)
 
 
 def openapi() -> dict[str, Any]:
@@ -469,6 +525,7 @@ def app_from_environment() -> Starlette:
     """The application for uvicorn's worker processes, configured by :func:`run` through
     ``LUK_SERVE_*`` environment variables (a factory: uvicorn imports it by name)."""
     env = os.environ
+    _configure_access_log(env.get(_ENV_PREFIX + "ACCESS_LOG", "1") == "1")
     roots = [r for r in env.get(_ENV_PREFIX + "ROOTS", "").split(os.pathsep) if r]
     return create_app(env[_ENV_PREFIX + "FOLDER"], roots=roots,
                       max_body=int(env.get(_ENV_PREFIX + "MAX_BODY", DEFAULT_MAX_BODY)),
@@ -486,7 +543,8 @@ def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
     os.environ.update({_ENV_PREFIX + "FOLDER": str(folder),
                        _ENV_PREFIX + "ROOTS": os.pathsep.join(roots),
                        _ENV_PREFIX + "MAX_BODY": str(max_body),
-                       _ENV_PREFIX + "MAX_FILE_SIZE": str(max_file_size)})
+                       _ENV_PREFIX + "MAX_FILE_SIZE": str(max_file_size),
+                       _ENV_PREFIX + "ACCESS_LOG": "1" if access_log else "0"})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
     # for the handler it found: a quiet one here, so that a stop on request exits 0.
@@ -495,9 +553,9 @@ def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
         if workers > 1:
             with _tcp_nodelay(uvicorn.Config):
                 uvicorn.run("luk_rules.serve:app_from_environment", factory=True, host=host,
-                            port=port, workers=workers, access_log=access_log)
+                            port=port, workers=workers, access_log=False)
         else:
-            uvicorn.run(app_from_environment(), host=host, port=port, access_log=access_log)
+            uvicorn.run(app_from_environment(), host=host, port=port, access_log=False)
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)
@@ -529,4 +587,5 @@ def _stopped(signum: int, frame: object) -> None:
     """After uvicorn's shutdown: the stop asked for, nothing more to do."""
 
 
-__all__ = ["DEFAULT_MAX_BODY", "Catalogue", "create_app", "openapi", "ruleset_files", "run"]
+__all__ = ["DEFAULT_MAX_BODY", "AccessLog", "Catalogue", "create_app", "openapi",
+           "ruleset_files", "run"]

@@ -7,6 +7,7 @@ subprocess, answers 200 concurrent requests and stops on SIGTERM.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -303,3 +304,18 @@ def test_the_real_server_answers_200_concurrent_requests_and_stops_on_sigterm() 
             raise
         _, err = server.communicate()
     assert code == 0, err
+
+
+def test_every_request_is_one_json_line_in_the_access_log(
+        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """Structured access logs: method, path, query, status, bytes, ms and client of each
+    request, as one JSON object on the logger `luk_rules.serve.access`."""
+    with caplog.at_level(logging.INFO, logger="luk_rules.serve.access"):
+        client.get("/healthz")
+        client.get("/v1/rulesets/no-such-ruleset")
+    lines = [json.loads(r.getMessage()) for r in caplog.records
+             if r.name == "luk_rules.serve.access"]
+    assert [(x["method"], x["path"], x["status"]) for x in lines] == [
+        ("GET", "/healthz", 200), ("GET", "/v1/rulesets/no-such-ruleset", 404)]
+    assert all(x["bytes"] > 0 and x["ms"] >= 0 and x["time"].endswith("+00:00")
+               for x in lines)
