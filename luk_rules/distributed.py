@@ -58,8 +58,8 @@ from luk_rules.impact import (
     WorkerDied,
     _cannot_read,
     _line_case,
+    argument_cases,
     decide_case,
-    iter_cases,
     json_file_cases,
     summarise,
 )
@@ -378,19 +378,6 @@ def count_lines(url: str, start: int, length: int, options: Mapping[str, Any]
 # ------------------------------------------------------------------ reading here
 
 
-def _local_cases(i: int, case: Any) -> Iterator[RawCase]:
-    """A case argument read here, named as a local run names it (``case[i]`` for a dict)."""
-    if isinstance(case, Mapping):
-        try:
-            text = json.dumps(dict(case))
-        except (TypeError, ValueError, RecursionError) as exc:  # not JSON data
-            yield RawCase(f"case[{i}]", "", f"$: cannot be written as JSON: {exc}")
-            return
-        yield RawCase(f"case[{i}]", text)
-    else:
-        yield from iter_cases([case])
-
-
 def _url_parts(url: str, client: Any, options: Mapping[str, Any], block_size: int
                ) -> Iterator[RawCase | Slice]:
     """The partitions of a URL: its files in a stable order (as a local folder's), each
@@ -445,7 +432,7 @@ def _items(cases: Iterable[Any], client: Any, options: Mapping[str, Any], block_
         if is_url(case):
             yield from _url_parts(case, client, options, block_size)
         else:
-            yield from _local_cases(i, case)
+            yield from argument_cases(i, case)
 
 
 def _partitions(items: Iterator[RawCase | Slice], threads: int, most: int

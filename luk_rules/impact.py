@@ -1043,15 +1043,21 @@ def summarise(before: str, after: str, results: Iterable[CaseResult]) -> Impact:
 
 def _raw_cases(cases: Iterable[Any]) -> Iterator[RawCase]:
     for i, case in enumerate(cases):
-        if isinstance(case, Mapping):
-            try:
-                text = json.dumps(dict(case))
-            except (TypeError, ValueError, RecursionError) as exc:  # not JSON data
-                yield RawCase(f"case[{i}]", "", f"$: cannot be written as JSON: {exc}")
-                continue
-            yield RawCase(f"case[{i}]", text)
-        else:
-            yield from iter_cases([case])
+        yield from argument_cases(i, case)
+
+
+def argument_cases(i: int, case: Any) -> Iterator[RawCase]:
+    """The cases of the ``i``-th case argument: a dict is one case named ``case[i]``; a
+    path, the cases of its file or folder."""
+    if isinstance(case, Mapping):
+        try:
+            text = json.dumps(dict(case))
+        except (TypeError, ValueError, RecursionError) as exc:  # not JSON data
+            yield RawCase(f"case[{i}]", "", f"$: cannot be written as JSON: {exc}")
+            return
+        yield RawCase(f"case[{i}]", text)
+    else:
+        yield from iter_cases([case])
 
 
 def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],

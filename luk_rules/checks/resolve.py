@@ -464,17 +464,9 @@ class ProgrammeFacts:
         """
         if condition is None:
             return ()
-        # Post-order over an explicit stack, as in `remaining`.
         values: dict[int, Truth] = {}
         culprits: dict[int, tuple[ast.Condition, ...]] = {}
-        stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
-                stack.append((node, True))
-                children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
-                stack.extend((child, False) for child in children)
-                continue
+        for node in post_order(condition):
             found: tuple[ast.Condition, ...] = ()
             if isinstance(node, ast.Not):
                 inner = values[id(node.item)]
@@ -500,6 +492,20 @@ class ProgrammeFacts:
         return culprits[id(condition)]
 
 
+def post_order(condition: ast.Condition) -> Iterator[ast.Condition]:
+    """Every part of ``condition``, each after its parts (``and``, ``or``, ``not``), over
+    an explicit stack: deep conditions must not exhaust recursion."""
+    stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
+            stack.append((node, True))
+            children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
+            stack.extend((child, False) for child in children)
+            continue
+        yield node
+
+
 def remaining(condition: ast.Condition, value: Callable[[ast.Condition], Truth]
               ) -> ast.Condition | bool:
     """What is left of ``condition`` once the atoms ``value`` decides are known: True or
@@ -520,16 +526,8 @@ def remaining(condition: ast.Condition, value: Callable[[ast.Condition], Truth]
         >>> remaining(ast.Or((hbo, ast.OptedIn())), lambda node: True if node == hbo else None)
         True
     """
-    # Post-order over an explicit stack: deep conditions must not exhaust recursion.
     values: dict[int, ast.Condition | bool] = {}
-    stack: list[tuple[ast.Condition, bool]] = [(condition, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if isinstance(node, ast.Or | ast.And | ast.Not) and not expanded:
-            stack.append((node, True))
-            children = node.items if isinstance(node, ast.Or | ast.And) else (node.item,)
-            stack.extend((child, False) for child in children)
-            continue
+    for node in post_order(condition):
         if isinstance(node, ast.Not):
             inner = values[id(node.item)]
             values[id(node)] = (not inner if isinstance(inner, bool)

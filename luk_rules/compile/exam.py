@@ -366,7 +366,7 @@ def _exemption_limit(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
 
 
 _RENEW = msg("take {unit} again, or ask the exam committee to extend the validity of its "
-             "result (WHW art. 7.13 lid 2 sub k)")
+             "result ({basis})", basis=EXTENSION_BASIS)
 _GROUND_ADVICE = msg("ask the exam committee for a decision on {unit} on grounds the exam "
                      "programme allows, or complete {unit} with a result")
 
@@ -458,7 +458,9 @@ def _electives(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:
                  (K, Param("done", "number"))],
                 [Atom("elective-short", (name, S, K)), test],
                 facts_from="elective-member", facts_key="group", verdict="audit",
-                variant=f"{i + 1}:{variant}")
+                variant=f"{i + 1}:{variant}",
+                advice=msg("complete {short} more of the group ({group}) with results that "
+                           "count"))
 
 
 def _result_findings(b: Builder, exam: ir.ExamProgramme, basis: str) -> None:

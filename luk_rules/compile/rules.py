@@ -522,7 +522,9 @@ class _Builder:
             "no-regime-in-force", self.cite("no-regime-in-force"), "no-regime-in-force", "deny",
             msg("no law regime of this programme is in force on {on} (it stands under "
                 "{regimes})", regimes=names),
-            [(SD, _date_param("on"))], [_sub(date=SD), Neg(Atom("law", (_,)))])
+            [(SD, _date_param("on"))], [_sub(date=SD), Neg(Atom("law", (_,)))],
+            advice=msg("the programme must stand under a law regime in force on {on} "
+                       "(`under` in its `programme`)"))
 
     def scope(self) -> None:
         """Scope (§3.4): unit kinds per form and combinations per kind, per the regime."""
