@@ -59,7 +59,8 @@ class Ruleset:
     def _setup(self, analysis: pipeline.Analysis, engine: str, chain: tuple[Path, ...]) -> None:
         compiled = pipeline.build(analysis)
         self._compiled = compiled
-        self._runner, self._builder, self._reader = pipeline.prepare(compiled, engine)
+        (self._runner, self._builder, self._reader,
+         self._read_builder) = pipeline.prepare(compiled, engine)
         self._auditor = AuditBuilder(compiled)
         self.engine = engine
         self.path = analysis.workspace.root
@@ -123,7 +124,8 @@ class Ruleset:
         found = self._read(submission)
         if found is not None:
             chosen, read = found
-            return pipeline.decide_read(chosen._runner, chosen._builder, read, explain, lang)
+            return pipeline.decide_read(chosen._runner, chosen._read_builder, read, explain,
+                                        lang)
         parsed = submission if isinstance(submission, Submission) else structure(
             submission, fields=self.fields)
         chosen = self.for_date(parsed.date)
@@ -178,7 +180,7 @@ class Ruleset:
         found = self._read(submission)
         if found is not None:
             chosen, read = found
-            return pipeline.verdict_read(chosen._runner, chosen._builder, read)
+            return pipeline.verdict_read(chosen._runner, chosen._read_builder, read)
         parsed = submission if isinstance(submission, Submission) else structure(
             submission, fields=self.fields)
         return self.for_date(parsed.date)._verdict(parsed)

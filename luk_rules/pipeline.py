@@ -26,7 +26,7 @@ from luk_rules.compile import Compiled, StratificationError, compile_ruleset, ex
 from luk_rules.compile.reader import Read, Reader
 from luk_rules.decide import Decision, DecisionBuilder, Verdict
 from luk_rules.diagnostics import Diagnostic, error, sort_key
-from luk_rules.engine import Runner, make_runner
+from luk_rules.engine import Runner, make_runner, without
 from luk_rules.engine import limits as engine_limits_of
 from luk_rules.errors import RulesetError, RulesetUnreadable, message_of
 from luk_rules.i18n import Lang, msg
@@ -141,11 +141,20 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 
-def prepare(compiled: Compiled, engine: str) -> tuple[Runner, DecisionBuilder, Reader]:
+def prepare(compiled: Compiled, engine: str
+            ) -> tuple[Runner, DecisionBuilder, Reader, DecisionBuilder]:
     """The engine runner, decision builder and fast submission reader for a compiled
-    ruleset (once per ruleset)."""
+    ruleset (once per ruleset), and the decision builder for what the reader reads.
+
+    A decision's runner leaves out the rules that need input facts a submission never
+    has (:data:`exam.RECORD_ONLY`); that for what the reader reads also those that need
+    facts the reader never gives (:attr:`Reader.ABSENT`, the results of a submission).
+    """
     runner = make_runner(compiled.program, engine)
-    return runner, DecisionBuilder(compiled, runner), Reader(compiled)
+    reader = Reader(compiled)
+    deciding = without(runner, exam.RECORD_ONLY)
+    return (runner, DecisionBuilder(compiled, deciding), reader,
+            DecisionBuilder(compiled, without(deciding, reader.ABSENT)))
 
 
 def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
@@ -156,7 +165,8 @@ def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
 
 
 def verdict_read(runner: Runner, builder: DecisionBuilder, read: Read) -> Verdict:
-    """:func:`verdict` of a submission a :class:`Reader` read (and so checked)."""
+    """:func:`verdict` of a submission a :class:`Reader` read (and so checked); ``builder``
+    is the one :func:`prepare` made for what the reader reads."""
     return builder.verdict((builder.verdicter or runner).run(read.facts))
 
 
@@ -174,7 +184,8 @@ def decide(compiled: Compiled, runner: Runner, builder: DecisionBuilder,
 
 def decide_read(runner: Runner, builder: DecisionBuilder, read: Read, explain: bool = False,
                 lang: Lang = "en") -> Decision:
-    """:func:`decide` on a submission a :class:`Reader` read (and so checked)."""
+    """:func:`decide` on a submission a :class:`Reader` read (and so checked); ``builder``
+    is the one :func:`prepare` made for what the reader reads."""
     derivation = (builder.decider or runner).run(read.facts, trace=explain)
     return builder.build(read.case, read.units, derivation, explain, lang)
 

@@ -57,6 +57,8 @@ from luk_rules.submission import Record, Result
 
 INPUTS = frozenset({"on", "audit", "result", "extension", "result-cutoff"})
 SINGLETONS = frozenset({"on", "audit", "result-cutoff"})
+#: The input predicates only the facts of an audit have (never a submission's).
+RECORD_ONLY = frozenset({"audit"})
 """The inputs with at most one fact: the date, whether it is an audit, the results' cutoff."""
 NO_END = 99_999_999  # a date after every date: no end, never expires (ordinal)
 EXTENSION_BASIS = "WHW art. 7.13 lid 2 sub k"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from luk_rules.compile.program import Args, FactSet
 from luk_rules.compile.rules import NO_ACTIVITY, Compiled, ItemRow
@@ -72,6 +72,10 @@ class Reader:
 
     Thread-safe and immutable: it keeps only the names the ruleset knows.
     """
+
+    #: The input predicates whose facts a read never holds: it gives up on a submission
+    #: with results (so a run on its facts may leave out the rules that need them).
+    ABSENT: ClassVar[frozenset[str]] = frozenset({"result", "extension"})
 
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled

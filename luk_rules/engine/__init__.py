@@ -86,6 +86,17 @@ def focused(runner: Runner, preds: Iterable[str]) -> Runner:
     return made
 
 
+def without(runner: Runner, absent: AbstractSet[str]) -> Runner:
+    """A runner for input facts that never hold a fact of the ``absent`` predicates,
+    quicker on them where the engine can leave out the rules that need one (the native
+    runner's :meth:`~luk_rules.engine.native.NativeRunner.without`); else ``runner``."""
+    make = getattr(runner, "without", None)
+    if make is None:
+        return runner
+    made: Runner = make(absent)
+    return made
+
+
 def limits(program: Program, engine: str) -> list[tuple[str, str]]:
     """What ``engine`` cannot run in ``program``, as (rule name, message); empty for native.
 
