@@ -378,11 +378,13 @@ class DecisionBuilder:
         outcomes = ClaimedUnits(units, counts, self._unit_outcomes)
         missing: tuple[Missing, ...] = ()
         if missed:
-            counting = _counting(counts)
+            have: dict[Value, int] = {}  # how many items count for each outcome
+            for _item, _unit, outcome in counts:
+                have[outcome] = have.get(outcome, 0) + 1
             known = self._missing_known
             missing = tuple([
-                known[u, o][min(len(counting.get(o, ())), len(known[u, o]) - 1)]
-                if (u, o) in known else self._missing(u, o, len(counting.get(o, ())))
+                known[u, o][min(have.get(o, 0), len(known[u, o]) - 1)]
+                if (u, o) in known else self._missing(u, o, have.get(o, 0))
                 for u, o in sorted([(str(u), str(o)) for u, o in missed])])
         if any(denying):
             status: Status = "inadmissible"
