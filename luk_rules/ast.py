@@ -513,6 +513,23 @@ class Basis:
 
 
 @attrs.frozen
+class Advice:
+    """``advice "..."`` after a rule's basis: what would resolve its finding, naming the
+    same ``{placeholders}`` as the message, with its text in other languages."""
+
+    text: Text
+    span: Span = span_field()
+    translations: tuple[Translation, ...] = ()
+
+    @property
+    def localized(self) -> str:
+        """The advice: the text, in another language its translation there."""
+        if not self.translations:
+            return self.text.value
+        return Localized(self.text.value, {t.lang: t.text.value for t in self.translations})
+
+
+@attrs.frozen
 class MaxAge:
     """``max age 2 years [basis "..."]`` on an evidence type or a unit."""
 
@@ -918,7 +935,7 @@ Severity: TypeAlias = Literal["deny", "warn", "info"]
 @attrs.frozen
 class Rule:
     """``rule NAME "message" [for each ...] [where ...] deny|warn|info when CONDITION
-    basis "..."``: an institution rule."""
+    basis "..." [advice "..."]``: an institution rule."""
 
     name: Name
     message: Text
@@ -928,6 +945,7 @@ class Rule:
     binders: tuple[Binder, ...] = ()
     wheres: tuple[Where, ...] = ()
     translations: tuple[Translation, ...] = ()
+    advice: Advice | None = None
     span: Span = span_field()
 
 

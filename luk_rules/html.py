@@ -168,6 +168,7 @@ class FindingRow:
     status: str  # words in brackets, or "" for the OER's own
     rule: str
     source: str
+    advice: str = ""  # what would resolve it, in the letter's language ("" when none)
 
 
 @attrs.frozen
@@ -182,7 +183,7 @@ class Law:
 def _finding_row(f: Finding, lang: Lang) -> FindingRow:
     words = STATUS_WORDS.get(f.status)
     return FindingRow(f.code, f.severity, f.message, f.basis,
-                      "" if words is None else say(words, lang), f.rule, f.source)
+                      "" if words is None else say(words, lang), f.rule, f.source, f.advice)
 
 
 def _units(decision: Decision, ruleset: ir.Ruleset) -> tuple[UnitBlock, ...]:

@@ -650,6 +650,8 @@ class Rule:
     translations: tuple[tuple[str, str], ...] = ()
     unreachable: tuple[Unreachable, ...] = ()
     """Why the rule can never fire for the programme (empty: it can)."""
+    advice: str = ""
+    """What would resolve the finding (``advice "..."``, with its translations), or ``""``."""
 
 
 @attrs.frozen

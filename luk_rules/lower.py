@@ -232,6 +232,7 @@ class _Lowerer:
             definitions=tuple(self.scope.definitions.values()),
             translations=tuple((t.lang, t.text.value) for t in r.translations),
             unreachable=self.resolved.rule_unreachable(r),
+            advice=r.advice.localized if r.advice is not None else "",
         )
         if self.scope.diagnostics:  # pragma: no cover - the checks reported them
             raise LoweringError(self.scope.diagnostics[0].message, self.scope.diagnostics[0].span)

@@ -419,6 +419,10 @@ class _Builder:
 
     def r_rule(self, t: Tree[Token], sp: Span) -> ast.Rule:
         name, message, *scope, verdict, basis = t.children
+        advice: ast.Advice | None = None
+        if isinstance(basis, Tree) and basis.data == "advice":
+            advice, basis = self.build(basis), verdict
+            *scope, verdict = scope
         verdict = cast(Tree[Token], verdict)
         severity, condition = verdict.children
         built = [self.build(cast(Tree[Token], c)) for c in scope]
@@ -432,6 +436,7 @@ class _Builder:
             wheres=tuple(w for w in built
                          if not isinstance(w, ast.Binder | ast.Translation)),
             translations=tuple(x for x in built if isinstance(x, ast.Translation)),
+            advice=advice,
             span=sp,
         )
 
@@ -741,6 +746,11 @@ class _Builder:
 
     def r_extends(self, t: Tree[Token], sp: Span) -> ast.Extends:
         return ast.Extends(self.name(cast(Token, t.children[0])), span=sp)
+
+    def r_advice(self, t: Tree[Token], sp: Span) -> ast.Advice:
+        text, *translations = t.children
+        return ast.Advice(self.text(cast(Token, text)), span=sp, translations=tuple(
+            self.build(cast(Tree[Token], x)) for x in translations))
 
     def r_basis(self, t: Tree[Token], sp: Span) -> ast.Basis:
         text, *translations = t.children

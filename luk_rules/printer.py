@@ -181,7 +181,8 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
         case ast.Regime(name, title, clauses):
             yield _header("regime", name, title, decl.span)
             yield from _regime_lines(clauses)
-        case ast.Rule(name, message, severity, when, basis, binders, wheres, translations):
+        case ast.Rule(name, message, severity, when, basis, binders, wheres, translations,
+                      advice):
             yield _header("rule", name, message, decl.span)
             for translation in translations:
                 yield _Line(f"{translation.lang} {_string(translation.text)}", 1,
@@ -192,6 +193,11 @@ def _declaration_lines(decl: ast.Declaration) -> Iterator[_Line]:
                 yield _Line(where_text(where), 1, where.span)
             yield from _condition_lines(f"{severity} when", when, 1)
             yield _Line(_basis(basis), 1, basis.span)
+            if advice is not None:  # each translation on a line of its own, as the message's
+                yield _Line(f"advice {_string(advice.text)}", 1, advice.span)
+                for translation in advice.translations:
+                    yield _Line(f"{translation.lang} {_string(translation.text)}", 2,
+                                translation.span)
         case ast.Field(name, title, kind):
             yield _Line(f"evidence field {name.value} {_string(title)} {kind}", 0, decl.span)
         case _:  # pragma: no cover - mypy checks that the match is exhaustive

@@ -43,7 +43,8 @@ OPERATOR_WORDS = ("and", "or", "not", "every", "some", "no", "one", "of")
 """Words that combine or quantify conditions."""
 
 KEYWORDS = (
-    "accepts", "activity", "after", "age", "always", "are", "as", "assesses", "at", "basis",
+    "accepts", "activity", "advice", "after", "age", "always", "are", "as", "assesses", "at",
+    "basis",
     "before", "called", "choose", "claimed", "closing", "combination", "component", "count",
     "counting",
     "covering", "credits", "date", "diploma", "each", "enacted", "exam", "exemptions",

@@ -180,6 +180,10 @@ class Scope:
         scope.placeholders(rule.message)
         for translation in rule.translations:
             scope.placeholders(translation.text)
+        if rule.advice is not None:
+            scope.placeholders(rule.advice.text)
+            for translation in rule.advice.translations:
+                scope.placeholders(translation.text)
         return scope
 
     def _report(self, code: str, message: Message, span: Span, hint: Message | None = None,

@@ -114,9 +114,21 @@ def ages() -> st.SearchStrategy[ast.Age]:
     return st.builds(ast.Age, integers(), st.sampled_from(["years", "months"]))
 
 
+def translated() -> st.SearchStrategy[tuple[ast.Translation, ...]]:
+    """A text's translations: ``en "..."``, ``nl "..."``, each at most once."""
+    return st.lists(st.sampled_from(["en", "nl"]), unique=True, max_size=2).flatmap(
+        lambda langs: st.tuples(*(texts().map(lambda t, lang=lang: ast.Translation(lang, t))
+                                  for lang in langs)))
+
+
 def bases() -> st.SearchStrategy[ast.Basis]:
-    """A ``basis "..."`` clause."""
-    return texts().map(ast.Basis)
+    """A ``basis "..."`` clause, sometimes with its text in other languages."""
+    return st.builds(ast.Basis, texts(), translations=translated())
+
+
+def advices() -> st.SearchStrategy[ast.Advice | None]:
+    """A rule's ``advice "..."`` (sometimes translated), or none."""
+    return st.none() | st.builds(ast.Advice, texts(), translations=translated())
 
 
 # ------------------------------------------------------------- conditions
@@ -517,6 +529,8 @@ def declarations() -> st.SearchStrategy[ast.Declaration]:
             bases(),
             st.lists(binders(), max_size=3).map(tuple),
             st.lists(wheres(), max_size=2).map(tuple),
+            translated(),
+            advices(),
         ),
         st.builds(ast.Field, names(), texts(),
                   st.sampled_from(["text", "date", "number", "yes/no"])),

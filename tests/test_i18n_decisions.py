@@ -121,3 +121,65 @@ def test_an_audit_is_explained_in_plain_words_in_both_languages() -> None:
     assert "\nWaarom\n" in nl and "studiepunten tellen, uit" in nl
     assert "onvolledig" in nl and "Om exemptions-over-limit" in nl
     assert "(" not in "".join(line for line in nl.splitlines() if line.startswith("- "))
+
+
+def test_an_institution_rule_says_what_would_resolve_it_in_both_languages() -> None:
+    rs = luk_rules.load(EXAMPLES / "ds-master-deeltijd.luk")
+    sub = _scenario("a-certificaat-enige-bewijs", "ds-master-deeltijd")["submission"]
+    parsed = structure(sub, fields=rs.fields)
+    advice = {"en": "add other evidence for DS-ETH.1 besides c1",
+              "nl": "voeg voor DS-ETH.1 ander bewijs toe naast c1"}
+    lines = {"en": "To resolve certificaat-nooit-alleen (DS-ETH.1, c1): ",
+             "nl": "Om certificaat-nooit-alleen (DS-ETH.1, c1) op te lossen: "}
+    for lang, words in advice.items():
+        decision = rs.decide(sub, explain=True, lang=lang)  # type: ignore[arg-type]
+        found = {f.code: f.advice for f in decision.findings}
+        assert found["certificaat-nooit-alleen"] == words
+        assert found["precies-het-minimum"] == ""  # a rule without `advice`
+        text = report.decision_text(decision, rs.for_date(parsed.date).ir, parsed.form,
+                                    str(parsed.date), parsed.assessment, parsed.evidence,
+                                    lang=lang)  # type: ignore[arg-type]
+        assert lines[lang] + words in text
+        assert "advice" not in json.dumps(decision.to_dict())  # not in the JSON contract
+
+
+def test_an_advice_naming_what_the_rule_does_not_bind_is_an_error(tmp_path: Path) -> None:
+    source = (EXAMPLES / "ds-master-deeltijd.luk").read_text("utf-8").replace(
+        '    en "add other evidence for {outcome} besides {item}"',
+        '    en "add other evidence for {outcom} besides {item}"')
+    path = tmp_path / "ds.luk"
+    path.write_text(source, "utf-8")
+    with pytest.raises(RulesetError) as caught:
+        luk_rules.load(path, roots=[EXAMPLES.parent])
+    lu072 = [d for d in caught.value.diagnostics if d.code == "LUK072"]
+    assert lu072 and "{outcom}" in lu072[0].message
+    assert lu072[0].hint is not None and "outcome" in lu072[0].hint
+
+
+def test_fmt_keeps_an_advice_and_its_translation() -> None:
+    from luk_rules.parse import parse
+    from luk_rules.printer import print_module
+
+    text = (EXAMPLES / "ds-master-deeltijd.luk").read_text("utf-8")
+    once = print_module(parse(text, "ds.luk"))
+    assert ('  advice "voeg voor {outcome} ander bewijs toe naast {item}"\n'
+            '    en "add other evidence for {outcome} besides {item}"\n') in once
+    assert print_module(parse(once, "ds.luk")) == once
+    rule = next(d for d in parse(text, "ds.luk").declarations
+                if getattr(getattr(d, "name", None), "value", "") == "certificaat-nooit-alleen")
+    assert rule.advice is not None and rule.advice.translations[0].lang == "en"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("engine", ["native", "durable"])
+def test_the_letter_says_what_would_resolve_each_finding(engine: str) -> None:
+    pytest.importorskip("jinja2")
+    if engine == "durable":
+        pytest.importorskip("durable")
+    from luk_rules import html
+
+    rs = luk_rules.load(EXAMPLES / "ds-master-deeltijd.luk", engine=engine)
+    sub = _scenario("a-certificaat-enige-bewijs", "ds-master-deeltijd")["submission"]
+    decision = rs.decide(sub, lang="nl")
+    page = html.decision_html(decision, rs.ir, sub["form"], sub["date"], sub["assessment"],
+                              lang="nl")
+    assert "<p>Om dit op te lossen: voeg voor DS-ETH.1 ander bewijs toe naast c1.</p>" in page

@@ -648,7 +648,8 @@ class _Builder:
             for body in _mentions(rule.when):
                 self.add(rule.name, Atom(about, (X,)), [Atom(cond, ()), *body], cite)
             self.finding(rule.name, cite, rule.name, rule.severity, rule.message, [],
-                         [Atom(cond, ())], facts_from=about, translations=rule.translations)
+                         [Atom(cond, ())], facts_from=about, translations=rule.translations,
+                         advice=rule.advice)
 
     def static(self) -> Iterator[Fact]:
         rs = self.rs

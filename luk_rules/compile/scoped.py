@@ -41,6 +41,7 @@ from luk_rules.compile.program import (
     Test,
     Var,
 )
+from luk_rules.i18n import Localized
 from luk_rules.scoping import PLACEHOLDER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -419,8 +420,7 @@ class ScopedCompiler:
         keys = {v: p.name for v, (_, p) in zip(scope.vars, params, strict=True)}
         body: list[Literal_] = [held]
         collected: list[Collected] = []
-        named = dict.fromkeys(m.group(1) for text in (rule.message, *(t for _, t in
-                                                                       rule.translations))
+        named = dict.fromkeys(m.group(1) for text in _texts(rule)
                               for m in PLACEHOLDER.finditer(text))
         for name in named:
             definition = scope.definitions.get(name)
@@ -448,7 +448,7 @@ class ScopedCompiler:
         facts.append(ABOUT)
         self.b.finding(rule.name, cite, rule.name, rule.severity, rule.message, params, body,
                        facts=tuple(facts), collected=tuple(collected),
-                       translations=rule.translations)
+                       translations=rule.translations, advice=rule.advice)
 
     def shown(self, definition: ir.Definition, scope: Scope, cite: Cite) -> str:
         """The predicate a message reads a ``where`` value from; ``-`` when absent."""
@@ -480,3 +480,13 @@ def _holds(left: Term, op: str, right: Term) -> bool:
         return False
     return {"<": left < right, "<=": left <= right, ">": left > right,
             ">=": left >= right}[op]
+
+
+def _texts(rule: ir.Rule) -> list[str]:
+    """A rule's message and advice, each in every language it is written in."""
+    texts = [rule.message, *(text for _, text in rule.translations)]
+    if rule.advice:
+        texts.append(rule.advice)
+        if isinstance(rule.advice, Localized):
+            texts.extend(rule.advice.translations.values())
+    return texts
