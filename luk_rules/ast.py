@@ -844,11 +844,22 @@ class Extends:
 @attrs.frozen
 class Provenance:
     """What a law citation is: ``enacted`` (the statute), ``interpretation "whose reading
-    and why"``, or ``proposal`` (not law)."""
+    and why"`` (with the reading in other languages: ``nl "..."``), or ``proposal`` (not
+    law)."""
 
     status: Literal["enacted", "interpretation", "proposal"]
     reading: Text | None = None
     span: Span = span_field()
+    translations: tuple[Translation, ...] = ()
+
+    @property
+    def read(self) -> str:
+        """The reading (``""`` for none): its text, in another language its translation."""
+        if self.reading is None:
+            return ""
+        if not self.translations:
+            return self.reading.value
+        return Localized(self.reading.value, {t.lang: t.text.value for t in self.translations})
 
 
 @attrs.frozen

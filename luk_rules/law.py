@@ -399,7 +399,7 @@ def _governing(form: str, level: str, on: dt.date, candidates: Sequence[str],
             continue
         permitted.append(Permitted(
             permit.kind.value, None if left is True else condition_text(left), source,
-            permit.basis.text.value, resolution.clause_status(permit, source)[0],
+            permit.basis.cited, resolution.clause_status(permit, source)[0],
             str(permit.span)))
     nearest = resolution.extends(chosen)  # its own permits first, then what it extends
     permitted.sort(key=lambda p: nearest.index(p.regime))
@@ -429,7 +429,7 @@ def _regime(name: str, on: dt.date, resolution: Resolution,
         period=_period_text(first_clause(decl, ast.Period), as_if),
         start=start, end=end, proposal=proposal, as_if=as_if, in_force=in_force,
         extends=_values(c.regime for c in clauses_of(decl, ast.Extends)),
-        basis=basis.text.value if basis is not None else "",
+        basis=basis.cited if basis is not None else "",
         status=status, reading=reading, source=str(decl.span), shipped=shipped,
         permits=tuple(_clause(resolution, source, c)
                       for source, c in resolution.inherited(name, ast.Permit)),
@@ -467,7 +467,7 @@ def _clause(resolution: Resolution, regime: str, clause: ast.Permit | ast.Allow)
     else:
         kinds, forms, combinations = _values(clause.kinds), (), _values(clause.combinations)
     return Clause("permit" if isinstance(clause, ast.Permit) else "allow", kinds, forms,
-                  combinations, when, clause.basis.text.value, status, reading,
+                  combinations, when, clause.basis.cited, status, reading,
                   str(clause.span), regime)
 
 

@@ -776,7 +776,10 @@ class _Builder:
         return ast.Provenance("enacted", span=sp)
 
     def r_interpretation(self, t: Tree[Token], sp: Span) -> ast.Provenance:
-        return ast.Provenance("interpretation", self.text(cast(Token, t.children[0])), span=sp)
+        reading, *translations = t.children
+        return ast.Provenance("interpretation", self.text(cast(Token, reading)), span=sp,
+                              translations=tuple(self.build(cast(Tree[Token], x))
+                                                 for x in translations))
 
     def r_proposed(self, t: Tree[Token], sp: Span) -> ast.Provenance:
         return ast.Provenance("proposal", span=sp)

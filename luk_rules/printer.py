@@ -241,7 +241,8 @@ def _paragraph(
 
 def _provenance(provenance: ast.Provenance) -> str:
     if provenance.status == "interpretation" and provenance.reading is not None:
-        return f"interpretation {_string(provenance.reading)}"
+        translated = "".join(f" {t.lang} {_string(t.text)}" for t in provenance.translations)
+        return f"interpretation {_string(provenance.reading)}{translated}"
     return provenance.status
 
 

@@ -358,3 +358,22 @@ def test_the_output_in_docs_law_md_is_real() -> None:
     for line in ruleset_block.splitlines()[2:]:
         if line.strip() != "...":
             assert line in printed, line
+
+
+def test_in_dutch_the_law_cites_its_bases_and_readings_in_dutch() -> None:
+    """`luk law --lang nl` gives each basis and interpretation in Dutch where the law file
+    does (`basis "..." nl "..."`, `interpretation "..." nl "..."`); the JSON stays English."""
+    nl = luk("law", "2025-03-01", "--lang", "nl")
+    assert nl.returncode == 0, nl.stderr
+    assert "WHW art. 7.3 en 7.13 (de OER regelt hoe tentamens worden afgelegd) [interpretatie]" \
+        in nl.stdout
+    assert ("lezing: luk_rules: elders leren (B) of alleen bewijs (C) kan een onderwijseenheid "
+            "alleen aantonen") in nl.stdout
+    assert "the act has no provision on routes" not in nl.stdout
+    en = luk("law", "2025-03-01")
+    assert "reading: luk_rules: learning elsewhere (B) or evidence alone (C)" in en.stdout
+    assert "de wet kent geen bepaling" not in en.stdout
+    found = law_json("2025-03-01", "--lang", "nl")
+    readings = [c["reading"] for r in found["regimes"] for c in [*r["permits"], *r["allows"]]
+                if c["reading"]]
+    assert readings and all(r.startswith("luk_rules: ") and " de " not in r for r in readings)

@@ -654,15 +654,14 @@ class Resolution:
         regime = self.table.regime(name)
         own = first_clause(regime, ast.Provenance) if regime is not None else None
         if own is not None:
-            return own.status, own.reading.value if own.reading else ""
+            return own.status, own.read
         return ("proposal" if self.is_proposal(name) else ""), ""
 
     def clause_status(self, clause: ast.Permit | ast.Allow, regime: str) -> tuple[str, str]:
         """What a ``permit`` or ``allow`` of the declared regime ``regime`` rests on, as
         (status, reading): its own status, else its regime's (:meth:`status`)."""
         if clause.provenance is not None:
-            reading = clause.provenance.reading
-            return clause.provenance.status, reading.value if reading is not None else ""
+            return clause.provenance.status, clause.provenance.read
         return self.status(regime)
 
     # -- what can fire for the programme (``luk test --coverage``)
