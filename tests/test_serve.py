@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -205,22 +206,141 @@ def test_an_internal_error_is_a_one_line_500(client: TestClient,
     assert answer.json() == {"error": "internal error: ValueError"}
 
 
-def test_a_changed_ruleset_is_reloaded_and_a_broken_edit_keeps_the_last_good(
-        tmp_path: Path) -> None:
+def _copy_rulesets(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     shutil.copytree(RULESETS / "law", tmp_path / "law")
-    with TestClient(serve.create_app(tmp_path, poll=0)) as c:
+    return tmp_path
+
+
+def _edit(path: Path, text: str, step: int = 1) -> None:
+    """Write ``text`` and move the modification time ``step`` seconds on, so that the
+    change is seen however coarse the file system's clock."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(time.time_ns() + step * 10**9,) * 2)
+
+
+def _wait_for(condition: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.02)
+
+
+BOUWKUNDE_UNITS = {"examples/bouwkunde-deeltijd", "examples/bouwkunde-voltijd",
+                   "examples/bouwkunde-voltijd-evl", "examples/bouwkunde-voltijd-praktijk"}
+
+
+def test_a_changed_include_reloads_only_the_rulesets_that_read_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A check loads again only the rulesets one of whose files changed: an included file
+    reloads those that include it, a replaced ruleset those that replace it; nothing
+    changed, nothing loaded."""
+    folder = _copy_rulesets(tmp_path)
+    catalogue = serve.Catalogue(folder, poll=0)
+    catalogue.load()
+    before = dict(catalogue.rulesets)
+    assert set(before) > BOUWKUNDE_UNITS
+    loads: list[Path] = []
+    real_load = serve.api.load
+
+    def counting(path: Any, **kwargs: Any) -> luk_rules.Ruleset:
+        loads.append(Path(path))
+        return real_load(path, **kwargs)
+
+    monkeypatch.setattr(serve.api, "load", counting)
+    assert not catalogue.check() and loads == []
+    units = folder / "examples" / "bouwkunde-units.luk"
+    _edit(units, units.read_text(encoding="utf-8") + "\n# a comment\n")
+    with caplog.at_level(logging.INFO, logger="luk_rules.serve"):
+        changes = catalogue.check()
+    assert set(changes.loaded) == BOUWKUNDE_UNITS and not changes.failed
+    assert sorted(p.stem for p in loads) == sorted(n.split("/")[1] for n in BOUWKUNDE_UNITS)
+    for name, ruleset in catalogue.rulesets.items():
+        assert (ruleset is before[name]) == (name not in BOUWKUNDE_UNITS), name
+    assert any("reloaded" in r.getMessage() and "examples/bouwkunde-deeltijd" in
+               r.getMessage() for r in caplog.records)
+    loads.clear()
+    voltijd = folder / "examples" / "bouwkunde-voltijd.luk"
+    _edit(voltijd, voltijd.read_text(encoding="utf-8") + "\n", step=2)
+    assert set(catalogue.check().loaded) == {"examples/bouwkunde-voltijd",
+                                             "examples/bouwkunde-voltijd-evl",
+                                             "examples/bouwkunde-voltijd-praktijk"}
+    loads.clear()
+    law = folder / "law" / "voltijd-uitbreiding.luk"
+    _edit(law, law.read_text(encoding="utf-8") + "\n", step=3)
+    reloaded = set(catalogue.check().loaded)
+    assert reloaded == {n for n, r in catalogue.rulesets.items() if law.resolve() in r.files}
+    assert "examples/ds-master-deeltijd" not in reloaded and reloaded
+
+
+def test_the_watcher_loads_new_drops_removed_and_keeps_the_last_good_of_a_broken_edit(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """With the application running, a background thread looks every `poll` seconds,
+    without any request: a new ruleset file is served, a removed one is not, a broken edit
+    keeps the last good version and logs its diagnostics, and a ruleset that did not load
+    is tried again when it is fixed. The thread ends with the application."""
+    folder = _copy_rulesets(tmp_path)
+    app = serve.create_app(folder, poll=0.05)
+    catalogue = app.state.catalogue
+    name = "examples/bouwkunde-deeltijd"
+    path = folder / f"{name}.luk"
+    text = path.read_text(encoding="utf-8")
+    copy = folder / "examples" / "copy.luk"
+    def watchers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "luk-serve-reload"}
+
+    others = watchers()  # the module's client has its own
+    with caplog.at_level(logging.INFO, logger="luk_rules.serve"), TestClient(app) as c:
+        mine = watchers() - others
+        assert len(mine) == 1
+        _edit(copy, (EXAMPLES / "ds-master-deeltijd.luk").read_text(encoding="utf-8"))
+        _wait_for(lambda: "examples/copy" in catalogue.rulesets, "the new ruleset")
+        listed = [r["name"] for r in c.get("/v1/rulesets").json()["rulesets"]]
+        assert "examples/copy" in listed
+        copy.unlink()
+        _wait_for(lambda: "examples/copy" not in catalogue.rulesets, "the removed ruleset")
+        assert c.get("/v1/rulesets/examples/copy").status_code == 404
+
+        _edit(path, text.replace('"Bouwkunde"', '"Bouwkunde nieuw"', 1), step=2)
+        _wait_for(lambda: catalogue.rulesets[name].ir.programme.title == "Bouwkunde nieuw",
+                  "the changed ruleset")
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
+        good = catalogue.rulesets[name]
+        _edit(path, text + "\nthis is not a rule\n", step=3)
+        _wait_for(lambda: any("not valid (keeping the last good version)" in r.getMessage()
+                              for r in caplog.records), "the broken edit's diagnostics")
+        assert catalogue.rulesets[name] is good
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
+        broken = next(r.getMessage() for r in caplog.records
+                      if "not valid (keeping" in r.getMessage())
+        assert name in broken and "error" in broken and "bouwkunde-deeltijd.luk" in broken
+
+        _edit(copy, "programme X \"X\"\n  nonsense\n", step=4)
+        _wait_for(lambda: any("examples/copy is not valid (not serving it)" in
+                              r.getMessage() for r in caplog.records), "the broken new file")
+        assert "examples/copy" not in catalogue.rulesets
+        _edit(copy, (EXAMPLES / "ds-master-deeltijd.luk").read_text(encoding="utf-8"), step=5)
+        _wait_for(lambda: "examples/copy" in catalogue.rulesets, "the fixed new ruleset")
+        _edit(path, text, step=6)
+        _wait_for(lambda: catalogue.rulesets[name].ir.programme.title == "Bouwkunde",
+                  "the fixed ruleset")
+    assert not any(t.is_alive() for t in mine)
+
+
+def test_requests_do_not_reload(tmp_path: Path) -> None:
+    """Without the watcher (poll 0), a changed file is not loaded by a request; a check
+    loads it."""
+    folder = _copy_rulesets(tmp_path)
+    with TestClient(serve.create_app(folder, poll=0)) as c:
         name = "examples/bouwkunde-deeltijd"
+        path = folder / f"{name}.luk"
+        _edit(path, path.read_text(encoding="utf-8").replace('"Bouwkunde"', '"Nieuw"', 1))
         assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde"
-        path = tmp_path / f"{name}.luk"
-        text = path.read_text(encoding="utf-8")
-        assert '"Bouwkunde"' in text
-        path.write_text(text.replace('"Bouwkunde"', '"Bouwkunde nieuw"', 1), encoding="utf-8")
-        os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
-        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
-        path.write_text(text + "\nthis is not a rule\n", encoding="utf-8")
-        os.utime(path, ns=(time.time_ns() + 2 * 10**9,) * 2)
-        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
+        c.app.state.catalogue.check()  # type: ignore[attr-defined]
+        assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Nieuw"
+    with pytest.raises(ValueError):
+        serve.Catalogue(folder, poll=-1)
 
 
 def test_without_the_extra_luk_serve_says_what_to_install(tmp_path: Path) -> None:
