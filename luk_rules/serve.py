@@ -3,15 +3,20 @@
 An ASGI application on Starlette, run by uvicorn (the ``serve`` extra). The only module that
 imports them; ``luk_rules.cli`` imports this one only for ``luk serve``.
 
-Every ruleset under the folder is loaded once (a ``*.luk`` file that declares a
+Every ruleset under the folder is loaded at the start (a ``*.luk`` file that declares a
 ``programme``, not under a ``law`` folder), named by its path under the folder without
-``.luk`` (``examples/bouwkunde-deeltijd``), and reloaded when a ``.luk`` file under the
-folder changes; a broken edit keeps the last good version serving and logs its diagnostics.
+``.luk`` (``examples/bouwkunde-deeltijd``). A background thread (:class:`Catalogue`) looks
+at the files every ``poll`` seconds and loads again only the rulesets one of whose files
+changed (:attr:`luk_rules.api.Ruleset.files`), loads new ones and drops removed ones; a
+broken edit keeps the last good version serving and logs its diagnostics.
 
 The answers are exactly what the library gives (``Decision.to_dict()``, the JSON of ``luk
 decide --format json``); an invalid input is a 422 with every problem's JSON path and
 message, an unknown ruleset a 404, a body over the limit a 413, and anything unforeseen a
 500 with a one-line JSON error (logged with its traceback), never a traceback to the client.
+``decide-batch`` streams both ways (:class:`_DecideBatch`): each line is decided as soon as
+it is in and answered while the rest is still coming; the limit applies to each line, a
+line over it or otherwise invalid is an error object on its line of the answer.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ access_log = logging.getLogger("luk_rules.serve.access")
 
 #: The largest request body accepted by default (1 MiB); ``--max-body`` changes it.
 DEFAULT_MAX_BODY: Final = 1 << 20
-#: How often (seconds) at most the files are looked at for changes.
+#: How often (seconds) the files are looked at for changes, in the background.
 DEFAULT_POLL: Final = 1.0
 #: The JSON Schemas served under ``/v1/schema/{name}``.
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
@@ -880,6 +885,26 @@ def openapi() -> dict[str, Any]:
                          "responses": {"200": answer("the result", result, media),
                                        **failures}}}
 
+    schemas["LineErrors"] = {
+        "type": "object", "required": ["line"], "properties": {
+            "line": {"type": "integer", "minimum": 1,
+                     "description": "the line's number in the request, blank lines counted"},
+            "errors": errors["properties"]["errors"],
+            "error": {"type": "string", "description": "internal error: KIND (a bug)"}}}
+    batch = post("decide submissions, one JSON object a line (JSON Lines); one decision or "
+                 "error object a line back, in the order of the lines, streamed",
+                 "Submission", {"oneOf": [ref("Decision"), ref("LineErrors")]},
+                 "application/x-ndjson")
+    batch["post"]["description"] = (
+        "The lines are read as they arrive and each is decided as soon as it is in; the "
+        "answers are sent while the request is still coming in. Each line may be as long "
+        "as the body of a single request (--max-body, 1 MiB by default); a longer line, "
+        "a line that is not UTF-8 or not JSON, and an invalid submission are answered with "
+        "{\"line\": N, \"errors\": [...]} on their line of the answer, and the batch goes "
+        "on. A batch as a whole has no size limit. Blank lines are skipped (but counted).")
+    del batch["post"]["responses"]["413"]
+    batch["post"]["responses"]["422"] = answer("a bad explain or lang (before any line is "
+                                               "read)", ref("Errors"))
     listed = {"type": "object", "properties": {
         "name": {"type": "string"}, "programme": {"type": "string"},
         "title": {"type": "string"}, "forms": {"type": "array", "items": {"type": "string"}},
@@ -900,9 +925,7 @@ def openapi() -> dict[str, Any]:
         "/v1/rulesets/{name}/verdict": post("a decision in brief", "Submission",
                                             ref("Verdict")),
         "/v1/rulesets/{name}/audit": post("audit a study record", "Record", ref("Audit")),
-        "/v1/rulesets/{name}/decide-batch": post(
-            "decide submissions, one JSON object a line; one decision or error object a line "
-            "back, streamed", "Submission", ref("Decision"), "application/x-ndjson"),
+        "/v1/rulesets/{name}/decide-batch": batch,
         "/v1/schema/{which}": {"get": {"summary": "a JSON Schema", "parameters": [
             {"name": "which", "in": "path", "required": True,
              "schema": {"enum": sorted(SCHEMAS)}}],
@@ -925,20 +948,24 @@ def app_from_environment() -> Starlette:
     return create_app(env[_ENV_PREFIX + "FOLDER"], roots=roots,
                       max_body=int(env.get(_ENV_PREFIX + "MAX_BODY", DEFAULT_MAX_BODY)),
                       max_file_size=int(env.get(_ENV_PREFIX + "MAX_FILE_SIZE",
-                                                DEFAULT_MAX_FILE_SIZE)))
+                                                DEFAULT_MAX_FILE_SIZE)),
+                      poll=float(env.get(_ENV_PREFIX + "POLL", DEFAULT_POLL)))
 
 
 def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         roots: Iterable[str] = (), max_body: int = DEFAULT_MAX_BODY,
-        max_file_size: int = DEFAULT_MAX_FILE_SIZE, access_log: bool = True) -> None:
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE, poll: float = DEFAULT_POLL,
+        access_log: bool = True) -> None:
     """Serve the rulesets under ``folder`` until SIGINT or SIGTERM (uvicorn's graceful
-    shutdown: requests under way are answered first)."""
+    shutdown: requests under way are answered first). Each worker process loads the
+    rulesets and looks for changed files every ``poll`` seconds itself."""
     import uvicorn
 
     os.environ.update({_ENV_PREFIX + "FOLDER": str(folder),
                        _ENV_PREFIX + "ROOTS": os.pathsep.join(roots),
                        _ENV_PREFIX + "MAX_BODY": str(max_body),
                        _ENV_PREFIX + "MAX_FILE_SIZE": str(max_file_size),
+                       _ENV_PREFIX + "POLL": repr(float(poll)),
                        _ENV_PREFIX + "ACCESS_LOG": "1" if access_log else "0"})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
@@ -982,5 +1009,6 @@ def _stopped(signum: int, frame: object) -> None:
     """After uvicorn's shutdown: the stop asked for, nothing more to do."""
 
 
-__all__ = ["DEFAULT_MAX_BODY", "AccessLog", "Catalogue", "create_app", "openapi",
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_POLL", "SPOOL_MEMORY", "AccessLog", "Catalogue",
+           "Changes", "create_app", "openapi",
            "ruleset_files", "run"]
