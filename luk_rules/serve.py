@@ -850,10 +850,10 @@ def _configure_access_log(enabled: bool) -> None:
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the service, with the JSON Schemas of ``luk schema``."""
     schemas = {name.capitalize(): copy.deepcopy(s) for name, s in SCHEMAS.items()}
-    errors = {"type": "object", "required": ["errors"], "properties": {"errors": {
-        "type": "array", "items": {"type": "object", "required": ["path", "message"],
-                                   "properties": {"path": {"type": "string"},
-                                                  "message": {"type": "string"}}}}}}
+    problems = {"type": "array", "items": {"type": "object", "required": ["path", "message"],
+                                           "properties": {"path": {"type": "string"},
+                                                          "message": {"type": "string"}}}}
+    errors = {"type": "object", "required": ["errors"], "properties": {"errors": problems}}
     schemas["Errors"] = errors
     verdict = {"type": "object", "required": ["status", "law", "combination", "missing",
                                               "findings"]}
@@ -889,7 +889,7 @@ def openapi() -> dict[str, Any]:
         "type": "object", "required": ["line"], "properties": {
             "line": {"type": "integer", "minimum": 1,
                      "description": "the line's number in the request, blank lines counted"},
-            "errors": errors["properties"]["errors"],
+            "errors": problems,
             "error": {"type": "string", "description": "internal error: KIND (a bug)"}}}
     batch = post("decide submissions, one JSON object a line (JSON Lines); one decision or "
                  "error object a line back, in the order of the lines, streamed",
