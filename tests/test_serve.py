@@ -573,6 +573,22 @@ def test_requests_do_not_reload(tmp_path: Path) -> None:
         serve.Catalogue(folder, poll=-1)
 
 
+def test_poll_is_an_option_of_luk_serve_and_reaches_every_worker(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`luk serve --poll SECONDS`: a number of seconds, at least 0, said wrong in the language
+    asked for; worker processes get it from LUK_SERVE_POLL."""
+    from luk_rules import cli
+
+    assert cli.main(["serve", str(RULESETS), "--poll", "-1"]) == 2
+    assert "'-1' is negative" in capsys.readouterr().err
+    assert cli.main(["serve", str(RULESETS), "--poll", "soon", "--lang", "nl"]) == 2
+    assert "'soon' is geen aantal seconden" in capsys.readouterr().err
+    monkeypatch.setenv("LUK_SERVE_FOLDER", str(RULESETS))
+    monkeypatch.setenv("LUK_SERVE_POLL", "0.25")
+    monkeypatch.setattr(serve, "_configure_access_log", lambda enabled: None)
+    assert serve.app_from_environment().state.catalogue.poll == 0.25
+
+
 def test_without_the_extra_luk_serve_says_what_to_install(tmp_path: Path) -> None:
     blocker = tmp_path / "starlette"
     blocker.mkdir()
