@@ -133,7 +133,9 @@ class Changes:
     """What one look at the folder changed (:meth:`Catalogue.check`), by ruleset name."""
 
     loaded: tuple[str, ...] = ()
-    """Rulesets loaded anew: new ones and those one of whose files changed."""
+    """Rulesets loaded that were not served: new ones, and those that failed before."""
+    reloaded: tuple[str, ...] = ()
+    """Rulesets served that were loaded again, because one of their files changed."""
     failed: tuple[str, ...] = ()
     """Rulesets that did not load (an error, or a file that cannot be read): each serves
     its last good version, or is not served when it never loaded."""
@@ -141,7 +143,7 @@ class Changes:
     """Rulesets no longer served: their file is gone or no longer declares a programme."""
 
     def __bool__(self) -> bool:
-        return bool(self.loaded or self.failed or self.dropped)
+        return bool(self.loaded or self.reloaded or self.failed or self.dropped)
 
 
 class Catalogue:
@@ -219,6 +221,7 @@ class Catalogue:
             rulesets = {n: r for n, r in self.rulesets.items() if n in found}
             watched = {n: w for n, w in self._watched.items() if n in found}
             loaded: list[str] = []
+            reloaded: list[str] = []
             failed: list[str] = []
             for name in due:
                 path, old = found[name], watched.get(name)
@@ -230,12 +233,12 @@ class Catalogue:
                     watched[name] = _Watch(path, before or {path: stamp(path)}, tree)
                     failed.append(name)
                     continue
+                (reloaded if name in rulesets else loaded).append(name)
                 rulesets[name] = ruleset
                 watched[name] = _Watch(path, {f: stamp(f) for f in ruleset.files})
-                loaded.append(name)
             self.rulesets = rulesets
             self._watched = watched
-        changes = Changes(tuple(loaded), tuple(failed), dropped)
+        changes = Changes(tuple(loaded), tuple(reloaded), tuple(failed), dropped)
         if not first:
             _log_changes(changes, self.folder, len(rulesets))
         return changes
@@ -296,10 +299,12 @@ def _report(name: str, exc: Exception, *, kept: bool) -> None:
 
 
 def _log_changes(changes: Changes, folder: Path, served: int) -> None:
-    """One line each for the rulesets loaded again, dropped and failed, and the count."""
+    """One line each for the rulesets reloaded, loaded, failed and dropped, and the count."""
+    if changes.reloaded:
+        log.info("reloaded rulesets (a file they read changed): %s",
+                 ", ".join(changes.reloaded))
     if changes.loaded:
-        log.info("reloaded rulesets whose files changed or are new: %s",
-                 ", ".join(changes.loaded))
+        log.info("loaded new rulesets: %s", ", ".join(changes.loaded))
     if changes.failed:
         log.info("rulesets that did not load (see above): %s", ", ".join(changes.failed))
     if changes.dropped:

@@ -484,7 +484,8 @@ def test_a_changed_include_reloads_only_the_rulesets_that_read_it(
     _edit(units, units.read_text(encoding="utf-8") + "\n# a comment\n")
     with caplog.at_level(logging.INFO, logger="luk_rules.serve"):
         changes = catalogue.check()
-    assert set(changes.loaded) == BOUWKUNDE_UNITS and not changes.failed
+    assert set(changes.reloaded) == BOUWKUNDE_UNITS
+    assert not changes.loaded and not changes.failed and not changes.dropped
     assert sorted(p.stem for p in loads) == sorted(n.split("/")[1] for n in BOUWKUNDE_UNITS)
     for name, ruleset in catalogue.rulesets.items():
         assert (ruleset is before[name]) == (name not in BOUWKUNDE_UNITS), name
@@ -493,13 +494,13 @@ def test_a_changed_include_reloads_only_the_rulesets_that_read_it(
     loads.clear()
     voltijd = folder / "examples" / "bouwkunde-voltijd.luk"
     _edit(voltijd, voltijd.read_text(encoding="utf-8") + "\n", step=2)
-    assert set(catalogue.check().loaded) == {"examples/bouwkunde-voltijd",
-                                             "examples/bouwkunde-voltijd-evl",
-                                             "examples/bouwkunde-voltijd-praktijk"}
+    assert set(catalogue.check().reloaded) == {"examples/bouwkunde-voltijd",
+                                               "examples/bouwkunde-voltijd-evl",
+                                               "examples/bouwkunde-voltijd-praktijk"}
     loads.clear()
     law = folder / "law" / "voltijd-uitbreiding.luk"
     _edit(law, law.read_text(encoding="utf-8") + "\n", step=3)
-    reloaded = set(catalogue.check().loaded)
+    reloaded = set(catalogue.check().reloaded)
     assert reloaded == {n for n, r in catalogue.rulesets.items() if law.resolve() in r.files}
     assert "examples/ds-master-deeltijd" not in reloaded and reloaded
 
@@ -531,6 +532,11 @@ def test_the_watcher_loads_new_drops_removed_and_keeps_the_last_good_of_a_broken
         copy.unlink()
         _wait_for(lambda: "examples/copy" not in catalogue.rulesets, "the removed ruleset")
         assert c.get("/v1/rulesets/examples/copy").status_code == 404
+        assert any(r.getMessage() == "loaded new rulesets: examples/copy"
+                   for r in caplog.records)
+        _wait_for(lambda: any(r.getMessage().startswith("dropped rulesets") and
+                              r.getMessage().endswith(": examples/copy")
+                              for r in caplog.records), "the log of the dropped ruleset")
 
         _edit(path, text.replace('"Bouwkunde"', '"Bouwkunde nieuw"', 1), step=2)
         _wait_for(lambda: catalogue.rulesets[name].ir.programme.title == "Bouwkunde nieuw",
