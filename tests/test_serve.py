@@ -543,6 +543,7 @@ def test_the_watcher_loads_new_drops_removed_and_keeps_the_last_good_of_a_broken
                   "the changed ruleset")
         assert c.get(f"/v1/rulesets/{name}").json()["title"] == "Bouwkunde nieuw"
         good = catalogue.rulesets[name]
+        caplog.clear()
         _edit(path, text + "\nthis is not a rule\n", step=3)
         _wait_for(lambda: any("not valid (keeping the last good version)" in r.getMessage()
                               for r in caplog.records), "the broken edit's diagnostics")
@@ -552,6 +553,7 @@ def test_the_watcher_loads_new_drops_removed_and_keeps_the_last_good_of_a_broken
                       if "not valid (keeping" in r.getMessage())
         assert name in broken and "error" in broken and "bouwkunde-deeltijd.luk" in broken
 
+        caplog.clear()
         _edit(copy, "programme X \"X\"\n  nonsense\n", step=4)
         _wait_for(lambda: any("examples/copy is not valid (not serving it)" in
                               r.getMessage() for r in caplog.records), "the broken new file")
