@@ -315,9 +315,10 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
 
     serve = _command(sub, "serve", msg("serve the rulesets of a folder over HTTP"), msg(
         "Serve every ruleset under FOLDER over HTTP (JSON; docs/serve.md): decide, verdict, "
-        "audit and batch decisions, the JSON Schemas and an OpenAPI description. Rulesets "
-        "are reloaded when their files change. Runs until SIGINT or SIGTERM, then exits 0; "
-        "2 when FOLDER is not a folder or the `serve` extra is not installed."), lang)
+        "audit and batch decisions (JSON Lines, streamed both ways), the JSON Schemas and an "
+        "OpenAPI description. A ruleset is reloaded in the background when one of its files "
+        "changes (see --poll). Runs until SIGINT or SIGTERM, then exits 0; 2 when FOLDER is "
+        "not a folder or the `serve` extra is not installed."), lang)
     serve.add_argument("folder", metavar="FOLDER")
     serve.add_argument("--host", default="127.0.0.1", help=_help(
         msg("the address to listen on (default 127.0.0.1)"), lang))
