@@ -68,6 +68,7 @@ class Ruleset:
         self.file: Path | None = files[0].real if files else None
         """The ruleset file on disk (None for a ruleset given as text)."""
         self.warnings: tuple[Diagnostic, ...] = analysis.diagnostics
+        self._files = tuple(dict.fromkeys(f.real for f in files if f.real is not None))
         self._texts = analysis.workspace.texts
         self._paths = analysis.workspace.paths
         self._predecessor: tuple[dt.date, Ruleset] | None = None
@@ -101,6 +102,18 @@ class Ruleset:
                               path=earlier.path, theirs=theirs, mine=mine),
                 replaces.span)], texts, self._paths)
         return earlier
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file on disk this ruleset was made from, each once, as resolved paths: the
+        ruleset file, the files it includes, the files of its law regimes and, for a ruleset
+        that ``replaces`` another, every file of that one (and of the one it replaces in
+        turn). A change to any of them can change the ruleset; ``luk serve`` reloads a
+        ruleset when one of them changes. A ruleset given as text (:func:`loads`) lists the
+        files it read from disk only."""
+        if self._predecessor is None:
+            return self._files
+        return tuple(dict.fromkeys((*self._files, *self._predecessor[1].files)))
 
     @property
     def fields(self) -> tuple[str, ...]:

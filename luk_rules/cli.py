@@ -22,6 +22,7 @@ import contextlib
 import datetime
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -314,9 +315,10 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
 
     serve = _command(sub, "serve", msg("serve the rulesets of a folder over HTTP"), msg(
         "Serve every ruleset under FOLDER over HTTP (JSON; docs/serve.md): decide, verdict, "
-        "audit and batch decisions, the JSON Schemas and an OpenAPI description. Rulesets "
-        "are reloaded when their files change. Runs until SIGINT or SIGTERM, then exits 0; "
-        "2 when FOLDER is not a folder or the `serve` extra is not installed."), lang)
+        "audit and batch decisions (JSON Lines, streamed both ways), the JSON Schemas and an "
+        "OpenAPI description. A ruleset is reloaded in the background when one of its files "
+        "changes (see --poll). Runs until SIGINT or SIGTERM, then exits 0; 2 when FOLDER is "
+        "not a folder or the `serve` extra is not installed."), lang)
     serve.add_argument("folder", metavar="FOLDER")
     serve.add_argument("--host", default="127.0.0.1", help=_help(
         msg("the address to listen on (default 127.0.0.1)"), lang))
@@ -326,8 +328,15 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
                        help=_help(msg("worker processes (default 1)"), lang))
     serve.add_argument("--max-body", type=_positive(lang), default=1 << 20, metavar="BYTES",
                        help=_help(msg(
-                           "the largest request body; a larger one is refused with 413 "
-                           "(default {size:,} bytes)", size=1 << 20), lang))
+                           "the largest request body, refused with 413 when larger, and the "
+                           "largest line of a batch, answered with an error for that line "
+                           "when longer; a batch as a whole has no limit (default {size:,} "
+                           "bytes)", size=1 << 20), lang))
+    serve.add_argument("--poll", type=_seconds(lang), default=1.0, metavar="SECONDS",
+                       help=_help(msg(
+                           "how often to look for changed ruleset files, in the background; "
+                           "only the rulesets whose files changed are loaded again (default "
+                           "1 second; 0: never)"), lang))
     serve.add_argument("--no-access-log", action="store_true",
                        help=_help(msg("do not log every request"), lang))
     _add_roots(serve, lang)
@@ -682,6 +691,22 @@ def _count(lang: Lang) -> Callable[[str], int]:
     return count
 
 
+def _seconds(lang: Lang) -> Callable[[str], float]:
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not a number of seconds", value=repr(text)), lang))
+        if value < 0:
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is negative", value=repr(text)), lang))
+        return value
+    return seconds
+
+
 def _iso_date(lang: Lang) -> Callable[[str], datetime.date]:
     def iso_date(text: str) -> datetime.date:
         try:
@@ -972,7 +997,7 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     serve.run(args.folder, host=args.host, port=args.port, workers=args.workers,
               roots=args.roots, max_body=args.max_body, max_file_size=args.max_file_size,
-              access_log=not args.no_access_log)
+              poll=args.poll, access_log=not args.no_access_log)
     return EXIT_OK
 
 

@@ -3,19 +3,25 @@
 An ASGI application on Starlette, run by uvicorn (the ``serve`` extra). The only module that
 imports them; ``luk_rules.cli`` imports this one only for ``luk serve``.
 
-Every ruleset under the folder is loaded once (a ``*.luk`` file that declares a
+Every ruleset under the folder is loaded at the start (a ``*.luk`` file that declares a
 ``programme``, not under a ``law`` folder), named by its path under the folder without
-``.luk`` (``examples/bouwkunde-deeltijd``), and reloaded when a ``.luk`` file under the
-folder changes; a broken edit keeps the last good version serving and logs its diagnostics.
+``.luk`` (``examples/bouwkunde-deeltijd``). A background thread (:class:`Catalogue`) looks
+at the files every ``poll`` seconds and loads again only the rulesets one of whose files
+changed (:attr:`luk_rules.api.Ruleset.files`), loads new ones and drops removed ones; a
+broken edit keeps the last good version serving and logs its diagnostics.
 
 The answers are exactly what the library gives (``Decision.to_dict()``, the JSON of ``luk
 decide --format json``); an invalid input is a 422 with every problem's JSON path and
 message, an unknown ruleset a 404, a body over the limit a 413, and anything unforeseen a
 500 with a one-line JSON error (logged with its traceback), never a traceback to the client.
+``decide-batch`` streams both ways (:class:`_DecideBatch`): each line is decided as soon as
+it is in and answered while the rest is still coming; the limit applies to each line, a
+line over it or otherwise invalid is an error object on its line of the answer.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import datetime as dt
@@ -25,18 +31,21 @@ import os
 import re
 import signal
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
@@ -56,7 +65,7 @@ access_log = logging.getLogger("luk_rules.serve.access")
 
 #: The largest request body accepted by default (1 MiB); ``--max-body`` changes it.
 DEFAULT_MAX_BODY: Final = 1 << 20
-#: How often (seconds) at most the files are looked at for changes.
+#: How often (seconds) the files are looked at for changes, in the background.
 DEFAULT_POLL: Final = 1.0
 #: The JSON Schemas served under ``/v1/schema/{name}``.
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
@@ -84,77 +93,224 @@ def ruleset_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a ``.luk`` file under ``folder`` is edited, added or removed."""
-    out: list[tuple[str, int, int]] = []
+#: A file as far as reloading cares: its modification time (ns), size and inode.
+Stamp = tuple[int, int, int]
+
+
+def _stamp(path: Path) -> Stamp | None:
+    """What changes when ``path`` is edited or replaced; None when it is gone."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _tree(folder: Path) -> dict[Path, Stamp]:
+    """Every ``.luk`` file under ``folder`` with its stamp: what changes when one is
+    edited, added or removed."""
+    out: dict[Path, Stamp] = {}
     for path in sorted(folder.rglob("*.luk")):
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        out.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(out)
+        stamp = _stamp(path)
+        if stamp is not None:
+            out[path] = stamp
+    return out
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Watch:
+    """What a ruleset was loaded from, to tell when to load it again: its file under the
+    folder, the stamps of the files it read (:attr:`api.Ruleset.files`) taken before the
+    load, and for a load that failed, the ``.luk`` files under the folder at the time."""
+
+    path: Path
+    files: Mapping[Path, Stamp | None]
+    failed: Mapping[Path, Stamp] | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one look at the folder changed (:meth:`Catalogue.check`), by ruleset name."""
+
+    loaded: tuple[str, ...] = ()
+    """Rulesets loaded that were not served: new ones, and those that failed before."""
+    reloaded: tuple[str, ...] = ()
+    """Rulesets served that were loaded again, because one of their files changed."""
+    failed: tuple[str, ...] = ()
+    """Rulesets that did not load (an error, or a file that cannot be read): each serves
+    its last good version, or is not served when it never loaded."""
+    dropped: tuple[str, ...] = ()
+    """Rulesets no longer served: their file is gone or no longer declares a programme."""
+
+    def __bool__(self) -> bool:
+        return bool(self.loaded or self.reloaded or self.failed or self.dropped)
+
+
 class Catalogue:
-    """The rulesets of a folder, loaded once and reloaded when their files change.
+    """The rulesets of a folder, kept up to date with their files.
 
-    Thread-safe: a reload replaces the mapping as a whole, under a lock; readers take the
-    mapping as it is.
+    :meth:`check` looks at the files once and loads again only the rulesets one of whose
+    files changed (:attr:`api.Ruleset.files`: the ruleset file, its includes, its law
+    regimes' files and those of the rulesets it replaces), loads new ruleset files and drops
+    those that are gone; a ruleset that fails to load keeps serving its last good version
+    (its diagnostics are logged) and is tried again when a ``.luk`` file under the folder,
+    or one of the files it read, changes. :meth:`start` runs :meth:`check` every ``poll``
+    seconds on a background thread until :meth:`stop`.
+
+    Thread-safe: a check replaces :attr:`rulesets` as a whole (under a lock, one check at a
+    time); readers take the mapping as it is.
+
+    Args:
+        folder: the folder whose rulesets are served.
+        roots: further folders the rulesets may read from (``--root``).
+        max_file_size: the largest file a ruleset may read, in bytes.
+        poll: seconds between two looks by the background thread; 0 for none.
     """
 
-    folder: Path
-    roots: tuple[str, ...] = ()
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    poll: float = DEFAULT_POLL
-    rulesets: dict[str, api.Ruleset] = field(default_factory=dict)
-    _stamp: tuple[tuple[str, int, int], ...] = ()
-    _checked: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, folder: str | os.PathLike[str], roots: Iterable[str] = (),
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE, poll: float = DEFAULT_POLL
+                 ) -> None:
+        if not poll >= 0:
+            raise ValueError("poll must be a number of seconds, at least 0")
+        self.folder = Path(folder)
+        self.roots = tuple(roots)
+        self.max_file_size = max_file_size
+        self.poll = poll
+        self.rulesets: dict[str, api.Ruleset] = {}
+        """The rulesets served, by name; replaced as a whole by a check."""
+        self._root = self.folder.resolve()
+        self._checked = False
+        self._watched: dict[str, _Watch] = {}
+        self._tree: dict[Path, Stamp] = {}
+        self._found: dict[str, Path] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def load(self) -> None:
-        """Load (or reload) every ruleset; one that fails keeps its last good version,
-        and its diagnostics are logged."""
+    def load(self) -> Changes:
+        """Load every ruleset under the folder afresh (at the start); one that fails keeps
+        its last good version, if any, and its diagnostics are logged."""
         with self._lock:
-            stamp = _stamp(self.folder)
-            loaded: dict[str, api.Ruleset] = {}
-            for name, path in ruleset_files(self.folder).items():
-                try:
-                    loaded[name] = api.load(path, roots=self.roots,
-                                            max_file_size=self.max_file_size)
-                except RulesetError as exc:
-                    diagnostics, sources = exc.for_person()
-                    shown = "\n".join(render_text(d, sources) for d in
-                                      sorted(diagnostics, key=sort_key) if d.is_error)
-                    kept = "keeping the last good version" if name in self.rulesets \
-                        else "not serving it"
-                    log.error("ruleset %s is not valid (%s):\n%s", name, kept, shown)
-                    if name in self.rulesets:
-                        loaded[name] = self.rulesets[name]
-                except LukError as exc:
-                    log.error("ruleset %s cannot be loaded: %s", name, exc)
-                    if name in self.rulesets:
-                        loaded[name] = self.rulesets[name]
-            self.rulesets = loaded
-            self._stamp = stamp
-            self._checked = time.monotonic()
-            log.info("serving %d rulesets from %s", len(loaded), self.folder)
+            self._checked = False
+            self._watched, self._tree, self._found = {}, {}, {}
+        changes = self.check()
+        log.info("serving %d rulesets from %s", len(self.rulesets), self.folder)
+        return changes
 
-    def refresh(self) -> None:
-        """Reload when a ``.luk`` file changed, looking at most once every ``poll`` seconds."""
-        now = time.monotonic()
-        if now - self._checked < self.poll:
-            return
-        self._checked = now
-        if _stamp(self.folder) != self._stamp:
-            log.info("a ruleset file changed under %s: reloading", self.folder)
-            self.load()
+    def check(self) -> Changes:
+        """Look at the files once; load again what changed, load what is new, drop what
+        is gone (see the class). Returns what changed."""
+        with self._lock:
+            first, self._checked = not self._checked, True
+            tree = _tree(self._root)
+            found = ruleset_files(self._root) if tree != self._tree or first \
+                else self._found
+            stamps: dict[Path, Stamp | None] = dict(tree)
+
+            def stamp(path: Path) -> Stamp | None:
+                if path not in stamps:
+                    stamps[path] = _stamp(path)
+                return stamps[path]
+
+            due = [name for name, path in found.items()
+                   if self._due(self._watched.get(name), path, tree, stamp)]
+            dropped = tuple(sorted(set(self._watched) - set(found)))
+            self._tree, self._found = tree, found
+            if not due and not dropped:
+                return Changes()
+            rulesets = {n: r for n, r in self.rulesets.items() if n in found}
+            watched = {n: w for n, w in self._watched.items() if n in found}
+            loaded: list[str] = []
+            reloaded: list[str] = []
+            failed: list[str] = []
+            for name in due:
+                path, old = found[name], watched.get(name)
+                before = {f: stamp(f) for f in old.files} if old is not None else {}
+                try:
+                    ruleset = api.load(path, roots=self.roots, max_file_size=self.max_file_size)
+                except Exception as exc:
+                    _report(name, exc, kept=name in rulesets)
+                    watched[name] = _Watch(path, before or {path: stamp(path)}, tree)
+                    failed.append(name)
+                    continue
+                (reloaded if name in rulesets else loaded).append(name)
+                rulesets[name] = ruleset
+                watched[name] = _Watch(path, {f: stamp(f) for f in ruleset.files})
+            self.rulesets = rulesets
+            self._watched = watched
+        changes = Changes(tuple(loaded), tuple(reloaded), tuple(failed), dropped)
+        if not first:
+            _log_changes(changes, self.folder, len(rulesets))
+        return changes
+
+    @staticmethod
+    def _due(watch: _Watch | None, path: Path, tree: Mapping[Path, Stamp],
+             stamp: Callable[[Path], Stamp | None]) -> bool:
+        """Whether a ruleset is to be loaded (again)."""
+        if watch is None or watch.path != path:
+            return True
+        if watch.failed is not None and watch.failed != tree:
+            return True
+        return any(stamp(f) != before for f, before in watch.files.items())
 
     def get(self, name: str) -> api.Ruleset | None:
         """The ruleset called ``name``, or None."""
-        self.refresh()
         return self.rulesets.get(name)
+
+    def start(self) -> None:
+        """Check every ``poll`` seconds on a background (daemon) thread, until
+        :meth:`stop`; nothing when ``poll`` is 0 or the thread runs already."""
+        if self.poll <= 0 or self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._watch, name="luk-serve-reload",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background thread, waiting for a check under way to end."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping.set()
+            thread.join()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.poll):
+            try:
+                self.check()
+            except Exception:
+                log.exception("looking for changed rulesets under %s failed", self.folder)
+
+
+def _report(name: str, exc: Exception, *, kept: bool) -> None:
+    """Log why a ruleset did not load: its diagnostics, the reason it cannot be read, or
+    (a bug) the traceback."""
+    what = "keeping the last good version" if kept else "not serving it"
+    if isinstance(exc, RulesetError) and exc.diagnostics:
+        diagnostics, sources = exc.for_person()
+        shown = "\n".join(render_text(d, sources) for d in
+                          sorted(diagnostics, key=sort_key) if d.is_error)
+        log.error("ruleset %s is not valid (%s):\n%s", name, what, shown)
+    elif isinstance(exc, LukError):
+        log.error("ruleset %s cannot be loaded (%s): %s", name, what, exc)
+    else:
+        log.error("ruleset %s cannot be loaded (%s): internal error", name, what,
+                  exc_info=exc)
+
+
+def _log_changes(changes: Changes, folder: Path, served: int) -> None:
+    """One line each for the rulesets reloaded, loaded, failed and dropped, and the count."""
+    if changes.reloaded:
+        log.info("reloaded rulesets (a file they read changed): %s",
+                 ", ".join(changes.reloaded))
+    if changes.loaded:
+        log.info("loaded new rulesets: %s", ", ".join(changes.loaded))
+    if changes.failed:
+        log.info("rulesets that did not load (see above): %s", ", ".join(changes.failed))
+    if changes.dropped:
+        log.info("dropped rulesets whose file is gone or declares no programme: %s",
+                 ", ".join(changes.dropped))
+    log.info("serving %d rulesets from %s", served, folder)
 
 
 def describe(name: str, ruleset: api.Ruleset) -> dict[str, Any]:
@@ -226,13 +382,308 @@ def _text(body: bytes) -> str:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def _options(request: Request) -> tuple[bool, Lang] | JSONResponse:
+    """``?explain`` and ``?lang`` as asked, or a 422 naming each bad one."""
+    explain = request.query_params.get("explain")
+    lang = request.query_params.get("lang", "en")
+    problems: list[tuple[str, Message]] = []
+    if explain not in (None, "plain", "proof"):
+        problems.append(("?explain", msg("explain is plain or proof")))
+    if lang not in LANGUAGES:
+        problems.append(("?lang", msg("lang is en or nl")))
+    if problems:
+        return _errors(422, problems, _lang(request))
+    chosen: Lang = "nl" if lang == "nl" else "en"
+    return explain is not None, chosen
+
+
+def _find(catalogue: Catalogue, request: Request) -> api.Ruleset | JSONResponse:
+    """The ruleset the path names, or a 404."""
+    name = request.path_params["name"]
+    ruleset = catalogue.get(name)
+    if ruleset is None:
+        return _errors(404, [("name", msg("no ruleset called {name}", name=name))],
+                       _lang(request))
+    return ruleset
+
+
+# ------------------------------------------------------------------ decide-batch
+
+#: How many bytes of a batch's answers wait in memory for the client before the rest
+#: waits in a temporary file (:class:`_Spool`).
+SPOOL_MEMORY: Final = 1 << 20
+#: The most bytes sent to the client at once in a batch's answer.
+_SEND_SIZE: Final = 1 << 16
+#: The most lines decided in one go on a worker thread: the answers so far are sent
+#: between two goes.
+_LINES_AT_ONCE: Final = 32
+
+
+class _Lines:
+    """Cuts a request body, as it arrives chunk by chunk, into numbered lines (from 1,
+    blank lines counted but not given). A line longer than ``limit`` bytes (without its
+    newline) is given as None as soon as it is over, and its bytes are skipped up to the
+    next newline: at most ``limit`` bytes are ever held."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._number = 1
+        self._partial = bytearray()
+        self._skipping = False
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes | None]]:
+        """The lines ``chunk`` completes (or finds over the limit), in order."""
+        out: list[tuple[int, bytes | None]] = []
+        view = memoryview(chunk)
+        start = 0
+        while True:
+            newline = chunk.find(b"\n", start)
+            end = len(chunk) if newline < 0 else newline
+            if not self._skipping:
+                if len(self._partial) + end - start > self.limit:
+                    out.append((self._number, None))
+                    self._skipping = True
+                    self._partial.clear()
+                else:
+                    self._partial += view[start:end]
+            if newline < 0:
+                return out
+            if not self._skipping and self._partial.strip():
+                out.append((self._number, bytes(self._partial)))
+            self._partial.clear()
+            self._skipping = False
+            self._number += 1
+            start = newline + 1
+
+    def end(self) -> list[tuple[int, bytes | None]]:
+        """The last line, when the body does not end with a newline."""
+        if self._skipping or not self._partial.strip():
+            return []
+        return [(self._number, bytes(self._partial))]
+
+
+class _Spool:
+    """A batch's answers waiting to be sent, first in first out: in memory up to
+    ``memory`` bytes, beyond that in a temporary file (removed by :meth:`discard`).
+    Deciding never waits for the client to read its answers, so a client that sends the
+    whole batch before it reads (most do) cannot deadlock the two, and memory stays
+    bounded however long the batch.
+
+    :meth:`put` is called from a worker thread, the rest on the event loop.
+    """
+
+    def __init__(self, memory: int) -> None:
+        self._memory = memory
+        self._lock = threading.Lock()
+        self._held: collections.deque[bytes] = collections.deque()
+        self._held_size = 0
+        self._file: BinaryIO | None = None
+        self._read = 0  # the file's bytes before this offset are sent
+        self._written = 0  # and those after this one are not there yet
+        self._ready = anyio.Event()
+        self.closed = False
+        """True when nothing more will be put."""
+
+    def put(self, answer: bytes) -> None:
+        """Add an answer at the end (from a worker thread)."""
+        with self._lock:
+            if self._read == self._written and self._held_size + len(answer) <= self._memory:
+                self._held.append(answer)
+                self._held_size += len(answer)
+                return
+            if self._file is None:
+                # closed by discard(), at the end of the request
+                self._file = tempfile.TemporaryFile(prefix="luk-batch-")  # noqa: SIM115
+            self._file.seek(self._written)
+            self._file.write(answer)
+            self._written += len(answer)
+
+    def take(self, most: int) -> bytes:
+        """The next answers, in order, about ``most`` bytes at most (a longer answer
+        whole); empty when there are none yet."""
+        with self._lock:
+            if self._held:
+                parts: list[bytes] = []
+                size = 0
+                while self._held and (not parts or size + len(self._held[0]) <= most):
+                    part = self._held.popleft()
+                    parts.append(part)
+                    size += len(part)
+                self._held_size -= size
+                return b"".join(parts)
+            if self._file is None or self._read == self._written:
+                return b""
+            self._file.seek(self._read)
+            data = self._file.read(min(most, self._written - self._read))
+            self._read += len(data)
+            if self._read == self._written:  # all sent: the file starts afresh
+                self._file.seek(0)
+                self._file.truncate()
+                self._read = self._written = 0
+            return data
+
+    def notify(self) -> None:
+        """Say that answers were put."""
+        self._ready.set()
+
+    def close(self) -> None:
+        """Say that nothing more will be put."""
+        self.closed = True
+        self._ready.set()
+
+    async def wait(self) -> None:
+        """Until :meth:`notify` or :meth:`close`."""
+        await self._ready.wait()
+        self._ready = anyio.Event()
+
+    def discard(self) -> None:
+        """Remove the temporary file, if there is one."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def _answer(ruleset: api.Ruleset, number: int, line: bytes | None, explain: bool,
+            lang: Lang, limit: int) -> bytes:
+    """One line of a batch's answer: the decision of line ``number``, or an error object
+    for it (``line`` None: it is longer than ``limit`` bytes)."""
+    out: dict[str, Any]
+    if line is None:
+        out = {"line": number, "errors": [{"path": "$", "message": say(msg(
+            "the line is larger than {size:,} bytes", size=limit), lang)}]}
+        return json.dumps(out, ensure_ascii=False).encode() + b"\n"
+    try:
+        data = decode_json(_text(line))
+        out = ruleset.decide(data, explain=explain, lang=lang).to_dict()
+    except SubmissionError as exc:
+        out = {"line": number, "errors": _submission_errors(exc, lang)}
+    except RecursionError:
+        out = {"line": number, "errors": [{"path": "$", "message": say(_TOO_DEEP, lang)}]}
+    except Exception as exc:
+        log.exception("internal error on line %d of a batch", number)
+        out = {"line": number, "error": f"internal error: {type(exc).__name__}"}
+    return json.dumps(out, ensure_ascii=False).encode() + b"\n"
+
+
+class _DecideBatch:
+    """``POST /v1/rulesets/{name}/decide-batch``: JSON Lines in, JSON Lines out, both
+    streamed. A raw ASGI application (Starlette's streaming response listens for the
+    client's disconnect by reading the request, which would race with reading the body
+    here).
+
+    An unknown ruleset is a 404 and a bad ``?explain`` or ``?lang`` a 422, before anything
+    is read. Then the body is read as it arrives: the lines of each chunk are decided on a
+    worker thread (so a long batch does not hold up other requests), their answers put in
+    a :class:`_Spool`, and a task sends them from there while the request is still coming
+    in; an answer for every line that is not blank, in the order of the lines. Each line
+    may be ``max_body`` bytes long; there is no limit to the batch. A client that goes
+    away stops the work.
+    """
+
+    def __init__(self, catalogue: Catalogue, max_body: int, spool_memory: int) -> None:
+        self.catalogue = catalogue
+        self.max_body = max_body
+        self.spool_memory = spool_memory
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        ruleset = _find(self.catalogue, request)
+        if isinstance(ruleset, JSONResponse):
+            await ruleset(scope, receive, send)
+            return
+        chosen = _options(request)
+        if isinstance(chosen, JSONResponse):
+            await chosen(scope, receive, send)
+            return
+        explain, lang = chosen
+        stop = threading.Event()
+
+        def decide(lines: list[tuple[int, bytes | None]]) -> None:
+            for number, line in lines:
+                if stop.is_set():
+                    return
+                spool.put(_answer(ruleset, number, line, explain, lang, self.max_body))
+
+        spool = _Spool(self.spool_memory)
+        try:
+            async with anyio.create_task_group() as tasks:
+
+                async def sending() -> None:
+                    try:
+                        await self._send(spool, send)
+                    except OSError:  # the client went away (servers other than uvicorn)
+                        stop.set()
+                    tasks.cancel_scope.cancel()
+
+                tasks.start_soon(sending)
+                if await self._read(receive, spool, decide):
+                    spool.close()
+                    # The body is read: the next message says the client went away (or,
+                    # when the answer is complete, nothing: then this is cancelled).
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                stop.set()
+                tasks.cancel_scope.cancel()
+        except Exception:
+            # A line's own errors are answered on its line; this is anything else, after
+            # the answer began: the connection is closed without ending the answer.
+            stop.set()
+            log.exception("internal error on %s %s", request.method, request.url.path)
+        finally:
+            spool.discard()
+
+    async def _read(self, receive: Receive, spool: _Spool,
+                    decide: Callable[[list[tuple[int, bytes | None]]], None]) -> bool:
+        """Read the body, deciding each line as soon as it is in; False when the client
+        went away before the end of it."""
+        lines = _Lines(self.max_body)
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            more = bool(message.get("more_body", False))
+            found = lines.feed(message.get("body", b""))
+            if not more:
+                found += lines.end()
+            for at in range(0, len(found), _LINES_AT_ONCE):
+                await anyio.to_thread.run_sync(decide, found[at:at + _LINES_AT_ONCE])
+                spool.notify()
+            if not more:
+                return True
+
+    @staticmethod
+    async def _send(spool: _Spool, send: Send) -> None:
+        """Begin the answer, then send the answers as they come, until the spool is
+        closed and empty."""
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/x-ndjson")]})
+        while True:
+            data = spool.take(_SEND_SIZE)
+            if data:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            elif spool.closed:
+                break
+            else:
+                await spool.wait()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
                max_body: int = DEFAULT_MAX_BODY, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-               poll: float = DEFAULT_POLL) -> Starlette:
+               poll: float = DEFAULT_POLL, spool_memory: int = SPOOL_MEMORY) -> Starlette:
     """The application serving the rulesets under ``folder``.
+
+    The rulesets are loaded here; while the application runs (between its startup and
+    shutdown: uvicorn, or Starlette's TestClient as a context manager), a background
+    thread looks for changed files every ``poll`` seconds (0: never; see
+    :class:`Catalogue`). ``max_body`` is the largest request body, and the largest line of
+    a batch; ``spool_memory`` how many bytes of a batch's answers wait in memory for the
+    client before the rest waits in a temporary file.
 
     Raises:
         FileNotFoundError: when ``folder`` is not a folder.
+        ValueError: when ``poll`` is negative.
     """
     root = Path(folder)
     if not root.is_dir():
@@ -253,32 +704,11 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
                                     status_code=500)
         return run
 
-    def options(request: Request) -> tuple[bool, Lang] | JSONResponse:
-        explain = request.query_params.get("explain")
-        lang = request.query_params.get("lang", "en")
-        problems: list[tuple[str, Message]] = []
-        if explain not in (None, "plain", "proof"):
-            problems.append(("?explain", msg("explain is plain or proof")))
-        if lang not in LANGUAGES:
-            problems.append(("?lang", msg("lang is en or nl")))
-        if problems:
-            return _errors(422, problems, _lang(request))
-        chosen: Lang = "nl" if lang == "nl" else "en"
-        return explain is not None, chosen
-
-    def find(request: Request) -> api.Ruleset | JSONResponse:
-        name = request.path_params["name"]
-        ruleset = catalogue.get(name)
-        if ruleset is None:
-            return _errors(404, [("name", msg("no ruleset called {name}", name=name))],
-                           _lang(request))
-        return ruleset
-
     async def one(request: Request, kind: str) -> Response:
-        ruleset = find(request)
+        ruleset = _find(catalogue, request)
         if isinstance(ruleset, JSONResponse):
             return ruleset
-        chosen = options(request)
+        chosen = _options(request)
         if isinstance(chosen, JSONResponse):
             return chosen
         explain, lang = chosen
@@ -308,47 +738,12 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
     async def audit(request: Request) -> Response:
         return await one(request, "audit")
 
-    async def batch(request: Request) -> Response:
-        ruleset = find(request)
-        if isinstance(ruleset, JSONResponse):
-            return ruleset
-        chosen = options(request)
-        if isinstance(chosen, JSONResponse):
-            return chosen
-        explain, lang = chosen
-
-        def answer(number: int, line: bytes) -> str:
-            try:
-                data = decode_json(_text(line))
-                out: dict[str, Any] = ruleset.decide(data, explain=explain, lang=lang).to_dict()
-            except SubmissionError as exc:
-                out = {"line": number, "errors": _submission_errors(exc, lang)}
-            except RecursionError:
-                out = {"line": number, "errors": [{"path": "$",
-                                                   "message": say(_TOO_DEEP, lang)}]}
-            except Exception as exc:
-                log.exception("internal error on line %d of a batch", number)
-                out = {"line": number, "error": f"internal error: {type(exc).__name__}"}
-            return json.dumps(out, ensure_ascii=False) + "\n"
-
-        # The whole body is read first (within the limit): a response that streams while
-        # the request is still being read would race Starlette's disconnect listener.
-        body = await _body(request, max_body)
-
-        def lines() -> Iterator[str]:
-            for number, line in enumerate(body.split(b"\n"), 1):
-                if line.strip():
-                    yield answer(number, line)
-
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
-
     async def listing(request: Request) -> Response:
-        catalogue.refresh()
         return JSONResponse({"rulesets": [describe(name, rs) for name, rs in
                                           sorted(catalogue.rulesets.items())]})
 
     async def one_ruleset(request: Request) -> Response:
-        ruleset = find(request)
+        ruleset = _find(catalogue, request)
         if isinstance(ruleset, JSONResponse):
             return ruleset
         return JSONResponse(describe(request.path_params["name"], ruleset))
@@ -368,12 +763,13 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "rulesets": len(catalogue.rulesets)})
 
+    batch = _DecideBatch(catalogue, max_body, spool_memory)
     routes = [
         Route("/healthz", guarded(healthz), methods=["GET"]),
         Route("/openapi.json", guarded(openapi_json), methods=["GET"]),
         Route("/v1/schema/{which}", guarded(schema), methods=["GET"]),
         Route("/v1/rulesets", guarded(listing), methods=["GET"]),
-        Route("/v1/rulesets/{name:path}/decide-batch", guarded(batch), methods=["POST"]),
+        Route("/v1/rulesets/{name:path}/decide-batch", batch, methods=["POST"]),
         Route("/v1/rulesets/{name:path}/decide", guarded(decide), methods=["POST"]),
         Route("/v1/rulesets/{name:path}/verdict", guarded(verdict), methods=["POST"]),
         Route("/v1/rulesets/{name:path}/audit", guarded(audit), methods=["POST"]),
@@ -391,8 +787,17 @@ def create_app(folder: str | os.PathLike[str], *, roots: Iterable[str] = (),
                                          exc.detail if isinstance(exc, HTTPException)
                                          else "error"}]}, status_code=code)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        catalogue.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(catalogue.stop)
+
     app = Starlette(routes=routes, middleware=[Middleware(AccessLog)],
-                    exception_handlers={HTTPException: http_error, Exception: internal})
+                    exception_handlers={HTTPException: http_error, Exception: internal},
+                    lifespan=lifespan)
     app.state.catalogue = catalogue
     return app
 
@@ -450,10 +855,10 @@ def _configure_access_log(enabled: bool) -> None:
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the service, with the JSON Schemas of ``luk schema``."""
     schemas = {name.capitalize(): copy.deepcopy(s) for name, s in SCHEMAS.items()}
-    errors = {"type": "object", "required": ["errors"], "properties": {"errors": {
-        "type": "array", "items": {"type": "object", "required": ["path", "message"],
-                                   "properties": {"path": {"type": "string"},
-                                                  "message": {"type": "string"}}}}}}
+    problems = {"type": "array", "items": {"type": "object", "required": ["path", "message"],
+                                           "properties": {"path": {"type": "string"},
+                                                          "message": {"type": "string"}}}}
+    errors = {"type": "object", "required": ["errors"], "properties": {"errors": problems}}
     schemas["Errors"] = errors
     verdict = {"type": "object", "required": ["status", "law", "combination", "missing",
                                               "findings"]}
@@ -485,6 +890,26 @@ def openapi() -> dict[str, Any]:
                          "responses": {"200": answer("the result", result, media),
                                        **failures}}}
 
+    schemas["LineErrors"] = {
+        "type": "object", "required": ["line"], "properties": {
+            "line": {"type": "integer", "minimum": 1,
+                     "description": "the line's number in the request, blank lines counted"},
+            "errors": problems,
+            "error": {"type": "string", "description": "internal error: KIND (a bug)"}}}
+    batch = post("decide submissions, one JSON object a line (JSON Lines); one decision or "
+                 "error object a line back, in the order of the lines, streamed",
+                 "Submission", {"oneOf": [ref("Decision"), ref("LineErrors")]},
+                 "application/x-ndjson")
+    batch["post"]["description"] = (
+        "The lines are read as they arrive and each is decided as soon as it is in; the "
+        "answers are sent while the request is still coming in. Each line may be as long "
+        "as the body of a single request (--max-body, 1 MiB by default); a longer line, "
+        "a line that is not UTF-8 or not JSON, and an invalid submission are answered with "
+        "{\"line\": N, \"errors\": [...]} on their line of the answer, and the batch goes "
+        "on. A batch as a whole has no size limit. Blank lines are skipped (but counted).")
+    del batch["post"]["responses"]["413"]
+    batch["post"]["responses"]["422"] = answer("a bad explain or lang (before any line is "
+                                               "read)", ref("Errors"))
     listed = {"type": "object", "properties": {
         "name": {"type": "string"}, "programme": {"type": "string"},
         "title": {"type": "string"}, "forms": {"type": "array", "items": {"type": "string"}},
@@ -505,9 +930,7 @@ def openapi() -> dict[str, Any]:
         "/v1/rulesets/{name}/verdict": post("a decision in brief", "Submission",
                                             ref("Verdict")),
         "/v1/rulesets/{name}/audit": post("audit a study record", "Record", ref("Audit")),
-        "/v1/rulesets/{name}/decide-batch": post(
-            "decide submissions, one JSON object a line; one decision or error object a line "
-            "back, streamed", "Submission", ref("Decision"), "application/x-ndjson"),
+        "/v1/rulesets/{name}/decide-batch": batch,
         "/v1/schema/{which}": {"get": {"summary": "a JSON Schema", "parameters": [
             {"name": "which", "in": "path", "required": True,
              "schema": {"enum": sorted(SCHEMAS)}}],
@@ -530,20 +953,24 @@ def app_from_environment() -> Starlette:
     return create_app(env[_ENV_PREFIX + "FOLDER"], roots=roots,
                       max_body=int(env.get(_ENV_PREFIX + "MAX_BODY", DEFAULT_MAX_BODY)),
                       max_file_size=int(env.get(_ENV_PREFIX + "MAX_FILE_SIZE",
-                                                DEFAULT_MAX_FILE_SIZE)))
+                                                DEFAULT_MAX_FILE_SIZE)),
+                      poll=float(env.get(_ENV_PREFIX + "POLL", DEFAULT_POLL)))
 
 
 def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         roots: Iterable[str] = (), max_body: int = DEFAULT_MAX_BODY,
-        max_file_size: int = DEFAULT_MAX_FILE_SIZE, access_log: bool = True) -> None:
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE, poll: float = DEFAULT_POLL,
+        access_log: bool = True) -> None:
     """Serve the rulesets under ``folder`` until SIGINT or SIGTERM (uvicorn's graceful
-    shutdown: requests under way are answered first)."""
+    shutdown: requests under way are answered first). Each worker process loads the
+    rulesets and looks for changed files every ``poll`` seconds itself."""
     import uvicorn
 
     os.environ.update({_ENV_PREFIX + "FOLDER": str(folder),
                        _ENV_PREFIX + "ROOTS": os.pathsep.join(roots),
                        _ENV_PREFIX + "MAX_BODY": str(max_body),
                        _ENV_PREFIX + "MAX_FILE_SIZE": str(max_file_size),
+                       _ENV_PREFIX + "POLL": repr(float(poll)),
                        _ENV_PREFIX + "ACCESS_LOG": "1" if access_log else "0"})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
@@ -587,5 +1014,6 @@ def _stopped(signum: int, frame: object) -> None:
     """After uvicorn's shutdown: the stop asked for, nothing more to do."""
 
 
-__all__ = ["DEFAULT_MAX_BODY", "AccessLog", "Catalogue", "create_app", "openapi",
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_POLL", "SPOOL_MEMORY", "AccessLog", "Catalogue",
+           "Changes", "create_app", "openapi",
            "ruleset_files", "run"]

@@ -269,3 +269,19 @@ def test_a_law_folder_that_is_a_symlink_opens_nothing(tmp_path: Path) -> None:
     path.write_text('include "../law/etc/passwd"\n\n' + PROGRAMME, encoding="utf-8")
     _, diagnostics = load_workspace(path)
     assert [d.code for d in diagnostics] == ["LUK007"]
+
+
+def test_files_lists_every_file_read_with_those_of_the_replaced_ruleset() -> None:
+    """`Ruleset.files`: the ruleset file first, its includes, its law regimes' files and
+    every file of the ruleset it `replaces`, each once, resolved; nothing it did not read."""
+    evl = luk_rules.load(EXAMPLES / "bouwkunde-voltijd-evl.luk")
+    files = evl.files
+    assert files[0] == (EXAMPLES / "bouwkunde-voltijd-evl.luk").resolve()
+    assert len(set(files)) == len(files) and all(f.is_absolute() for f in files)
+    names = {f.name for f in files}
+    assert {"bouwkunde-units.luk", "bouwkunde-voltijd.luk", "whw.luk"} <= names
+    earlier = luk_rules.load(EXAMPLES / "bouwkunde-voltijd.luk").files
+    assert set(earlier) <= set(files)
+    alone = luk_rules.load(EXAMPLES / "ds-master-deeltijd.luk").files
+    assert "bouwkunde-units.luk" not in {f.name for f in alone}
+    assert all(f.suffix == ".luk" and f.is_file() for f in alone)
