@@ -204,6 +204,8 @@ def complete(before: str, table: SymbolTable | None, regimes: Iterable[str] = ()
     typed = _WORD_BEFORE_CURSOR.search(before)
     text = before[:typed.start()] if typed is not None else before
     line = text[text.rfind("\n") + 1:]
+    if _STRING.sub("", line).count('"') or "#" in _STRING.sub("", line):
+        return ()  # in a quoted text or a comment: anything may be written
     if not line:  # the left margin: a new declaration
         return tuple(Candidate(k, "keyword", (msg("keyword"),)) for k in sorted(starters()))
     start = _declaration_start(text)
@@ -313,9 +315,11 @@ def _ends_with(shapes: list[str], pattern: tuple[str, ...]) -> int:
 
 
 def _bound(declaration: str) -> tuple[tuple[str, str], ...]:
-    """The names a rule binds before the cursor, each with how: ``for each item called
-    other`` binds ``other``, ``where n is ...`` binds ``n``."""
-    plain = _COMMENT.sub("", _STRING.sub('""', declaration))
+    """The names a rule binds on the lines before the cursor's, each with how: ``for each
+    item called other`` binds ``other``, ``where n is ...`` binds ``n`` (the binder or
+    ``where`` being written on the cursor's line binds nothing for itself)."""
+    done = declaration[:declaration.rfind("\n") + 1]
+    plain = _COMMENT.sub("", _STRING.sub('""', done))
     found = [(m.group(2) or m.group(1), m.group(0)) for m in _BINDER.finditer(plain)]
     found.extend((m.group(1), f"where {m.group(1)}") for m in _WHERE.finditer(plain))
     return tuple(found)
