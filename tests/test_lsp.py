@@ -125,9 +125,12 @@ def client() -> Iterator[Client]:
     try:
         yield c
     finally:
-        if c.process.poll() is None:
+        if c.process.poll() is None:  # a run of some of the tests: no shutdown test closed it
             c.process.kill()
             c.process.wait()
+            for stream in (c.process.stdin, c.process.stdout, c.process.stderr):
+                if stream is not None:
+                    stream.close()
 
 
 def _position(path: Path, text: str, needle: str, offset: int = 0) -> dict[str, int]:
@@ -473,6 +476,15 @@ def test_diagnostics_in_the_clients_language(tmp_path: Path) -> None:
         assert [d["message"].split("\n")[0] for d in got] == [
             d.message.in_language("nl") for d in expected]
         assert got[0]["message"] != expected[0].message.in_language("en")
+        # What completion says an item is, too.
+        uri = path.as_uri()
+        units = nl.request("textDocument/completion", {"textDocument": {"uri": uri},
+                           "position": _position(path, BROKEN, "assesses U1", 11)})
+        assert [(i["label"], i["detail"]) for i in units["items"]] == [
+            ("U1", "Een eenheid \u00b7 5 studiepunten")]
+        clauses = nl.request("textDocument/completion", {"textDocument": {"uri": uri},
+                             "position": _position(path, BROKEN, "  portfolio")})
+        assert {i["detail"] for i in clauses["items"]} == {"sleutelwoord"}
     finally:
         assert nl.close() == 0
 
