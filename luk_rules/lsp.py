@@ -2,13 +2,16 @@
 
 It checks the editor's buffer as you type (the diagnostics of ``luk check``: its codes,
 messages and hints, in the client's language), and answers hover, go to definition,
-completion, formatting (the canonical printer of ``luk fmt``) and document symbols.
+completion (by context: :mod:`luk_rules.completion`), formatting (the canonical printer of
+``luk fmt``) and document symbols.
 
 Everything it knows comes from the one pipeline: the buffer is analysed with
-:func:`luk_rules.pipeline.analyse` (its includes and law regimes read from disk within the
-usual roots), and declarations and their spans come from the resolution's symbol table
-(:class:`luk_rules.checks.resolve.SymbolTable`). This is the only module that imports pygls
-and lsprotocol (the ``lsp`` extra); the CLI imports it only for ``luk lsp``.
+:func:`luk_rules.pipeline.analyse` (its includes and law regimes read within the usual
+roots, from the editor's unsaved text where the file is open, else from disk), and
+declarations and their spans come from the resolution's symbol table
+(:class:`luk_rules.checks.resolve.SymbolTable`). It remembers which files each open ruleset
+read, so that editing one of them checks those rulesets again. This is the only module that
+imports pygls and lsprotocol (the ``lsp`` extra); the CLI imports it only for ``luk lsp``.
 """
 
 from __future__ import annotations
