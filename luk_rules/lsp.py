@@ -2,17 +2,21 @@
 
 It checks the editor's buffer as you type (the diagnostics of ``luk check``: its codes,
 messages and hints, in the client's language), and answers hover, go to definition,
-completion, formatting (the canonical printer of ``luk fmt``) and document symbols.
+completion (by context: :mod:`luk_rules.completion`), formatting (the canonical printer of
+``luk fmt``) and document symbols.
 
 Everything it knows comes from the one pipeline: the buffer is analysed with
-:func:`luk_rules.pipeline.analyse` (its includes and law regimes read from disk within the
-usual roots), and declarations and their spans come from the resolution's symbol table
-(:class:`luk_rules.checks.resolve.SymbolTable`). This is the only module that imports pygls
-and lsprotocol (the ``lsp`` extra); the CLI imports it only for ``luk lsp``.
+:func:`luk_rules.pipeline.analyse` (its includes and law regimes read within the usual
+roots, from the editor's unsaved text where the file is open, else from disk), and
+declarations and their spans come from the resolution's symbol table
+(:class:`luk_rules.checks.resolve.SymbolTable`). It remembers which files each open ruleset
+read, so that editing one of them checks those rulesets again. This is the only module that
+imports pygls and lsprotocol (the ``lsp`` extra); the CLI imports it only for ``luk lsp``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import urllib.parse
@@ -24,16 +28,16 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
-from luk_rules import ast, pipeline, printer
+from luk_rules import ast, completion, pipeline, printer
 from luk_rules.checks.resolve import SymbolTable, clauses_of, first_clause
 from luk_rules.diagnostics import Diagnostic, Severity
 from luk_rules.errors import RulesetUnreadable
-from luk_rules.i18n import Lang, language, msg, msgn
+from luk_rules.i18n import Lang, language, msg, msgn, say
 from luk_rules.parse import ParseFailed, parse
-from luk_rules.resources import grammar_path
+from luk_rules.resources import law_dir
 from luk_rules.span import Span
 
-__all__ = ["LukServer", "create_server", "keywords", "serve"]
+__all__ = ["LukServer", "create_server", "serve"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(?:\.[A-Za-z0-9_]+)?")
 """A name as the grammar writes it (``NAME``), with an outcome id after a dot."""
@@ -43,12 +47,6 @@ _SEVERITY = {
     Severity.WARNING: types.DiagnosticSeverity.Warning,
     Severity.NOTE: types.DiagnosticSeverity.Information,
 }
-
-
-def keywords() -> tuple[str, ...]:
-    """Every keyword of the language: the words ``grammar/luk.lark`` quotes, sorted."""
-    grammar = grammar_path().read_text(encoding="utf-8")
-    return tuple(sorted(set(re.findall(r'"([a-z][a-z/-]*)"', grammar))))
 
 
 def to_range(span: Span) -> types.Range:
@@ -73,19 +71,50 @@ class LukServer(LanguageServer):
         super().__init__("luk", "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.lang: Lang = "en"
         self.analyses: dict[str, pipeline.Analysis] = {}
+        self.reads: dict[str, frozenset[Path]] = {}
 
     # -- analysis
 
     def analyse(self, uri: str, text: str) -> pipeline.Analysis:
-        """Check ``text``, the buffer of ``uri``, as ``luk check`` checks its file."""
+        """Check ``text``, the buffer of ``uri``, as ``luk check`` checks its file; the
+        files it includes and the law files it reads as the editor has them when they are
+        open (their unsaved text), else from disk."""
         path = _path_of(uri)
+        overlays = self.overlays(uri)
         if path is not None:
             try:
-                return pipeline.analyse(path, text=text)
+                return pipeline.analyse(path, text=text, overlays=overlays)
             except RulesetUnreadable:  # not saved yet: includes resolve from its folder
                 roots = (path.parent,) if path.parent.is_dir() else ()
-                return pipeline.analyse_text(text, path.name, roots=roots)
-        return pipeline.analyse_text(text, Path(urllib.parse.urlparse(uri).path).name or "buffer")
+                return pipeline.analyse_text(text, path.name, roots=roots, overlays=overlays)
+        return pipeline.analyse_text(text, Path(urllib.parse.urlparse(uri).path).name or "buffer",
+                                     overlays=overlays)
+
+    def overlays(self, uri: str) -> dict[Path, str]:
+        """The texts of the open documents other than ``uri``, by their real paths."""
+        found: dict[Path, str] = {}
+        for document in list(self.workspace.text_documents.values()):
+            real = _real(document.uri)
+            if document.uri != uri and real is not None:
+                found[real] = document.source
+        return found
+
+    def changed(self, uri: str) -> None:
+        """The buffer of ``uri`` was opened, edited or closed: check it again (when open),
+        and every open ruleset that reads its file (an include, a law file), with its text
+        as the editor has it."""
+        for document in (uri, *self.dependents(uri)):
+            if self.is_open(document):
+                self.refresh(document)
+
+    def dependents(self, uri: str) -> list[str]:
+        """The documents whose latest analysis read the file of ``uri``."""
+        real = _real(uri)
+        return [d for d, reads in self.reads.items() if d != uri and real in reads]
+
+    def is_open(self, uri: str) -> bool:
+        """Whether the editor has ``uri`` open (the document store is keyed unquoted)."""
+        return urllib.parse.unquote(uri) in self.workspace.text_documents
 
     def refresh(self, uri: str) -> None:
         """Analyse the buffer of ``uri`` and publish its diagnostics."""
@@ -95,8 +124,13 @@ class LukServer(LanguageServer):
         except RecursionError:  # nested too deeply to check (as `luk check` says)
             return
         root = analysis.workspace.files[0] if analysis.workspace.files else None
-        if (root is not None and root.module is not None) or uri not in self.analyses:
+        parsed = root is not None and root.module is not None
+        if parsed or uri not in self.analyses:
             self.analyses[uri] = analysis
+        # What it read, to check it again when one of those files changes in the editor
+        # (a buffer that does not parse reads nothing: it keeps what it read before).
+        reads = frozenset(f.real for f in analysis.workspace.files[1:] if f.real is not None)
+        self.reads[uri] = reads if parsed else reads | self.reads.get(uri, frozenset())
         own = [d for d in analysis.diagnostics if d.span.file == analysis.workspace.root]
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
@@ -293,24 +327,27 @@ class LukServer(LanguageServer):
         return None if uri is None else types.Location(uri, self.client_range(span, analysis))
 
     def completion(self, params: types.CompletionParams) -> types.CompletionList:
-        """The declared names of the ruleset (with what they are), and the keywords."""
-        items: list[types.CompletionItem] = []
-        found = self.table(params.text_document.uri)
-        if found is not None:
-            table = found[0]
-            kinds: Sequence[tuple[Sequence[str], types.CompletionItemKind, str]] = (
-                (tuple(table.units), types.CompletionItemKind.Class, "unit"),
-                (tuple(table.evidence), types.CompletionItemKind.Struct, "evidence"),
-                (tuple(table.assessments), types.CompletionItemKind.Event, "assessment"),
-                (table.names("law regime"), types.CompletionItemKind.Module, "regime"),
-                (tuple(table.rules), types.CompletionItemKind.Function, "rule"),
-                (tuple(table.fields), types.CompletionItemKind.Field, "evidence field"),
-                (tuple(table.outcomes), types.CompletionItemKind.EnumMember, "outcome"),
-            )
-            for names, kind, detail in kinds:
-                items.extend(types.CompletionItem(n, kind=kind, detail=detail) for n in names)
-        items.extend(types.CompletionItem(k, kind=types.CompletionItemKind.Keyword)
-                     for k in keywords())
+        """What may be written at the cursor (:func:`luk_rules.completion.complete`): the
+        keywords the grammar allows there and the names of the kind it allows, from the
+        latest analysis that parsed; every name and keyword where the text before the cursor
+        cannot be followed. Names come first, each with its kind and what it is."""
+        uri = params.text_document.uri
+        document = self.workspace.get_text_document(uri)
+        number, character = self.server_position(uri, params.position)
+        lines = document.lines
+        before = "".join(lines[:number]) + (lines[number][:character]
+                                             if number < len(lines) else "")
+        found = self.table(uri)
+        table = found[0] if found is not None else None
+        regimes = _regimes_near(_path_of(uri))
+        candidates = completion.complete(before, table, regimes)
+        if candidates is None:
+            candidates = completion.everything(table, regimes)
+        items = [types.CompletionItem(
+            c.label, kind=_KINDS[c.kind],
+            detail=" \u00b7 ".join(say(part, self.lang) for part in c.detail) or None,
+            sort_text=f"{int(c.kind == 'keyword')}{i:05d}")
+            for i, c in enumerate(candidates)]
         return types.CompletionList(is_incomplete=False, items=items)
 
     def formatting(self, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
@@ -347,6 +384,42 @@ def _basis_text(basis: ast.Basis, lang: Lang) -> str:
 
 def _cited(basis: ast.Basis | None, lang: Lang) -> str:
     return f" ({_basis_text(basis, lang)})" if basis is not None else ""
+
+
+_KINDS: dict[completion.CandidateKind, types.CompletionItemKind] = {
+    "keyword": types.CompletionItemKind.Keyword,
+    "unit": types.CompletionItemKind.Class,
+    "outcome": types.CompletionItemKind.EnumMember,
+    "evidence type": types.CompletionItemKind.Struct,
+    "evidence field": types.CompletionItemKind.Field,
+    "assessment": types.CompletionItemKind.Event,
+    "law regime": types.CompletionItemKind.Module,
+    "rule": types.CompletionItemKind.Function,
+    "form": types.CompletionItemKind.Value,
+    "level": types.CompletionItemKind.Value,
+    "unit kind": types.CompletionItemKind.Value,
+    "combination": types.CompletionItemKind.Value,
+    "activity": types.CompletionItemKind.Value,
+    "binder": types.CompletionItemKind.Variable,
+}
+"""How the editor shows each kind of completion."""
+
+
+def _regimes_near(path: Path | None) -> tuple[str, ...]:
+    """The law regimes a ruleset at ``path`` can name without declaring them: the shipped
+    ones and those in the folder ``law`` beside its folder (docs/language.md, section 4)."""
+    folders = [law_dir()]
+    if path is not None:
+        beside = path.parent.parent / "law"
+        if beside.is_dir() and not beside.is_symlink():
+            folders.append(beside)
+    return tuple(sorted({p.stem for folder in folders for p in folder.glob("*.luk")}))
+
+
+def _real(uri: str) -> Path | None:
+    """The real (resolved) path of a ``file:`` URI, else None."""
+    path = _path_of(uri)
+    return Path(os.path.realpath(path)) if path is not None else None
 
 
 def _path_of(uri: str) -> Path | None:
@@ -400,17 +473,21 @@ def create_server(lang: Lang = "en") -> LukServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
-        server.refresh(params.text_document.uri)
+        server.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
-        server.refresh(params.text_document.uri)
+        server.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
-        server.analyses.pop(params.text_document.uri, None)
+        # Its diagnostics go; the rulesets that read its file read the disk again.
+        uri = params.text_document.uri
+        server.analyses.pop(uri, None)
         server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        server.changed(uri)
+        server.reads.pop(uri, None)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(params: types.HoverParams) -> types.Hover | None:

@@ -4,6 +4,7 @@ parser and turns lark's tree and positions into our own nodes and spans."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -222,6 +223,77 @@ def parse(text: str, file: str = "<text>") -> ast.Module:
     if builder.problems:
         raise ParseFailed(builder.problems)
     return ast.Module(module.declarations, comments(text, file), span=module.span)
+
+
+@attrs.frozen
+class Lexeme:
+    """A token of a text: ``shape`` is the keyword or punctuation as written (``accepts``,
+    ``,``), else the kind of token (``NAME``, ``STRING``, ``INT``, ``DATE``, ``OUTCOME_ID``,
+    ``COMPARE``); ``text`` is what is written."""
+
+    shape: str
+    text: str
+
+
+@attrs.frozen
+class Continuation:
+    """What the grammar lets follow a text, which is the start of a ruleset.
+
+    Attributes:
+        tokens: the text's tokens, in order.
+        keywords: the keywords (and punctuation) that may come next, as written.
+        terminals: the other kinds of token that may come next (``NAME``, ``OUTCOME_ID``,
+            ``INT``, ``DATE``, ``STRING``, ``COMPARE``).
+        complete: whether the text may end here (its last declaration is complete).
+    """
+
+    tokens: tuple[Lexeme, ...]
+    keywords: frozenset[str]
+    terminals: frozenset[str]
+    complete: bool
+
+
+@functools.cache
+def _words_of(terminal: str) -> tuple[str, ...]:
+    """The keywords or punctuation a terminal stands for (``SEVERITY``: deny, warn, info);
+    none for a terminal of free text (``NAME``, ``INT``, ...)."""
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return ()
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return (pattern.value,)
+    # An alternation of words, as lark writes `"deny" | "warn" | "info"`: (?:deny|warn|info),
+    # possibly kept apart from the next word by a lookahead, as LANGUAGE is.
+    body = re.sub(r"\(\?!.*\)$", "", pattern.value)
+    body = re.sub(r"^\((?:\?:)?(.*)\)$", r"\1", body)
+    words = tuple(body.split("|"))
+    return words if all(re.fullmatch(r"[a-z][a-z/-]*", w) for w in words) else ()
+
+
+def continuations(text: str) -> Continuation | None:
+    """The tokens of ``text`` (the start of a ruleset, up to an editor's cursor) and what
+    may follow them; None when ``text`` is not the start of any ruleset.
+
+    Example:
+        >>> found = continuations('unit U1 "Een eenheid"\\n  accepts ')
+        >>> sorted(found.terminals), [t.shape for t in found.tokens]
+        (['NAME'], ['unit', 'NAME', 'STRING', 'accepts'])
+    """
+    _current.text = text
+    try:
+        interactive = _parser().parse_interactive(text)
+        tokens = [Lexeme(str(t) if str(t) in _words_of(t.type) else t.type, str(t))
+                  for t in interactive.iter_parse()]
+        accepted: set[str] = interactive.accepts()  # type: ignore[no-untyped-call]
+    except (UnexpectedInput, _GluedWords):
+        return None
+    finally:
+        _current.text = ""
+    keywords = {w for t in accepted for w in _words_of(t)}
+    terminals = {t for t in accepted if t != "$END" and not _words_of(t)}
+    return Continuation(tuple(tokens), frozenset(keywords), frozenset(terminals),
+                        "$END" in accepted)
 
 
 def comments(text: str, file: str = "<text>") -> tuple[ast.Comment, ...]:

@@ -14,7 +14,7 @@ Each function here runs one or more stages in order and raises a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -59,30 +59,36 @@ class Analysis:
 
 
 def analyse(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Roots = (),
-            max_file_size: int = DEFAULT_MAX_FILE_SIZE, text: str | None = None) -> Analysis:
+            max_file_size: int = DEFAULT_MAX_FILE_SIZE, text: str | None = None,
+            overlays: Mapping[Path, str] | None = None) -> Analysis:
     """Parse a ruleset file with its includes and law regimes, and run every check;
-    ``text`` (when given) is the file's text as an editor has it, read instead of the disk.
+    ``text`` (when given) is the file's text as an editor has it, read instead of the disk,
+    and ``overlays`` the texts an editor has of other files, by their resolved paths: an
+    included file or law file the ruleset reads is read from there (within the same roots;
+    :func:`~luk_rules.sources.load_workspace`).
 
     Raises:
         RulesetUnreadable: when the file itself (or a root) cannot be read.
     """
     try:
         workspace, diagnostics = load_workspace(path, roots=roots, max_file_size=max_file_size,
-                                                text=text)
+                                                text=text, overlays=overlays)
     except SourceUnreadable as exc:
         raise RulesetUnreadable(exc.path, exc.reason) from None
     return _checked(workspace, diagnostics)
 
 
 def analyse_text(text: str, name: str, *, roots: Iterable[str | os.PathLike[str]] = (),
-                 max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Analysis:
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 overlays: Mapping[Path, str] | None = None) -> Analysis:
     """Like :func:`analyse`, for a ruleset given as text named ``name``.
 
     Raises:
         RulesetUnreadable: when a root is not a folder.
     """
     try:
-        workspace, diagnostics = load_text(text, name, roots=roots, max_file_size=max_file_size)
+        workspace, diagnostics = load_text(text, name, roots=roots, max_file_size=max_file_size,
+                                           overlays=overlays)
     except SourceUnreadable as exc:
         raise RulesetUnreadable(exc.path, exc.reason) from None
     return _checked(workspace, diagnostics)

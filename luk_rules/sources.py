@@ -313,14 +313,19 @@ def _search_dirs(referrer: Path | None, roots: Roots) -> list[Path]:
 
 def load_workspace(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Roots = (),
                    max_file_size: int = DEFAULT_MAX_FILE_SIZE, text: str | None = None,
+                   overlays: Mapping[Path, str] | None = None,
                    ) -> tuple[Workspace, list[Diagnostic]]:
     """Read and parse a ruleset file with its includes and law regimes.
 
     The ruleset's own folder, the shipped law and the folders in ``roots`` may be
     read (see :class:`Roots`); given a :class:`Roots`, exactly those (as for a
     ruleset that another one ``replaces``). ``text``, when given, is the file's text as
-    an editor has it (``luk lsp``): it is used instead of what is on disk, while its
-    includes and law regimes are still read from disk.
+    an editor has it (``luk lsp``): it is used instead of what is on disk. ``overlays``
+    does the same for the files it pulls in: the text of an included file or a law file
+    whose real (resolved) path is a key is taken from there instead of the disk. An overlay
+    changes what a file says, never which files may be read: a file is looked for, and
+    refused outside the roots, exactly as without one, and an overlay for a file the ruleset
+    does not read is not used.
 
     Raises:
         SourceUnreadable: when ``path`` itself cannot be read, or a root is no folder.
@@ -335,28 +340,31 @@ def load_workspace(path: Path, *, roots: Iterable[str | os.PathLike[str]] | Root
                                                                  max_file_size)
     if text is None:
         text = read_text(real, str(path), allowed.max_file_size)
-    return _Loader(allowed).run(allowed.shown(real), text, real)
+    return _Loader(allowed, overlays).run(allowed.shown(real), text, real)
 
 
 def load_text(text: str, name: str, *, roots: Iterable[str | os.PathLike[str]] = (),
-              max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[Workspace, list[Diagnostic]]:
+              max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+              overlays: Mapping[Path, str] | None = None) -> tuple[Workspace, list[Diagnostic]]:
     """Parse a ruleset given as text (named ``name``), with its includes and law regimes.
 
     Includes and ``replaces`` resolve from the first of ``roots`` and only inside
-    them; without roots the text can use the shipped law and nothing else.
+    them; without roots the text can use the shipped law and nothing else. ``overlays``
+    as for :func:`load_workspace`.
 
     Raises:
         SourceUnreadable: when a root is not a folder.
     """
     allowed = Roots.make(None, roots, max_file_size)
-    return _Loader(allowed).run(name, text, None)
+    return _Loader(allowed, overlays).run(name, text, None)
 
 
 class _Loader:
     """Reads one ruleset's files, confined to its roots."""
 
-    def __init__(self, roots: Roots) -> None:
+    def __init__(self, roots: Roots, overlays: Mapping[Path, str] | None = None) -> None:
         self.roots = roots
+        self.overlays = overlays or {}
         self.files: list[SourceFile] = []
         self.diagnostics: list[Diagnostic] = []
         self.seen: dict[Path, str] = {}
@@ -379,8 +387,15 @@ class _Loader:
         return source
 
     def read(self, real: Path, is_law: bool) -> SourceFile:
+        """Parse a file the ruleset may read (``real`` is resolved and inside the roots):
+        its overlay when it has one (as large a text as the disk may hold), else the disk."""
         shown = self.roots.shown(real)
-        return self.parse(read_text(real, shown, self.roots.max_file_size), shown, real, is_law)
+        text = self.overlays.get(real)
+        if text is None:
+            text = read_text(real, shown, self.roots.max_file_size)
+        elif len(text.encode("utf-8")) > self.roots.max_file_size:
+            raise SourceUnreadable(shown, _too_large(self.roots.max_file_size))
+        return self.parse(text, shown, real, is_law)
 
     def start(self, source: SourceFile) -> Path | None:
         return source.real.parent if source.real is not None else self.roots.home

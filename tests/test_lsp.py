@@ -125,9 +125,12 @@ def client() -> Iterator[Client]:
     try:
         yield c
     finally:
-        if c.process.poll() is None:
+        if c.process.poll() is None:  # a run of some of the tests: no shutdown test closed it
             c.process.kill()
             c.process.wait()
+            for stream in (c.process.stdin, c.process.stdout, c.process.stderr):
+                if stream is not None:
+                    stream.close()
 
 
 def _position(path: Path, text: str, needle: str, offset: int = 0) -> dict[str, int]:
@@ -246,11 +249,201 @@ def test_go_to_a_law_regime(client: Client) -> None:
     assert found["uri"].endswith("/wet-leeruitkomsten.luk")
 
 
-def test_completion_offers_declared_names_and_keywords(client: Client) -> None:
+SHARED = """\
+evidence beroepsproduct "Beroepsproduct"
+evidence projectverslag "Projectverslag"
+
+unit U1 "Ontwerpen"
+  credits 5
+  outcome 1 "Ontwerpt een woning"
+  accepts beroepsproduct, projectverslag
+
+unit U2 "Installaties"
+  credits 10
+  outcome 1 "Rekent een installatie door"
+  accepts beroepsproduct
+  recommended activity practicum
+"""
+
+MAIN = """\
+include "shared.luk"
+
+programme P "Voorbeeld"
+  level hbo-bachelor
+  form deeltijd
+  institution "Hogeschool Voorbeeld"
+  under whw, wet-leeruitkomsten
+
+assessment A1 "Integrale beoordeling"
+  portfolio
+  path-independent
+  assesses U1, U2
+
+rule r "Een regel"
+  for each item called stuk
+  deny when stuk is projectverslag
+  basis "OER art. 1"
+"""
+
+UNITS = {"U1", "U2"}
+EVIDENCE = {"beroepsproduct", "projectverslag"}
+
+
+@pytest.fixture
+def ruleset(client: Client, tmp_path: Path) -> str:
+    """MAIN open in the editor (it includes SHARED), its first analysis done."""
+    (tmp_path / "shared.luk").write_text(SHARED, encoding="utf-8")
+    path = tmp_path / "main.luk"
+    path.write_text(MAIN, encoding="utf-8")
+    uri = client.open(path)
+    assert client.diagnostics(uri) == []
+    return uri
+
+
+CURSOR = "<|>"
+
+
+def _complete(client: Client, uri: str, text: str, version: int = 2) -> dict[str, Any]:
+    """The editor's buffer becomes ``text`` (without its CURSOR, or with it at the end);
+    the items offered at the cursor, by label."""
+    if CURSOR not in text:
+        text += CURSOR
+    lines = text[:text.index(CURSOR)].split("\n")
+    text = text.replace(CURSOR, "")
+    client.notify("textDocument/didChange", {
+        "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
+    client.diagnostics(uri)
     found = client.request("textDocument/completion", {
-        "textDocument": {"uri": BK_DEELTIJD.as_uri()}, "position": {"line": 0, "character": 0}})
-    labels = {item["label"] for item in found["items"]}
-    assert {"BK-ONT", "BK-PORTFOLIO", "BK-ONT.1", "whw", "programme", "assesses"} <= labels
+        "textDocument": {"uri": uri},
+        "position": {"line": len(lines) - 1, "character": len(lines[-1])}})
+    labels = [item["label"] for item in found["items"]]
+    assert len(labels) == len(set(labels)), "an item offered twice"
+    return {item["label"]: item for item in found["items"]}
+
+
+KIND = {"keyword": 14, "class": 7, "struct": 22, "module": 9, "value": 12, "variable": 6}
+"""CompletionItemKind numbers of the protocol."""
+
+
+def test_completion_after_accepts_offers_evidence_types(client: Client, ruleset: str) -> None:
+    items = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  credits 5\n  accepts ')
+    assert set(items) == EVIDENCE
+    assert items["beroepsproduct"]["kind"] == KIND["struct"]
+    assert items["beroepsproduct"]["detail"] == "Beroepsproduct"
+    # The next one of the list: what is already listed stays on offer, nothing else is.
+    after = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  accepts beroepsproduct, ',
+                      version=3)
+    assert set(after) == EVIDENCE
+
+
+def test_completion_after_assesses_offers_units(client: Client, ruleset: str) -> None:
+    items = _complete(client, ruleset, MAIN.replace("assesses U1, U2", "assesses <|>"))
+    assert set(items) == UNITS
+    assert items["U2"]["kind"] == KIND["class"]
+    assert items["U2"]["detail"] == "Installaties \u00b7 10 credits"
+
+
+def test_completion_after_under_offers_law_regimes(client: Client, ruleset: str) -> None:
+    items = _complete(client, ruleset, MAIN.split("  under")[0] + "  under whw, ")
+    assert {"whw", "experiment-leeruitkomsten", "wet-leeruitkomsten",
+            "voltijd-uitbreiding"} <= set(items)
+    assert not (UNITS | EVIDENCE) & set(items)
+    assert {item["kind"] for item in items.values()} == {KIND["module"]}
+    assert items["whw"]["detail"].startswith("Wet op het hoger onderwijs")
+
+
+def test_completion_of_the_words_of_the_language(client: Client, ruleset: str) -> None:
+    head = MAIN.split("  form")[0]
+    forms = _complete(client, ruleset, head + "  form ")
+    assert set(forms) == {"voltijd", "deeltijd", "duaal"}
+    levels = _complete(client, ruleset, head.replace("  level hbo-bachelor", "  level <|>"),
+                       version=3)
+    assert set(levels) == {"hbo-associate-degree", "hbo-bachelor", "hbo-master",
+                           "wo-bachelor", "wo-master"}
+    activities = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n'
+                           "  recommended activity ", version=4)
+    assert set(activities) == {"practicum"}
+    assert activities["practicum"]["detail"] == "recommended activity of U2"
+
+
+def test_completion_at_the_start_of_a_line(client: Client, ruleset: str) -> None:
+    """Indented in a unit: the unit's clauses; at the left margin: the declarations."""
+    clauses = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  credits 5\n  ')
+    assert {"credits", "kind", "outcome", "accepts", "recommended", "max", "at"} == set(clauses)
+    assert {item["kind"] for item in clauses.values()} == {KIND["keyword"]}
+    top = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  credits 5\n', version=3)
+    assert set(top) == {"include", "programme", "examination", "evidence", "unit",
+                        "assessment", "regime", "rule"}
+
+
+def test_completion_in_a_condition(client: Client, ruleset: str) -> None:
+    """After `is`: the rule's binders, units and evidence types; after `evidence is`: the
+    evidence types; at the start of an atom: binders and the atoms' keywords."""
+    rule = MAIN.split("  deny when")[0]
+    value = _complete(client, ruleset, rule + "  deny when stuk is ")
+    assert {"stuk", "verified", "not"} | UNITS | EVIDENCE <= set(value)
+    assert value["stuk"]["kind"] == KIND["variable"]
+    evidence = _complete(client, ruleset, rule + "  deny when some evidence is ", version=3)
+    assert set(evidence) == EVIDENCE | {"one"}
+    atom = _complete(client, ruleset, rule + "  deny when not ", version=4)
+    assert {"stuk", "unit", "assessment", "number", "every", "form"} <= set(atom)
+    assert not (UNITS | EVIDENCE) & set(atom)
+
+
+def test_completion_in_a_buffer_that_does_not_parse(client: Client, ruleset: str) -> None:
+    """The names of the last analysis that parsed, the context from the text before the
+    cursor: also when an earlier declaration, or the current one, is broken."""
+    broken = MAIN.replace('programme P "Voorbeeld"', 'programme P "Voorbeeld" credits')
+    items = _complete(client, ruleset, broken.replace("assesses U1, U2", "assesses U1, <|>"))
+    assert set(items) == UNITS
+    clause = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  credits credits\n'
+                       "  accepts ", version=3)
+    assert set(clause) == EVIDENCE
+    # Where the text before the cursor cannot be followed: every name and keyword.
+    lost = _complete(client, ruleset, MAIN + '\nunit U3 "Nieuw"\n  accepts ,, ', version=4)
+    assert UNITS | EVIDENCE | {"whw", "rule", "assesses"} <= set(lost)
+
+
+def test_diagnostics_follow_an_included_file_as_edited(client: Client, tmp_path: Path) -> None:
+    """Editing an included file (unsaved) checks the open ruleset that includes it again
+    with that text; closing it brings back what the disk says."""
+    shared = tmp_path / "shared.luk"
+    shared.write_text(SHARED, encoding="utf-8")
+    main = tmp_path / "main.luk"
+    main.write_text(MAIN, encoding="utf-8")
+    main_uri = client.open(main)
+    assert client.diagnostics(main_uri) == []
+    shared_uri = client.open(shared)
+    client.diagnostics(shared_uri)
+    assert client.diagnostics(main_uri) == []  # checked again on open: the same text
+
+    def edit(text: str, version: int) -> list[dict[str, Any]]:
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": shared_uri, "version": version},
+            "contentChanges": [{"text": text}]})
+        client.diagnostics(shared_uri)
+        return client.diagnostics(main_uri)
+
+    renamed = edit(SHARED.replace("unit U2 ", "unit U9 "), 2)
+    assert [d["code"] for d in renamed] == ["LUK010"]
+    assert "`U2`" in renamed[0]["message"]
+    start = _position(main, MAIN, "U1, U2", len("U1, "))
+    assert renamed[0]["range"]["start"] == start
+    assert edit(SHARED, 3) == []
+    assert [d["code"] for d in edit(SHARED.replace("unit U2 ", "unit U9 "), 4)] == ["LUK010"]
+    # Closed without saving: its diagnostics go, and the ruleset reads the disk again.
+    client.notify("textDocument/didClose", {"textDocument": {"uri": shared_uri}})
+    assert client.diagnostics(shared_uri) == []
+    assert client.diagnostics(main_uri) == []
+
+
+def test_closing_a_document_clears_its_diagnostics(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "broken.luk"
+    path.write_text(BROKEN, encoding="utf-8")
+    uri = client.open(path)
+    assert client.diagnostics(uri) != []
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []
 
 
 def test_document_symbols(client: Client) -> None:
@@ -283,6 +476,15 @@ def test_diagnostics_in_the_clients_language(tmp_path: Path) -> None:
         assert [d["message"].split("\n")[0] for d in got] == [
             d.message.in_language("nl") for d in expected]
         assert got[0]["message"] != expected[0].message.in_language("en")
+        # What completion says an item is, too.
+        uri = path.as_uri()
+        units = nl.request("textDocument/completion", {"textDocument": {"uri": uri},
+                           "position": _position(path, BROKEN, "assesses U1", 11)})
+        assert [(i["label"], i["detail"]) for i in units["items"]] == [
+            ("U1", "Een eenheid \u00b7 5 studiepunten")]
+        clauses = nl.request("textDocument/completion", {"textDocument": {"uri": uri},
+                             "position": _position(path, BROKEN, "  portfolio")})
+        assert {i["detail"] for i in clauses["items"]} == {"sleutelwoord"}
     finally:
         assert nl.close() == 0
 

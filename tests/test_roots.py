@@ -285,3 +285,49 @@ def test_files_lists_every_file_read_with_those_of_the_replaced_ruleset() -> Non
     alone = luk_rules.load(EXAMPLES / "ds-master-deeltijd.luk").files
     assert "bouwkunde-units.luk" not in {f.name for f in alone}
     assert all(f.suffix == ".luk" and f.is_file() for f in alone)
+
+
+# -- overlays: an editor's unsaved texts of the files a ruleset reads (`luk lsp`)
+
+
+def test_an_overlay_is_read_instead_of_the_disk(tmp_path: Path) -> None:
+    """The text an editor has of an included file is what the ruleset reads."""
+    folder = tmp_path / "programme"
+    folder.mkdir()
+    shared = folder / "shared.luk"
+    shared.write_text('evidence beroepsproduct "Beroepsproduct"\n', encoding="utf-8")
+    path = folder / "vp.luk"
+    path.write_text('include "shared.luk"\n', encoding="utf-8")
+    edited = 'evidence cv "Curriculum vitae"\n'
+    workspace, diagnostics = load_workspace(path, overlays={shared.resolve(): edited})
+    assert diagnostics == []
+    assert workspace.texts["shared.luk"] == edited
+    _, without = load_workspace(path, overlays={folder / "other.luk": edited})
+    assert without == []
+
+
+def test_an_overlay_opens_nothing_outside_the_roots(tmp_path: Path, outside: Path) -> None:
+    """An overlay changes what a file says, not which files may be read: an include outside
+    the roots is refused with or without one, and neither text is shown."""
+    path = ruleset_with(tmp_path, "../secret/units.luk")
+    overlaid = "OVERLAID-CONTENT-7"
+    workspace, diagnostics = load_workspace(
+        path, overlays={outside.resolve(): f'evidence x "{overlaid}"\n'})
+    assert [d.code for d in diagnostics if d.is_error] == ["LUK007"]
+    texts = "".join(workspace.texts.values())
+    assert SECRET not in texts and overlaid not in texts
+
+
+def test_an_overlay_is_no_file_of_its_own(tmp_path: Path) -> None:
+    """An overlay for a file that is not on disk does not make it readable (LUK005), and
+    one larger than a file may be is refused as that file would be."""
+    path = ruleset_with(tmp_path, "missing.luk")
+    missing = (tmp_path / "programme" / "missing.luk").resolve()
+    _, diagnostics = load_workspace(path, overlays={missing: 'evidence x "X"\n'})
+    assert [d.code for d in diagnostics] == ["LUK005"]
+    shared = tmp_path / "programme" / "shared.luk"
+    shared.write_text("# small\n", encoding="utf-8")
+    path.write_text('include "shared.luk"\n', encoding="utf-8")
+    _, large = load_workspace(path, max_file_size=2_000,
+                              overlays={shared.resolve(): "# pad\n" * 1_000})
+    assert [d.code for d in large] == ["LUK005"] and "larger than 2,000 bytes" in large[0].message
