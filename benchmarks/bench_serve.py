@@ -7,11 +7,17 @@ connection) post the example submissions (rulesets/examples/*.scenarios.json) to
 all, whichever comes first; every answer is checked to be a 200 with the case's id. Prints
 the throughput (requests a second) and the p50 and p99 latency. Then SIGTERM.
 
+With one worker it also sends ``--batch`` generated HBO-ICT submissions (benchmarks/
+generate.py) as one streamed ``decide-batch`` request, written by one thread while another
+reads the answers: it prints the decisions a second, when the first answer came back (while
+the request was still being sent) and the same cases decided in this process by the library
+(``decide(...).to_dict()`` and ``json.dumps``), for comparison.
+
 The clients run on the same machine as the server and share its CPUs. Run from the
 repository root::
 
     .venv/bin/python benchmarks/bench_serve.py [--clients 16] [--seconds 10]
-        [--requests 20000] [--workers 1 2]
+        [--requests 20000] [--workers 1 2] [--batch 20000]
 """
 
 from __future__ import annotations
@@ -137,12 +143,66 @@ def run(port: int, work: list[tuple[str, bytes, str]], clients: int, seconds: fl
             "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
 
 
+def batch(port: int, lines: list[bytes]) -> dict[str, Any]:
+    """Stream ``lines`` to ``decide-batch`` (chunked, 64 lines a chunk) from one thread and
+    read the answers in this one: how long it all took, when the first answer arrived and
+    when the last line was sent, in seconds from the start."""
+    path = "/v1/rulesets/examples/hbo-ict-deeltijd/decide-batch"
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sent = [0.0]
+    began = time.perf_counter()
+
+    def write() -> None:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Content-Type: application/x-ndjson\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n".encode())
+        for at in range(0, len(lines), 64):
+            chunk = b"".join(line + b"\n" for line in lines[at:at + 64])
+            sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        sock.sendall(b"0\r\n\r\n")
+        sent[0] = time.perf_counter() - began
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    answer = http.client.HTTPResponse(sock, method="POST")
+    answer.begin()
+    first, count, errors = None, 0, 0
+    while True:
+        line = answer.readline()
+        if not line:
+            break
+        if first is None:
+            first = time.perf_counter() - began
+        count += 1
+        errors += "errors" in json.loads(line) or "error" in json.loads(line)
+    elapsed = time.perf_counter() - began
+    writer.join()
+    sock.close()
+    return {"answers": count, "errors": errors, "seconds": elapsed, "first": first or 0.0,
+            "sent": sent[0], "status": answer.status}
+
+
+def library_time(lines: list[bytes]) -> float:
+    """Seconds to decide ``lines`` in this process as the service does (read the JSON,
+    decide, write the JSON)."""
+    import luk_rules
+
+    ruleset = luk_rules.load(EXAMPLES / "hbo-ict-deeltijd.luk")
+    began = time.perf_counter()
+    for line in lines:
+        json.dumps(ruleset.decide(json.loads(line)).to_dict(), ensure_ascii=False)
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batch", type=int, default=20000,
+                        help="submissions in the streamed batch (0: no batch)")
     args = parser.parse_args()
     work = cases()
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
@@ -150,16 +210,35 @@ def main() -> None:
           f"{args.seconds:g} s or {args.requests} requests")
     print(f"{'workers':>7}  {'requests':>8}  {'failures':>8}  {'req/s':>7}  {'p50 ms':>7}  "
           f"{'p99 ms':>7}")
+    lines: list[bytes] = []
+    if args.batch > 0:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import generate
+
+        lines = [json.dumps(case).encode() for case in generate.generate(args.batch, 1)]
+    batches: list[dict[str, Any]] = []
     for workers in args.workers:
         server, port = start(workers)
         try:
             run(port, work, args.clients, 1.0, 200)  # warm up
             figures = run(port, work, args.clients, args.seconds, args.requests)
+            streamed = batch(port, lines) if workers == 1 and lines else None
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         print(f"{workers:>7}  {figures['requests']:>8}  {figures['failures']:>8}  "
               f"{figures['throughput']:>7.0f}  {figures['p50']:>7.1f}  {figures['p99']:>7.1f}")
+        if streamed is not None:
+            batches.append(streamed)
+    for streamed in batches:
+        alone = library_time(lines)
+        print(f"\ndecide-batch, 1 worker: {streamed['answers']} answers ({streamed['errors']} "
+              f"errors, HTTP {streamed['status']}) in {streamed['seconds']:.2f} s = "
+              f"{streamed['answers'] / streamed['seconds']:.0f} decisions/s; first answer after "
+              f"{streamed['first'] * 1000:.0f} ms, last line sent after "
+              f"{streamed['sent']:.2f} s")
+        print(f"the library in this process: {len(lines) / alone:.0f} decisions/s "
+              f"(the service reaches {alone / streamed['seconds']:.0%} of it)")
 
 
 if __name__ == "__main__":

@@ -130,8 +130,9 @@ def test_keywords_at_the_start_of_a_line(table: SymbolTable) -> None:
         "portfolio", "exam", "path-independent", "path-dependent", "assesses", "at"}
     # In an exam programme a line may start with a unit (`UNIT only after ...`).
     assert labels('examination programme "x"\n  diploma 60 credits\n  ', table) >= UNITS
-    # After a complete rule: its `basis` may take a translation; nothing starts a clause.
-    assert labels('rule r "m"\n  deny when opted in\n  basis "x"\n  ', table) == {"en", "nl"}
+    # After a complete rule: its `basis` may take a translation, or the `advice` follow.
+    assert labels('rule r "m"\n  deny when opted in\n  basis "x"\n  ', table) == {"en", "nl",
+                                                                               "advice"}
 
 
 def test_a_word_being_typed_is_left_to_the_editor(table: SymbolTable) -> None:
