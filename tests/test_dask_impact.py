@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -281,3 +282,89 @@ def test_the_bundle_holds_the_sources_and_refuses_other_shipped_law() -> None:
                                            for parts, text in bundle.law), digest="other")
     with pytest.raises(LukError, match="install the same version of luk-rules"):
         distributed.rulesets(other)
+
+
+def _generated(count: int) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    cases: list[dict[str, Any]] = generate.generate(count, 2)
+    return cases
+
+
+def _variant(tmp_path: Path) -> Path:
+    variant = tmp_path / "ict-variant.luk"
+    variant.write_text(ICT.read_text("utf-8").replace("  max age 3 years", "  max age 2 years"),
+                       encoding="utf-8")
+    return variant
+
+
+def _luk_diff_tasks(client: Any) -> list[str]:
+    """The keys of the cluster's tasks of a comparison (deciding a partition)."""
+    def keys(dask_scheduler: Any) -> list[str]:
+        return [str(key) for key in dask_scheduler.tasks if str(key).startswith("luk-diff-")]
+    found: list[str] = client.run_on_scheduler(keys)
+    return found
+
+
+@needs_dask
+def test_a_worker_killed_mid_run_changes_nothing(client: Any, tmp_path: Path) -> None:
+    """A worker process that dies while partitions are in flight: the scheduler gives its
+    partitions to the other worker (its nanny starts a new one), and the Impact is the local
+    one, each case counted once."""
+    import time
+
+    cases = _generated(4_000)
+    variant = _variant(tmp_path)
+    local = compare(ICT, variant, cases)
+    pids: dict[str, int] = client.run(os.getpid)  # worker address -> its process
+    assert len(pids) == 2
+    workers = sorted(pids)
+    killed: list[str] = []
+
+    def kill_one(done: int) -> None:
+        if not killed:  # after the first 500 cases, with partitions in flight on both
+            assert _luk_diff_tasks(client), "partitions should be in flight"
+            killed.append(workers[0])
+            os.kill(pids[workers[0]], signal.SIGKILL)
+
+    remote = distributed.compare(ICT, variant, cases, client=client, partition_cases=50,
+                                 progress=kill_one)
+    assert killed
+    assert attrs.evolve(remote, before=local.before, after=local.after) == local
+    assert remote.cases == len(cases)
+    deadline = time.monotonic() + 60  # the nanny brings the cluster back to two workers
+    while time.monotonic() < deadline:
+        now = list(client.scheduler_info()["workers"])
+        if len(now) == 2 and killed[0] not in now:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the cluster did not get its second worker back: {now}")
+
+
+@needs_dask
+def test_an_interrupt_cancels_the_partitions_in_flight(client: Any, tmp_path: Path) -> None:
+    """Ctrl-C (a KeyboardInterrupt) in the middle of a comparison leaves nothing of it
+    running on the cluster: the partitions in flight are cancelled."""
+    import time
+
+    cases = _generated(4_000)
+    variant = _variant(tmp_path)
+    calls: list[int] = []
+
+    def interrupt(done: int) -> None:
+        calls.append(done)
+        assert _luk_diff_tasks(client), "partitions should be in flight"
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        distributed.compare(ICT, variant, cases, client=client, partition_cases=50,
+                            progress=interrupt)
+    assert calls == [500]
+    deadline = time.monotonic() + 30
+    while _luk_diff_tasks(client) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _luk_diff_tasks(client) == []
