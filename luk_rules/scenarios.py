@@ -47,7 +47,7 @@ from luk_rules.errors import (
     SubmissionError,
     joined,
 )
-from luk_rules.i18n import Lang, Message, msg, say
+from luk_rules.i18n import LANGUAGES, Lang, Message, msg, say
 from luk_rules.sources import SourceUnreadable, display_path, read_text
 from luk_rules.submission import Record, decode_json, structure
 
@@ -109,6 +109,8 @@ def _scenario_schema(key: str, expect: dict[str, Any], what: str) -> dict[str, A
             "name": {"type": "string", "minLength": 1,
                      "description": "Unique within the file."},
             "description": {"type": "string"},
+            "lang": {"enum": list(LANGUAGES),
+                     "description": "The language the expected `messages` are in (en)."},
             key: {"type": "object", "description": f"The {key} (see `luk schema {key}`); "
                   "it may be invalid when the scenario expects an input error."},
             "expect": {"oneOf": [expect, _INPUT_ERROR_SCHEMA]},
@@ -345,9 +347,13 @@ def _load_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
         where = f"$.scenarios[{i}]"
         if not isinstance(sc, dict):
             raise ScenarioFileError(_at(shown, where, _AN_OBJECT))
-        extra = set(sc) - {"name", "description", "submission", "record", "expect"}
+        extra = set(sc) - {"name", "description", "submission", "record", "expect", "lang"}
         if extra:
             raise ScenarioFileError(_at(shown, where, _unknown_fields(extra)))
+        if "lang" in sc and sc["lang"] not in LANGUAGES:
+            raise ScenarioFileError(_at(shown, f"{where}.lang", msg(
+                "expected one of {languages}: the language of the expected messages",
+                languages=", ".join(LANGUAGES))))
         if not isinstance(sc.get("name"), str) or not sc["name"]:
             raise ScenarioFileError(_at(shown, f"{where}.name",
                                         msg("expected a non-empty string")))
@@ -502,7 +508,8 @@ def _run_one(ruleset: Ruleset, sc: dict[str, Any]
     its ``replaces`` date the earlier ruleset it replaces.
 
     A scenario expecting an input error compares the problems' paths instead; its
-    input, refused or not, fires nothing that counts.
+    input, refused or not, fires nothing that counts. The findings' messages are in the
+    scenario's ``lang`` (English when it has none).
 
     Raises:
         LukError: an invalid submission or record (unless expected), or a ruleset that
@@ -517,14 +524,15 @@ def _run_one(ruleset: Ruleset, sc: dict[str, Any]
         except SubmissionError as exc:
             return compare_input_error(sc["expect"], exc), frozenset(), ruleset
         return compare_input_error(sc["expect"], None), frozenset(), ruleset
+    lang: Lang = "nl" if sc.get("lang") == "nl" else "en"  # the schema allows these two
     if "record" in sc:
         record = structure(sc["record"], Record)
         auditor = ruleset.for_date(record.date)
-        audit = auditor.audit(record, explain=True)
+        audit = auditor.audit(record, explain=True, lang=lang)
         return compare_audit(sc["expect"], audit), audit.fired, auditor
     submission = structure(sc["submission"], fields=ruleset.fields)
     decider = ruleset.for_date(submission.date)
-    decision = decider.decide(submission, explain=True)
+    decision = decider.decide(submission, explain=True, lang=lang)
     return compare(sc["expect"], decision), decision.fired, decider
 
 

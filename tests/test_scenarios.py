@@ -418,3 +418,41 @@ def test_a_malformed_input_error_expectation_is_refused(
     assert result.outcome == "error"
     assert message in result.message, result.message
     assert not SCHEMA_VALIDATOR.is_valid({"ruleset": "a.luk", "scenarios": [scenario]})
+
+
+DS = Path(__file__).resolve().parent.parent / "rulesets" / "examples" / "ds-master-deeltijd.luk"
+DS_CERTIFICATE = {
+    "name": "nl", "lang": "nl",
+    "submission": {"id": "DS-2", "programme": "DS", "form": "deeltijd", "date": "2025-06-01",
+                   "units": ["DS-ETH"], "assessment": "DS-CGI", "evidence": [
+                       {"id": "c1", "type": "certificaat", "outcomes": ["DS-ETH.1"],
+                        "date": "2024-01-01"}]},
+    "expect": {"status": "inadmissible", "findings": ["certificaat-nooit-alleen"], "messages": [
+        "c1 is het enige bewijs voor DS-ETH.1, en dat is een certificaat"]},
+}
+
+
+def _ds(tmp_path: Path, scenario: dict[str, Any]) -> runner.ScenarioResult:
+    path = tmp_path / f"ds{runner.SUFFIX}"
+    path.write_text(json.dumps({"ruleset": str(DS), "scenarios": [scenario]}), "utf-8")
+    [result] = runner.run_files([path]).results
+    return result
+
+
+def test_a_scenario_expects_its_messages_in_its_language(tmp_path: Path) -> None:
+    """`"lang": "nl"` compares the findings' messages in Dutch; without it, in English."""
+    assert _ds(tmp_path, DS_CERTIFICATE).outcome == "passed"
+    english = {k: v for k, v in DS_CERTIFICATE.items() if k != "lang"}
+    result = _ds(tmp_path, english)
+    assert result.outcome == "failed"
+    assert result.differences == (("messages", DS_CERTIFICATE["expect"]["messages"], [
+        "c1 is the only evidence for DS-ETH.1, and it is a certificate"]),)
+    assert SCHEMA_VALIDATOR.is_valid({"ruleset": "a.luk", "scenarios": [DS_CERTIFICATE]})
+
+
+def test_a_scenario_in_another_language_is_refused_with_its_path(tmp_path: Path) -> None:
+    scenario = {**DS_CERTIFICATE, "lang": "fr"}
+    result = _ds(tmp_path, scenario)
+    assert result.outcome == "error"
+    assert "$.scenarios[0].lang: expected one of en, nl" in result.message
+    assert not SCHEMA_VALIDATOR.is_valid({"ruleset": "a.luk", "scenarios": [scenario]})
