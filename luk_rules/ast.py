@@ -495,6 +495,14 @@ class Translation:
     span: Span = span_field()
 
 
+def localized(text: Text, translations: tuple[Translation, ...]) -> str:
+    """A ruleset's text with its translations (``"..." nl "..."``): the text itself when it
+    has none, else a :class:`~luk_rules.i18n.Localized` that renders each language."""
+    if not translations:
+        return text.value
+    return Localized(text.value, {t.lang: t.text.value for t in translations})
+
+
 @attrs.frozen
 class Basis:
     """``basis "WHW art. 7.3"``: the legal basis a rule (or a policy clause) cites, with
@@ -507,9 +515,7 @@ class Basis:
     @property
     def cited(self) -> str:
         """The basis as cited: the text, in another language its translation there."""
-        if not self.translations:
-            return self.text.value
-        return Localized(self.text.value, {t.lang: t.text.value for t in self.translations})
+        return localized(self.text, self.translations)
 
 
 @attrs.frozen
@@ -524,9 +530,7 @@ class Advice:
     @property
     def localized(self) -> str:
         """The advice: the text, in another language its translation there."""
-        if not self.translations:
-            return self.text.value
-        return Localized(self.text.value, {t.lang: t.text.value for t in self.translations})
+        return localized(self.text, self.translations)
 
 
 @attrs.frozen
@@ -855,11 +859,7 @@ class Provenance:
     @property
     def read(self) -> str:
         """The reading (``""`` for none): its text, in another language its translation."""
-        if self.reading is None:
-            return ""
-        if not self.translations:
-            return self.reading.value
-        return Localized(self.reading.value, {t.lang: t.text.value for t in self.translations})
+        return "" if self.reading is None else localized(self.reading, self.translations)
 
 
 @attrs.frozen

@@ -53,18 +53,27 @@ def test_an_institution_rule_speaks_both_languages() -> None:
     assert "DS-ETH.2 rust op precies 2 items, het minimum" in en & nl
 
 
-def test_a_translation_naming_what_the_rule_does_not_bind_is_an_error(tmp_path: Path) -> None:
-    source = (EXAMPLES / "ds-master-deeltijd.luk").read_text("utf-8").replace(
-        '  en "{item} is the only evidence for {outcome}, and it is a certificate"',
-        '  en "{itme} is the only evidence for {outcome}"')
+@pytest.mark.parametrize(("written", "broken", "line"), [
+    ('  en "{item} is the only evidence for {outcome}, and it is a certificate"',
+     '  en "{itme} is the only evidence for {outcome}"', 71),
+    ('    en "add other evidence for {outcome} besides {item}"',
+     '    en "add other evidence for {itme} besides {outcome}"', 77),
+], ids=["message", "advice"])
+def test_a_translation_naming_what_the_rule_does_not_bind_is_an_error(
+        tmp_path: Path, written: str, broken: str, line: int) -> None:
+    """A translated message or advice may name only what the rule binds (LUK072, at the
+    translation's line, with the closest name as hint)."""
+    source = (EXAMPLES / "ds-master-deeltijd.luk").read_text("utf-8")
+    assert written in source
     path = tmp_path / "ds.luk"
-    path.write_text(source, "utf-8")
+    path.write_text(source.replace(written, broken), "utf-8")
     with pytest.raises(RulesetError) as caught:
         luk_rules.load(path, roots=[EXAMPLES.parent])
     lu072 = [d for d in caught.value.diagnostics if d.code == "LUK072"]
     assert lu072 and "{itme}" in lu072[0].message
+    assert lu072[0].hint is not None and "item" in lu072[0].hint
     shown = render_text(lu072[0], caught.value.sources, "nl")
-    assert ":71:" in shown.splitlines()[0]
+    assert f":{line}:" in shown.splitlines()[0]
 
 
 def test_fmt_keeps_a_rules_translations() -> None:
@@ -141,19 +150,6 @@ def test_an_institution_rule_says_what_would_resolve_it_in_both_languages() -> N
                                     lang=lang)  # type: ignore[arg-type]
         assert lines[lang] + words in text
         assert "advice" not in json.dumps(decision.to_dict())  # not in the JSON contract
-
-
-def test_an_advice_naming_what_the_rule_does_not_bind_is_an_error(tmp_path: Path) -> None:
-    source = (EXAMPLES / "ds-master-deeltijd.luk").read_text("utf-8").replace(
-        '    en "add other evidence for {outcome} besides {item}"',
-        '    en "add other evidence for {outcom} besides {item}"')
-    path = tmp_path / "ds.luk"
-    path.write_text(source, "utf-8")
-    with pytest.raises(RulesetError) as caught:
-        luk_rules.load(path, roots=[EXAMPLES.parent])
-    lu072 = [d for d in caught.value.diagnostics if d.code == "LUK072"]
-    assert lu072 and "{outcom}" in lu072[0].message
-    assert lu072[0].hint is not None and "outcome" in lu072[0].hint
 
 
 def test_fmt_keeps_an_advice_and_its_translation() -> None:

@@ -79,21 +79,22 @@ def focused(runner: Runner, preds: Iterable[str]) -> Runner:
     """A runner that derives the same facts as ``runner``, quicker for a reader that needs
     only ``preds``: what they need first, the other facts when they are read (the native
     runner's :meth:`~luk_rules.engine.native.NativeRunner.focused`); else ``runner``."""
-    make = getattr(runner, "focused", None)
-    if make is None:
-        return runner
-    made: Runner = make(preds)
-    return made
+    return _narrowed(runner, "focused", preds)
 
 
 def without(runner: Runner, absent: AbstractSet[str]) -> Runner:
     """A runner for input facts that never hold a fact of the ``absent`` predicates,
     quicker on them where the engine can leave out the rules that need one (the native
     runner's :meth:`~luk_rules.engine.native.NativeRunner.without`); else ``runner``."""
-    make = getattr(runner, "without", None)
+    return _narrowed(runner, "without", absent)
+
+
+def _narrowed(runner: Runner, how: str, preds: Iterable[str]) -> Runner:
+    """``runner.how(preds)`` where the runner has that method, else ``runner`` itself."""
+    make = getattr(runner, how, None)
     if make is None:
         return runner
-    made: Runner = make(absent)
+    made: Runner = make(preds)
     return made
 
 
