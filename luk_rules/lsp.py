@@ -247,7 +247,7 @@ class LukServer(LanguageServer):
             status, reading = analysis.resolution.status(name)
             if status:
                 lines.append(msg("status: {status}", status=status).in_language(lang)
-                             + (f" \u2014 {reading}" if reading else ""))
+                             + (f" \u2014 {say(reading, lang)}" if reading else ""))
             return "\n\n".join(lines)
         if name in table.assessments:
             assessment = table.assessments[name][0]
@@ -276,7 +276,7 @@ class LukServer(LanguageServer):
                     if status:
                         lines.append(msg("status: {status}", status=status)
                                      .in_language(self.lang)
-                                     + (f" \u2014 {reading}" if reading else ""))
+                                     + (f" \u2014 {say(reading, self.lang)}" if reading else ""))
                     return "\n\n".join(lines)
         return None
 
@@ -379,7 +379,7 @@ class LukServer(LanguageServer):
 
 def _basis_text(basis: ast.Basis, lang: Lang) -> str:
     """A citation in ``lang``: its translation when it has one, else as written."""
-    return next((t.text.value for t in basis.translations if t.lang == lang), basis.text.value)
+    return say(basis.cited, lang)
 
 
 def _cited(basis: ast.Basis | None, lang: Lang) -> str:

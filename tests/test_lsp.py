@@ -207,7 +207,8 @@ def test_hover_a_unit_gives_its_title_credits_and_outcomes(client: Client) -> No
 
 def test_hover_a_law_regime_gives_its_basis_and_status(client: Client) -> None:
     text = BK_DEELTIJD.read_text(encoding="utf-8")
-    uri = BK_DEELTIJD.as_uri()
+    uri = client.open(BK_DEELTIJD)
+    client.diagnostics(uri)
     hover = client.request("textDocument/hover", {
         "textDocument": {"uri": uri},
         "position": _position(BK_DEELTIJD, text, "wet-leeruitkomsten", 1)})
@@ -243,8 +244,10 @@ def test_go_to_a_unit_defined_in_an_included_file(client: Client) -> None:
 
 def test_go_to_a_law_regime(client: Client) -> None:
     text = BK_DEELTIJD.read_text(encoding="utf-8")
+    uri = client.open(BK_DEELTIJD)
+    client.diagnostics(uri)
     found = client.request("textDocument/definition", {
-        "textDocument": {"uri": BK_DEELTIJD.as_uri()},
+        "textDocument": {"uri": uri},
         "position": _position(BK_DEELTIJD, text, "wet-leeruitkomsten")})
     assert found["uri"].endswith("/wet-leeruitkomsten.luk")
 
@@ -485,6 +488,16 @@ def test_diagnostics_in_the_clients_language(tmp_path: Path) -> None:
         clauses = nl.request("textDocument/completion", {"textDocument": {"uri": uri},
                              "position": _position(path, BROKEN, "  portfolio")})
         assert {i["detail"] for i in clauses["items"]} == {"sleutelwoord"}
+        # A law clause's basis and reading, in Dutch where the law file gives them so.
+        law = ROOT / "rulesets" / "law" / "whw.luk"
+        text = law.read_text(encoding="utf-8")
+        law_uri = nl.open(law)
+        nl.diagnostics(law_uri)
+        at = _position(law, text, "allow combination B", 1)
+        value = nl.request("textDocument/hover", {"textDocument": {"uri": law_uri},
+                                                  "position": at})["contents"]["value"]
+        assert "WHW art. 7.3 en 7.13 (de OER regelt hoe tentamens worden afgelegd)" in value
+        assert "elders leren (B) of alleen bewijs (C)" in value
     finally:
         assert nl.close() == 0
 
