@@ -337,6 +337,12 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
                            "how often to look for changed ruleset files, in the background; "
                            "only the rulesets whose files changed are loaded again (default "
                            "1 second; 0: never)"), lang))
+    serve.add_argument("--shutdown-timeout", type=_seconds(lang), default=30.0,
+                       metavar="SECONDS", help=_help(msg(
+                           "on SIGINT or SIGTERM, how long requests under way may take to "
+                           "finish before they are cut off (a batch's answer then ends "
+                           "unfinished, so that the client sees it is incomplete; default "
+                           "30 seconds; 0: at once)"), lang))
     serve.add_argument("--no-access-log", action="store_true",
                        help=_help(msg("do not log every request"), lang))
     _add_roots(serve, lang)
@@ -997,7 +1003,8 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     serve.run(args.folder, host=args.host, port=args.port, workers=args.workers,
               roots=args.roots, max_body=args.max_body, max_file_size=args.max_file_size,
-              poll=args.poll, access_log=not args.no_access_log)
+              poll=args.poll, access_log=not args.no_access_log,
+              shutdown_timeout=args.shutdown_timeout)
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ import copy
 import datetime as dt
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -67,6 +68,8 @@ access_log = logging.getLogger("luk_rules.serve.access")
 DEFAULT_MAX_BODY: Final = 1 << 20
 #: How often (seconds) the files are looked at for changes, in the background.
 DEFAULT_POLL: Final = 1.0
+#: How long (seconds) requests under way may take to finish after SIGINT or SIGTERM.
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 30.0
 #: The JSON Schemas served under ``/v1/schema/{name}``.
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "submission": SUBMISSION_SCHEMA, "decision": DECISION_SCHEMA,
@@ -625,6 +628,11 @@ class _DecideBatch:
                         pass
                 stop.set()
                 tasks.cancel_scope.cancel()
+        except anyio.get_cancelled_exc_class():
+            # The server is stopping and its time for requests under way ran out: the
+            # answer stays unfinished (the client sees it is cut off), said in one line.
+            stop.set()
+            log.warning("a batch on %s was cut off: the server is stopping", request.url.path)
         except Exception:
             # A line's own errors are answered on its line; this is anything else, after
             # the answer began: the connection is closed without ending the answer.
@@ -960,10 +968,11 @@ def app_from_environment() -> Starlette:
 def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         roots: Iterable[str] = (), max_body: int = DEFAULT_MAX_BODY,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE, poll: float = DEFAULT_POLL,
-        access_log: bool = True) -> None:
+        access_log: bool = True, shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
     """Serve the rulesets under ``folder`` until SIGINT or SIGTERM (uvicorn's graceful
-    shutdown: requests under way are answered first). Each worker process loads the
-    rulesets and looks for changed files every ``poll`` seconds itself."""
+    shutdown: requests under way are answered first, for at most ``shutdown_timeout``
+    seconds; then they are cut off). Each worker process loads the rulesets and looks for
+    changed files every ``poll`` seconds itself."""
     import uvicorn
 
     os.environ.update({_ENV_PREFIX + "FOLDER": str(folder),
@@ -980,9 +989,11 @@ def run(folder: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
         if workers > 1:
             with _tcp_nodelay(uvicorn.Config):
                 uvicorn.run("luk_rules.serve:app_from_environment", factory=True, host=host,
-                            port=port, workers=workers, access_log=False)
+                            port=port, workers=workers, access_log=False,
+                            timeout_graceful_shutdown=math.ceil(shutdown_timeout))
         else:
-            uvicorn.run(app_from_environment(), host=host, port=port, access_log=False)
+            uvicorn.run(app_from_environment(), host=host, port=port, access_log=False,
+                        timeout_graceful_shutdown=math.ceil(shutdown_timeout))
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)

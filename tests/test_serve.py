@@ -845,3 +845,33 @@ def test_the_real_server_shrugs_off_a_client_that_leaves_mid_batch(live: int) ->
                                      data="\n".join(lines[:3]).encode())
     with urllib.request.urlopen(request, timeout=20) as r:
         assert [json.loads(x)["case"] for x in r.read().splitlines()] == ["b0", "b1", "b2"]
+
+
+def test_a_batch_still_coming_in_is_cut_off_at_the_shutdown_timeout(tmp_path: Path) -> None:
+    """SIGTERM while a client keeps a batch open: the server waits `--shutdown-timeout`
+    seconds for it, then cuts the answer off unfinished (no last chunk: the client sees it
+    is incomplete), says so in one log line without a traceback, and exits 0."""
+    log = tmp_path / "server.log"
+    with log.open("wb") as stderr:
+        server, port = _start(stderr, "--shutdown-timeout", "1")
+        try:
+            lines = _valid(3)
+            with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+                sock.sendall(_batch_head())
+                _chunk(sock, (lines[0][0] + "\n").encode())
+                answer = _Response(sock)
+                assert json.loads(answer.lines(1)[0])["case"] == "b0"
+                began = time.monotonic()
+                server.send_signal(signal.SIGTERM)
+                with pytest.raises(EOFError):  # the connection closes, the answer unfinished
+                    answer.rest()
+                assert not answer.ended
+            assert server.wait(timeout=20) == 0
+            assert 0.9 < time.monotonic() - began < 15
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    text = log.read_text(encoding="utf-8")
+    assert "was cut off: the server is stopping" in text
+    assert "Traceback" not in text
