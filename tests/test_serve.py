@@ -875,3 +875,77 @@ def test_a_batch_still_coming_in_is_cut_off_at_the_shutdown_timeout(tmp_path: Pa
     text = log.read_text(encoding="utf-8")
     assert "was cut off: the server is stopping" in text
     assert "Traceback" not in text
+
+
+# -- hostile inputs: whatever the body, a 200 or a 422 with JSON paths, never a 500
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - the section's own imports
+from hypothesis import strategies as st  # noqa: E402
+
+try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
+    from tests import submission_strategies as gen
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    import submission_strategies as gen  # type: ignore[import-not-found, no-redef]
+
+_HOSTILE_NAME = "examples/hbo-ict-deeltijd"
+_HOSTILE_IR = luk_rules.load(EXAMPLES / "hbo-ict-deeltijd.luk").ir
+_REACHED: dict[str, int] = {}
+
+
+def _bodies() -> st.SearchStrategy[bytes]:
+    """Request bodies: valid submissions, submissions broken in one place, any JSON value,
+    and any bytes (broken UTF-8, truncated JSON)."""
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner,
+                                                                     max_size=4),
+        max_leaves=12)
+    return st.one_of(
+        gen.submissions(_HOSTILE_IR).map(lambda s: json.dumps(s).encode()),
+        gen.bad_submissions(_HOSTILE_IR).map(lambda b: json.dumps(b.document).encode()),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=200),
+        gen.submissions(_HOSTILE_IR).map(lambda s: json.dumps(s).encode()[:-7]),
+    )
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(body=_bodies(), endpoint=st.sampled_from(["decide", "verdict", "audit"]))
+def test_any_body_is_a_200_or_a_422_with_json_paths(client: TestClient, body: bytes,
+                                                    endpoint: str) -> None:
+    answer = client.post(f"/v1/rulesets/{_HOSTILE_NAME}/{endpoint}", content=body)
+    assert answer.status_code in (200, 422), (answer.status_code, answer.text)
+    found = answer.json()
+    if answer.status_code == 422:
+        assert found["errors"] and all(e["path"].startswith("$") and e["message"]
+                                       for e in found["errors"])
+    _REACHED[f"{endpoint} {answer.status_code}"] = _REACHED.get(
+        f"{endpoint} {answer.status_code}", 0) + 1
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(bodies=st.lists(_bodies(), min_size=1, max_size=6))
+def test_any_batch_gets_one_answer_a_line(client: TestClient, bodies: list[bytes]) -> None:
+    lines = [b.replace(b"\n", b" ").replace(b"\r", b" ") for b in bodies]
+    answer = client.post(f"/v1/rulesets/{_HOSTILE_NAME}/decide-batch",
+                         content=b"\n".join(lines) + b"\n")
+    assert answer.status_code == 200
+    got = [json.loads(line) for line in answer.text.splitlines()]
+    assert len(got) == sum(1 for line in lines if line.strip())
+    for out in got:
+        assert "case" in out or (out["line"] >= 1 and out["errors"][0]["path"].startswith("$"))
+        assert "error" not in out  # never an internal error
+
+
+def test_the_hostile_bodies_reach_both_answers() -> None:
+    """The generators reach a decision and a refusal on each endpoint (run after the
+    property above, in file order; measured, so that the property tests what it says)."""
+    if not _REACHED:
+        pytest.skip("run with the property test above")
+    for endpoint in ("decide", "verdict", "audit"):
+        assert _REACHED.get(f"{endpoint} 422", 0) >= 5, _REACHED
+    assert _REACHED.get("decide 200", 0) + _REACHED.get("verdict 200", 0) >= 5, _REACHED
