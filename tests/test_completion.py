@@ -4,7 +4,11 @@ tests/test_lsp.py asks the server itself through the protocol."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from luk_rules import pipeline
 from luk_rules.checks.resolve import SymbolTable
@@ -156,3 +160,35 @@ def test_what_cannot_be_followed_gets_none_and_everything_offers_all(
 def test_without_an_analysis_the_words_of_the_language_are_still_offered() -> None:
     found = complete('programme P "x"\n  form ', None)
     assert found is not None and {c.label for c in found} == FORMS
+
+
+# -- any text before the cursor: an answer (or None), never an exception
+
+
+_SHIPPED = sorted((Path(__file__).resolve().parent.parent / "rulesets").rglob("*.luk"))
+_TEXTS = [p.read_text(encoding="utf-8") for p in _SHIPPED]
+_SEEN: dict[str, int] = {}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(_TEXTS) - 1), cut=st.floats(0, 1),
+       tail=st.one_of(st.just(""), st.text(max_size=12),
+                      st.sampled_from([" ", "\n", "\n  ", ", ", " and ", ' "x', " # c", "("])))
+def test_any_text_before_the_cursor_gets_an_answer(which: int, cut: float, tail: str) -> None:
+    """A prefix of any shipped ruleset, cut anywhere, with anything typed after it: the
+    completion is None (offer everything) or candidates with labels, never an error."""
+    text = _TEXTS[which]
+    before = text[:int(len(text) * cut)] + tail
+    found = complete(before, None, ("whw", "wet-leeruitkomsten"))
+    kind = "none" if found is None else "empty" if not found else "candidates"
+    _SEEN[kind] = _SEEN.get(kind, 0) + 1
+    if found is not None:
+        assert all(c.label and c.kind for c in found)
+        assert len({(c.label, c.kind) for c in found}) == len(found)  # no duplicates
+
+
+def test_the_prefixes_reach_every_kind_of_answer() -> None:
+    """Measured reach of the property above (file order): all three kinds of answer."""
+    if not _SEEN:
+        pytest.skip("run with the property test above")
+    assert all(_SEEN.get(kind, 0) >= 10 for kind in ("none", "empty", "candidates")), _SEEN

@@ -31,10 +31,17 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("httpx")
 
 import jsonschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import luk_rules
 from luk_rules import serve
+
+try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
+    from tests import submission_strategies as gen
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    import submission_strategies as gen  # type: ignore[import-not-found, no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
@@ -878,14 +885,6 @@ def test_a_batch_still_coming_in_is_cut_off_at_the_shutdown_timeout(tmp_path: Pa
 
 
 # -- hostile inputs: whatever the body, a 200 or a 422 with JSON paths, never a 500
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402 - the section's own imports
-from hypothesis import strategies as st  # noqa: E402
-
-try:  # tests/ is a package when run with `python -m pytest`, a folder on sys.path otherwise
-    from tests import submission_strategies as gen
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    import submission_strategies as gen  # type: ignore[import-not-found, no-redef]
 
 _HOSTILE_NAME = "examples/hbo-ict-deeltijd"
 _HOSTILE_IR = luk_rules.load(EXAMPLES / "hbo-ict-deeltijd.luk").ir
