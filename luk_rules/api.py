@@ -18,7 +18,7 @@ from typing import Any
 from luk_rules import ir, pipeline
 from luk_rules.audit import Audit, AuditBuilder
 from luk_rules.compile.reader import Read
-from luk_rules.decide import Decision, Verdict, rule_sites, unreachable_sites
+from luk_rules.decide import Decision, DecisionBuilder, Verdict, rule_sites, unreachable_sites
 from luk_rules.diagnostics import Diagnostic, error
 from luk_rules.errors import RulesetError
 from luk_rules.i18n import Lang, msg
@@ -59,8 +59,8 @@ class Ruleset:
     def _setup(self, analysis: pipeline.Analysis, engine: str, chain: tuple[Path, ...]) -> None:
         compiled = pipeline.build(analysis)
         self._compiled = compiled
-        (self._runner, self._builder, self._reader,
-         self._read_builder) = pipeline.prepare(compiled, engine)
+        self._runner, self._reader, self._read_builder = pipeline.prepare(compiled, engine)
+        self._full_builder: DecisionBuilder | None = None
         self._auditor = AuditBuilder(compiled)
         self.engine = engine
         self.path = analysis.workspace.root
@@ -114,6 +114,17 @@ class Ruleset:
         if self._predecessor is None:
             return self._files
         return tuple(dict.fromkeys((*self._files, *self._predecessor[1].files)))
+
+    @property
+    def _builder(self) -> DecisionBuilder:
+        """The decision builder for a submission the fast reader does not take (one with
+        results, or anything unusual), made when first needed: most rulesets never need
+        it. Two threads at once may both make it, alike."""
+        builder = self._full_builder
+        if builder is None:
+            builder = self._full_builder = pipeline.decision_builder(self._compiled,
+                                                                     self._runner)
+        return builder
 
     @property
     def fields(self) -> tuple[str, ...]:

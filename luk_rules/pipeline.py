@@ -147,20 +147,22 @@ def engine_limits(analysis: Analysis, engine: str) -> list[Diagnostic]:
             for rule, message in dict.fromkeys(engine_limits_of(compiled.program, engine))]
 
 
-def prepare(compiled: Compiled, engine: str
-            ) -> tuple[Runner, DecisionBuilder, Reader, DecisionBuilder]:
-    """The engine runner, decision builder and fast submission reader for a compiled
-    ruleset (once per ruleset), and the decision builder for what the reader reads.
-
-    A decision's runner leaves out the rules that need input facts a submission never
-    has (:data:`exam.RECORD_ONLY`); that for what the reader reads also those that need
-    facts the reader never gives (:attr:`Reader.ABSENT`, the results of a submission).
-    """
+def prepare(compiled: Compiled, engine: str) -> tuple[Runner, Reader, DecisionBuilder]:
+    """The engine runner, the fast submission reader and the decision builder for what the
+    reader reads, for a compiled ruleset (once per ruleset): the builder's runner leaves
+    out the rules that need input facts a submission never has (:data:`exam.RECORD_ONLY`)
+    or the reader never gives (:attr:`Reader.ABSENT`, the results of a submission).
+    :func:`decision_builder` makes the builder for any other submission."""
     runner = make_runner(compiled.program, engine)
     reader = Reader(compiled)
-    deciding = without(runner, exam.RECORD_ONLY)
-    return (runner, DecisionBuilder(compiled, deciding), reader,
-            DecisionBuilder(compiled, without(deciding, reader.ABSENT)))
+    return runner, reader, DecisionBuilder(
+        compiled, without(runner, exam.RECORD_ONLY | reader.ABSENT))
+
+
+def decision_builder(compiled: Compiled, runner: Runner) -> DecisionBuilder:
+    """The decision builder for any submission (one the fast reader does not take): its
+    runner leaves out only the rules that need facts no submission has (an audit's)."""
+    return DecisionBuilder(compiled, without(runner, exam.RECORD_ONLY))
 
 
 def verdict(compiled: Compiled, runner: Runner, builder: DecisionBuilder,

@@ -862,10 +862,25 @@ class NativeRunner:
                     _simplified(everything[i], possible, fixed) or everything[i],
                     program.singletons))
                 for i in sorted(live)}
-        self._plain = _compile(program, live, False, fixed, loaded, label,
-                               absent=self.absent)
-        self.source = self._plain.source
         self._live, self._fixed, self._loaded = live, fixed, loaded
+        self._compiled_plain: _Compiled | None = None
+
+    @property
+    def _plain(self) -> _Compiled:
+        """The untraced program of the live rules, compiled when first needed (a runner
+        made only to be :meth:`focused` never needs it). Two threads asking at once may
+        both compile it, to the same program."""
+        plain = self._compiled_plain
+        if plain is None:
+            plain = _compile(self.program, self._live, False, self._fixed, self._loaded,
+                             program_label(self.program), absent=self.absent)
+            self._compiled_plain = plain
+        return plain
+
+    @property
+    def source(self) -> str:
+        """The generated Python source of the untraced program (for reading and tests)."""
+        return self._plain.source
 
     def without(self, absent: AbstractSet[str]) -> NativeRunner:
         """A runner for input facts that never hold a fact of the ``absent`` predicates:
