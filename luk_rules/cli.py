@@ -269,6 +269,13 @@ def _parser(lang: Lang = "en") -> argparse.ArgumentParser:
         "instead of in local processes, with the same report; CASES may then also be URLs "
         "the workers read (file:// on a shared file system, s3://, ...). Needs the `dask` "
         "extra: pip install 'luk-rules[dask]'"), lang))
+    diff.add_argument("--storage-option", type=_storage_option(lang), action="append",
+                      default=[], metavar="KEY=VALUE", help=_help(msg(
+                          "an option for fsspec when the workers read URLs (with "
+                          "--scheduler), such as anon=true for a public s3:// bucket or "
+                          "endpoint_url=https://... for another S3 store; VALUE is read as "
+                          "JSON when it is JSON (true, 3, an object), else as text; "
+                          "repeatable"), lang))
     diff.add_argument("--max-invalid", type=_count(lang), default=0, metavar="N", help=_help(msg(
         "cases invalid under both rulesets (not compared) to accept (default 0); more is an "
         "error, exit 2"), lang))
@@ -697,6 +704,20 @@ def _count(lang: Lang) -> Callable[[str], int]:
     return count
 
 
+def _storage_option(lang: Lang) -> Callable[[str], tuple[str, object]]:
+    """``KEY=VALUE``: the value as JSON when it parses as JSON, else as text."""
+    def option(text: str) -> tuple[str, object]:
+        key, equals, value = text.partition("=")
+        if not equals or not key.strip() or key != key.strip():
+            raise argparse.ArgumentTypeError(say(msg(
+                "{value} is not KEY=VALUE", value=repr(text)), lang))
+        try:
+            return key, json.loads(value)
+        except ValueError:
+            return key, value
+    return option
+
+
 def _seconds(lang: Lang) -> Callable[[str], float]:
     def seconds(text: str) -> float:
         try:
@@ -839,6 +860,10 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
         if not Path(path).exists() and not (cluster and distributed.is_url(path)):
             _complain("diff", msg("{path}: no such file or folder", path=path), lang)
             return EXIT_USAGE
+    if args.storage_option and not cluster:
+        _complain("diff", msg("--storage-option is for the URLs the workers of a Dask cluster "
+                              "read: give --scheduler too"), lang)
+        return EXIT_USAGE
     if cluster and args.jobs is not None:
         _complain("diff", msg("--jobs and --scheduler cannot be used together: with "
                               "--scheduler the cluster's workers decide the cases"), lang)
@@ -856,7 +881,7 @@ def _diff_run(args: argparse.Namespace, progress: _Progress) -> int:
             client = distributed.connect(args.scheduler)
         result = impact.compare(args.before, args.after, args.cases, jobs=jobs,
                                 engine=args.engine, progress=progress, roots=args.roots,
-                                client=client)
+                                client=client, storage_options=dict(args.storage_option))
     except RulesetError as exc:
         progress.close()
         _print_errors(exc, lang)

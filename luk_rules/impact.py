@@ -1065,7 +1065,8 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
             jobs: int = 1, engine: str = "native",
             progress: Callable[[int], None] | None = None,
             roots: Iterable[str | os.PathLike[str]] = (),
-            client: object | None = None) -> Impact:
+            client: object | None = None,
+            storage_options: Mapping[str, Any] | None = None) -> Impact:
     """Decide every case under both rulesets and report what changed.
 
     ``cases`` are paths (files and folders of ``.json`` / ``.jsonl``) or
@@ -1077,22 +1078,28 @@ def compare(before: str | os.PathLike[str], after: str | os.PathLike[str],
 
     With ``client`` (a ``dask.distributed.Client``) the workers of its Dask cluster decide
     the cases instead (``jobs`` does not count), and ``cases`` may also be URLs the workers
-    read (``s3://bucket/cases/``): see :func:`luk_rules.distributed.compare`, which gives the
-    same :class:`Impact`. Needs the ``dask`` extra.
+    read (``s3://bucket/cases/``, with fsspec's ``storage_options``): see
+    :func:`luk_rules.distributed.compare`, which gives the same :class:`Impact`. Needs the
+    ``dask`` extra.
 
     Raises:
         RulesetError: when either ruleset is invalid.
         LukError: when a case path does not exist or is neither a file nor a folder.
+        ValueError: for ``storage_options`` without ``client``.
 
     Example:
         >>> impact = compare("before.luk", "after.luk", ["past-cases/"])  # doctest: +SKIP
         >>> impact.to_dict()["summary"]["changed"]  # doctest: +SKIP
     """
+    if client is None and storage_options:
+        raise ValueError("storage_options are for the URLs a Dask cluster's workers read: "
+                         "give client= too")
     if client is not None:
         from luk_rules import distributed  # only now: Dask is an extra (`luk-rules[dask]`)
 
         return distributed.compare(before, after, cases, client=client, engine=engine,
-                                   progress=progress, roots=roots)
+                                   progress=progress, roots=roots,
+                                   storage_options=storage_options)
     results = decide_all(before, after, _raw_cases(cases), jobs=jobs, engine=engine,
                          progress=progress, roots=roots)
     try:

@@ -368,3 +368,72 @@ def test_an_interrupt_cancels_the_partitions_in_flight(client: Any, tmp_path: Pa
     while _luk_diff_tasks(client) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _luk_diff_tasks(client) == []
+
+
+@needs_dask
+def test_storage_options_go_from_the_command_line_to_the_cluster_run(
+        client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`luk diff --storage-option KEY=VALUE` (repeatable; VALUE as JSON when it is JSON)
+    reaches `distributed.compare` as fsspec's storage options, and the run's report is the
+    same as without them."""
+    from luk_rules import cli
+
+    seen: list[Any] = []
+    original = distributed.compare
+
+    def recording(*args: Any, **kwargs: Any) -> Impact:
+        seen.append(kwargs.get("storage_options"))
+        return original(*args, **{**kwargs, "storage_options": None})  # local paths here
+
+    monkeypatch.setattr(distributed, "compare", recording)
+    common = ["diff", str(VOLTIJD), str(WHAT_IF), str(PAST), "--format", "json",
+              "--scheduler", client.scheduler.address]
+    code = cli.main([*common, "--storage-option", "anon=true", "--storage-option",
+                     'client_kwargs={"region_name": "eu-west-1"}', "--storage-option",
+                     "endpoint_url=https://s3.example.org"])
+    with_options = capsys.readouterr().out
+    assert seen == [{"anon": True, "client_kwargs": {"region_name": "eu-west-1"},
+                     "endpoint_url": "https://s3.example.org"}]
+    assert code == cli.main(common) == 1
+    assert capsys.readouterr().out == with_options
+
+
+def test_the_workers_read_urls_with_the_storage_options(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What a worker does with a partition of a URL: fsspec opens it with the options."""
+    pytest.importorskip("fsspec")
+    import fsspec
+
+    corpus = tmp_path / "cases.jsonl"
+    corpus.write_text((PAST / "bouwkunde-voltijd.jsonl").read_text("utf-8"), "utf-8")
+    opened: list[dict[str, Any]] = []
+    real_open = fsspec.open
+
+    def recording(url: str, mode: str = "rb", **options: Any) -> Any:
+        opened.append(options)
+        return real_open(url, mode)
+
+    monkeypatch.setattr(fsspec, "open", recording)
+    options = {"anon": True, "client_kwargs": {"region_name": "eu-west-1"}}
+    cases = list(distributed.slice_cases(distributed.Slice(url_of(corpus), True), options))
+    assert cases and opened == [options]
+    assert distributed.count_lines(url_of(corpus), 0, 1 << 20, options) == len(
+        corpus.read_bytes().splitlines())
+    assert opened[-1] == options
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--storage-option", "anon=true"], "--storage-option is for the URLs the workers"),
+    (["--storage-option", "anon", "--scheduler", "tcp://127.0.0.1:1"], "'anon' is not KEY=VALUE"),
+    (["--storage-option", "=1", "--scheduler", "tcp://127.0.0.1:1"], "'=1' is not KEY=VALUE"),
+])
+def test_a_wrong_storage_option_is_exit_2_in_one_line(args: list[str], message: str) -> None:
+    result = luk("diff", str(VOLTIJD), str(WHAT_IF), str(PAST), *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_storage_options_without_a_cluster_are_refused() -> None:
+    with pytest.raises(ValueError, match="give client= too"):
+        compare(VOLTIJD, WHAT_IF, [PAST], storage_options={"anon": True})
