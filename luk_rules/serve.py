@@ -814,8 +814,10 @@ class AccessLog:
     """Structured access logs: after every HTTP request, one JSON object on one line on
     the logger ``luk_rules.serve.access`` (level INFO): ``time`` (UTC, ISO 8601),
     ``method``, ``path``, ``query``, ``status``, ``bytes`` (of the body sent), ``ms`` (from
-    the request to the last byte) and ``client`` (``host:port``). A request that ended
-    in an internal error is logged with status 500."""
+    the request to the last byte), ``client`` (``host:port``) and ``complete`` (whether
+    the answer was sent to its end: false for a batch cut off, by a client that left, an
+    internal error after it began or the shutdown timeout). A request that ended in an
+    internal error before its answer began is logged with status 500."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -825,14 +827,15 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status, size = 500, 0
+        status, size, complete = 500, 0, False
 
         async def sending(message: AsgiMessage) -> None:
-            nonlocal status, size
+            nonlocal status, size, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
             await send(message)
 
         try:
@@ -847,6 +850,7 @@ class AccessLog:
                     "status": status, "bytes": size,
                     "ms": round((time.perf_counter() - start) * 1000, 2),
                     "client": f"{client[0]}:{client[1]}" if client else None,
+                    "complete": complete,
                 }, separators=(",", ":")))
 
 

@@ -406,11 +406,15 @@ def test_a_client_that_goes_away_stops_the_batch(
         with anyio.fail_after(20):
             await app(_scope(BATCH), receive, send)
 
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING), caplog.at_level(
+            logging.INFO, logger="luk_rules.serve.access"):
         anyio.run(main)
     assert len(decided) <= (100 if len(chunks) > 1 else 400)
     assert not any(m.get("more_body") is False for m in sent)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    [access] = [json.loads(r.getMessage()) for r in caplog.records
+                if r.name == "luk_rules.serve.access"]
+    assert (access["status"], access["complete"]) == (200, False)  # the log says it was cut
     if len(chunks) == 1:
         assert files.opened
     assert all(f.closed for f in files.opened)
@@ -707,8 +711,8 @@ def test_every_request_is_one_json_line_in_the_access_log(
         client.get("/v1/rulesets/no-such-ruleset")
     lines = [json.loads(r.getMessage()) for r in caplog.records
              if r.name == "luk_rules.serve.access"]
-    assert [(x["method"], x["path"], x["status"]) for x in lines] == [
-        ("GET", "/healthz", 200), ("GET", "/v1/rulesets/no-such-ruleset", 404)]
+    assert [(x["method"], x["path"], x["status"], x["complete"]) for x in lines] == [
+        ("GET", "/healthz", 200, True), ("GET", "/v1/rulesets/no-such-ruleset", 404, True)]
     assert all(x["bytes"] > 0 and x["ms"] >= 0 and x["time"].endswith("+00:00")
                for x in lines)
 
