@@ -685,23 +685,23 @@ def _whole(text: str, lang: Lang) -> int:
 
 
 def _positive(lang: Lang) -> Callable[[str], int]:
-    def positive(text: str) -> int:
-        value = _whole(text, lang)
-        if value < 1:
-            raise argparse.ArgumentTypeError(say(msg(
-                "{value} is not at least 1", value=repr(text)), lang))
-        return value
-    return positive
+    return _at_least(1, lang)
 
 
 def _count(lang: Lang) -> Callable[[str], int]:
-    def count(text: str) -> int:
+    return _at_least(0, lang)
+
+
+def _at_least(least: int, lang: Lang) -> Callable[[str], int]:
+    """A whole number of at least ``least`` (0 or 1), else a message in ``lang``."""
+    def number(text: str) -> int:
         value = _whole(text, lang)
-        if value < 0:
-            raise argparse.ArgumentTypeError(say(msg(
-                "{value} is negative", value=repr(text)), lang))
+        if value < least:
+            raise argparse.ArgumentTypeError(say(
+                msg("{value} is negative", value=repr(text)) if least == 0 else
+                msg("{value} is not at least 1", value=repr(text)), lang))
         return value
-    return count
+    return number
 
 
 def _storage_option(lang: Lang) -> Callable[[str], tuple[str, object]]:

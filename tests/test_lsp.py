@@ -192,40 +192,38 @@ def test_ranges_count_utf16_code_units(client: Client, tmp_path: Path) -> None:
     assert nope[0]["range"]["end"] == {"line": 3, "character": column + 2 + 4}
 
 
-def test_hover_a_unit_gives_its_title_credits_and_outcomes(client: Client) -> None:
-    text = BK_DEELTIJD.read_text(encoding="utf-8")
-    uri = client.open(BK_DEELTIJD)
+def _opened(client: Client, path: Path) -> tuple[str, str]:
+    """Open ``path`` in the server and wait for its diagnostics: its text and URI."""
+    uri = client.open(path)
     client.diagnostics(uri)
+    return path.read_text(encoding="utf-8"), uri
+
+
+def _hover(client: Client, path: Path, needle: str, offset: int) -> str:
+    """What the server says on hovering ``offset`` characters into ``needle`` in ``path``."""
+    text, uri = _opened(client, path)
     hover = client.request("textDocument/hover", {
-        "textDocument": {"uri": uri},
-        "position": _position(BK_DEELTIJD, text, "assesses BK-ONT", 11)})
-    value = hover["contents"]["value"]
+        "textDocument": {"uri": uri}, "position": _position(path, text, needle, offset)})
+    value: str = hover["contents"]["value"]
+    return value
+
+
+def test_hover_a_unit_gives_its_title_credits_and_outcomes(client: Client) -> None:
+    value = _hover(client, BK_DEELTIJD, "assesses BK-ONT", 11)
     assert "Bouwkundig ontwerpen" in value
     assert "BK-ONT.1" in value
     assert re.search(r"\d+ credits", value)
 
 
 def test_hover_a_law_regime_gives_its_basis_and_status(client: Client) -> None:
-    text = BK_DEELTIJD.read_text(encoding="utf-8")
-    uri = client.open(BK_DEELTIJD)
-    client.diagnostics(uri)
-    hover = client.request("textDocument/hover", {
-        "textDocument": {"uri": uri},
-        "position": _position(BK_DEELTIJD, text, "wet-leeruitkomsten", 1)})
-    value = hover["contents"]["value"]
+    value = _hover(client, BK_DEELTIJD, "wet-leeruitkomsten", 1)
     assert "regime wet-leeruitkomsten" in value
     assert "Kamerstuk 36 136" in value
     assert "status: enacted" in value
 
 
 def test_hover_a_law_clause_gives_its_citation_and_status(client: Client) -> None:
-    law = ROOT / "rulesets" / "law" / "wet-leeruitkomsten.luk"
-    text = law.read_text(encoding="utf-8")
-    uri = client.open(law)
-    client.diagnostics(uri)
-    hover = client.request("textDocument/hover", {
-        "textDocument": {"uri": uri}, "position": _position(law, text, "permit", 1)})
-    value = hover["contents"]["value"]
+    value = _hover(client, ROOT / "rulesets" / "law" / "wet-leeruitkomsten.luk", "permit", 1)
     assert "basis: WHW art. 7.3" in value
     assert "status: enacted" in value
 
@@ -243,9 +241,7 @@ def test_go_to_a_unit_defined_in_an_included_file(client: Client) -> None:
 
 
 def test_go_to_a_law_regime(client: Client) -> None:
-    text = BK_DEELTIJD.read_text(encoding="utf-8")
-    uri = client.open(BK_DEELTIJD)
-    client.diagnostics(uri)
+    text, uri = _opened(client, BK_DEELTIJD)
     found = client.request("textDocument/definition", {
         "textDocument": {"uri": uri},
         "position": _position(BK_DEELTIJD, text, "wet-leeruitkomsten")})
@@ -489,13 +485,7 @@ def test_diagnostics_in_the_clients_language(tmp_path: Path) -> None:
                              "position": _position(path, BROKEN, "  portfolio")})
         assert {i["detail"] for i in clauses["items"]} == {"sleutelwoord"}
         # A law clause's basis and reading, in Dutch where the law file gives them so.
-        law = ROOT / "rulesets" / "law" / "whw.luk"
-        text = law.read_text(encoding="utf-8")
-        law_uri = nl.open(law)
-        nl.diagnostics(law_uri)
-        at = _position(law, text, "allow combination B", 1)
-        value = nl.request("textDocument/hover", {"textDocument": {"uri": law_uri},
-                                                  "position": at})["contents"]["value"]
+        value = _hover(nl, ROOT / "rulesets" / "law" / "whw.luk", "allow combination B", 1)
         assert "WHW art. 7.3 en 7.13 (de OER regelt hoe tentamens worden afgelegd)" in value
         assert "elders leren (B) of alleen bewijs (C)" in value
     finally:
