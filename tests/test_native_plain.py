@@ -231,3 +231,56 @@ def test_reordering_keeps_what_negations_counts_and_sums_mean() -> None:
     assert derived["many"] == {("a", 2)}
     assert derived["sum"] == {("a", 3), ("b", 2)}
     assert derived["late"] == {("a",)}
+
+
+def test_rules_run_on_each_new_fact_derive_what_a_later_loop_would() -> None:
+    """A rule matching the facts of a predicate that one earlier rule alone derives runs
+    inside that rule, on each new fact, when all else it reads is complete by then; not
+    when the predicate has two rules, when it reads the predicate again, or when a
+    negation before the atom shares its variables. Constants, repeated variables, chains
+    of such rules, a one-fact input and sums give what the traced program gives."""
+    x, y, n, s = Var("X"), Var("Y"), Var("N"), Var("S")
+    program = Program.build([
+        Rule("mid", Atom("mid", (x, y)), (Atom("in", (x,)), Atom("pair", (x, y))), CITE),
+        Rule("big", Atom("big", (x,)), (Atom("mid", (x, y)), Test(y, ">", 1)), CITE),
+        Rule("same", Atom("same", (x,)), (Atom("mid", (x, x)),), CITE),
+        Rule("one", Atom("one-of", (x,)), (Atom("mid", (x, 1)),), CITE),
+        Rule("chain", Atom("chain", (x,)), (Atom("big", (x,)), Atom("in", (x,))), CITE),
+        Rule("chain2", Atom("chain2", (x, y)), (Atom("chain", (x,)), Atom("day", (y,))), CITE),
+        Rule("unblocked", Atom("unblocked", (x,)),
+             (Atom("in", (x,)), Neg(Atom("blocked", (y,))), Atom("mid", (x, y))), CITE),
+        Rule("sums", Atom("sums", (x, s)),
+             (Atom("mid", (x, _)), Aggregate("sum", Atom("weight", (x, _, n)), s, n)), CITE),
+        Rule("self", Atom("self", (x,)), (Atom("mid", (x, y)), Atom("mid", (y, x))), CITE),
+        Rule("twice-a", Atom("twice", (x,)), (Atom("in", (x,)),), CITE),
+        Rule("twice-b", Atom("twice", (x,)), (Atom("pair", (_, x)),), CITE),
+        Rule("of-twice", Atom("of-twice", (x,)), (Atom("twice", (x,)),), CITE),
+    ], [], ["in", "pair", "blocked", "weight", "day"], singletons=["day"])
+    source = make_runner(program)._plain.source  # type: ignore[attr-defined]
+    pushed = {line.split(":")[0].strip() for line in source.splitlines()
+              if line.endswith("(on each new fact)")}
+    names = {f"# rule {i}": rule.name for i, rule in enumerate(program.rules)}
+    assert {names[p] for p in pushed} == {"big", "same", "one", "chain", "chain2", "sums"}
+    for facts in ({"in": [(5,), (6,), (1,)], "pair": [(5, 2), (5, 1), (6, 6), (1, 1), (6, 5)],
+                   "blocked": [(2,)], "weight": [(5, 1, 3), (5, 2, 4)], "day": [(9,)]},
+                  {"in": [(5,)], "pair": [(5, 1)], "blocked": [], "weight": [], "day": []},
+                  {}):
+        _same(program, facts)
+    derived = _same(program, {"in": [(5,), (6,)], "pair": [(5, 2), (6, 5), (5, 6)],
+                              "blocked": [(2,)], "weight": [(5, 1, 3)], "day": [(9,)]})
+    assert derived["big"] == {(5,), (6,)} and derived["chain2"] == {(5, 9), (6, 9)}
+    assert "unblocked" not in derived  # some blocked(Y) exists, whatever Y
+    assert derived["sums"] == {(5, 3), (6, 0)}
+    assert derived["self"] == {(5,), (6,)}
+    assert "same" not in derived and "one-of" not in derived
+    assert derived["of-twice"] == {(5,), (6,), (2,)}
+
+
+def test_a_decision_runs_rules_on_each_new_fact() -> None:
+    """The shipped programmes reach the rules run on each new fact (what the test above
+    checks in general): the evidence checks run on each valid item as it is derived."""
+    rs = luk_rules.load(ROOT / "rulesets" / "examples" / "hbo-ict-deeltijd.luk")
+    verdicter = rs._read_builder.verdicter
+    source = verdicter._compiled.source  # type: ignore[union-attr]
+    assert "# rule 0: valid-evidence\n" in source
+    assert source.count("(on each new fact)") >= 10

@@ -80,11 +80,15 @@ class _Layout:
     """Numbers the fact stores and the indexes the rules need.
 
     ``fixed`` are the predicates whose facts are known when the program is compiled
-    (read from constants, never stored per run), with those facts.
+    (read from constants, never stored per run), with those facts; ``singles`` the input
+    predicates with at most one fact that no rule derives: an untraced program reads
+    that fact's fields into variables once, after loading.
     """
 
-    def __init__(self, fixed: Mapping[str, tuple[Args, ...]]) -> None:
+    def __init__(self, fixed: Mapping[str, tuple[Args, ...]],
+                 singles: AbstractSet[str] = frozenset()) -> None:
         self.fixed = fixed
+        self.singles = singles
         self.preds: dict[str, int] = {}
         self.indexes: dict[tuple[str, Positions], int] = {}
 
@@ -114,6 +118,7 @@ class _Shared:
         self.const_names: dict[tuple[type, Any], str] = {}
         self.fixed_names: dict[tuple[str, Positions], str] = {}
         self.prelude: list[str] = []
+        self.unpacked: dict[str, int] = {}  # the one-fact predicates read, with their arity
         self.counter = 0
 
     def const(self, value: Any) -> str:
@@ -146,6 +151,23 @@ class _Shared:
         self.prelude.append(f"    s{number} = {{}}")
         return f"s{number}"
 
+    def single(self, pred: str, arity: int) -> list[str]:
+        """The variables holding the fields of the one fact of ``pred`` (see
+        :meth:`unpacking`)."""
+        number = self.layout.pred(pred)
+        self.unpacked[pred] = arity
+        return [f"u{number}_{p}" for p in range(arity)]
+
+    def unpacking(self) -> list[str]:
+        """The lines that read the one-fact predicates' facts into their variables: a
+        run's input has at most one fact of each (more is an error in the input)."""
+        lines = []
+        for pred, arity in sorted(self.unpacked.items()):
+            names = self.single(pred, arity)
+            target = "(" + "".join(name + ", " for name in names) + ")"
+            lines.append(f"    if {self.store(pred)}: {target}, = {self.store(pred)}")
+        return lines
+
     def index(self, pred: str, positions: Positions) -> str:
         number = self.layout.index(pred, positions)
         self.prelude.append(f"    ix{number} = {{}}")
@@ -161,7 +183,8 @@ class _Generator:
 
     def __init__(self, shared: _Shared, rule_index: int, rule: Rule, trace: bool,
                  head_indexes: Iterable[Positions], depth: int = 1,
-                 recursive: bool = False) -> None:
+                 recursive: bool = False, pushes: _Pushes | None = None,
+                 wanted: Mapping[str, list[Positions]] | None = None) -> None:
         self.shared = shared
         self.layout = shared.layout
         self.rule_index = rule_index
@@ -176,6 +199,8 @@ class _Generator:
         self.base = depth
         self.segment_start = 0
         self.recursive = recursive
+        self.pushes: _Pushes = pushes or {}
+        self.wanted: Mapping[str, list[Positions]] = wanted or {}
 
     def const(self, value: Any) -> str:
         return self.shared.const(value)
@@ -249,7 +274,24 @@ class _Generator:
             return f"{whole} in {self.shared.store(pred)}"
         return f"{key} in {self.shared.index(pred, positions)}"
 
+    def bind(self, atom: Atom, terms: Sequence[str]) -> None:
+        """Start with ``atom`` matched by the fact whose fields are ``terms`` (expressions):
+        its variables bound to them, its constants and repeated variables tested."""
+        for arg, value in zip(atom.args, terms, strict=True):
+            if isinstance(arg, Var) and arg.name == "_":
+                continue
+            if isinstance(arg, Var) and arg.name not in self.vars:
+                self.vars[arg.name] = value
+                continue
+            self.emit(f"if {value} == {self.term(arg)}:")
+            self.depth += 1
+
     def positive(self, lit: Atom) -> None:
+        if not self.trace and lit.pred in self.layout.singles:
+            self.emit(f"if {self.shared.store(lit.pred)}:")
+            self.depth += 1
+            self.bind(lit, self.shared.single(lit.pred, len(lit.args)))
+            return
         positions, key, new, equal = self.key(lit, binding=True)
         if not new and not equal and not self.trace:
             # Nothing to bind: whether a fact matches is all that counts.
@@ -357,7 +399,8 @@ class _Generator:
         terms = [self.term(a) for a in self.rule.head.args]
         args = "(" + "".join(t + ", " for t in terms) + ")"
         facts = self.shared.store(self.rule.head.pred)
-        if not self.trace and not self.head_indexes:
+        pushed = () if self.trace else self.pushes.get(self.rule_index, ())
+        if not self.trace and not self.head_indexes and not pushed:
             self.emit(f"{facts}[{args}] = None")  # a fact derived again stays where it is
             return
         head = self.fresh("h")
@@ -372,6 +415,13 @@ class _Generator:
             self.emit(f"{rows} = {ix}.get({key})")
             self.emit(f"if {rows} is None: {ix}[{key}] = [{head}]")
             self.emit(f"else: {rows}.append({head})")
+        for push in pushed:  # the rules that match the new fact, run on it now
+            self.emit(f"# rule {push.index}: {_comment(push.rest.name)} (on each new fact)")
+            consumer = _Generator(self.shared, push.index, push.rest, False,
+                                  self.wanted.get(push.rest.head.pred, ()), self.depth,
+                                  pushes=self.pushes, wanted=self.wanted)
+            consumer.bind(push.atom, terms)
+            self.lines.extend(consumer.block())
         self.depth -= 1
         if self.trace:
             pieces = []
@@ -387,6 +437,85 @@ class _Generator:
             used = "(" + "".join(p + ", " for p in pieces) + ")"
             head_pred = self.const(self.rule.head.pred)
             self.emit(f"log.append((({head_pred}, {head}), {self.rule_index}, {used}))")
+
+
+@attrs.frozen
+class _Push:
+    """A rule run inside the one rule that derives the predicate of one of its atoms:
+    each time that rule derives a new fact, ``rest`` (the rule without ``atom``) runs with
+    ``atom`` matched by it, rather than in a loop over every fact later."""
+
+    index: int
+    rest: Rule
+    atom: Atom
+
+
+_Pushes = Mapping[int, tuple[_Push, ...]]
+"""The rules run inside each rule (by the index of the rule that derives their facts)."""
+
+
+def _push_plan(rules: Mapping[int, Rule], schedule: Schedule,
+               stored: AbstractSet[str]) -> dict[int, tuple[_Push, ...]]:
+    """Which rules of an untraced program run inside another (see :class:`_Push`).
+
+    A rule runs inside rule P when one of its atoms reads a predicate that P alone
+    derives (no input or static fact, no recursion), nothing else in it reads that
+    predicate, and everything else it reads is complete before P runs: then matching
+    each of P's new facts at once derives what a loop over all of them would, later.
+    The atom must be able to come first (no negation, count or test before it shares
+    its variables), and the nested code stays within :data:`_MAX_NESTING` levels.
+    ``stored`` are the predicates with facts of their own (inputs, static facts).
+    """
+    position: dict[int, int] = {}
+    plain: set[int] = set()
+    for at, (recursive, members) in enumerate(schedule):
+        for offset, i in enumerate(members):
+            position[i] = at * 1_000_000 + (0 if recursive else offset)
+            if not recursive:
+                plain.add(i)
+    producers: dict[str, list[int]] = {}
+    for i in position:
+        producers.setdefault(rules[i].head.pred, []).append(i)
+
+    def complete_before(pred: str | None, rule: int) -> bool:
+        return all(position[p] < runs_at[rule] for p in producers.get(pred or "", ()))
+
+    plan: dict[int, list[_Push]] = {}
+    levels = {i: len(rule.body) for i, rule in rules.items()}
+    runs_at = dict(position)  # when a rule's code runs: its host's place, if pushed
+    for i in sorted(plain, key=position.__getitem__):
+        rule = rules[i]
+        for at, atom in enumerate(rule.body):
+            if not isinstance(atom, Atom) or atom.pred in stored:
+                continue
+            into = producers.get(atom.pred, [])
+            if len(into) != 1 or into[0] not in plain or position[into[0]] >= position[i]:
+                continue
+            source = into[0]
+            others = rule.body[:at] + rule.body[at + 1:]
+            seen: set[str] = set()
+            tests = 0  # constants and repeated variables of the atom: tests when it is bound
+            for arg in atom.args:
+                if isinstance(arg, Var) and arg.name == "_":
+                    continue
+                if not isinstance(arg, Var) or arg.name in seen:
+                    tests += 1
+                else:
+                    seen.add(arg.name)
+            depth = levels[source] + 1 + len(others) + tests
+            if (depth > _MAX_NESTING
+                    or any(_reads(lit) == atom.pred for lit in others)
+                    or any(not isinstance(lit, Atom) and _variables(lit) & atom.variables()
+                           for lit in rule.body[:at])
+                    or not all(complete_before(_reads(lit), source) for lit in others)):
+                continue
+            rest = _filters_first(attrs.evolve(rule, body=(atom, *others)))
+            rest = attrs.evolve(rest, body=tuple(lit for lit in rest.body if lit is not atom))
+            plan.setdefault(source, []).append(_Push(i, rest, atom))
+            levels[i] = depth
+            runs_at[i] = runs_at[source]
+            break
+    return {i: tuple(pushes) for i, pushes in plan.items()}
 
 
 Schedule = list[tuple[bool, tuple[int, ...]]]
@@ -437,17 +566,27 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
     ``first`` (rules that read only what they and the inputs derive), the program is
     compiled in two parts: those rules, then the others (see :class:`_Compiled`).
     """
-    layout = _Layout(fixed)
+    derived = {rule.head.pred for rule in program.rules}
+    layout = _Layout(fixed, program.singletons - derived - fixed.keys() - loaded.keys())
     for pred in sorted(program.inputs):
         if pred not in fixed:
             layout.pred(pred)
     parts = [rules] if first is None else [
         {i: r for i, r in rules.items() if i in first},
         {i: r for i, r in rules.items() if i not in first}]
+    stored = set(program.inputs) | fixed.keys() | loaded.keys()
+    plans: list[_Pushes] = [
+        {} if trace else _push_plan(part, _schedule(program, part), stored) for part in parts]
     # First pass: learn every index the rule bodies need (the first part's, then all).
-    for part in parts:
+    for part, plan in zip(parts, plans, strict=True):
+        pushed = {push.index: push for found in plan.values() for push in found}
         for i, rule in part.items():
-            _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
+            if i in pushed:
+                generator = _Generator(_Shared(layout), i, pushed[i].rest, trace, ())
+                generator.bind(pushed[i].atom, [f"p{n}" for n in range(len(pushed[i].atom.args))])
+                generator.block()
+            else:
+                _Generator(_Shared(layout), i, rule, trace, head_indexes=()).block()
         if part is parts[0]:
             wanted_first = layout.wanted()
     wanted = layout.wanted()
@@ -456,6 +595,7 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
     preludes: list[list[str]] = []
     for n, part in enumerate(parts):
         shared.prelude = []
+        shared.unpacked = {}
         body: list[str] = []
         if n == 0:
             for pred in sorted(program.inputs):
@@ -468,7 +608,9 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
                 if pred in done:
                     later = [p for p in indexes if p not in wanted_first.get(pred, ())]
                     body.extend(_indexed(shared, pred, later))
-        body.extend(_rules(shared, program, part, trace, wanted if n else wanted_first))
+        lines = _rules(shared, program, part, trace, wanted if n else wanted_first, plans[n])
+        body.extend(shared.unpacking())
+        body.extend(lines)
         bodies.append(body)
         preludes.append(list(dict.fromkeys(shared.prelude)))
     stores = [f"s{n}" for n in range(len(layout.preds))]
@@ -514,10 +656,13 @@ def _compile(program: Program, rules: Mapping[int, Rule], trace: bool,
 
 
 def _rules(shared: _Shared, program: Program, rules: Mapping[int, Rule], trace: bool,
-           wanted: Mapping[str, list[Positions]]) -> list[str]:
-    """The lines of ``rules``, in evaluation order."""
+           wanted: Mapping[str, list[Positions]], pushes: _Pushes) -> list[str]:
+    """The lines of ``rules``, in evaluation order; a rule of ``pushes`` runs inside the
+    rule that derives what it matches."""
     body: list[str] = []
-    for recursive, members in _schedule(program, rules):
+    inside = {push.index for found in pushes.values() for push in found}
+    for recursive, all_members in _schedule(program, rules):
+        members = tuple(i for i in all_members if i not in inside)
         depth = 1
         heads = [shared.store(rules[i].head.pred) for i in members]
         size = " + ".join(f"len({s})" for s in dict.fromkeys(heads))
@@ -530,7 +675,7 @@ def _rules(shared: _Shared, program: Program, rules: Mapping[int, Rule], trace: 
             pad = "    " * depth
             body.append(f"{pad}# rule {i}: {_comment(rule.name)}")
             body.extend(_Generator(shared, i, rule, trace, wanted.get(rule.head.pred, ()),
-                                   depth, recursive).block())
+                                   depth, recursive, pushes, wanted).block())
         if recursive:
             body.append(f"        if {size} == before:")
             body.append("            break")
@@ -897,6 +1042,8 @@ class NativeRunner:
     def run(self, facts: FactSet, *, trace: bool = False) -> Derivation:
         """Derive every fact that follows from the input facts.
 
+        The input has at most one fact of each of the program's one-fact predicates
+        (:attr:`Program.singletons`); more is an error (ValueError) when untraced.
         Safe to call from several threads at once: a run touches only its own state.
         """
         if not trace:
