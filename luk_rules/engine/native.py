@@ -12,7 +12,11 @@ source, so a ruleset cannot inject code.
 The function that runs without a trace is specialised to the program: what follows
 from the ruleset alone (the static facts, and the rules that read nothing else) is
 derived once, when the runner is made, and shared read-only by every run; a rule that
-can never fire (it needs facts nothing gives) is left out. The traced function runs
+can never fire (it needs facts nothing gives) is left out; the fields of a one-fact
+input (the submission's own fact) are read into variables once; and a rule that matches
+the facts of a predicate one earlier rule alone derives runs inside that rule, on each
+new fact as it is derived, rather than in a loop over all of them later (when all else
+it reads is complete by then, so it derives the same). The traced function runs
 every rule, so that proofs and the rules fired are complete. Both derive the same
 facts.
 
