@@ -174,6 +174,99 @@ def profile(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]],
     stats.sort_stats("cumulative").print_stats(20)
 
 
+def _per_case(repeat: int, fn: Callable[[Any], object], items: Sequence[Any]) -> float:
+    """The best of ``repeat`` runs of ``fn`` over ``items``, in µs per item."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        for item in items:
+            fn(item)
+        best = min(best, time.perf_counter() - start)
+    return best / max(len(items), 1) * 1e6
+
+
+def _slope(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The least-squares line through ``points``: (value at 0, increase per 1)."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    spread = sum((x - mean_x) ** 2 for x, _ in points) or 1.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return mean_y - slope * mean_x, slope
+
+
+def parts(ruleset: luk_rules.Ruleset, cases: Sequence[dict[str, Any]], repeat: int) -> None:
+    """Where a decision's time goes: each part timed alone, then by number of items.
+
+    Reads the ruleset's internals (its fast reader, runners and builders): this is a
+    measurement of them, not a use of the API.
+    """
+    reader, builder = ruleset._reader, ruleset._read_builder
+    found = [ruleset._read(case) for case in cases]
+    reads = [pair[1] for pair in found if pair is not None and pair[0] is ruleset]
+    if len(reads) < len(cases):
+        print("\nparts: skipped (some cases are not read by the fast reader of this ruleset)")
+        return
+    decider, verdicter = builder.decider, builder.verdicter
+    assert decider is not None and verdicter is not None
+    facts = [read.facts for read in reads]
+    decided = [decider.run(f) for f in facts]
+    briefed = [verdicter.run(f) for f in facts]
+    hand = _per_case(repeat, hbo_ict_handwritten.check, cases)
+    rows = [
+        ("hand-written check", hand),
+        ("reading and checking (fast reader)", _per_case(repeat, reader, cases)),
+        ("rules for decide (first part)", _per_case(repeat, decider.run, facts)),
+        ("building the decision", _per_case(
+            repeat, lambda pair: builder.build(pair[0].case, pair[0].units, pair[1], False),
+            list(zip(reads, decided, strict=True)))),
+        ("decide, end to end", _per_case(repeat, ruleset.decide, cases)),
+        ("rules for verdict", _per_case(repeat, verdicter.run, facts)),
+        ("building the verdict", _per_case(repeat, builder.verdict, briefed)),
+        ("verdict, end to end", _per_case(repeat, ruleset.verdict, cases)),
+    ]
+    print(f"\nparts: each timed alone over the same {len(cases)} cases, best of {repeat} "
+          "(µs per case)")
+    for name, micros in rows:
+        print(f"  {name:<38} {micros:7.1f}  ({micros / hand:.2f}x the hand-written check)")
+    alone = dict(rows)
+    for what, names in (("decide", ("reading and checking (fast reader)",
+                                    "rules for decide (first part)", "building the decision")),
+                        ("verdict", ("reading and checking (fast reader)", "rules for verdict",
+                                     "building the verdict"))):
+        total = sum(alone[name] for name in names)
+        print(f"  {what}: parts alone add up to {total:.1f}; end to end "
+              f"{alone[f'{what}, end to end']:.1f} (the rest: calls between the parts, and "
+              "running them in turn rather than each in its own loop)")
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for case in cases:
+        groups.setdefault(len(case["evidence"]), []).append(case)
+    print(f"\nby number of evidence items (µs per case, best of {repeat}):")
+    print(f"  {'items':>5} {'cases':>6} {'hand':>7} {'reading':>8} {'decide':>7} {'verdict':>8}")
+    series: dict[str, list[tuple[float, float]]] = {
+        "hand": [], "reading": [], "decide": [], "verdict": []}
+    for count in sorted(groups):
+        group = groups[count]
+        if len(group) < 20:
+            continue
+        timed = {"hand": _per_case(repeat, hbo_ict_handwritten.check, group),
+                 "reading": _per_case(repeat, reader, group),
+                 "decide": _per_case(repeat, ruleset.decide, group),
+                 "verdict": _per_case(repeat, ruleset.verdict, group)}
+        for name, micros in timed.items():
+            series[name].append((count, micros))
+        print(f"  {count:>5} {len(group):>6} {timed['hand']:>7.1f} {timed['reading']:>8.1f} "
+              f"{timed['decide']:>7.1f} {timed['verdict']:>8.1f}")
+    if len(series["hand"]) >= 2:
+        print("  least-squares fit, µs for an empty submission + µs per item:")
+        fits = {name: _slope(points) for name, points in series.items()}
+        for name, (fixed, per_item) in fits.items():
+            print(f"    {name:<8} {fixed:6.1f} + {per_item:4.2f} per item"
+                  + ("" if name == "hand" else
+                     f"  ({per_item / fits['hand'][1]:.1f}x the hand-written check per item)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000,
@@ -185,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also run cProfile on the native path (decide, then verdict) "
                         "and print the top 20 of each")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time the parts of a decision alone (reading, rules, "
+                        "building) and by number of evidence items, with a per-item fit")
     args = parser.parse_args(argv)
     if args.count < 1 or args.repeat < 1 or args.durable_count < 0:
         parser.error("--count and --repeat must be at least 1, --durable-count at least 0")
@@ -256,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         load = os.getloadavg()
         print(f"load average after:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
+    if args.parts:
+        parts(native, cases, max(args.repeat, 5))
     if args.profile:
         profile(native, cases)
         profile(native, cases, verdict=True)

@@ -330,7 +330,7 @@ class DecisionBuilder:
                                for u in rs.units}
         # Each outcome's Missing by how many counting items it has (immutable, so shared
         # by every decision): the last for as many as it needs, or more.
-        self._missing_known = {
+        self._missing_known: dict[tuple[Value, ...], tuple[Missing, ...]] = {
             (u.code, o.ref): tuple(self._missing(u.code, o.ref, have)
                                    for have in range(max(self.needs[o.ref][0], 0) + 1))
             for u in rs.units for o in u.outcomes}
@@ -382,10 +382,15 @@ class DecisionBuilder:
             for _item, _unit, outcome in counts:
                 have[outcome] = have.get(outcome, 0) + 1
             known = self._missing_known
-            missing = tuple([
-                known[u, o][min(have.get(o, 0), len(known[u, o]) - 1)]
-                if (u, o) in known else self._missing(u, o, have.get(o, 0))
-                for u, o in sorted([(str(u), str(o)) for u, o in missed])])
+            found: list[Missing] = []
+            for key in sorted(missed):  # (unit, outcome): names, so sorted as text
+                options = known.get(key)
+                if options is None:
+                    outcome = str(key[1])
+                    found.append(self._missing(str(key[0]), outcome, have.get(outcome, 0)))
+                else:
+                    found.append(options[min(have.get(key[1], 0), len(options) - 1)])
+            missing = tuple(found)
         if any(denying):
             status: Status = "inadmissible"
         elif missing:
