@@ -121,7 +121,7 @@ def test_letter_of_the_demo_case_is_complete() -> None:
     for f in decision.findings:
         assert f.message in text
     assert CLOSING in text
-    assert "bezwaar maken bij de examencommissie" in text
+    assert "minnelijke schikking" in text and "bezwaar" not in text
     assert text.index("What to add") < text.index(CLOSING)
 
 
